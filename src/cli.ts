@@ -1,0 +1,24 @@
+// The `faultline` command line. Each command lives in src/commands/<name>.ts and registers itself here.
+import { Command, CommanderError } from 'commander';
+import { describeError, exitCodeFor, ExitCode } from './errors.js';
+import { registerCheckCommand } from './commands/check.js';
+
+const program = new Command()
+  .name('faultline')
+  .description('Jepsen-style consistency and durability tests for Apache ZooKeeper ensembles')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str) })
+  .showHelpAfterError('(run `faultline --help` for usage)');
+
+registerCheckCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : ExitCode.usageError;
+  } else {
+    process.stderr.write(describeError(err) + '\n');
+    process.exitCode = exitCodeFor(err);
+  }
+}

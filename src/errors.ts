@@ -1,0 +1,49 @@
+// Errors that reach the user as one clear message (what is wrong, then how to fix it), never a bare stack trace.
+
+/** Exit codes: 0 valid, 1 invalid, 2 unknown, 3+ harness or usage errors. */
+export const ExitCode = { valid: 0, invalid: 1, unknown: 2, harnessError: 3, usageError: 4 } as const;
+
+/** Bad input from the user: flags, config, history files. */
+export class UsageError extends Error {
+  constructor(message: string, readonly fix: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The environment or the system under test kept the harness from doing its job (no engine, no quorum, ...). */
+export class HarnessError extends Error {
+  constructor(message: string, readonly fix?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HarnessError';
+  }
+}
+
+/** One or two lines for the terminal. */
+export function describeError(err: unknown): string {
+  if (err instanceof UsageError) return `faultline: ${err.message}\n  fix: ${err.fix}`;
+  if (err instanceof HarnessError) return `faultline: ${err.message}${err.fix ? `\n  fix: ${err.fix}` : ''}`;
+  const e = err instanceof Error ? err : new Error(String(err));
+  return `faultline: unexpected error: ${e.message}\n${e.stack ?? ''}`;
+}
+
+export function exitCodeFor(err: unknown): number {
+  return err instanceof UsageError ? ExitCode.usageError : ExitCode.harnessError;
+}
+
+/** The verdict of a checker or a whole run. */
+export type Validity = true | false | 'unknown';
+
+export function exitCodeForVerdict(valid: Validity): number {
+  return valid === true ? ExitCode.valid : valid === false ? ExitCode.invalid : ExitCode.unknown;
+}
+
+/** Combines verdicts: any false wins, then any unknown. */
+export function mergeValidity(values: Iterable<Validity>): Validity {
+  let result: Validity = true;
+  for (const v of values) {
+    if (v === false) return false;
+    if (v === 'unknown') result = 'unknown';
+  }
+  return result;
+}

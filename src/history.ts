@@ -1,0 +1,179 @@
+// The recorded history: one JSON object a line, streamed to disk while the run goes,
+// so a crashed harness still leaves a history that `faultline analyze` can check.
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
+export type ProcessId = number | 'nemesis';
+
+/** One line of history.jsonl. */
+export interface HistoryEvent {
+  index: number;
+  /** Nanoseconds since the start of the run. */
+  time: number;
+  process: ProcessId;
+  type: EventType;
+  f: string;
+  value: unknown;
+  key?: string | number;
+  node?: string;
+  error?: string;
+}
+
+const eventSchema = z.object({
+  index: z.number().int().nonnegative(),
+  time: z.number().nonnegative(),
+  process: z.union([z.number().int(), z.literal('nemesis')]),
+  type: z.enum(['invoke', 'ok', 'fail', 'info']),
+  f: z.string(),
+  value: z.unknown(),
+  key: z.union([z.string(), z.number()]).optional(),
+  node: z.string().optional(),
+  error: z.string().optional(),
+});
+
+/** Appends events to history.jsonl as they happen; each line is written before the next op starts. */
+export class HistoryWriter {
+  private readonly out: WriteStream;
+  private nextIndex = 0;
+  private readonly startNs: bigint;
+  readonly events: HistoryEvent[] = [];
+
+  constructor(readonly path: string, startNs: bigint = process.hrtime.bigint()) {
+    this.startNs = startNs;
+    this.out = createWriteStream(path, { flags: 'a' });
+  }
+
+  /** Nanoseconds since the run started. */
+  now(): number {
+    return Number(process.hrtime.bigint() - this.startNs);
+  }
+
+  append(event: Omit<HistoryEvent, 'index' | 'time'> & { time?: number }): HistoryEvent {
+    const full: HistoryEvent = { index: this.nextIndex++, time: event.time ?? this.now(), ...event } as HistoryEvent;
+    // Key order is fixed so files diff cleanly.
+    const ordered: HistoryEvent = {
+      index: full.index, time: full.time, process: full.process, type: full.type, f: full.f, value: full.value ?? null,
+      ...(full.key !== undefined ? { key: full.key } : {}),
+      ...(full.node !== undefined ? { node: full.node } : {}),
+      ...(full.error !== undefined ? { error: full.error } : {}),
+    };
+    this.events.push(ordered);
+    this.out.write(JSON.stringify(ordered) + '\n');
+    return ordered;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+/**
+ * Reads a history file. A truncated last line (the harness died mid-write) is dropped with a warning;
+ * any other malformed line is a UsageError naming the file and line.
+ */
+export async function readHistory(path: string, warn: (msg: string) => void = () => {}): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  let lineNo = 0;
+  let pendingError: string | undefined;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      if (pendingError) throw new UsageError(pendingError, 'Fix or remove that line; histories are JSON Lines as written by `faultline test`.');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        // Only acceptable as the very last line: the harness crashed while writing it.
+        pendingError = `${path}:${lineNo}: not valid JSON`;
+        continue;
+      }
+      const result = eventSchema.safeParse(parsed);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new UsageError(
+          `${path}:${lineNo}: not a history event (${issue ? `${issue.path.join('.') || 'line'}: ${issue.message}` : 'invalid'})`,
+          'Each line must look like {"index":0,"time":0,"process":0,"type":"invoke","f":"read","value":null}.',
+        );
+      }
+      events.push(result.data as HistoryEvent);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UsageError(`history file not found: ${path}`, 'Give the path of a history.jsonl written by `faultline test`.');
+    }
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new UsageError(`${path} is a directory, not a history file`, 'Give the history.jsonl inside it.');
+    }
+    throw err;
+  }
+  if (pendingError) warn(`${pendingError} (the last line is incomplete, ignored: the run was probably interrupted)`);
+  return events;
+}
+
+/** A client operation: an invocation paired with its completion (absent if the run ended first). */
+export interface Operation {
+  process: number;
+  f: string;
+  key?: string | number;
+  node?: string;
+  /** The invocation's value. */
+  input: unknown;
+  /** The completion's value; undefined when there is no completion. */
+  output: unknown;
+  /** 'info' also stands for "never completed". */
+  type: 'ok' | 'fail' | 'info';
+  error?: string;
+  invokeTime: number;
+  /** Completion time; Infinity when it never completed. A checker treats info ops as open-ended either way. */
+  completeTime: number;
+  invokeIndex: number;
+  completeIndex: number;
+}
+
+/** Pairs each client invocation with the next completion of the same process. Nemesis events are skipped. */
+export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
+  const open = new Map<number, HistoryEvent>();
+  const ops: Operation[] = [];
+  const openOps = new Map<number, Operation>();
+  for (const e of events) {
+    if (e.process === 'nemesis') continue;
+    if (e.type === 'invoke') {
+      if (open.has(e.process)) {
+        throw new UsageError(
+          `history event ${e.index}: process ${e.process} invokes again before its previous operation completed`,
+          'A process runs one operation at a time; a process whose operation timed out must continue under a new id.',
+        );
+      }
+      const op: Operation = {
+        process: e.process, f: e.f, input: e.value, output: undefined, type: 'info',
+        invokeTime: e.time, completeTime: Infinity, invokeIndex: e.index, completeIndex: Infinity,
+        ...(e.key !== undefined ? { key: e.key } : {}),
+        ...(e.node !== undefined ? { node: e.node } : {}),
+      };
+      open.set(e.process, e);
+      openOps.set(e.process, op);
+      ops.push(op);
+    } else {
+      const op = openOps.get(e.process);
+      if (!op) {
+        throw new UsageError(
+          `history event ${e.index}: process ${e.process} completes an operation it never invoked`,
+          'Every ok/fail/info of a client process must follow its invoke.',
+        );
+      }
+      op.type = e.type;
+      op.output = e.value;
+      op.completeTime = e.time;
+      op.completeIndex = e.index;
+      if (e.error !== undefined) op.error = e.error;
+      open.delete(e.process);
+      openOps.delete(e.process);
+    }
+  }
+  return ops;
+}
