@@ -1,0 +1,486 @@
+// A ZooKeeper client for Jepsen-style tests: bound to exactly one server, no reconnects, no retries,
+// explicit timeouts, and the zxid of every reply. When the connection drops, every in-flight op rejects
+// with an indeterminate error and the client is closed for good; the caller opens a new client.
+
+import net from 'node:net';
+import { JuteError, JuteReader, type Stat } from './jute.js';
+import { ZkError, ZkErrorCode, ZkMultiError, zkErrorName } from './errors.js';
+import {
+  decodeConnectResponse,
+  encodeConnectRequest,
+  encodeRequest,
+  readChildren,
+  readMultiResponse,
+  readPath,
+  readReplyHeader,
+  Xid,
+  type CreateMode,
+  type MultiOp,
+  type MultiOpResult,
+  type RequestBody,
+} from './protocol.js';
+
+export type { Stat } from './jute.js';
+export type { CreateMode, MultiOp, MultiOpResult } from './protocol.js';
+export { ZkError, ZkMultiError, ZkErrorCode, zkErrorName, isDefiniteFailure, isIndeterminate } from './errors.js';
+
+export interface ZkConnectOptions {
+  host: string;
+  port: number;
+  /** Requested session timeout; the server clamps it to [2, 20] x tickTime by default. */
+  sessionTimeoutMs: number;
+  /** Bound on TCP connect plus the ConnectRequest/ConnectResponse handshake. */
+  connectTimeoutMs: number;
+  /** Timeout of ops called without their own timeoutMs. Defaults to the negotiated session timeout. */
+  defaultOpTimeoutMs?: number;
+  /** How long close() waits for the server to confirm CloseSession. Defaults to min(connectTimeoutMs, 2000). */
+  closeTimeoutMs?: number;
+  /** A server that has seen less than this refuses the session (so a client never goes back in time). Default 0. */
+  lastZxidSeen?: bigint;
+}
+
+export interface OpOptions {
+  timeoutMs?: number;
+}
+
+/** Every op result carries the zxid of its reply header (the server's last zxid when it replied). */
+export interface Zxid {
+  zxid: bigint;
+}
+
+export type ZkClientState = 'connected' | 'closing' | 'closed';
+
+/** Frames larger than this are a corrupt stream (ZooKeeper's own jute.maxbuffer default is 1 MiB). */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+const MAX_XID = 0x7fff_ffff;
+
+interface PendingOp {
+  xid: number;
+  description: string;
+  path: string | undefined;
+  /** Decodes the reply body; called only when the reply header says OK (or for ops that handle errors). */
+  onReply: (header: { zxid: bigint; err: number }, body: JuteReader) => void;
+  reject: (err: ZkError) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Splits a TCP byte stream into length-prefixed frames. */
+class FrameDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames: Buffer[] = [];
+    for (;;) {
+      if (this.pending.length < 4) break;
+      const length = this.pending.readInt32BE(0);
+      if (length < 0 || length > MAX_FRAME_BYTES) throw new JuteError(`invalid frame length ${length}`);
+      if (this.pending.length < 4 + length) break;
+      frames.push(this.pending.subarray(4, 4 + length));
+      this.pending = this.pending.subarray(4 + length);
+    }
+    return frames;
+  }
+}
+
+function checkPositiveInt(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+export class ZkClient {
+  /** The highest zxid seen in any reply on this connection. */
+  lastZxid: bigint;
+  private stateValue: ZkClientState = 'connected';
+  private nextXid = 1;
+  private readonly pending = new Map<number, PendingOp>();
+  private readonly decoder = new FrameDecoder();
+  private lastReceivedAt = Date.now();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closePromise: Promise<void> | undefined;
+  private closedError: ZkError | undefined;
+  private resolveClosed!: (err: ZkError | undefined) => void;
+  /** Resolves once the client is closed: with the error that closed it, or undefined after close(). */
+  readonly closed: Promise<ZkError | undefined>;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly address: string,
+    readonly sessionId: bigint,
+    /** Session timeout granted by the server. */
+    readonly sessionTimeoutMs: number,
+    private readonly defaultOpTimeoutMs: number,
+    private readonly closeTimeoutMs: number,
+    initialZxid: bigint,
+  ) {
+    this.lastZxid = initialZxid;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(ZkErrorCode.CONNECTIONLOSS, `connection to ${address} failed: ${err.message}`, err));
+    socket.on('close', () => this.fail(ZkErrorCode.CONNECTIONLOSS, `connection to ${address} closed`));
+    // Ping at a third of the session timeout; declare the connection lost after two thirds without any
+    // bytes from the server (as the Java client does), well before the server would expire the session.
+    const pingEveryMs = Math.max(1, Math.floor(sessionTimeoutMs / 3));
+    const readTimeoutMs = Math.max(1, Math.floor((sessionTimeoutMs * 2) / 3));
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastReceivedAt > readTimeoutMs) {
+        this.fail(ZkErrorCode.CONNECTIONLOSS, `no reply from ${address} for over ${readTimeoutMs} ms`);
+        return;
+      }
+      this.socket.write(encodeRequest(Xid.ping, { op: 'ping' }));
+    }, pingEveryMs);
+    this.pingTimer.unref();
+  }
+
+  /** Opens a TCP connection to one server and establishes a new session on it. */
+  static connect(opts: ZkConnectOptions): Promise<ZkClient> {
+    checkPositiveInt('sessionTimeoutMs', opts.sessionTimeoutMs);
+    checkPositiveInt('connectTimeoutMs', opts.connectTimeoutMs);
+    if (opts.defaultOpTimeoutMs !== undefined) checkPositiveInt('defaultOpTimeoutMs', opts.defaultOpTimeoutMs);
+    if (opts.closeTimeoutMs !== undefined) checkPositiveInt('closeTimeoutMs', opts.closeTimeoutMs);
+    const address = `${opts.host}:${opts.port}`;
+    const lastZxidSeen = opts.lastZxidSeen ?? 0n;
+
+    return new Promise<ZkClient>((resolve, reject) => {
+      const socket = net.connect({ host: opts.host, port: opts.port });
+      socket.setNoDelay(true);
+      const decoder = new FrameDecoder();
+      let tcpConnected = false;
+      let settled = false;
+
+      const giveUp = (message: string, cause?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        socket.on('error', () => {}); // late errors from the destroyed socket must not crash the process
+        socket.destroy();
+        reject(new ZkError(ZkErrorCode.CONNECTIONLOSS, `could not connect to ZooKeeper at ${address}: ${message}`, { cause }));
+      };
+
+      const timer = setTimeout(
+        () =>
+          giveUp(
+            tcpConnected
+              ? `no ConnectResponse within ${opts.connectTimeoutMs} ms (server up but not serving?)`
+              : `TCP connect did not complete within ${opts.connectTimeoutMs} ms (host unreachable?)`,
+          ),
+        opts.connectTimeoutMs,
+      );
+
+      socket.once('connect', () => {
+        tcpConnected = true;
+        socket.write(
+          encodeConnectRequest({
+            protocolVersion: 0,
+            lastZxidSeen,
+            timeOutMs: opts.sessionTimeoutMs,
+            sessionId: 0n,
+            passwd: Buffer.alloc(16),
+            readOnly: false,
+          }),
+        );
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) =>
+        giveUp(err.code === 'ECONNREFUSED' ? 'connection refused (is ZooKeeper running and listening there?)' : err.message, err),
+      );
+      socket.on('close', () =>
+        giveUp(
+          tcpConnected
+            ? 'the server closed the connection during the handshake: it is not serving (a ZooKeeper server ' +
+                'outside a quorum drops new clients)' +
+                (lastZxidSeen > 0n ? `, or it has not yet seen lastZxidSeen 0x${lastZxidSeen.toString(16)}` : '')
+            : 'the connection closed before it was established',
+        ),
+      );
+      socket.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        let frames: Buffer[];
+        try {
+          frames = decoder.push(chunk);
+        } catch (err) {
+          giveUp(`malformed ConnectResponse: ${(err as Error).message}`, err);
+          return;
+        }
+        const first = frames[0];
+        if (first === undefined) return;
+        let response;
+        try {
+          response = decodeConnectResponse(first);
+        } catch (err) {
+          giveUp(`malformed ConnectResponse: ${(err as Error).message}`, err);
+          return;
+        }
+        if (response.timeOutMs <= 0) {
+          // The server answers a session it will not grant with timeout 0, then closes.
+          settled = true;
+          clearTimeout(timer);
+          socket.removeAllListeners();
+          socket.on('error', () => {});
+          socket.destroy();
+          reject(new ZkError(ZkErrorCode.SESSIONEXPIRED, `ZooKeeper at ${address} refused the session (negotiated timeout ${response.timeOutMs})`));
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        const client = new ZkClient(
+          socket,
+          address,
+          response.sessionId,
+          response.timeOutMs,
+          opts.defaultOpTimeoutMs ?? response.timeOutMs,
+          opts.closeTimeoutMs ?? Math.min(opts.connectTimeoutMs, 2000),
+          lastZxidSeen,
+        );
+        // Bytes after the ConnectResponse in the same chunk belong to the session.
+        for (const frame of frames.slice(1)) client.onFrame(frame);
+        resolve(client);
+      });
+    });
+  }
+
+  get state(): ZkClientState {
+    return this.stateValue;
+  }
+
+  getData(path: string, options?: OpOptions): Promise<{ data: Buffer; stat: Stat } & Zxid> {
+    return this.request({ op: 'getData', path }, path, options, (reader) => {
+      const data = reader.readBuffer() ?? Buffer.alloc(0);
+      return { data, stat: reader.readStat() };
+    });
+  }
+
+  /** version -1 matches any version. */
+  setData(path: string, data: Uint8Array, version: number, options?: OpOptions): Promise<{ stat: Stat } & Zxid> {
+    return this.request({ op: 'setData', path, data, version }, path, options, (reader) => ({ stat: reader.readStat() }));
+  }
+
+  /** Resolves with the created path, which for sequential modes has the server's 10-digit suffix. */
+  create(path: string, data: Uint8Array, mode: CreateMode, options?: OpOptions): Promise<{ path: string } & Zxid> {
+    return this.request({ op: 'create', path, data, mode }, path, options, (reader) => ({ path: readPath(reader) }));
+  }
+
+  /** version -1 matches any version. */
+  delete(path: string, version: number, options?: OpOptions): Promise<Zxid> {
+    return this.request({ op: 'delete', path, version }, path, options, () => ({}));
+  }
+
+  /** stat is null when the node does not exist (NONODE is not an error here). */
+  exists(path: string, options?: OpOptions): Promise<{ stat: Stat | null } & Zxid> {
+    return this.request(
+      { op: 'exists', path },
+      path,
+      options,
+      (reader) => ({ stat: reader.readStat() as Stat | null }),
+      (err) => (err === ZkErrorCode.NONODE ? { stat: null } : undefined),
+    );
+  }
+
+  /** Child names (not full paths), sorted. */
+  getChildren(path: string, options?: OpOptions): Promise<{ children: string[] } & Zxid> {
+    return this.request({ op: 'getChildren', path }, path, options, (reader) => ({ children: readChildren(reader) }));
+  }
+
+  /** Makes the connected server catch up with the leader before later reads on this client. */
+  sync(path: string, options?: OpOptions): Promise<{ path: string } & Zxid> {
+    return this.request({ op: 'sync', path }, path, options, (reader) => ({ path: readPath(reader) }));
+  }
+
+  /**
+   * All ops or none. On failure rejects with ZkMultiError: code and failedOpIndex of the op that failed,
+   * opCodes per op (0 for ops that would have succeeded, RUNTIMEINCONSISTENCY for ops never tried).
+   */
+  multi(ops: readonly MultiOp[], options?: OpOptions): Promise<{ results: MultiOpResult[] } & Zxid> {
+    return this.request(
+      { op: 'multi', ops },
+      undefined,
+      options,
+      (reader, zxid) => {
+        const entries = readMultiResponse(reader);
+        const failedOpIndex = entries.findIndex((e) => e.type === 'error' && e.code !== ZkErrorCode.OK);
+        const failed = entries[failedOpIndex];
+        if (failed !== undefined && failed.type === 'error') {
+          const opCodes = entries.map((e) => (e.type === 'error' ? e.code : ZkErrorCode.OK));
+          const op = ops[failedOpIndex];
+          throw new ZkMultiError(
+            failed.code,
+            `multi failed: op ${failedOpIndex} (${op?.type ?? '?'} ${op?.path ?? '?'}) got ${zkErrorName(failed.code)}; nothing was applied`,
+            failedOpIndex,
+            opCodes,
+            { path: op?.path, zxid },
+          );
+        }
+        return { results: entries as MultiOpResult[] };
+      },
+      undefined,
+      (err, zxid) =>
+        // A failed multi normally replies OK with per-op errors; some servers put the code in the header with no body.
+        new ZkMultiError(err, `multi failed with ${zkErrorName(err)}; nothing was applied`, -1, [], { zxid }),
+    );
+  }
+
+  /**
+   * Ends the session (the server deletes its ephemerals) with a bounded wait for the server's
+   * confirmation, then closes the socket. In-flight ops still unanswered then reject with CONNECTIONLOSS. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    if (this.stateValue === 'closed') return (this.closePromise = Promise.resolve());
+    this.stateValue = 'closing';
+    this.closePromise = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.fail(ZkErrorCode.CONNECTIONLOSS, 'client closed', undefined, true);
+        resolve();
+      };
+      const timer = setTimeout(finish, this.closeTimeoutMs);
+      const xid = this.allocateXid();
+      this.pending.set(xid, { xid, description: 'closeSession', path: undefined, onReply: finish, reject: finish, timer: undefined });
+      this.socket.write(encodeRequest(xid, { op: 'closeSession' }));
+      void this.closed.then(finish);
+    });
+    return this.closePromise;
+  }
+
+  /**
+   * Drops the TCP connection without ending the session, like a crashed client process: the server
+   * keeps the session (and its ephemerals) until the session timeout expires it.
+   */
+  destroy(): void {
+    this.fail(ZkErrorCode.CONNECTIONLOSS, 'client destroyed', undefined, true);
+  }
+
+  private allocateXid(): number {
+    const xid = this.nextXid;
+    this.nextXid = xid >= MAX_XID ? 1 : xid + 1;
+    return xid;
+  }
+
+  private request<T extends object>(
+    body: RequestBody,
+    path: string | undefined,
+    options: OpOptions | undefined,
+    decode: (reader: JuteReader, zxid: bigint) => T,
+    resultForError?: (err: number) => T | undefined,
+    errorFor?: (err: number, zxid: bigint) => ZkError,
+  ): Promise<T & Zxid> {
+    const description = `${body.op}${path === undefined ? '' : ` ${path}`}`;
+    if (this.stateValue !== 'connected') {
+      const reason = this.closedError ? `: ${this.closedError.message}` : '';
+      return Promise.reject(
+        new ZkError(ZkErrorCode.CONNECTIONLOSS, `${description} not sent: client is ${this.stateValue}${reason}`, { path, unsent: true }),
+      );
+    }
+    const timeoutMs = options?.timeoutMs ?? this.defaultOpTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      return Promise.reject(new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`));
+    }
+    const xid = this.allocateXid();
+    let frame: Buffer;
+    try {
+      frame = encodeRequest(xid, body);
+    } catch (err) {
+      return Promise.reject(
+        new ZkError(ZkErrorCode.MARSHALLINGERROR, `${description} not sent: cannot encode it: ${(err as Error).message}`, {
+          path,
+          unsent: true,
+          cause: err,
+        }),
+      );
+    }
+    return new Promise<T & Zxid>((resolve, reject) => {
+      const op: PendingOp = {
+        xid,
+        description,
+        path,
+        reject,
+        timer: setTimeout(() => {
+          // The server may still apply the request; its late reply finds no pending xid and is dropped.
+          this.pending.delete(xid);
+          reject(
+            new ZkError(ZkErrorCode.OPERATIONTIMEOUT, `${description} got no reply within ${timeoutMs} ms (it may still take effect)`, {
+              path,
+            }),
+          );
+        }, timeoutMs),
+        onReply: ({ zxid, err }, reader) => {
+          if (err !== ZkErrorCode.OK) {
+            const result = resultForError?.(err);
+            if (result !== undefined) return resolve({ ...result, zxid });
+            return reject(errorFor?.(err, zxid) ?? new ZkError(err, `${description}: ${zkErrorName(err)}`, { path, zxid }));
+          }
+          try {
+            resolve({ ...decode(reader, zxid), zxid });
+          } catch (decodeErr) {
+            if (decodeErr instanceof ZkError) return reject(decodeErr);
+            // The server answered, so the op may well have taken effect: MARSHALLINGERROR is indeterminate.
+            reject(
+              new ZkError(ZkErrorCode.MARSHALLINGERROR, `${description}: cannot decode the reply: ${(decodeErr as Error).message}`, {
+                path,
+                zxid,
+                cause: decodeErr,
+              }),
+            );
+          }
+        },
+      };
+      this.pending.set(xid, op);
+      this.socket.write(frame);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReceivedAt = Date.now();
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(ZkErrorCode.MARSHALLINGERROR, `corrupt stream from ${this.address}: ${(err as Error).message}`, err);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.stateValue === 'closed') return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const reader = new JuteReader(frame);
+    let header;
+    try {
+      header = readReplyHeader(reader);
+    } catch (err) {
+      this.fail(ZkErrorCode.MARSHALLINGERROR, `corrupt reply header from ${this.address}: ${(err as Error).message}`, err);
+      return;
+    }
+    if (header.zxid > this.lastZxid) this.lastZxid = header.zxid;
+    if (header.xid === Xid.notification || header.xid === Xid.ping) return; // no watches registered; pings need no answer
+    const op = this.pending.get(header.xid);
+    if (op === undefined) return; // reply to an op that already timed out
+    this.pending.delete(header.xid);
+    clearTimeout(op.timer);
+    op.onReply(header, reader);
+    if (header.err === ZkErrorCode.SESSIONEXPIRED) {
+      this.fail(ZkErrorCode.SESSIONEXPIRED, `session 0x${this.sessionId.toString(16)} expired`);
+    }
+  }
+
+  /** Closes the client for good; every op still pending rejects with `code` (indeterminate: it was sent). */
+  private fail(code: number, message: string, cause?: unknown, requestedByCaller = false): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    clearInterval(this.pingTimer);
+    this.socket.removeAllListeners('data');
+    this.socket.on('error', () => {});
+    this.socket.destroy();
+    const error = new ZkError(code, message, { cause });
+    this.closedError = error;
+    const ops = [...this.pending.values()];
+    this.pending.clear();
+    for (const op of ops) {
+      clearTimeout(op.timer);
+      op.reject(new ZkError(code, `${op.description}: ${message} before the reply (it may have taken effect)`, { path: op.path, cause }));
+    }
+    this.resolveClosed(requestedByCaller ? undefined : error);
+  }
+}

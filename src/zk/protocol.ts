@@ -1,0 +1,226 @@
+// ZooKeeper's client protocol records (zookeeper.jute, module org.apache.zookeeper.proto), encoded and
+// decoded as pure functions so they can be unit-tested without a server.
+
+import { JuteError, JuteReader, JuteWriter, type Stat } from './jute.js';
+
+export const OpCode = {
+  notification: 0,
+  create: 1,
+  delete: 2,
+  exists: 3,
+  getData: 4,
+  setData: 5,
+  getChildren: 8,
+  sync: 9,
+  ping: 11,
+  check: 13,
+  multi: 14,
+  closeSession: -11,
+  error: -1,
+} as const;
+
+/** Reserved xids: the server uses them for replies that answer no numbered request. */
+export const Xid = { notification: -1, ping: -2 } as const;
+
+export type CreateMode = 'persistent' | 'ephemeral' | 'persistent-sequential' | 'ephemeral-sequential';
+
+/** CreateRequest.flags (CreateMode.toFlag in the Java client). */
+export const createModeFlags: Readonly<Record<CreateMode, number>> = {
+  persistent: 0,
+  ephemeral: 1,
+  'persistent-sequential': 2,
+  'ephemeral-sequential': 3,
+};
+
+export type MultiOp =
+  | { type: 'create'; path: string; data: Uint8Array; mode: CreateMode }
+  | { type: 'setData'; path: string; data: Uint8Array; version: number }
+  | { type: 'delete'; path: string; version: number }
+  | { type: 'check'; path: string; version: number };
+
+export type MultiOpResult =
+  | { type: 'create'; path: string }
+  | { type: 'setData'; stat: Stat }
+  | { type: 'delete' }
+  | { type: 'check' };
+
+/** One decoded entry of a MultiResponse: a result, or the error code the server gave that op. */
+export type MultiReplyEntry = MultiOpResult | { type: 'error'; code: number };
+
+export interface ConnectRequest {
+  protocolVersion: number;
+  lastZxidSeen: bigint;
+  timeOutMs: number;
+  sessionId: bigint;
+  passwd: Uint8Array;
+  readOnly: boolean;
+}
+
+export interface ConnectResponse {
+  protocolVersion: number;
+  timeOutMs: number;
+  sessionId: bigint;
+  passwd: Buffer;
+  /** Absent from servers older than 3.4; false then. */
+  readOnly: boolean;
+}
+
+export interface ReplyHeader {
+  xid: number;
+  zxid: bigint;
+  err: number;
+}
+
+/** world:anyone with all permissions (ZooDefs.Ids.OPEN_ACL_UNSAFE): Faultline does not test ACLs. */
+const OPEN_ACL_UNSAFE = [{ perms: 31, scheme: 'world', id: 'anyone' }] as const;
+
+export function encodeConnectRequest(req: ConnectRequest): Buffer {
+  return new JuteWriter(64)
+    .writeInt(req.protocolVersion)
+    .writeLong(req.lastZxidSeen)
+    .writeInt(req.timeOutMs)
+    .writeLong(req.sessionId)
+    .writeBuffer(req.passwd)
+    .writeBoolean(req.readOnly)
+    .toFrame();
+}
+
+export function decodeConnectResponse(payload: Buffer): ConnectResponse {
+  const reader = new JuteReader(payload);
+  const protocolVersion = reader.readInt();
+  const timeOutMs = reader.readInt();
+  const sessionId = reader.readLong();
+  const passwd = reader.readBuffer() ?? Buffer.alloc(0);
+  const readOnly = reader.remaining >= 1 ? reader.readBoolean() : false;
+  return { protocolVersion, timeOutMs, sessionId, passwd, readOnly };
+}
+
+function writeCreateBody(writer: JuteWriter, path: string, data: Uint8Array, mode: CreateMode): void {
+  writer
+    .writeUstring(path)
+    .writeBuffer(data)
+    .writeVector(OPEN_ACL_UNSAFE, (w, acl) => w.writeInt(acl.perms).writeUstring(acl.scheme).writeUstring(acl.id))
+    .writeInt(createModeFlags[mode]);
+}
+
+/** The request body of each op, after the RequestHeader. */
+export type RequestBody =
+  | { op: 'create'; path: string; data: Uint8Array; mode: CreateMode }
+  | { op: 'delete'; path: string; version: number }
+  | { op: 'exists'; path: string }
+  | { op: 'getData'; path: string }
+  | { op: 'setData'; path: string; data: Uint8Array; version: number }
+  | { op: 'getChildren'; path: string }
+  | { op: 'sync'; path: string }
+  | { op: 'multi'; ops: readonly MultiOp[] }
+  | { op: 'ping' }
+  | { op: 'closeSession' };
+
+const multiOpCodes: Readonly<Record<MultiOp['type'], number>> = {
+  create: OpCode.create,
+  setData: OpCode.setData,
+  delete: OpCode.delete,
+  check: OpCode.check,
+};
+
+function writeMultiOp(writer: JuteWriter, op: MultiOp): void {
+  writer.writeInt(multiOpCodes[op.type]).writeBoolean(false).writeInt(-1);
+  switch (op.type) {
+    case 'create':
+      writeCreateBody(writer, op.path, op.data, op.mode);
+      break;
+    case 'setData':
+      writer.writeUstring(op.path).writeBuffer(op.data).writeInt(op.version);
+      break;
+    case 'delete':
+    case 'check':
+      writer.writeUstring(op.path).writeInt(op.version);
+      break;
+  }
+}
+
+/** A whole request frame: length, RequestHeader {xid, type}, body. Throws JuteError on unencodable input. */
+export function encodeRequest(xid: number, body: RequestBody): Buffer {
+  const writer = new JuteWriter();
+  switch (body.op) {
+    case 'create':
+      writer.writeInt(xid).writeInt(OpCode.create);
+      writeCreateBody(writer, body.path, body.data, body.mode);
+      break;
+    case 'delete':
+      writer.writeInt(xid).writeInt(OpCode.delete).writeUstring(body.path).writeInt(body.version);
+      break;
+    case 'exists':
+    case 'getData':
+    case 'getChildren':
+      // watch=false: this client does not register watches.
+      writer.writeInt(xid).writeInt(OpCode[body.op]).writeUstring(body.path).writeBoolean(false);
+      break;
+    case 'setData':
+      writer.writeInt(xid).writeInt(OpCode.setData).writeUstring(body.path).writeBuffer(body.data).writeInt(body.version);
+      break;
+    case 'sync':
+      writer.writeInt(xid).writeInt(OpCode.sync).writeUstring(body.path);
+      break;
+    case 'multi':
+      writer.writeInt(xid).writeInt(OpCode.multi);
+      for (const op of body.ops) writeMultiOp(writer, op);
+      writer.writeInt(-1).writeBoolean(true).writeInt(-1);
+      break;
+    case 'ping':
+      writer.writeInt(Xid.ping).writeInt(OpCode.ping);
+      break;
+    case 'closeSession':
+      writer.writeInt(xid).writeInt(OpCode.closeSession);
+      break;
+  }
+  return writer.toFrame();
+}
+
+export function readReplyHeader(reader: JuteReader): ReplyHeader {
+  return { xid: reader.readInt(), zxid: reader.readLong(), err: reader.readInt() };
+}
+
+function requireUstring(reader: JuteReader, what: string): string {
+  const value = reader.readUstring();
+  if (value === null) throw new JuteError(`null ${what} in reply`);
+  return value;
+}
+
+export function readPath(reader: JuteReader): string {
+  return requireUstring(reader, 'path');
+}
+
+export function readChildren(reader: JuteReader): string[] {
+  return (reader.readVector((r) => requireUstring(r, 'child name')) ?? []).sort();
+}
+
+/** MultiResponse: {MultiHeader, body} per op, until a header with done=true. */
+export function readMultiResponse(reader: JuteReader): MultiReplyEntry[] {
+  const entries: MultiReplyEntry[] = [];
+  for (;;) {
+    const type = reader.readInt();
+    const done = reader.readBoolean();
+    reader.readInt(); // MultiHeader.err: the per-op error is in the ErrorResponse body instead
+    if (done) return entries;
+    switch (type) {
+      case OpCode.create:
+        entries.push({ type: 'create', path: readPath(reader) });
+        break;
+      case OpCode.setData:
+        entries.push({ type: 'setData', stat: reader.readStat() });
+        break;
+      case OpCode.delete:
+        entries.push({ type: 'delete' });
+        break;
+      case OpCode.check:
+        entries.push({ type: 'check' });
+        break;
+      case OpCode.error:
+        entries.push({ type: 'error', code: reader.readInt() });
+        break;
+      default:
+        throw new JuteError(`unexpected op type ${type} in multi reply`);
+    }
+  }
+}
