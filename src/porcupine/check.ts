@@ -1,0 +1,112 @@
+// Entry points: split a history into partitions (P-compositionality), check each with the memoized search,
+// and combine the verdicts. `checkOperations`/`checkEvents` run in the calling thread; the `Parallel` variants
+// spread partitions over worker threads when the model says where workers can load it from.
+import type { CheckOptions, CheckResult, Event, Model, Operation, PartitionInfo } from './model.js';
+import { searchPartition, type PartitionInput, type SearchLimits, type SearchResult } from './search.js';
+import { runInWorkers } from './parallel.js';
+
+const DEFAULT_MAX_MEMORY = 2 ** 31 - 2 ** 28; // 1.75 GiB
+
+export interface Partition<I, O> extends PartitionInput<I, O> {
+  key: string | number | undefined;
+  /** Index of each op of the partition in the caller's history. */
+  indexes: number[];
+}
+
+export function partitionOperations<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[]): Partition<I, O>[] {
+  const byKey = new Map<string | number | undefined, Partition<I, O>>();
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i] as Operation<I, O>;
+    const key = model.partition ? model.partition(op.input) : undefined;
+    let part = byKey.get(key);
+    if (!part) byKey.set(key, (part = { key, indexes: [], inputs: [], outputs: [], calls: [], returns: [] }));
+    part.indexes.push(i);
+    (part.inputs as I[]).push(op.input);
+    (part.outputs as O[]).push(op.output);
+    (part.calls as number[]).push(op.call);
+    (part.returns as number[]).push(op.return);
+  }
+  return [...byKey.values()];
+}
+
+/** Converts events (in real-time order) to operations; a call without a return gets return time Infinity. */
+export function eventsToOperations<I, O>(events: readonly Event<I, O>[], unknownOutput?: O): Operation<I, O>[] {
+  const ops: Operation<I, O>[] = [];
+  const open = new Map<number, Operation<I, O>>();
+  events.forEach((event, time) => {
+    if (event.kind === 'call') {
+      const op: Operation<I, O> = { input: event.value as I, output: unknownOutput as O, call: time, return: Infinity };
+      if (event.clientId !== undefined) op.clientId = event.clientId;
+      open.set(event.id, op);
+      ops.push(op);
+    } else {
+      const op = open.get(event.id);
+      if (!op) throw new Error(`return event for id ${event.id} has no call before it`);
+      op.output = event.value as O;
+      op.return = time;
+      open.delete(event.id);
+    }
+  });
+  return ops;
+}
+
+export function limitsFor(options: CheckOptions, start: number): SearchLimits {
+  return {
+    deadline: options.timeoutMs === undefined ? Infinity : start + options.timeoutMs,
+    maxMemoryBytes: options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY,
+    details: options.details ?? true,
+  };
+}
+
+export function toPartitionInfo<I, O>(part: Partition<I, O>, searched: SearchResult): PartitionInfo {
+  const info: PartitionInfo = { key: part.key, result: searched.result, operations: part.indexes.length, explored: searched.explored };
+  if (searched.longestPrefix) info.longestPrefix = searched.longestPrefix.map((i) => part.indexes[i] as number);
+  if (searched.unplaced) info.unplaced = searched.unplaced.map((i) => part.indexes[i] as number);
+  if (searched.stateBefore !== undefined) info.stateBefore = searched.stateBefore;
+  if (searched.reason) info.reason = searched.reason;
+  return info;
+}
+
+export function combine(partitions: PartitionInfo[]): CheckResult {
+  const illegal = partitions.some((p) => p.result === 'illegal');
+  const unknown = partitions.find((p) => p.result === 'unknown');
+  const result: CheckResult = { result: illegal ? 'illegal' : unknown ? 'unknown' : 'ok', partitions };
+  if (!illegal && unknown) result.reason = `partition ${JSON.stringify(unknown.key ?? null)}: ${unknown.reason ?? 'undecided'}`;
+  return result;
+}
+
+/** Checks a history of operations in the calling thread. */
+export function checkOperations<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], options: CheckOptions = {}): CheckResult {
+  return combine(checkInThread(model, partitionOperations(model, history), limitsFor(options, Date.now()), options.stopEarly ?? false));
+}
+
+function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition<I, O>[], limits: SearchLimits, stopEarly: boolean): PartitionInfo[] {
+  const infos: PartitionInfo[] = [];
+  for (const part of parts) {
+    const info = toPartitionInfo(part, searchPartition(model, part, limits));
+    infos.push(info);
+    if (info.result === 'illegal' && stopEarly) break;
+  }
+  return infos;
+}
+
+/** Checks a history of events (real-time order) in the calling thread. */
+export function checkEvents<S, I, O>(model: Model<S, I, O>, events: readonly Event<I, O>[], options: CheckOptions & { unknownOutput?: O } = {}): CheckResult {
+  return checkOperations(model, eventsToOperations(events, options.unknownOutput), options);
+}
+
+/**
+ * Like checkOperations, but partitions go to worker threads (options.workers, default the number of cores)
+ * when the model has a `workerModule` that a worker can import; otherwise, or with one partition, in-thread.
+ */
+export async function checkOperationsParallel<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], options: CheckOptions = {}): Promise<CheckResult> {
+  const start = Date.now();
+  const parts = partitionOperations(model, history);
+  const limits = limitsFor(options, start);
+  const infos = await runInWorkers(model, parts, limits, options);
+  return combine(infos ?? checkInThread(model, parts, limits, options.stopEarly ?? false));
+}
+
+export async function checkEventsParallel<S, I, O>(model: Model<S, I, O>, events: readonly Event<I, O>[], options: CheckOptions & { unknownOutput?: O } = {}): Promise<CheckResult> {
+  return checkOperationsParallel(model, eventsToOperations(events, options.unknownOutput), options);
+}

@@ -1,0 +1,70 @@
+// Single registers: read/write, and read/write/compare-and-set. Values are primitives (compare with ===);
+// callers with structured values should canonicalise them (e.g. to JSON text) first. The initial value is null.
+import { ILLEGAL, type Illegal, type Model } from '../model.js';
+
+export type RegisterValue = string | number | boolean | null;
+
+export type RegisterInput =
+  | { f: 'read'; key?: string | number }
+  | { f: 'write'; value: RegisterValue; key?: string | number };
+
+export type CasRegisterInput =
+  | RegisterInput
+  | { f: 'cas'; from: RegisterValue; to: RegisterValue; key?: string | number };
+
+/**
+ * What the client saw. `undefined`: the outcome is unknown (the op may or may not have taken effect).
+ * `{ok: false}` is only meaningful for cas: the register did not hold `from` (a value mismatch).
+ */
+export type RegisterOutput = { ok: true; value?: RegisterValue } | { ok: false } | undefined;
+
+function stepRegister(state: RegisterValue, input: CasRegisterInput, output: RegisterOutput): RegisterValue | Illegal {
+  switch (input.f) {
+    case 'read':
+      // Unknown read: no effect either way. A read returns the value held.
+      return output === undefined || (output.ok && output.value === state) ? state : ILLEGAL;
+    case 'write':
+      return input.value;
+    case 'cas':
+      if (output !== undefined && !output.ok) return state !== input.from ? state : ILLEGAL;
+      return state === input.from ? input.to : ILLEGAL;
+  }
+}
+
+function describeRegisterOp(input: CasRegisterInput, output: RegisterOutput): string {
+  const key = input.key !== undefined ? `[${JSON.stringify(input.key)}]` : '';
+  const result = output === undefined ? ' -> ?' : !output.ok ? ' -> fail' : '';
+  switch (input.f) {
+    case 'read':
+      return `read${key} -> ${output === undefined ? '?' : output.ok ? JSON.stringify(output.value ?? null) : 'fail'}`;
+    case 'write':
+      return `write${key}(${JSON.stringify(input.value)})${result}`;
+    case 'cas':
+      return `cas${key}(${JSON.stringify(input.from)} -> ${JSON.stringify(input.to)})${result}`;
+  }
+}
+
+const partitionByKey = (input: CasRegisterInput): string | number => input.key ?? '';
+const describeRegisterState = (state: RegisterValue): string => JSON.stringify(state);
+
+/** Read/write register, partitioned by the optional `key` of each input. */
+export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> = {
+  name: 'register',
+  init: () => null,
+  step: stepRegister,
+  partition: partitionByKey,
+  describeOperation: describeRegisterOp,
+  describeState: describeRegisterState,
+  workerModule: { url: import.meta.url, exportName: 'registerModel' },
+};
+
+/** Read/write/compare-and-set register, partitioned by the optional `key` of each input. */
+export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOutput> = {
+  name: 'cas-register',
+  init: () => null,
+  step: stepRegister,
+  partition: partitionByKey,
+  describeOperation: describeRegisterOp,
+  describeState: describeRegisterState,
+  workerModule: { url: import.meta.url, exportName: 'casRegisterModel' },
+};
