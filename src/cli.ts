@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, exitCodeFor, ExitCode } from './errors.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerImportCommand } from './commands/import.js';
 
 const program = new Command()
   .name('faultline')
@@ -11,6 +12,7 @@ const program = new Command()
   .showHelpAfterError('(run `faultline --help` for usage)');
 
 registerCheckCommand(program);
+registerImportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

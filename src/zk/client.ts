@@ -14,6 +14,7 @@ import {
   readPath,
   readReplyHeader,
   Xid,
+  type ConnectResponse,
   type CreateMode,
   type MultiOp,
   type MultiOpResult,
@@ -147,14 +148,14 @@ export class ZkClient {
       let tcpConnected = false;
       let settled = false;
 
-      const giveUp = (message: string, cause?: unknown): void => {
+      const giveUp = (message: string, cause?: unknown, code: number = ZkErrorCode.CONNECTIONLOSS): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         socket.removeAllListeners();
         socket.on('error', () => {}); // late errors from the destroyed socket must not crash the process
         socket.destroy();
-        reject(new ZkError(ZkErrorCode.CONNECTIONLOSS, `could not connect to ZooKeeper at ${address}: ${message}`, { cause }));
+        reject(new ZkError(code, `could not connect to ZooKeeper at ${address}: ${message}`, { cause }));
       };
 
       const timer = setTimeout(
@@ -195,16 +196,11 @@ export class ZkClient {
       socket.on('data', (chunk: Buffer) => {
         if (settled) return;
         let frames: Buffer[];
+        let response: ConnectResponse;
         try {
           frames = decoder.push(chunk);
-        } catch (err) {
-          giveUp(`malformed ConnectResponse: ${(err as Error).message}`, err);
-          return;
-        }
-        const first = frames[0];
-        if (first === undefined) return;
-        let response;
-        try {
+          const first = frames[0];
+          if (first === undefined) return; // the ConnectResponse has not fully arrived yet
           response = decodeConnectResponse(first);
         } catch (err) {
           giveUp(`malformed ConnectResponse: ${(err as Error).message}`, err);
@@ -212,12 +208,7 @@ export class ZkClient {
         }
         if (response.timeOutMs <= 0) {
           // The server answers a session it will not grant with timeout 0, then closes.
-          settled = true;
-          clearTimeout(timer);
-          socket.removeAllListeners();
-          socket.on('error', () => {});
-          socket.destroy();
-          reject(new ZkError(ZkErrorCode.SESSIONEXPIRED, `ZooKeeper at ${address} refused the session (negotiated timeout ${response.timeOutMs})`));
+          giveUp(`the server refused the session (negotiated timeout ${response.timeOutMs})`, undefined, ZkErrorCode.SESSIONEXPIRED);
           return;
         }
         settled = true;
@@ -271,7 +262,7 @@ export class ZkClient {
       { op: 'exists', path },
       path,
       options,
-      (reader) => ({ stat: reader.readStat() as Stat | null }),
+      (reader): { stat: Stat | null } => ({ stat: reader.readStat() }),
       (err) => (err === ZkErrorCode.NONODE ? { stat: null } : undefined),
     );
   }

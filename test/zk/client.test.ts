@@ -404,6 +404,14 @@ describe('ZkClient against ZooKeeper in Docker', () => {
     expect(err.message).toMatch(/connection refused/);
   });
 
+  it('is refused by a server that has not seen the client\u2019s lastZxidSeen', async () => {
+    const err = await expectZkError(
+      ZkClient.connect({ host: server().host, port: server().port, sessionTimeoutMs: 4000, connectTimeoutMs: 3000, lastZxidSeen: 1n << 40n }),
+      'CONNECTIONLOSS',
+    );
+    expect(err.message).toMatch(/closed the connection during the handshake.*has not yet seen lastZxidSeen 0x10000000000/);
+  });
+
   it('times out an op on a frozen server; the op may still apply later and the client keeps working', async () => {
     const client = await connect({ sessionTimeoutMs: 8000 });
     await server().docker('pause', server().name);

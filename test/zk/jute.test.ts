@@ -57,7 +57,7 @@ describe('jute writer and reader', () => {
   it('grows past its initial capacity', () => {
     const big = Buffer.alloc(100_000, 7);
     const r = new JuteReader(new JuteWriter(16).writeBuffer(big).writeInt(9).toBuffer());
-    expect(r.readBuffer()).toEqual(big);
+    expect(r.readBuffer()?.equals(big)).toBe(true); // toEqual on 100 kB is slow
     expect(r.readInt()).toBe(9);
   });
 

@@ -24,31 +24,23 @@ async function docker(...args: string[]): Promise<string> {
   return result.stdout.trim();
 }
 
-/** Resolves once the port accepts TCP connections and answers the `ruok` four-letter word. */
+/** Sends a four-letter word (ruok, srvr, ...) and returns the answer, '' if the server is not up. */
+function fourLetterWord(host: string, port: number, word: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const socket = net.connect({ host, port });
+    let answer = '';
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('connect', () => socket.write(word));
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('error', () => resolve(''));
+    socket.on('close', () => resolve(answer));
+  });
+}
+
+/** Resolves once the server says it serves: `srvr` reports a mode only then (`ruok` answers earlier). */
 async function waitUntilServing(host: string, port: number, deadline: number): Promise<void> {
   for (;;) {
-    const answer = await new Promise<string>((resolve) => {
-      const socket = net.connect({ host, port });
-      let data = '';
-      socket.setTimeout(1000, () => socket.destroy());
-      socket.on('connect', () => socket.write('ruok'));
-      socket.on('data', (chunk) => (data += chunk.toString()));
-      socket.on('error', () => resolve(''));
-      socket.on('close', () => resolve(data));
-    });
-    if (answer === 'imok') {
-      // ruok answers before the server accepts sessions; `srvr` answers with stats only once it serves.
-      const stats = await new Promise<string>((resolve) => {
-        const socket = net.connect({ host, port });
-        let data = '';
-        socket.setTimeout(1000, () => socket.destroy());
-        socket.on('connect', () => socket.write('srvr'));
-        socket.on('data', (chunk) => (data += chunk.toString()));
-        socket.on('error', () => resolve(''));
-        socket.on('close', () => resolve(data));
-      });
-      if (stats.includes('Mode: standalone')) return;
-    }
+    if ((await fourLetterWord(host, port, 'srvr')).includes('Mode: standalone')) return;
     if (Date.now() > deadline) throw new Error(`ZooKeeper at ${host}:${port} did not start serving in time`);
     await new Promise((r) => setTimeout(r, 250));
   }
