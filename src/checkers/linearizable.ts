@@ -106,10 +106,13 @@ async function checkConverted<I, O>(converted: ConvertedHistory<I, O>, options: 
     if (source.output !== undefined) reported.output = source.output;
     return reported;
   };
+  // Without keys in the history there is one partition, reported as key null.
+  const keyed = sources.some((s) => s.key !== undefined);
+  const keyOfPartition = (key: string | number | undefined): string | number | null => (keyed && key !== undefined ? key : null);
   const failures = checked.partitions.filter((p) => p.result === 'illegal').map((p): PartitionFailure => {
     const prefix = (p.longestPrefix ?? []).map((i) => (sources[i] as HistoryOperation).invokeIndex);
     return {
-      key: p.key ?? null,
+      key: keyOfPartition(p.key),
       prefixLength: prefix.length,
       longestPrefix: prefix.slice(-PREFIX_SHOWN),
       unplaced: (p.unplaced ?? []).map(describe),
@@ -118,7 +121,7 @@ async function checkConverted<I, O>(converted: ConvertedHistory<I, O>, options: 
   });
   if (failures.length > 0) result.failures = failures;
   const unknown = checked.partitions.filter((p) => p.result === 'unknown');
-  if (unknown.length > 0) result.unknownPartitions = unknown.map((p) => p.key ?? null);
+  if (unknown.length > 0) result.unknownPartitions = unknown.map((p) => keyOfPartition(p.key));
   if (checked.reason) result.reason = checked.reason;
   else if (failures.length > 0) result.reason = `${failures.length} key(s) not linearizable`;
   return result;
