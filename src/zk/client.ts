@@ -56,7 +56,6 @@ const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 const MAX_XID = 0x7fff_ffff;
 
 interface PendingOp {
-  xid: number;
   description: string;
   path: string | undefined;
   /** Decodes the reply body; called only when the reply header says OK (or for ops that handle errors). */
@@ -89,12 +88,10 @@ function checkPositiveInt(name: string, value: number): void {
 }
 
 export class ZkClient {
-  /** The highest zxid seen in any reply on this connection. */
-  lastZxid: bigint;
+  private lastZxidValue: bigint;
   private stateValue: ZkClientState = 'connected';
   private nextXid = 1;
   private readonly pending = new Map<number, PendingOp>();
-  private readonly decoder = new FrameDecoder();
   private lastReceivedAt = Date.now();
   private pingTimer: NodeJS.Timeout | undefined;
   private closePromise: Promise<void> | undefined;
@@ -105,6 +102,7 @@ export class ZkClient {
 
   private constructor(
     private readonly socket: net.Socket,
+    private readonly decoder: FrameDecoder,
     private readonly address: string,
     readonly sessionId: bigint,
     /** Session timeout granted by the server. */
@@ -113,7 +111,7 @@ export class ZkClient {
     private readonly closeTimeoutMs: number,
     initialZxid: bigint,
   ) {
-    this.lastZxid = initialZxid;
+    this.lastZxidValue = initialZxid;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(ZkErrorCode.CONNECTIONLOSS, `connection to ${address} failed: ${err.message}`, err));
@@ -133,7 +131,7 @@ export class ZkClient {
   }
 
   /** Opens a TCP connection to one server and establishes a new session on it. */
-  static connect(opts: ZkConnectOptions): Promise<ZkClient> {
+  static async connect(opts: ZkConnectOptions): Promise<ZkClient> {
     checkPositiveInt('sessionTimeoutMs', opts.sessionTimeoutMs);
     checkPositiveInt('connectTimeoutMs', opts.connectTimeoutMs);
     if (opts.defaultOpTimeoutMs !== undefined) checkPositiveInt('defaultOpTimeoutMs', opts.defaultOpTimeoutMs);
@@ -216,6 +214,7 @@ export class ZkClient {
         socket.removeAllListeners();
         const client = new ZkClient(
           socket,
+          decoder, // may hold the start of a frame that followed the ConnectResponse
           address,
           response.sessionId,
           response.timeOutMs,
@@ -232,6 +231,11 @@ export class ZkClient {
 
   get state(): ZkClientState {
     return this.stateValue;
+  }
+
+  /** The highest zxid seen in any reply on this connection (lastZxidSeen until the first reply). */
+  get lastZxid(): bigint {
+    return this.lastZxidValue;
   }
 
   getData(path: string, options?: OpOptions): Promise<{ data: Buffer; stat: Stat } & Zxid> {
@@ -305,8 +309,8 @@ export class ZkClient {
       },
       undefined,
       (err, zxid) =>
-        // A failed multi normally replies OK with per-op errors; some servers put the code in the header with no body.
-        new ZkMultiError(err, `multi failed with ${zkErrorName(err)}; nothing was applied`, -1, [], { zxid }),
+        // A failed multi normally replies OK with per-op errors; a header error (e.g. SESSIONMOVED) has no per-op detail.
+        new ZkMultiError(err, `multi: ${zkErrorName(err)}`, -1, [], { zxid }),
     );
   }
 
@@ -326,7 +330,7 @@ export class ZkClient {
       };
       const timer = setTimeout(finish, this.closeTimeoutMs);
       const xid = this.allocateXid();
-      this.pending.set(xid, { xid, description: 'closeSession', path: undefined, onReply: finish, reject: finish, timer: undefined });
+      this.pending.set(xid, { description: 'closeSession', path: undefined, onReply: finish, reject: finish, timer: undefined });
       this.socket.write(encodeRequest(xid, { op: 'closeSession' }));
       void this.closed.then(finish);
     });
@@ -381,7 +385,6 @@ export class ZkClient {
     }
     return new Promise<T & Zxid>((resolve, reject) => {
       const op: PendingOp = {
-        xid,
         description,
         path,
         reject,
@@ -444,7 +447,7 @@ export class ZkClient {
       this.fail(ZkErrorCode.MARSHALLINGERROR, `corrupt reply header from ${this.address}: ${(err as Error).message}`, err);
       return;
     }
-    if (header.zxid > this.lastZxid) this.lastZxid = header.zxid;
+    if (header.zxid > this.lastZxidValue) this.lastZxidValue = header.zxid;
     if (header.xid === Xid.notification || header.xid === Xid.ping) return; // no watches registered; pings need no answer
     const op = this.pending.get(header.xid);
     if (op === undefined) return; // reply to an op that already timed out
@@ -459,6 +462,7 @@ export class ZkClient {
   /** Closes the client for good; every op still pending rejects with `code` (indeterminate: it was sent). */
   private fail(code: number, message: string, cause?: unknown, requestedByCaller = false): void {
     if (this.stateValue === 'closed') return;
+    const closeWasRequested = requestedByCaller || this.stateValue === 'closing';
     this.stateValue = 'closed';
     clearInterval(this.pingTimer);
     this.socket.removeAllListeners('data');
@@ -472,6 +476,6 @@ export class ZkClient {
       clearTimeout(op.timer);
       op.reject(new ZkError(code, `${op.description}: ${message} before the reply (it may have taken effect)`, { path: op.path, cause }));
     }
-    this.resolveClosed(requestedByCaller ? undefined : error);
+    this.resolveClosed(closeWasRequested ? undefined : error);
   }
 }
