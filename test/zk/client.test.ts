@@ -459,3 +459,24 @@ describe('ZkClient against ZooKeeper in Docker', () => {
     expect(client.state).toBe('closed');
   });
 });
+
+describe('ZkClient against a ZooKeeper server outside any quorum (Docker)', () => {
+  let zk: ZkContainer | undefined;
+
+  beforeAll(async () => {
+    zk = await startZkContainer('outsideQuorum');
+  });
+
+  afterAll(async () => {
+    await zk?.remove();
+  });
+
+  it('fails to connect with a clear not-serving error', async () => {
+    if (!zk) throw new Error('container not started');
+    const err = await expectZkError(
+      ZkClient.connect({ host: zk.host, port: zk.port, sessionTimeoutMs: 4000, connectTimeoutMs: 3000 }),
+      'CONNECTIONLOSS',
+    );
+    expect(err.message).toMatch(/closed the connection during the handshake: it is not serving/);
+  });
+});

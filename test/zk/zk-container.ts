@@ -37,22 +37,27 @@ function fourLetterWord(host: string, port: number, word: string): Promise<strin
   });
 }
 
-/** Resolves once the server says it serves: `srvr` reports a mode only then (`ruok` answers earlier). */
-async function waitUntilServing(host: string, port: number, deadline: number): Promise<void> {
+/** Resolves once `srvr` answers with `expected` (a mode once serving; `ruok` answers earlier than that). */
+async function waitForSrvr(host: string, port: number, expected: string, deadline: number): Promise<void> {
   for (;;) {
-    if ((await fourLetterWord(host, port, 'srvr')).includes('Mode: standalone')) return;
-    if (Date.now() > deadline) throw new Error(`ZooKeeper at ${host}:${port} did not start serving in time`);
+    if ((await fourLetterWord(host, port, 'srvr')).includes(expected)) return;
+    if (Date.now() > deadline) throw new Error(`ZooKeeper at ${host}:${port} did not answer srvr with "${expected}" in time`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-export async function startZkContainer(): Promise<ZkContainer> {
+/**
+ * standalone: a serving single server. outsideQuorum: server 1 of a two-server ensemble whose peer
+ * (an unused port on the container's own loopback) never comes up, so it never serves clients.
+ */
+export type ZkContainerKind = 'standalone' | 'outsideQuorum';
+
+export async function startZkContainer(kind: ZkContainerKind = 'standalone'): Promise<ZkContainer> {
   const name = `zkclient-test-${randomBytes(4).toString('hex')}`;
   const confDir = await mkdtemp(path.join(os.tmpdir(), 'faultline-zkclient-'));
-  await writeFile(
-    path.join(confDir, 'zoo.cfg'),
-    [`tickTime=${ZK_TICK_MS}`, 'dataDir=/tmp/zkdata', 'clientPort=2181', '4lw.commands.whitelist=*', ''].join('\n'),
-  );
+  const config = [`tickTime=${ZK_TICK_MS}`, 'dataDir=/tmp/zkdata', 'clientPort=2181', '4lw.commands.whitelist=*'];
+  if (kind === 'outsideQuorum') config.push('initLimit=10', 'syncLimit=5', 'server.1=127.0.0.1:2888:3888', 'server.2=127.0.0.1:2889:3889');
+  await writeFile(path.join(confDir, 'zoo.cfg'), config.join('\n') + '\n');
   await chmod(confDir, 0o755);
   const remove = async (): Promise<void> => {
     await execa('docker', ['rm', '-f', name], { reject: false, timeout: 60_000 });
@@ -63,11 +68,13 @@ export async function startZkContainer(): Promise<ZkContainer> {
       // --init: java is then not PID 1, so `pkill -9 java` inside the container can kill it.
       'run', '-d', '--init', '--rm', '--name', name, '--label', 'faultline.test=zkclient',
       '-v', `${confDir}:/conf:ro`,
-      ZK_TEST_IMAGE, '/usr/share/zookeeper/bin/zkServer.sh', 'start-foreground', '/conf/zoo.cfg',
+      ZK_TEST_IMAGE, 'sh', '-c',
+      'mkdir -p /tmp/zkdata && echo 1 > /tmp/zkdata/myid && exec /usr/share/zookeeper/bin/zkServer.sh start-foreground /conf/zoo.cfg',
     );
     const host = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(host)) throw new Error(`unexpected container IP ${JSON.stringify(host)}`);
-    await waitUntilServing(host, 2181, Date.now() + 90_000);
+    const expected = kind === 'standalone' ? 'Mode: standalone' : 'not currently serving requests';
+    await waitForSrvr(host, 2181, expected, Date.now() + 90_000);
     return { name, host, port: 2181, docker: (...args) => docker(...args), remove };
   } catch (err) {
     const logs = await execa('docker', ['logs', '--tail', '40', name], { reject: false });
