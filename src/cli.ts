@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { describeError, exitCodeFor, ExitCode } from './errors.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerImportCommand } from './commands/import.js';
+import { registerSetupCommand } from './commands/setup.js';
+import { registerTestCommand } from './commands/test.js';
+import { registerCleanCommand } from './commands/clean.js';
 
 const program = new Command()
   .name('faultline')
@@ -11,6 +14,9 @@ const program = new Command()
   .configureOutput({ outputError: (str, write) => write(str) })
   .showHelpAfterError('(run `faultline --help` for usage)');
 
+registerTestCommand(program);
+registerSetupCommand(program);
+registerCleanCommand(program);
 registerCheckCommand(program);
 registerImportCommand(program);
 

@@ -1,0 +1,199 @@
+// The cluster: one Docker network with an explicit subnet per run, one long-lived container per node.
+// The container outlives the ZooKeeper process in it, so a killed server keeps its network namespace,
+// its iptables rules and its address, as a real machine would.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { HarnessError } from './errors.js';
+import type { Logger } from './log.js';
+import { withTimeout } from './time.js';
+
+/** Labels tie every Docker object to its run, so `faultline clean` finds what a killed harness left. */
+export const LABEL_RUN = 'faultline.run';
+export const LABEL_TEST = 'faultline.test';
+export const LABEL_PID = 'faultline.pid';
+export const LABEL_DIR = 'faultline.dir';
+
+export interface ClusterNode {
+  /** n1, n2, ... */
+  name: string;
+  /** ZooKeeper's myid. */
+  id: number;
+  ip: string;
+  /** Host directory bind-mounted at /faultline in the container (conf/, data/, logs/). */
+  hostDir: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Containers and network of one run. */
+export interface Cluster {
+  readonly runId: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly subnet: string;
+  setup(): Promise<void>;
+  /** Runs a command in a node's container and waits for it; detach starts it and returns at once. */
+  exec(node: ClusterNode, cmd: string[], options?: { timeoutMs?: number; detach?: boolean; env?: Record<string, string> }): Promise<ExecResult>;
+  /** Like exec, but a non-zero exit is an error; returns stdout. */
+  run(node: ClusterNode, cmd: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+export interface DockerClusterOptions {
+  runId: string;
+  testName: string;
+  runDir: string;
+  image: string;
+  nodeCount: number;
+}
+
+export const NODE_MOUNT = '/faultline';
+
+/** A Docker network + containers implementation of Cluster. */
+export class DockerCluster implements Cluster {
+  readonly runId: string;
+  nodes: ClusterNode[] = [];
+  subnet = '';
+  private networkName: string;
+  private readonly labels: Record<string, string>;
+
+  constructor(private readonly docker: Docker, private readonly options: DockerClusterOptions, private readonly log: Logger) {
+    this.runId = options.runId;
+    this.networkName = `faultline-${options.runId}`;
+    this.labels = {
+      [LABEL_RUN]: options.runId,
+      [LABEL_TEST]: options.testName,
+      [LABEL_PID]: String(process.pid),
+      [LABEL_DIR]: options.runDir,
+    };
+  }
+
+  async setup(): Promise<void> {
+    const prefix = await this.createNetwork();
+    for (let i = 1; i <= this.options.nodeCount; i++) {
+      const hostDir = join(this.options.runDir, 'nodes', `n${i}`);
+      for (const sub of ['conf', 'data', 'logs']) mkdirSync(join(hostDir, sub), { recursive: true });
+      this.nodes.push({ name: `n${i}`, id: i, ip: `${prefix}.${10 + i}`, hostDir });
+    }
+    await Promise.all(this.nodes.map((node) => this.createContainer(node)));
+    this.log.info(`Cluster ${this.runId}: network ${this.networkName} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`);
+  }
+
+  /** Picks a free /24 in 172.29.0.0/16 (the run's own subnet) and creates the network; returns the first three octets. */
+  private async createNetwork(): Promise<string> {
+    const networks = await this.docker.listNetworks();
+    const used = new Set<string>();
+    for (const n of networks) for (const c of n.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
+    for (let third = 0; third < 256; third++) {
+      const subnet = `172.29.${third}.0/24`;
+      if (used.has(subnet)) continue;
+      try {
+        await this.docker.createNetwork({
+          Name: this.networkName,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: this.labels,
+          IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `172.29.${third}.1` }] },
+        });
+        this.subnet = subnet;
+        return `172.29.${third}`;
+      } catch (err) {
+        // Another run may have taken the subnet between list and create: try the next one.
+        if (/overlap/i.test((err as Error).message)) continue;
+        throw new HarnessError(`creating Docker network ${this.networkName} failed: ${(err as Error).message}`, 'Run `faultline clean` and try again.', { cause: err });
+      }
+    }
+    throw new HarnessError('no free /24 subnet left in 172.29.0.0/16 for a run network', 'Run `faultline clean` to remove networks of old runs.');
+  }
+
+  private containerName(node: ClusterNode): string {
+    return `faultline-${this.runId}-${node.name}`;
+  }
+
+  private async createContainer(node: ClusterNode): Promise<void> {
+    const container = await this.docker.createContainer({
+      name: this.containerName(node),
+      Hostname: node.name,
+      Image: this.options.image,
+      // PID 1 only waits; ZooKeeper runs as a child we can kill and restart (docker's init reaps it).
+      Cmd: ['sleep', 'infinity'],
+      Labels: { ...this.labels, 'faultline.node': node.name },
+      HostConfig: {
+        Init: true,
+        CapAdd: ['NET_ADMIN'],
+        Binds: [`${node.hostDir}:${NODE_MOUNT}`],
+        NetworkMode: this.networkName,
+      },
+      NetworkingConfig: { EndpointsConfig: { [this.networkName]: { IPAMConfig: { IPv4Address: node.ip } } } },
+    });
+    await container.start();
+  }
+
+  async exec(node: ClusterNode, cmd: string[], options: { timeoutMs?: number; detach?: boolean; env?: Record<string, string> } = {}): Promise<ExecResult> {
+    const container = this.docker.getContainer(this.containerName(node));
+    const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: !options.detach, AttachStderr: !options.detach, Env: env });
+    if (options.detach) {
+      await exec.start({ Detach: true });
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    const run = async (): Promise<ExecResult> => {
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const stdout = new PassThrough().on('data', (b: Buffer) => out.push(b));
+      const stderr = new PassThrough().on('data', (b: Buffer) => err.push(b));
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.demuxStream(stream, stdout, stderr);
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+      const info = await exec.inspect();
+      return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+    };
+    return withTimeout(run(), options.timeoutMs ?? 30_000, `${node.name}: ${cmd.join(' ')}`);
+  }
+
+  async run(node: ClusterNode, cmd: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<string> {
+    const result = await this.exec(node, cmd, options);
+    if (result.exitCode !== 0) {
+      throw new HarnessError(`${node.name}: \`${cmd.join(' ')}\` exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
+    }
+    return result.stdout;
+  }
+
+  async teardown(): Promise<void> {
+    await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+  }
+}
+
+/** Removes containers, then networks, that carry a label filter (`key=value` or just `key`). Returns what was removed. */
+export async function removeByLabel(docker: Docker, label: string, log: Logger): Promise<{ containers: string[]; networks: string[] }> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await Promise.all(containers.map(async (c) => {
+    try {
+      await docker.getContainer(c.Id).remove({ force: true, v: true });
+    } catch (err) {
+      if (!/no such container|already in progress/i.test((err as Error).message)) throw err;
+    }
+  }));
+  const networks = await docker.listNetworks({ filters: { label: [label] } });
+  for (const n of networks) {
+    try {
+      await docker.getNetwork(n.Id).remove();
+    } catch (err) {
+      if (!/not found|no such network/i.test((err as Error).message)) throw err;
+    }
+  }
+  const removed = { containers: containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')), networks: networks.map((n) => n.Name) };
+  if (removed.containers.length + removed.networks.length > 0) {
+    log.debug(`removed containers [${removed.containers.join(', ')}] and networks [${removed.networks.join(', ')}] (${label})`);
+  }
+  return removed;
+}

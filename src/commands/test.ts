@@ -1,0 +1,188 @@
+// `faultline test`: one run, end to end, with its verdict as the exit code.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { DEFAULT_NEMESIS, resolveFaults } from '../../nemesis/index.js';
+import { resolveWorkload } from '../../workloads/index.js';
+import { DEFAULT_SERVER } from '../../docker/image.js';
+import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
+import { DockerCluster } from '../cluster.js';
+import { exitCodeForVerdict, UsageError } from '../errors.js';
+import { ConsoleLogger, type Logger } from '../log.js';
+import { runTest, type RunOutcome, type Test } from '../runner.js';
+import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
+import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../zookeeper.js';
+import { prepareEnvironment } from './setup.js';
+
+const int = (name: string, min: number, max: number) =>
+  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
+
+/** The resolved configuration of a run, as written to test.json. */
+export const testConfigSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'name may hold letters, digits, ".", "_" and "-" only'),
+  server: z.string(),
+  nodes: z.union([z.literal(3), z.literal(5)], { error: 'nodes must be 3 or 5' }),
+  timeLimitS: int('time-limit', 1, 86_400),
+  concurrency: int('concurrency', 1, 1000),
+  rate: z.coerce.number({ error: 'rate must be a number' }).positive('rate must be above 0'),
+  seed: int('seed', 0, 2 ** 31 - 1),
+  nemesis: z.array(z.string()).min(1),
+  nemesisIntervalS: z.coerce.number().positive('nemesis-interval must be above 0'),
+  workload: z.string(),
+  readMode: z.enum(['sync', 'plain'], { error: 'read-mode must be sync or plain' }),
+  resultsDir: z.string(),
+  zookeeper: z.object({ tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()) }),
+  client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
+  recoveryTimeoutS: int('recovery-timeout', 5, 3600),
+});
+
+export type TestConfig = z.infer<typeof testConfigSchema>;
+
+interface TestFlags {
+  name: string;
+  server: string;
+  nodes: string;
+  timeLimit: string;
+  concurrency: string;
+  rate: string;
+  seed?: string;
+  nemesis: string;
+  nemesisInterval: string;
+  workload: string;
+  readMode: string;
+  resultsDir: string;
+  tickTime: string;
+  syncLimit: string;
+  opTimeout: string;
+}
+
+export function resolveTestConfig(flags: TestFlags): TestConfig {
+  const raw = {
+    name: flags.name,
+    server: flags.server,
+    nodes: Number(flags.nodes),
+    timeLimitS: flags.timeLimit,
+    concurrency: flags.concurrency,
+    rate: flags.rate,
+    seed: flags.seed ?? randomBytes(4).readUInt32BE() >>> 1,
+    nemesis: flags.nemesis.split(',').map((s) => s.trim()).filter(Boolean),
+    nemesisIntervalS: flags.nemesisInterval,
+    workload: flags.workload,
+    readMode: flags.readMode,
+    resultsDir: flags.resultsDir,
+    zookeeper: { ...DEFAULT_ZOOKEEPER_CONFIG, tickTime: flags.tickTime, syncLimit: flags.syncLimit },
+    client: { ...DEFAULT_CLIENT_OPTIONS, opTimeoutMs: Number(flags.opTimeout) * 1000 },
+    recoveryTimeoutS: 120,
+  };
+  const parsed = testConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`bad option: ${issue.message}`, 'Run `faultline test --help` for the accepted values.');
+  }
+  if (!Number.isFinite(parsed.data.client.opTimeoutMs) || parsed.data.client.opTimeoutMs <= 0) {
+    throw new UsageError('bad option: op-timeout must be a positive number of seconds', 'For example --op-timeout 5.');
+  }
+  return parsed.data;
+}
+
+/** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
+export async function executeTest(config: TestConfig, log: ConsoleLogger | Logger, abort: AbortSignal): Promise<{ outcome: RunOutcome; runDir: string }> {
+  // Resolve names first, so a typo fails before a minute of image building.
+  const faults = resolveFaults(config.nemesis);
+  const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
+  const env = await prepareEnvironment(config.server, log);
+  const runDir = createRunDir(config.resultsDir, config.name);
+  if (log instanceof ConsoleLogger) log.attachFile(join(runDir, HARNESS_LOG));
+  const runId = `${config.name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20)}-${randomBytes(3).toString('hex')}`;
+  writeJson(join(runDir, TEST_FILE), { ...config, runId, image: env.image, startedAt: new Date().toISOString(), command: process.argv.slice(2) });
+  log.info(`Run ${runId}: ${runDir}`);
+
+  const cluster = new DockerCluster(env.docker, { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes }, log);
+  const test: Test = {
+    name: config.name,
+    seed: config.seed,
+    timeLimitS: config.timeLimitS,
+    concurrency: config.concurrency,
+    rate: config.rate,
+    nemesisIntervalS: config.nemesisIntervalS,
+    opTimeoutMs: config.client.opTimeoutMs,
+    recoveryTimeoutS: config.recoveryTimeoutS,
+    cluster,
+    db: new ZooKeeperDb(cluster, config.zookeeper, log),
+    workload,
+    faults,
+    historyPath: join(runDir, HISTORY_FILE),
+    runDir,
+  };
+  try {
+    const outcome = await runTest(test, log, abort);
+    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
+    return { outcome, runDir };
+  } finally {
+    // Containers, network, and with them every iptables rule: gone whatever happened.
+    await cluster.teardown().catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
+    log.info(`Removed the containers and network of run ${runId}.`);
+  }
+}
+
+/** Turns SIGINT/SIGTERM into an abort; a second signal exits at once (clean-up is then `faultline clean`'s job). */
+export function abortOnSignals(log: Logger): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const handler = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      log.warn(`${sig} again: exiting now; run \`faultline clean\` to remove what is left.`);
+      process.exit(130);
+    }
+    log.warn(`${sig}: stopping the run, healing and removing its containers (press Ctrl-C again to exit at once)...`);
+    controller.abort(sig);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { signal: controller.signal, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
+}
+
+export function printVerdict(log: Logger, outcome: RunOutcome, runDir: string): void {
+  const verdict = outcome.valid === true ? 'VALID' : outcome.valid === false ? 'INVALID' : 'UNKNOWN';
+  const s = outcome.stats;
+  log.info('');
+  log.info(`ops: ${s.ok} ok, ${s.fail} fail, ${s.info} info; nemesis actions: ${s.nemesis}; leaders: ${outcome.leaders.join(' → ') || 'unknown'}`);
+  for (const [name, result] of Object.entries(outcome.checkers)) {
+    log.info(`  ${name}: ${result.valid === true ? 'valid' : result.valid === false ? 'INVALID' : 'unknown'}${result.reason ? ` (${String(result.reason)})` : ''}`);
+  }
+  log.info(`Verdict: ${verdict}${outcome.aborted ? ` (aborted: ${outcome.aborted})` : ''}`);
+  log.info(`Results: ${runDir}`);
+}
+
+export function registerTestCommand(program: Command): void {
+  program
+    .command('test')
+    .description('run a ZooKeeper ensemble under faults with a concurrent workload, then check the history')
+    .option('--name <name>', 'test name (results/<name>/<timestamp>)', 'register')
+    .option('--server <build>', 'server build', DEFAULT_SERVER)
+    .option('--nodes <n>', 'ensemble size: 3 or 5', '3')
+    .option('--time-limit <s>', 'length of the main phase, seconds', '60')
+    .option('--concurrency <n>', 'client processes', '10')
+    .option('--rate <r>', 'target ops per second over all processes', '50')
+    .option('--seed <n>', 'random seed (default: random, recorded in test.json)')
+    .option('--nemesis <list>', 'faults, comma-separated, or none', DEFAULT_NEMESIS.join(','))
+    .option('--nemesis-interval <s>', 'seconds between nemesis actions', '10')
+    .option('--workload <name>', 'workload', 'register')
+    .option('--read-mode <mode>', 'register reads: sync (sync then get) or plain (get only)', 'sync')
+    .option('--tick-time <ms>', 'ZooKeeper tickTime', String(DEFAULT_ZOOKEEPER_CONFIG.tickTime))
+    .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
+    .option('--op-timeout <s>', 'seconds before an op is given up as unknown (info)', String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000))
+    .option('--results-dir <dir>', 'where runs are stored', 'results')
+    .action(async (flags: TestFlags) => {
+      const config = resolveTestConfig(flags);
+      const log = new ConsoleLogger();
+      const abort = abortOnSignals(log);
+      try {
+        const { outcome, runDir } = await executeTest(config, log, abort.signal);
+        printVerdict(log, outcome, runDir);
+        process.exitCode = outcome.aborted ? 130 : exitCodeForVerdict(outcome.valid);
+      } finally {
+        abort.dispose();
+      }
+    });
+}

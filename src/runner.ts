@@ -1,0 +1,258 @@
+// Orchestration of one test run: cluster up, database up, clients and nemesis run concurrently,
+// everything healed and torn down, the history checked. Teardown happens on success, failure and abort.
+import { mergeValidity, type Validity } from './errors.js';
+import type { Checker, CheckerResult } from './checker.js';
+import type { Cluster, ClusterNode } from './cluster.js';
+import { HistoryWriter, type HistoryEvent } from './history.js';
+import type { Logger } from './log.js';
+import { healAll, recordNemesis, type Fault, type NemesisContext } from './nemesis.js';
+import { Random } from './random.js';
+import { sleep, TimeoutError, withTimeout } from './time.js';
+import type { Workload, WorkloadClient } from './workload.js';
+import type { Database } from './zookeeper.js';
+
+/** Everything a run is made of: one plain object assembled from the parts. */
+export interface Test {
+  name: string;
+  seed: number;
+  timeLimitS: number;
+  concurrency: number;
+  /** Target ops per second over all processes. */
+  rate: number;
+  /** Seconds between nemesis actions (a fault, then its heal, then the next fault...). */
+  nemesisIntervalS: number;
+  opTimeoutMs: number;
+  /** How long the ensemble may take to serve again after the final heal. */
+  recoveryTimeoutS: number;
+  cluster: Cluster;
+  db: Database;
+  workload: Workload;
+  faults: Fault[];
+  historyPath: string;
+  runDir: string;
+}
+
+export interface RunOutcome {
+  valid: Validity;
+  checkers: Record<string, CheckerResult>;
+  /** Set when the run stopped early (Ctrl-C, harness error): the history is partial. */
+  aborted?: string;
+  stats: RunStats;
+  recovery?: { healMs: number; quorumMs: number };
+  leaders: string[];
+}
+
+export interface RunStats {
+  ok: number;
+  fail: number;
+  info: number;
+  nemesis: number;
+}
+
+interface LiveState {
+  stats: RunStats;
+  fault: string | null;
+  startedAt: number;
+}
+
+/** Runs a test end to end. `abort` stops the main phase early; teardown always runs. */
+export async function runTest(test: Test, log: Logger, abort: AbortSignal): Promise<RunOutcome> {
+  const history = new HistoryWriter(test.historyPath);
+  const random = new Random(test.seed);
+  const nemesisContext: NemesisContext = { cluster: test.cluster, db: test.db, log, random: random.fork(1) };
+  const live: LiveState = { stats: { ok: 0, fail: 0, info: 0, nemesis: 0 }, fault: null, startedAt: 0 };
+  const leaders: string[] = [];
+  let aborted: string | undefined;
+  let recovery: RunOutcome['recovery'];
+  const onAbort = (): void => {
+    aborted = String(abort.reason ?? 'aborted');
+  };
+  abort.addEventListener('abort', onAbort);
+
+  try {
+    await test.cluster.setup();
+    await test.db.setup();
+    log.info('Waiting for every node to serve...');
+    await test.db.waitForQuorum(90_000, { all: true });
+    const firstLeader = await test.db.leader();
+    if (firstLeader) leaders.push(firstLeader.name);
+    log.info(`Ensemble serving; leader ${firstLeader?.name ?? 'unknown'}.`);
+    await test.workload.setup(test.cluster.nodes[0]!);
+    if (abort.aborted) throw new Error('aborted');
+
+    // The main phase: clients and nemesis side by side until the time limit or an abort.
+    const phase = new AbortController();
+    const stopPhase = (): void => phase.abort();
+    abort.addEventListener('abort', stopPhase);
+    const timer = setTimeout(stopPhase, test.timeLimitS * 1000);
+    live.startedAt = Date.now();
+    const status = setInterval(() => log.status(statusLine(live, test)), 500);
+    const leaderWatch = watchLeaders(test.db, leaders, phase.signal);
+    log.info(`Running ${test.workload.name} for ${test.timeLimitS} s with ${test.concurrency} processes` +
+      `${test.faults.length ? `, nemesis ${test.faults.map((f) => f.name).join(' + ')} every ${test.nemesisIntervalS} s` : ', no nemesis'}.`);
+    try {
+      await Promise.all([
+        ...Array.from({ length: test.concurrency }, (_, w) => runWorker(test, w, history, random.fork(100 + w), live, phase.signal, log)),
+        runNemesis(test, nemesisContext, history, live, phase.signal),
+        leaderWatch,
+      ]);
+    } finally {
+      clearTimeout(timer);
+      clearInterval(status);
+      abort.removeEventListener('abort', stopPhase);
+      log.status(null);
+    }
+
+    // Heal everything, then measure how long the ensemble takes to serve again.
+    const healStart = Date.now();
+    const healErrors = await healAll(test.faults, nemesisContext, history);
+    const healMs = Date.now() - healStart;
+    if (healErrors.length) throw healErrors[0]!;
+    if (!aborted) {
+      log.info('Healed; waiting for the ensemble to recover...');
+      await test.db.waitForQuorum(test.recoveryTimeoutS * 1000, { all: true });
+      recovery = { healMs, quorumMs: Date.now() - healStart };
+      const leader = await test.db.leader();
+      if (leader && leaders[leaders.length - 1] !== leader.name) leaders.push(leader.name);
+      log.info(`Recovered: every node serves ${(recovery.quorumMs / 1000).toFixed(1)} s after the heal began.`);
+    }
+  } catch (err) {
+    if (!aborted) throw err;
+  } finally {
+    abort.removeEventListener('abort', onAbort);
+    await history.close();
+    log.status(null);
+  }
+
+  if (aborted) {
+    log.warn(`Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`);
+    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, ...(recovery ? { recovery } : {}) };
+  }
+  log.info('Checking the history...');
+  const checkers = await runCheckers(test.workload.checkers, history.events, { runDir: test.runDir, timeoutMs: 120_000 });
+  return { valid: mergeValidity(Object.values(checkers).map((c) => c.valid)), checkers, stats: live.stats, leaders, ...(recovery ? { recovery } : {}) };
+}
+
+export async function runCheckers(checkers: Record<string, Checker>, events: readonly HistoryEvent[], context: { runDir?: string; timeoutMs: number }): Promise<Record<string, CheckerResult>> {
+  const results: Record<string, CheckerResult> = {};
+  for (const [name, checker] of Object.entries(checkers)) {
+    try {
+      results[name] = await checker.check(events, context);
+    } catch (err) {
+      results[name] = { valid: 'unknown', error: (err as Error).message };
+    }
+  }
+  return results;
+}
+
+/**
+ * One worker: a sequence of processes bound to one node (worker w talks to node w mod n). A process whose
+ * operation ends in info (outcome unknown) is retired, as in Jepsen: the worker goes on as a new process.
+ */
+async function runWorker(test: Test, worker: number, history: HistoryWriter, random: Random, live: LiveState, stop: AbortSignal, log: Logger): Promise<void> {
+  const node = test.cluster.nodes[worker % test.cluster.nodes.length]!;
+  let process = worker;
+  let client: WorkloadClient | undefined;
+  // Each process waits concurrency/rate seconds on average between ops, with jitter so they do not march in step.
+  const meanDelayMs = (1000 * test.concurrency) / test.rate;
+  while (!stop.aborted) {
+    if (!client) {
+      client = await openClient(test, node, log, stop);
+      if (!client) break;
+    }
+    const op = test.workload.generator({ process, random });
+    history.append({ process, type: 'invoke', f: op.f, value: op.value, node: node.name, ...(op.key !== undefined ? { key: op.key } : {}) });
+    let completion;
+    try {
+      completion = await withTimeout(client.invoke(op), test.opTimeoutMs, `${op.f} on ${node.name}`);
+    } catch (err) {
+      completion = { type: 'info' as const, value: op.value, error: err instanceof TimeoutError ? 'timeout' : (err as Error).message };
+    }
+    history.append({
+      process, type: completion.type, f: op.f, value: completion.value, node: node.name,
+      ...(op.key !== undefined ? { key: op.key } : {}),
+      ...(completion.error !== undefined ? { error: completion.error } : {}),
+    });
+    live.stats[completion.type]++;
+    if (completion.type === 'info') {
+      const retired = client;
+      client = undefined;
+      process += test.concurrency;
+      void retired.close().catch(() => undefined);
+    }
+    await sleep(random.float() * 2 * meanDelayMs);
+  }
+  await client?.close().catch(() => undefined);
+}
+
+/** Opens a client, retrying while the node does not answer (it may be down or cut off). */
+async function openClient(test: Test, node: ClusterNode, log: Logger, stop: AbortSignal): Promise<WorkloadClient | undefined> {
+  let lastError = '';
+  while (!stop.aborted) {
+    try {
+      return await withTimeout(test.workload.openClient(node), test.opTimeoutMs, `connect to ${node.name}`);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== lastError) log.debug(`client for ${node.name}: ${message}`);
+      lastError = message;
+      await sleep(500);
+    }
+  }
+  return undefined;
+}
+
+/** Alternates the faults on a fixed interval: wait, fault, wait, heal, next fault... */
+async function runNemesis(test: Test, context: NemesisContext, history: HistoryWriter, live: LiveState, stop: AbortSignal): Promise<void> {
+  if (test.faults.length === 0) return;
+  const interval = test.nemesisIntervalS * 1000;
+  for (let i = 0; ; i++) {
+    if (!(await sleepUnlessAborted(interval, stop))) return;
+    const fault = test.faults[i % test.faults.length]!;
+    try {
+      const done = await recordNemesis(history, 'start', fault, () => fault.start(context));
+      live.fault = `${fault.name} ${JSON.stringify(done)}`;
+      live.stats.nemesis++;
+    } catch (err) {
+      context.log.warn(`fault ${fault.name} failed: ${(err as Error).message}`);
+    }
+    const finished = !(await sleepUnlessAborted(interval, stop));
+    // Whatever happens, a started fault is healed before the next one (the final heal repeats it harmlessly).
+    try {
+      await recordNemesis(history, 'heal', fault, () => fault.heal(context));
+    } catch (err) {
+      context.log.warn(`heal of ${fault.name} failed: ${(err as Error).message}`);
+    }
+    live.fault = null;
+    if (finished) return;
+  }
+}
+
+/** Notes each new leader during the main phase. */
+async function watchLeaders(db: Database, leaders: string[], stop: AbortSignal): Promise<void> {
+  while (await sleepUnlessAborted(1000, stop)) {
+    const leader = await db.leader().catch(() => undefined);
+    if (leader && leaders[leaders.length - 1] !== leader.name) leaders.push(leader.name);
+  }
+}
+
+/** Sleeps; returns false (early) when the signal fires. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function statusLine(live: LiveState, test: Test): string {
+  const elapsed = Math.round((Date.now() - live.startedAt) / 1000);
+  const s = live.stats;
+  return `${elapsed}/${test.timeLimitS} s | ok ${s.ok}  fail ${s.fail}  info ${s.info} | fault: ${live.fault ?? 'none'}`;
+}

@@ -1,0 +1,41 @@
+// A workload: what clients do (generator + client ops) and what must hold afterwards (checkers).
+import type { Checker } from './checker.js';
+import type { ClusterNode } from './cluster.js';
+import type { Random } from './random.js';
+
+/** An operation about to be invoked. */
+export interface Invocation {
+  f: string;
+  value: unknown;
+  key?: string | number;
+}
+
+/** How an operation ended. info: unknown outcome (it may or may not have taken effect). */
+export interface Completion {
+  type: 'ok' | 'fail' | 'info';
+  value: unknown;
+  error?: string;
+}
+
+/** A client bound to one node, used by one process at a time. */
+export interface WorkloadClient {
+  invoke(op: Invocation): Promise<Completion>;
+  close(): Promise<void>;
+}
+
+export interface GeneratorContext {
+  process: number;
+  random: Random;
+}
+
+/** Produces the next operation of a process. */
+export type Generator = (context: GeneratorContext) => Invocation;
+
+export interface Workload {
+  name: string;
+  /** Prepares the data the workload works on (e.g. creates its znodes), through a client of the given node. */
+  setup(node: ClusterNode): Promise<void>;
+  openClient(node: ClusterNode): Promise<WorkloadClient>;
+  generator: Generator;
+  checkers: Record<string, Checker>;
+}
