@@ -2,7 +2,7 @@
 // and combine the verdicts. `checkOperations`/`checkEvents` run in the calling thread; the `Parallel` variants
 // spread partitions over worker threads when the model says where workers can load it from.
 import type { CheckOptions, CheckResult, Event, Model, Operation, PartitionInfo } from './model.js';
-import { searchPartition, type PartitionInput, type SearchLimits, type SearchResult } from './search.js';
+import { createSearch, searchPartition, type PartitionInput, type PartitionSearch, type SearchLimits, type SearchResult } from './search.js';
 import { runInWorkers } from './parallel.js';
 
 const DEFAULT_MAX_MEMORY = 2 ** 31 - 2 ** 28; // 1.75 GiB
@@ -81,13 +81,23 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: readonl
 }
 
 function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition<I, O>[], limits: SearchLimits, stopEarly: boolean): PartitionInfo[] {
-  const infos: PartitionInfo[] = [];
-  for (const part of parts) {
-    const info = toPartitionInfo(part, searchPartition(model, part, limits));
-    infos.push(info);
-    if (info.result === 'illegal' && stopEarly) break;
+  if (!stopEarly || parts.length < 2) return parts.map((part) => toPartitionInfo(part, searchPartition(model, part, limits)));
+  // Only the verdict is needed: let the partitions take turns in growing slices, so one hard legal partition
+  // does not hide an easy illegal one (as goroutines racing do for Porcupine).
+  const searches = parts.map((part) => createSearch(model, part, limits));
+  const results: (SearchResult | undefined)[] = new Array(parts.length);
+  let pending = parts.length;
+  for (let slice = 1 << 14; pending > 0; slice *= 2) {
+    for (let i = 0; i < parts.length; i++) {
+      if (results[i]) continue;
+      const done = (searches[i] as PartitionSearch).run(slice);
+      if (!done) continue;
+      results[i] = done;
+      pending--;
+      if (done.result === 'illegal') return [toPartitionInfo(parts[i] as Partition<I, O>, done)];
+    }
   }
-  return infos;
+  return results.map((r, i) => toPartitionInfo(parts[i] as Partition<I, O>, r as SearchResult));
 }
 
 /** Checks a history of events (real-time order) in the calling thread. */

@@ -25,6 +25,11 @@ export interface Model<State, Input, Output> {
   describeOperation?(input: Input, output: Output): string;
   describeState?(state: State): string;
   /**
+   * True when the op can never change the state when it is legal (a read, a compare that failed). Optional:
+   * it lets the search take such ops greedily instead of branching on them. Wrong answers break the verdict.
+   */
+  readOnly?(input: Input, output: Output): boolean;
+  /**
    * Where worker threads can import this model from: a module URL and the export name of the model object
    * (or of a zero-argument factory). Without it, partitions are checked in the calling thread.
    */

@@ -94,9 +94,15 @@ class StateTable<S> {
   }
 }
 
-export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): SearchResult {
+/** A search that can run in slices (so several partitions can take turns in one thread). */
+export interface PartitionSearch {
+  /** Runs up to `budget` more iterations; undefined if still undecided. */
+  run(budget: number): SearchResult | undefined;
+}
+
+export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): PartitionSearch {
   const count = ops.inputs.length;
-  if (count === 0) return { result: 'ok', explored: 0 };
+  if (count === 0) return { run: () => ({ result: 'ok', explored: 0 }) };
 
   // Ids: completed ops 0..completed-1 in call order, then ops of unknown outcome from infoBase on.
   const byCall = Array.from({ length: count }, (_, i) => i).sort((a, b) => (ops.calls[a] as number) - (ops.calls[b] as number) || a - b);
@@ -272,21 +278,41 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionIn
     bestState = stateId;
   };
 
+  // Read-only ops (reads, failed compares) are tried first, and taken greedily: if one is legal now, taking it
+  // now loses nothing (it cannot change the state, and every op that must precede it already has), so when
+  // the configuration after it fails, the configuration before it fails too and we backtrack past it.
+  const readOnly = new Uint8Array(bitCount);
+  if (model.readOnly) {
+    for (let id = 0; id < bitCount; id++) if ((original[id] as number) >= 0 && model.readOnly(inputs[id] as I, outputs[id] as O)) readOnly[id] = 1;
+  }
+  const forced = new Uint8Array(bitCount); // forced[d]: the op at depth d was a greedy read-only step
+  let readOnlyPhase = model.readOnly ? 1 : 0;
+  const restartPhase = readOnlyPhase;
+
   let iterations = 0;
   let entry = next[HEAD] as number;
   let verdict: CheckVerdict | undefined;
   let reason: string | undefined;
-  for (;;) {
-    if ((++iterations & DEADLINE_CHECK_MASK) === 0 && Date.now() > limits.deadline) {
-      verdict = 'unknown';
-      reason = 'time budget exhausted';
-      break;
-    }
-    if (entry < bitCount) {
-      // A call: try to linearize this op now.
-      const id = entry;
-      const stepped = step(states[stateId] as S, inputs[id] as I, outputs[id] as O);
-      if (stepped !== ILLEGAL) {
+
+  /** Runs at most `budget` iterations; returns undefined when the budget ran out first. */
+  const run = (budget: number): CheckVerdict | undefined => {
+    const stopAt = iterations + budget;
+    for (;;) {
+      if ((++iterations & DEADLINE_CHECK_MASK) === 0) {
+        if (Date.now() > limits.deadline) {
+          reason = 'time budget exhausted';
+          return 'unknown';
+        }
+      }
+      if (iterations > stopAt) return undefined;
+      let backtrack = false;
+      if (entry < bitCount) {
+        const id = entry;
+        entry = next[id] as number;
+        // In the read-only phase only read-only ops are tried; afterwards only the others.
+        if ((readOnly[id] as number) !== readOnlyPhase) continue;
+        const stepped = step(states[stateId] as S, inputs[id] as I, outputs[id] as O);
+        if (stepped === ILLEGAL) continue;
         const newState = stateTable.intern(stepped);
         const word = id >>> 5;
         const mask = 1 << (id & 31);
@@ -302,6 +328,7 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionIn
         if (memoize(newState, newHash, newLo, newHi)) {
           stackOp[depth] = id;
           stackState[depth] = stateId;
+          forced[depth] = readOnlyPhase;
           depth++;
           stackHi[depth] = newHi;
           stateId = newState;
@@ -309,60 +336,78 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionIn
           lo = newLo;
           // Lift the call and its return out of the list.
           const p = prev[id] as number;
-          const n = next[id] as number;
-          next[p] = n;
-          if (n >= 0) prev[n] = p;
+          next[p] = entry;
+          if (entry >= 0) prev[entry] = p;
           if (id < completed) {
             const r = bitCount + id;
             const rp = prev[r] as number;
             const rn = next[r] as number;
             next[rp] = rn;
             if (rn >= 0) prev[rn] = rp;
-            if (--remaining === 0) {
-              verdict = 'ok';
-              break;
-            }
+            if (--remaining === 0) return 'ok';
           }
+          readOnlyPhase = restartPhase;
           entry = next[HEAD] as number;
           continue;
         }
         bits[word] = (bits[word] as number) & ~mask;
         if (outOfMemory) {
-          verdict = 'unknown';
           reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
-          break;
+          return 'unknown';
         }
+        // A legal read-only op whose successor configuration already failed: this one fails too.
+        if (readOnlyPhase === 0) continue;
+        backtrack = true;
+      } else if (readOnlyPhase === 1) {
+        // No read-only op applies: now try the others.
+        readOnlyPhase = 0;
+        entry = next[HEAD] as number;
+        continue;
+      } else {
+        // A return of an op not yet linearized: nothing in this configuration works.
+        if (limits.details && depth > bestDepth) recordBest(entry);
+        backtrack = true;
       }
-      entry = next[entry] as number;
-      continue;
+      if (!backtrack) continue;
+      for (;;) {
+        if (depth === 0) return 'illegal';
+        depth--;
+        const id = stackOp[depth] as number;
+        stateId = stackState[depth] as number;
+        if (depth < poppedTo) poppedTo = depth;
+        bits[id >>> 5] = (bits[id >>> 5] as number) & ~(1 << (id & 31));
+        hash ^= zobrist[id] as number;
+        if (id < completed) {
+          if (id < lo) lo = id;
+          remaining++;
+          // Unlift: the return first (lifted last), then the call.
+          const r = bitCount + id;
+          next[prev[r] as number] = r;
+          const rn = next[r] as number;
+          if (rn >= 0) prev[rn] = r;
+        }
+        next[prev[id] as number] = id;
+        const n = next[id] as number;
+        if (n >= 0) prev[n] = id;
+        if (forced[depth] === 1) continue; // its configuration fails, so does its parent's
+        readOnlyPhase = 0;
+        entry = n;
+        break;
+      }
     }
-    // A return of an op not yet linearized: nothing in this configuration works; backtrack.
-    if (limits.details && depth > bestDepth) recordBest(entry);
-    if (depth === 0) {
-      verdict = 'illegal';
-      break;
-    }
-    depth--;
-    const id = stackOp[depth] as number;
-    stateId = stackState[depth] as number;
-    if (depth < poppedTo) poppedTo = depth;
-    bits[id >>> 5] = (bits[id >>> 5] as number) & ~(1 << (id & 31));
-    hash ^= zobrist[id] as number;
-    if (id < completed) {
-      if (id < lo) lo = id;
-      remaining++;
-      // Unlift: the return first (lifted last), then the call.
-      const r = bitCount + id;
-      next[prev[r] as number] = r;
-      const rn = next[r] as number;
-      if (rn >= 0) prev[rn] = r;
-    }
-    next[prev[id] as number] = id;
-    const n = next[id] as number;
-    if (n >= 0) prev[n] = id;
-    entry = next[id] as number;
-  }
+  };
 
+  return {
+    run(budget: number): SearchResult | undefined {
+      if (verdict === undefined) {
+        verdict = run(budget);
+        if (verdict === undefined) return undefined;
+      }
+      return finish(verdict);
+    },
+  };
+
+  function finish(verdict: CheckVerdict): SearchResult {
   const result: SearchResult = { result: verdict, explored };
   if (reason) result.reason = reason;
   if (verdict === 'illegal' && limits.details && bestDepth >= 0) {
@@ -384,6 +429,12 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionIn
     result.stateBefore = model.describeState ? model.describeState(state) : safeDescribe(state);
   }
   return result;
+  }
+}
+
+/** Checks one partition to the end (or until the deadline or the memory bound). */
+export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): SearchResult {
+  return createSearch(model, ops, limits).run(Infinity) as SearchResult;
 }
 
 function safeDescribe(value: unknown): string {

@@ -26,6 +26,7 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
     return input.f === 'put' ? (input.value ?? '') : state + (input.value ?? '');
   },
   partition: (input) => input.key,
+  readOnly: (input) => input.f === 'get',
   describeOperation: describeKvOp,
   describeState: (state) => JSON.stringify(state),
   workerModule: { url: import.meta.url, exportName: 'kvModel' },
@@ -79,6 +80,7 @@ export function kvSinglePartitionModel(): Model<readonly number[], KvInput, KvOu
       for (let s = 0; s < n; s++) if ((a[s] ?? 0) !== (b[s] ?? 0)) return false;
       return true;
     },
+    readOnly: (input) => input.f === 'get',
     describeOperation: describeKvOp,
     describeState(state) {
       const entries: Record<string, string> = {};

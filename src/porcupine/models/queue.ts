@@ -29,6 +29,8 @@ export const queueModel: Model<QueueState, QueueInput, QueueOutput> = {
   },
   equal: (a, b) => a.length === b.length && a.every((v, i) => v === b[i]),
   partition: (input) => input.key ?? '',
+  // A dequeue that saw an empty queue changes nothing.
+  readOnly: (input, output) => input.f === 'dequeue' && output !== undefined && (output.value ?? null) === null,
   describeOperation: (input, output) =>
     input.f === 'enqueue' ? `enqueue(${JSON.stringify(input.value)})` : `dequeue -> ${output === undefined ? '?' : JSON.stringify(output.value ?? null)}`,
   describeState: (state) => JSON.stringify(state),

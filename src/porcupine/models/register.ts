@@ -44,6 +44,9 @@ function describeRegisterOp(input: CasRegisterInput, output: RegisterOutput): st
   }
 }
 
+/** Reads, and compares that failed, never change the register. */
+const registerReadOnly = (input: CasRegisterInput, output: RegisterOutput): boolean => input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok);
+
 const partitionByKey = (input: CasRegisterInput): string | number => input.key ?? '';
 const describeRegisterState = (state: RegisterValue): string => JSON.stringify(state);
 
@@ -52,6 +55,7 @@ export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> 
   name: 'register',
   init: () => null,
   step: stepRegister,
+  readOnly: registerReadOnly,
   partition: partitionByKey,
   describeOperation: describeRegisterOp,
   describeState: describeRegisterState,
@@ -63,6 +67,7 @@ export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOu
   name: 'cas-register',
   init: () => null,
   step: stepRegister,
+  readOnly: registerReadOnly,
   partition: partitionByKey,
   describeOperation: describeRegisterOp,
   describeState: describeRegisterState,

@@ -53,6 +53,7 @@ export function zkRegisterModel(initial: VersionedValue = { value: null, version
     hash: (s) => Math.imul(s.version + 1, 0x9e3779b1) ^ hashString(typeof s.value + String(s.value)),
     equal: (a, b) => a.version === b.version && a.value === b.value,
     partition: (input) => input.key ?? '',
+    readOnly: (input, output) => input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok),
     describeOperation: (input, output) => {
       const key = input.key !== undefined ? `[${JSON.stringify(input.key)}]` : '';
       const shown = output === undefined ? '?' : !output.ok ? 'bad-version' : output.version !== undefined ? `v${output.version}` : 'ok';
