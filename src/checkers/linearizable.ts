@@ -75,7 +75,7 @@ export interface ConvertedHistory<I, O> {
   sources: HistoryOperation[];
 }
 
-export function checkLinearizable(events: readonly HistoryEvent[], options: CheckLinearizableOptions): Promise<LinearizabilityResult> {
+export async function checkLinearizable(events: readonly HistoryEvent[], options: CheckLinearizableOptions): Promise<LinearizabilityResult> {
   return checkConverted(convertHistory(events, options.model), options);
 }
 

@@ -4,3 +4,4 @@ export { ILLEGAL } from './model.js';
 export type { Illegal, Model, Operation, Event, EventKind, CheckOptions, CheckResult, CheckVerdict, PartitionInfo } from './model.js';
 export { checkOperations, checkEvents, checkOperationsParallel, checkEventsParallel, eventsToOperations, partitionOperations } from './check.js';
 export * from './models/index.js';
+export { workerUrls } from './parallel.js';

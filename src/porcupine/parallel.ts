@@ -30,6 +30,14 @@ export function runnableUrl(url: string): string | undefined {
   return existsSync(compiled) ? pathToFileURL(compiled).href : undefined;
 }
 
+/** The worker script and the model module as plain Node can load them, or undefined (check in-thread). */
+export function workerUrls(model: Model<unknown, never, never>): { workerUrl: string; moduleUrl: string } | undefined {
+  if (!model.workerModule) return undefined;
+  const workerUrl = runnableUrl(new URL('./worker.js', import.meta.url).href) ?? siblingOfCompiled(import.meta.url, 'worker.js');
+  const moduleUrl = runnableUrl(model.workerModule.url);
+  return workerUrl && moduleUrl ? { workerUrl, moduleUrl } : undefined;
+}
+
 export async function runInWorkers<S, I, O>(
   model: Model<S, I, O>,
   parts: readonly Partition<I, O>[],
@@ -38,9 +46,9 @@ export async function runInWorkers<S, I, O>(
 ): Promise<PartitionInfo[] | undefined> {
   const workerCount = Math.min(options.workers ?? availableParallelism(), parts.length);
   if (workerCount < 2 || !model.workerModule) return undefined;
-  const workerUrl = runnableUrl(new URL('./worker.js', import.meta.url).href) ?? siblingOfCompiled(import.meta.url, 'worker.js');
-  const moduleUrl = runnableUrl(model.workerModule.url);
-  if (!workerUrl || !moduleUrl) return undefined;
+  const urls = workerUrls(model);
+  if (!urls) return undefined;
+  const { workerUrl, moduleUrl } = urls;
   const setup: WorkerSetup = { moduleUrl, exportName: model.workerModule.exportName, args: model.workerModule.args ?? [], limits };
 
   // Largest partitions first, so a long one does not start last.
