@@ -195,6 +195,33 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     slotMask = newMask;
   };
 
+  // Transition cache (open addressing; state -1 marks an empty slot). Capped: past the cap, new transitions
+  // are simply not cached.
+  const MAX_TRANSITION_MASK = (1 << 22) - 1;
+  let transitionMask = (1 << 12) - 1;
+  let transitionState = new Int32Array(transitionMask + 1).fill(-1);
+  let transitionOp = new Int32Array(transitionMask + 1);
+  let transitionNext = new Int32Array(transitionMask + 1);
+  let transitionCount = 0;
+  const growTransitions = (): void => {
+    const oldState = transitionState;
+    const oldOp = transitionOp;
+    const oldNext = transitionNext;
+    transitionMask = (transitionMask << 1) | 1;
+    transitionState = new Int32Array(transitionMask + 1).fill(-1);
+    transitionOp = new Int32Array(transitionMask + 1);
+    transitionNext = new Int32Array(transitionMask + 1);
+    for (let k = 0; k < oldState.length; k++) {
+      const st = oldState[k] as number;
+      if (st === -1) continue;
+      let t = (Math.imul(st, 0x9e3779b1) ^ Math.imul((oldOp[k] as number) + 1, 0x85ebca6b)) & transitionMask;
+      while (transitionState[t] !== -1) t = (t + 1) & transitionMask;
+      transitionState[t] = st;
+      transitionOp[t] = oldOp[k] as number;
+      transitionNext[t] = oldNext[k] as number;
+    }
+  };
+
   // Search state.
   let stateId = stateTable.intern(model.init());
   let hash = 0;
@@ -313,9 +340,32 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
         entry = next[id] as number;
         // In the read-only phase only read-only ops are tried; afterwards only the others.
         if ((readOnly[id] as number) !== readOnlyPhase) continue;
-        const stepped = step(states[stateId] as S, inputs[id] as I, outputs[id] as O);
-        if (stepped === ILLEGAL) continue;
-        const newState = stateTable.intern(stepped);
+        // Transition cache: (state, op) -> next state id, or -1 for illegal. The search tries the same op in
+        // the same state from many configurations; this skips the model's step and the state's hashing.
+        let t = (Math.imul(stateId, 0x9e3779b1) ^ Math.imul(id + 1, 0x85ebca6b)) & transitionMask;
+        let newState = -2;
+        for (;;) {
+          const ts = transitionState[t] as number;
+          if (ts === -1) break;
+          if (ts === stateId && transitionOp[t] === id) {
+            newState = transitionNext[t] as number;
+            break;
+          }
+          t = (t + 1) & transitionMask;
+        }
+        if (newState === -2) {
+          const stepped = step(states[stateId] as S, inputs[id] as I, outputs[id] as O);
+          newState = stepped === ILLEGAL ? -1 : stateTable.intern(stepped);
+          if (transitionCount * 2 < transitionMask) {
+            transitionState[t] = stateId;
+            transitionOp[t] = id;
+            transitionNext[t] = newState;
+            transitionCount++;
+          } else if (transitionMask < MAX_TRANSITION_MASK) {
+            growTransitions();
+          }
+        }
+        if (newState < 0) continue;
         const word = id >>> 5;
         const mask = 1 << (id & 31);
         bits[word] = (bits[word] as number) | mask;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   casRegisterModel, checkOperations, checkOperationsParallel, kvModel, queueModel, zkRegisterModel, ILLEGAL,
   type CasRegisterInput, type KvInput, type KvOutput, type Model, type Operation, type QueueInput, type QueueOutput,
-  type RegisterOutput, type RegisterValue, type ZkRegisterInput, type ZkRegisterOutput, workerUrls,
+  type RegisterOutput, type RegisterValue, type ZkRegisterInput, type ZkRegisterOutput, workerUrls, kvText, type KvState,
 } from '../../src/porcupine/index.js';
 import { bruteForceLinearizable } from './brute-force.js';
 
@@ -116,7 +116,7 @@ describe('checker agrees with brute force', () => {
       fc.record({ f: fc.constant('get' as const), key }),
       fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y') }),
     );
-    const observe = (s: string, i: KvInput): KvOutput => (i.f === 'get' ? s : '');
+    const observe = (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : '');
     const corrupt = (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o);
     fc.assert(
       fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {

@@ -17,18 +17,69 @@ function describeKvOp(input: KvInput, output: KvOutput): string {
   return `${input.f}(${JSON.stringify(input.key)}, ${JSON.stringify(input.value ?? '')})`;
 }
 
-/** One partition per key; the state is that key's string. */
-export const kvModel: Model<string, KvInput, KvOutput> = {
+/**
+ * The state of one key: a node in a trie of the values appended since the empty string (a put of v is the
+ * append of v to the empty string). Nodes are created once per (node, value), so a step costs O(1) and states
+ * compare by identity, without hashing long strings. Two paths spelling the same text (e.g. "ab"+"c" and
+ * "a"+"bc") give distinct nodes: the memo merges less, the verdict is unchanged.
+ */
+export interface KvState {
+  readonly parent: KvState | undefined;
+  readonly root: KvState;
+  /** The text appended to the parent's. */
+  readonly value: string;
+  readonly length: number;
+  /** Materialised lazily. */
+  text: string | undefined;
+  children: Map<string, KvState> | undefined;
+}
+
+function kvRoot(): KvState {
+  const root = { parent: undefined, value: '', length: 0, text: '', children: undefined } as unknown as { root: KvState } & KvState;
+  root.root = root;
+  return root;
+}
+
+function kvAppend(state: KvState, value: string): KvState {
+  if (value === '') return state;
+  let child = state.children?.get(value);
+  if (!child) {
+    child = { parent: state, root: state.root, value, length: state.length + value.length, text: undefined, children: undefined };
+    (state.children ??= new Map()).set(value, child);
+  }
+  return child;
+}
+
+/** The string a key holds in this state. */
+export function kvText(state: KvState): string {
+  if (state.text !== undefined) return state.text;
+  const chain: KvState[] = [];
+  let node: KvState | undefined = state;
+  while (node && node.text === undefined) {
+    chain.push(node);
+    node = node.parent;
+  }
+  let text = node?.text ?? '';
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const n = chain[i] as KvState;
+    text += n.value;
+    n.text = text;
+  }
+  return text;
+}
+
+/** One partition per key; the state is that key's string (as a trie node, see KvState). */
+export const kvModel: Model<KvState, KvInput, KvOutput> = {
   name: 'kv',
-  init: () => '',
+  init: kvRoot,
   step(state, input, output) {
-    if (input.f === 'get') return output === undefined || output === state ? state : ILLEGAL;
-    return input.f === 'put' ? (input.value ?? '') : state + (input.value ?? '');
+    if (input.f === 'get') return output === undefined || (output.length === state.length && output === kvText(state)) ? state : ILLEGAL;
+    return kvAppend(input.f === 'put' ? state.root : state, input.value ?? '');
   },
   partition: (input) => input.key,
   readOnly: (input) => input.f === 'get',
   describeOperation: describeKvOp,
-  describeState: (state) => JSON.stringify(state),
+  describeState: (state) => JSON.stringify(kvText(state)),
   workerModule: { url: import.meta.url, exportName: 'kvModel' },
 };
 

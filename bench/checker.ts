@@ -1,0 +1,217 @@
+// Benchmark of the linearizability checker (src/porcupine via src/checkers/linearizable.ts) on Porcupine's
+// corpus and on synthetic histories. Each case runs in a fresh child process (so peak memory is that case's
+// own), three times; we print the median wall time, ops/s, the peak RSS, and the ratio to Porcupine (Go)
+// measured on this machine kind (from ../shared/porcupine-data/README.md). Run: npm run bench:checker.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkLinearizable, convertHistory, type LinearizableModelName } from '../src/checkers/linearizable.js';
+import { parseJepsenLog, parseKvLog } from '../src/commands/import.js';
+import type { HistoryEvent } from '../src/history.js';
+import { checkOperations, kvSinglePartitionModel, type KvInput, type KvOutput, type Operation } from '../src/porcupine/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** bench/ in the sources, dist/bench/ when compiled: the repository root is found by its package.json. */
+const repoRoot = [path.resolve(here, '..'), path.resolve(here, '..', '..')].find((dir) => readdirSync(dir).includes('package.json') && readdirSync(dir).includes('src')) ?? process.cwd();
+const corpusDir = path.resolve(repoRoot, '..', 'shared', 'porcupine-data');
+
+export interface BenchRow {
+  name: string;
+  ops: number;
+  /** Median of three runs. */
+  ms: number;
+  opsPerSecond: number;
+  peakMiB: number;
+  verdict: string;
+  /** Porcupine's median on this machine kind, when the corpus README gives one. */
+  porcupineMs?: number;
+  /** porcupineMs / ms: above 1 means faster than Porcupine. */
+  speedup?: number;
+}
+
+interface Case {
+  name: string;
+  porcupineMs?: number;
+  /** Loads the inputs (not timed) and returns the timed check. */
+  prepare(): { ops: number; run(): Promise<string> };
+}
+
+function etcdEvents(): HistoryEvent[][] {
+  const dir = path.join(corpusDir, 'jepsen');
+  return readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8')).filter((t) => t.trim() !== '').map((t) => parseJepsenLog(t));
+}
+const kvEvents = (name: string): HistoryEvent[] => parseKvLog(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
+
+function historyCase(name: string, porcupineMs: number | undefined, load: () => HistoryEvent[][], model: LinearizableModelName, stopEarly = false): Case {
+  return {
+    name,
+    ...(porcupineMs !== undefined ? { porcupineMs } : {}),
+    prepare() {
+      const histories = load();
+      const ops = histories.reduce((n, h) => n + convertHistory(h, model).operations.length, 0);
+      return {
+        ops,
+        async run() {
+          const verdicts = new Set<string>();
+          for (const h of histories) verdicts.add(String((await checkLinearizable(h, { model, stopEarly, timeoutMs: 60_000 })).valid));
+          return [...verdicts].join('/');
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A linearizable cas-register history: each process runs ops back to back with random latencies; every op takes
+ * effect at a random instant of its interval, and its output is what the register held then. Written values are
+ * unique, so reads pin the state. About 0.1% of ops crash (info, open-ended).
+ */
+export function syntheticRegisterHistory(opsCount: number, processes: number, keys: number, seed = 1): HistoryEvent[] {
+  let x = seed >>> 0 || 1;
+  const random = (): number => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x / 2 ** 32;
+  };
+  interface Pending { time: number; process: number; type: 'invoke' | 'ok' | 'fail' | 'info'; f: string; value: unknown; key: number; error?: string }
+  const raw: Pending[] = [];
+  const values = new Map<number, number | null>();
+  const clock = new Array<number>(processes).fill(0);
+  let nextValue = 0;
+  let processIds = Array.from({ length: processes }, (_, p) => p);
+  let nextProcessId = processes;
+  // Effects applied in order of their effect time: generate per process, then sort effects globally.
+  const effects: { at: number; apply: () => void }[] = [];
+  for (let i = 0; i < opsCount; i++) {
+    const slot = i % processes;
+    const process = processIds[slot] as number;
+    const start = (clock[slot] as number) + random() * 5;
+    const end = start + 1 + random() * 20;
+    clock[slot] = end;
+    const key = Math.floor(random() * keys);
+    const at = start + random() * (end - start);
+    const r = random();
+    const crashed = random() < 0.001;
+    const invoke: Pending = { time: start, process, type: 'invoke', f: 'read', value: null, key };
+    const complete: Pending = { time: end, process, type: 'ok', f: 'read', value: null, key };
+    if (r < 0.5) {
+      effects.push({ at, apply: () => { complete.value = values.get(key) ?? null; } });
+    } else if (r < 0.8) {
+      const v = nextValue++;
+      invoke.f = complete.f = 'write';
+      invoke.value = complete.value = v;
+      effects.push({ at, apply: () => { values.set(key, v); } });
+    } else {
+      const v = nextValue++;
+      invoke.f = complete.f = 'cas';
+      effects.push({
+        at,
+        apply: () => {
+          // Compare against the current value half the time, a stale one otherwise.
+          const current = values.get(key) ?? null;
+          const from = random() < 0.5 ? current : v - 1;
+          invoke.value = complete.value = [from, v];
+          if (current === from) values.set(key, v);
+          else { complete.type = 'fail'; complete.error = 'value-mismatch'; }
+        },
+      });
+    }
+    raw.push(invoke);
+    if (crashed) {
+      complete.type = 'info';
+      complete.value = null;
+      // A crashed process continues under a new id (it may still be running the op).
+      processIds = processIds.map((p, s) => (s === slot ? nextProcessId++ : p));
+      if (invoke.f === 'read') effects.pop();
+    }
+    raw.push(complete);
+  }
+  effects.sort((a, b) => a.at - b.at);
+  for (const e of effects) e.apply();
+  raw.sort((a, b) => a.time - b.time);
+  return raw.map((e, index) => {
+    const event: HistoryEvent = { index, time: Math.round(e.time * 1000), process: e.process, type: e.type, f: e.f, value: e.type === 'info' ? null : e.value, key: e.key };
+    if (e.error) event.error = e.error;
+    return event;
+  });
+}
+
+const cases: Case[] = [
+  historyCase('etcd: all 102 histories', 425, etcdEvents, 'cas-register'),
+  historyCase('etcd_002', 156, () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_002.log'), 'utf8'))], 'cas-register'),
+  historyCase('etcd_007', 104, () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_007.log'), 'utf8'))], 'cas-register'),
+  historyCase('kv c50-ok', 122, () => [kvEvents('c50-ok')], 'kv'),
+  historyCase('kv c10-ok', 0.5, () => [kvEvents('c10-ok')], 'kv'),
+  {
+    name: 'kv c10-ok, one partition',
+    porcupineMs: 1930,
+    prepare() {
+      const { operations } = convertHistory(kvEvents('c10-ok'), 'kv');
+      return { ops: operations.length, run: async () => checkOperations(kvSinglePartitionModel(), operations as Operation<KvInput, KvOutput>[], { timeoutMs: 60_000 }).result };
+    },
+  },
+  historyCase('kv c50-bad, every key (no early stop)', undefined, () => [kvEvents('c50-bad')], 'kv'),
+  historyCase('synthetic 100k ops, 1 key, 20 processes', undefined, () => [syntheticRegisterHistory(100_000, 20, 1)], 'cas-register'),
+  historyCase('synthetic 1M ops, 1,000 keys', undefined, () => [syntheticRegisterHistory(1_000_000, 50, 1000)], 'cas-register'),
+];
+
+/** Runs one case in this process: three timed runs, median. */
+async function runCase(c: Case): Promise<BenchRow> {
+  const prepared = c.prepare();
+  const times: number[] = [];
+  let verdict = '';
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const started = performance.now();
+    verdict = await prepared.run();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[1] as number;
+  const row: BenchRow = {
+    name: c.name, ops: prepared.ops, ms: Math.round(ms * 100) / 100, opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
+    peakMiB: Math.round(process.resourceUsage().maxRSS / 1024), verdict,
+  };
+  if (c.porcupineMs !== undefined) {
+    row.porcupineMs = c.porcupineMs;
+    row.speedup = Math.round((c.porcupineMs / ms) * 100) / 100;
+  }
+  return row;
+}
+
+function format(rows: readonly BenchRow[]): string {
+  const header = ['case', 'ops', 'median ms', 'ops/s', 'peak MiB', 'verdict', 'Porcupine ms', 'speed-up'];
+  const body = rows.map((r) => [r.name, String(r.ops), r.ms.toFixed(1), r.opsPerSecond.toLocaleString('en'), String(r.peakMiB), r.verdict,
+    r.porcupineMs !== undefined ? String(r.porcupineMs) : '-', r.speedup !== undefined ? `${r.speedup.toFixed(2)}x` : '-']);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  return [header, ...body].map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')).join('\n');
+}
+
+/** Runs every case, each in its own child process, prints the table and returns the rows. */
+export async function runCheckerBench(options: { only?: string } = {}): Promise<BenchRow[]> {
+  const script = fileURLToPath(import.meta.url);
+  const rows: BenchRow[] = [];
+  for (const c of cases) {
+    if (options.only && !c.name.includes(options.only)) continue;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', script, '--case', c.name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const row = JSON.parse(out.trim().split('\n').pop() as string) as BenchRow;
+    rows.push(row);
+    process.stdout.write(`${row.name}: ${row.ms.toFixed(1)} ms, ${row.peakMiB} MiB, ${row.verdict}\n`);
+  }
+  process.stdout.write(`\nLinearizability checker, median of 3, ${new Date().toISOString()}\n${format(rows)}\n`);
+  return rows;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const at = process.argv.indexOf('--case');
+  if (at >= 0) {
+    const name = process.argv[at + 1];
+    const c = cases.find((k) => k.name === name);
+    if (!c) throw new Error(`no bench case named ${name}`);
+    process.stdout.write(JSON.stringify(await runCase(c)) + '\n');
+  } else {
+    const only = process.argv.indexOf('--only');
+    await runCheckerBench(only >= 0 ? { only: process.argv[only + 1] as string } : {});
+  }
+}

@@ -1,0 +1,90 @@
+// Checkers over the recovery phase: do all replicas hold the same data, at the same last zxid, with the same
+// tree digest; and how long after the final heal could each node be read again.
+import type { Anomaly, Checker, CheckerResult } from '../checker.js';
+import type { HistoryEvent } from '../history.js';
+import { finalReads, finalZxids } from '../recovery.js';
+
+/** JSON with object keys sorted, so equal states compare equal whatever order they were built in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v);
+}
+
+/** Top-level keys (or array positions) whose values differ between two states: what a report should show. */
+function differingParts(a: unknown, b: unknown): string[] {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return [];
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  return [...keys].filter((k) => canonicalJson(ra[k]) !== canonicalJson(rb[k])).slice(0, 20);
+}
+
+export function checkConvergence(history: readonly HistoryEvent[]): CheckerResult {
+  const reads = finalReads(history);
+  const snapshot = finalZxids(history);
+  if (reads.size === 0 && !snapshot) return { valid: 'unknown', reason: 'no recovery phase in the history' };
+  const anomalies: Anomaly[] = [];
+  const okReads = [...reads].filter(([, r]) => r.ok) as Array<[string, { ok: true; state: unknown; index: number }]>;
+  const groups = new Map<string, Array<[string, { state: unknown; index: number }]>>();
+  for (const [node, read] of okReads) {
+    const text = canonicalJson(read.state);
+    groups.set(text, [...(groups.get(text) ?? []), [node, read]]);
+  }
+  if (groups.size > 1) {
+    const [first, ...others] = [...groups.values()];
+    for (const group of others) {
+      anomalies.push({
+        type: 'divergent-data',
+        ops: [first![0]![1].index, group[0]![1].index],
+        description: `${first!.map(([n]) => n).join(',')} and ${group.map(([n]) => n).join(',')} hold different data` +
+          (differingParts(first![0]![1].state, group[0]![1].state).length ? ` (differing: ${differingParts(first![0]![1].state, group[0]![1].state).join(', ')})` : ''),
+      });
+    }
+  }
+  let digestsCompared = 0;
+  if (snapshot) {
+    const nodes = Object.entries(snapshot.value.nodes);
+    const zxids = new Set(nodes.map(([, s]) => s.zxid));
+    if (!snapshot.value.settled || zxids.size > 1) {
+      anomalies.push({ type: 'divergent-zxid', ops: [snapshot.index], description: `last zxids did not agree: ${nodes.map(([n, s]) => `${n}=${s.zxid ?? '?'}`).join(' ')}` });
+    }
+    // Digests are compared at every zxid all nodes still have in their digest log.
+    const common = nodes.length ? Object.keys(nodes[0]![1].digests).filter((z) => nodes.every(([, s]) => z in s.digests)) : [];
+    for (const z of common) {
+      digestsCompared++;
+      const values = new Set(nodes.map(([, s]) => s.digests[z]));
+      if (values.size > 1) anomalies.push({ type: 'digest-mismatch', ops: [snapshot.index], description: `tree digests differ at zxid ${z}: ${nodes.map(([n, s]) => `${n}=${s.digests[z]!}`).join(' ')}` });
+    }
+  }
+  const unreadable = reads.size - okReads.length;
+  return {
+    valid: anomalies.length > 0 ? false : unreadable > 0 ? 'unknown' : true,
+    counts: { nodes: reads.size || Object.keys(snapshot?.value.nodes ?? {}).length, unreadableNodes: unreadable, distinctStates: groups.size, digestsCompared },
+    anomalies,
+  };
+}
+
+export const convergenceChecker: Checker = { check: async (history) => checkConvergence(history) };
+
+/** Time from the start of the final heal to each node's final read: how long recovery took, as clients see it. */
+export function checkRecoveryTime(history: readonly HistoryEvent[]): CheckerResult {
+  const heals = history.filter((e) => e.process === 'nemesis' && e.f === 'heal');
+  const reads = history.filter((e) => e.process === 'final' && e.f === 'final-read' && e.type !== 'invoke');
+  if (reads.length === 0) return { valid: 'unknown', reason: 'no recovery phase in the history' };
+  // The final heal is the last run of heals before the first final read.
+  const firstRead = Math.min(...history.filter((e) => e.process === 'final').map((e) => e.index));
+  const healsBefore = heals.filter((e) => e.index < firstRead);
+  const healTime = healsBefore.length ? healsBefore[healsBefore.length - 1]!.time : reads[0]!.time;
+  const perNodeMs = Object.fromEntries(reads.map((e) => [e.node ?? '?', Math.round((e.time - healTime) / 1e6)]));
+  const failed = reads.filter((e) => e.type !== 'ok');
+  return {
+    valid: failed.length ? 'unknown' : true,
+    counts: { nodes: reads.length, unreadableNodes: failed.length, maxMs: Math.max(...Object.values(perNodeMs)) },
+    perNodeMs,
+  };
+}
+
+export const recoveryTimeChecker: Checker = { check: async (history) => checkRecoveryTime(history) };
+
+/** The recovery-phase checkers every workload with a final read gets. */
+export const RECOVERY_CHECKERS: Record<string, Checker> = { convergence: convergenceChecker, 'recovery-time': recoveryTimeChecker };
