@@ -6,6 +6,8 @@ import { registerImportCommand } from './commands/import.js';
 import { registerSetupCommand } from './commands/setup.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerCleanCommand } from './commands/clean.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerServeCommand } from './commands/serve.js';
 
 const program = new Command()
   .name('faultline')
@@ -19,6 +21,8 @@ registerSetupCommand(program);
 registerCleanCommand(program);
 registerCheckCommand(program);
 registerImportCommand(program);
+registerReportCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

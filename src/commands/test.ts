@@ -14,6 +14,7 @@ import { runTest, type RunOutcome, type Test } from '../runner.js';
 import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../zookeeper.js';
 import { prepareEnvironment } from './setup.js';
+import { writeReport } from '../report/index.js';
 
 const int = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
@@ -118,6 +119,7 @@ export async function executeTest(config: TestConfig, log: ConsoleLogger | Logge
   try {
     const outcome = await runTest(test, log, abort);
     writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
+    await writeReport(runDir).catch((err: Error) => log.warn(`report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`));
     return { outcome, runDir };
   } finally {
     // Containers, network, and with them every iptables rule: gone whatever happened.

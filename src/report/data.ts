@@ -1,0 +1,499 @@
+// Pure transformation of a run (history events, results.json, test.json, node logs) into the data a report
+// draws. Everything here is deterministic and DOM-free so it can be unit-tested; times are milliseconds
+// since the start of the history.
+import type { HistoryEvent, Operation } from '../history.js';
+import { pairOperations } from '../history.js';
+import type { PartitionFailure } from '../checkers/linearizable.js';
+
+export const OUTCOMES = ['ok', 'fail', 'info'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** One lane of the history graph: a client process, grouped by the node it talks to. */
+export interface Lane {
+  process: number;
+  node: string;
+}
+
+/**
+ * Client operations in columns (one array per field) so a 200k-op history stays a few MB of JSON
+ * and the browser draws from typed-array-like data without per-op objects.
+ */
+export interface OpColumns {
+  lane: number[];
+  /** Invocation time, ms. */
+  start: number[];
+  /** Completion time, ms; -1 when the op never completed. */
+  end: number[];
+  /** Index into OUTCOMES. */
+  outcome: number[];
+  /** Index into fNames. */
+  f: number[];
+  fNames: string[];
+  /** Invoke event index in history.jsonl: the op's name in counterexamples and the CLI. */
+  index: number[];
+  /** JSON text of the invocation value, completion value, and error (empty when absent). */
+  input: string[];
+  output: string[];
+  error: string[];
+  /** Keys as text; empty string when the workload has no keys. */
+  key: string[];
+}
+
+export interface FaultBand {
+  name: string;
+  start: number;
+  /** ms; the end of the history when the fault was never healed. */
+  end: number;
+  /** What the nemesis reported doing (JSON text of its completion values). */
+  detail: string;
+  /** Node names the fault targeted (isolated, killed, ...), when the nemesis said so. */
+  targets: string[];
+}
+
+export interface LeaderMark {
+  time: number;
+  from: string;
+  to: string;
+  /** True when the time comes from the fault that hit the old leader, not from an observation. */
+  inferred: boolean;
+}
+
+export interface CounterexampleView {
+  key: string;
+  prefixLength: number;
+  stateBefore: string;
+  /** Row numbers (into OpColumns) of the shown tail of the longest linearizable prefix, in linearization order. */
+  prefix: number[];
+  unplaced: { row: number; description: string }[];
+}
+
+export interface LatencySeries {
+  label: string;
+  f: string;
+  outcome: Outcome;
+  /** Invocation time (s) and latency (ms); the slowest op per time bucket when the series is long. */
+  x: number[];
+  y: number[];
+}
+
+export interface QuantileRow {
+  f: string;
+  outcome: Outcome;
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface ThroughputSeries {
+  /** Bucket start, s. */
+  x: number[];
+  /** Completions per second, by outcome. */
+  ok: number[];
+  fail: number[];
+  info: number[];
+}
+
+export interface LogExcerpt {
+  fault: number;
+  node: string;
+  /** Relative path (from the run directory) of the full log. */
+  path: string;
+  lines: string[];
+}
+
+export interface CheckerSummary {
+  name: string;
+  valid: true | false | 'unknown';
+  details: string;
+}
+
+export interface ReportData {
+  title: string;
+  verdict: true | false | 'unknown';
+  checkers: CheckerSummary[];
+  stats: Record<string, number>;
+  summary: [string, string][];
+  configDiff: [string, string, string][];
+  reproduce: string;
+  durationMs: number;
+  lanes: Lane[];
+  ops: OpColumns;
+  faults: FaultBand[];
+  leaders: LeaderMark[];
+  leaderSequence: string[];
+  counterexamples: CounterexampleView[];
+  latency: LatencySeries[];
+  quantiles: QuantileRow[];
+  throughput: ThroughputSeries;
+  recovery: [string, string][];
+  dataLoss: { title: string; value: unknown }[];
+  logs: LogExcerpt[];
+  logNote: string;
+}
+
+/** What readers of a run directory hand to buildReportData. */
+export interface RunInput {
+  events: readonly HistoryEvent[];
+  results: Record<string, unknown> | undefined;
+  test: Record<string, unknown> | undefined;
+  /** Defaults of `faultline test`, to show only what this run changed. */
+  defaults: Record<string, unknown> | undefined;
+  /** Node name → { relative path, text } of each node's log. */
+  nodeLogs: { node: string; path: string; text: string }[];
+}
+
+const MS_PER_NS = 1e-6;
+const LATENCY_POINTS_PER_SERIES = 4000;
+const THROUGHPUT_MAX_BUCKETS = 600;
+/** Log lines shown around a fault: from shortly before it starts to a while after it heals. */
+const LOG_BEFORE_MS = 2000;
+const LOG_AFTER_MS = 5000;
+const LOG_LINES_PER_EXCERPT = 200;
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+const json = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v));
+
+/** Orders lanes by node (n1, n2, ..., n10 naturally), then by process id. */
+export function buildLanes(ops: readonly Operation[]): Lane[] {
+  const nodeOf = new Map<number, string>();
+  for (const op of ops) if (!nodeOf.has(op.process)) nodeOf.set(op.process, op.node ?? '?');
+  const collator = new Intl.Collator('en', { numeric: true });
+  return [...nodeOf].map(([process, node]) => ({ process, node }))
+    .sort((a, b) => collator.compare(a.node, b.node) || a.process - b.process);
+}
+
+export function buildOpColumns(ops: readonly Operation[], lanes: readonly Lane[]): OpColumns {
+  const laneOf = new Map(lanes.map((l, i) => [l.process, i]));
+  const fNames: string[] = [];
+  const fIndex = new Map<string, number>();
+  const cols: OpColumns = { lane: [], start: [], end: [], outcome: [], f: [], fNames, index: [], input: [], output: [], error: [], key: [] };
+  for (const op of ops) {
+    let f = fIndex.get(op.f);
+    if (f === undefined) {
+      f = fNames.length;
+      fNames.push(op.f);
+      fIndex.set(op.f, f);
+    }
+    cols.lane.push(laneOf.get(op.process) ?? 0);
+    cols.start.push(round2(op.invokeTime * MS_PER_NS));
+    cols.end.push(Number.isFinite(op.completeTime) ? round2(op.completeTime * MS_PER_NS) : -1);
+    cols.outcome.push(OUTCOMES.indexOf(op.type));
+    cols.f.push(f);
+    cols.index.push(op.invokeIndex);
+    cols.input.push(json(op.input));
+    cols.output.push(json(op.output));
+    cols.error.push(op.error ?? '');
+    cols.key.push(op.key === undefined ? '' : String(op.key));
+  }
+  return cols;
+}
+
+function targetsOf(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  const targets = new Set<string>();
+  for (const field of ['isolated', 'killed', 'paused', 'node', 'nodes', 'target', 'targets', 'leader']) {
+    const v = (value as Record<string, unknown>)[field];
+    if (typeof v === 'string') targets.add(v);
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') targets.add(x);
+  }
+  return [...targets];
+}
+
+/**
+ * Fault intervals from nemesis events. A `start` (invoke + completion) opens a fault named by its value;
+ * the next `heal` closes the open fault of that name (or the oldest open one). Heals of nothing open are ignored.
+ */
+export function buildFaultBands(events: readonly HistoryEvent[], endMs: number): FaultBand[] {
+  const bands: FaultBand[] = [];
+  const open: FaultBand[] = [];
+  let pendingStart: { name: string; time: number } | undefined;
+  for (const e of events) {
+    if (e.process !== 'nemesis') continue;
+    const name = typeof e.value === 'string' ? e.value : faultNameOf(e.value) ?? e.f;
+    const time = round2(e.time * MS_PER_NS);
+    if (e.f === 'start') {
+      if (typeof e.value === 'string') {
+        pendingStart = { name, time };
+        continue;
+      }
+      // The completion: the fault is in force from its invocation.
+      const band: FaultBand = { name, start: pendingStart?.time ?? time, end: endMs, detail: json(e.value), targets: targetsOf(e.value) };
+      pendingStart = undefined;
+      bands.push(band);
+      open.push(band);
+    } else if (e.f === 'heal') {
+      if (typeof e.value === 'string') continue; // the heal's invocation; the band ends when the heal completes
+      const at = open.findIndex((b) => b.name === name);
+      const band = open.splice(at >= 0 ? at : 0, 1)[0];
+      if (band) {
+        band.end = time;
+        band.detail += ` → ${json(e.value)}`;
+      }
+    }
+  }
+  // A start that never completed still marks when the nemesis acted.
+  if (pendingStart) bands.push({ name: pendingStart.name, start: pendingStart.time, end: endMs, detail: '(no completion recorded)', targets: [] });
+  return bands;
+}
+
+function faultNameOf(value: unknown): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { fault?: unknown }).fault === 'string') return (value as { fault: string }).fault;
+  return undefined;
+}
+
+/**
+ * Leader changes. results.json may carry timed observations (`leaderChanges: [{time (ns), leader}]`);
+ * otherwise only the sequence of leaders is known, and each change is placed at the first later fault
+ * that targeted the old leader, marked as inferred.
+ */
+export function buildLeaderMarks(results: Record<string, unknown> | undefined, faults: readonly FaultBand[]): LeaderMark[] {
+  const timed = results?.leaderChanges;
+  if (Array.isArray(timed)) {
+    const marks: LeaderMark[] = [];
+    let previous = '';
+    for (const c of timed as { time?: unknown; leader?: unknown }[]) {
+      if (typeof c.time !== 'number' || typeof c.leader !== 'string') continue;
+      if (previous && previous !== c.leader) marks.push({ time: round2(c.time * MS_PER_NS), from: previous, to: c.leader, inferred: false });
+      previous = c.leader;
+    }
+    return marks;
+  }
+  const sequence = Array.isArray(results?.leaders) ? (results.leaders as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const marks: LeaderMark[] = [];
+  let searchFrom = 0;
+  for (let i = 1; i < sequence.length; i++) {
+    const from = sequence[i - 1]!;
+    const to = sequence[i]!;
+    const at = faults.findIndex((b, j) => j >= searchFrom && b.targets.includes(from));
+    const band = at >= 0 ? faults[at] : faults[searchFrom];
+    if (!band) break;
+    marks.push({ time: band.start, from, to, inferred: true });
+    searchFrom = (at >= 0 ? at : searchFrom) + 1;
+  }
+  return marks;
+}
+
+/** Maps each porcupine failure to rows of the op table. */
+export function buildCounterexamples(failures: readonly PartitionFailure[], ops: OpColumns, prefixShown = 40): CounterexampleView[] {
+  const rowOfIndex = new Map(ops.index.map((idx, row) => [idx, row]));
+  return failures.map((failure) => ({
+    key: failure.key === null ? '' : String(failure.key),
+    prefixLength: failure.prefixLength,
+    stateBefore: failure.stateBefore,
+    prefix: failure.longestPrefix.slice(-prefixShown).map((i) => rowOfIndex.get(i)).filter((r): r is number => r !== undefined),
+    unplaced: failure.unplaced.flatMap((u) => {
+      const row = rowOfIndex.get(u.index);
+      return row === undefined ? [] : [{ row, description: u.description }];
+    }),
+  }));
+}
+
+/** The q-quantile (0..1) of ascending-sorted values, nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Latency points per (f, outcome) for completed ops, thinned to the slowest op per time bucket. */
+export function buildLatency(ops: OpColumns, durationMs: number): { series: LatencySeries[]; quantiles: QuantileRow[] } {
+  const groups = new Map<string, { f: string; outcome: Outcome; rows: number[] }>();
+  for (let row = 0; row < ops.start.length; row++) {
+    if (ops.end[row]! < 0) continue;
+    const f = ops.fNames[ops.f[row]!]!;
+    const outcome = OUTCOMES[ops.outcome[row]!]!;
+    const label = `${f} ${outcome}`;
+    let g = groups.get(label);
+    if (!g) groups.set(label, (g = { f, outcome, rows: [] }));
+    g.rows.push(row);
+  }
+  const series: LatencySeries[] = [];
+  const quantiles: QuantileRow[] = [];
+  const bucketMs = Math.max(1, durationMs / LATENCY_POINTS_PER_SERIES);
+  for (const [label, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const latencies = g.rows.map((r) => ops.end[r]! - ops.start[r]!);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    quantiles.push({ f: g.f, outcome: g.outcome, count: sorted.length, p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1]! });
+    const x: number[] = [];
+    const y: number[] = [];
+    if (g.rows.length <= LATENCY_POINTS_PER_SERIES) {
+      g.rows.forEach((r, i) => { x.push(ops.start[r]! / 1000); y.push(round2(latencies[i]!)); });
+    } else {
+      // Keep the slowest op per bucket: outliers are what a reader looks for.
+      const slowest = new Map<number, number>();
+      g.rows.forEach((r, i) => {
+        const b = Math.floor(ops.start[r]! / bucketMs);
+        const best = slowest.get(b);
+        if (best === undefined || latencies[best]! < latencies[i]!) slowest.set(b, i);
+      });
+      for (const i of [...slowest.values()].sort((a, b) => a - b)) { x.push(ops.start[g.rows[i]!]! / 1000); y.push(round2(latencies[i]!)); }
+    }
+    series.push({ label, f: g.f, outcome: g.outcome, x, y });
+  }
+  return { series, quantiles };
+}
+
+/** Completions per second by outcome, in at most THROUGHPUT_MAX_BUCKETS buckets of whole seconds or more. */
+export function buildThroughput(ops: OpColumns, durationMs: number): ThroughputSeries {
+  const bucketS = Math.max(1, Math.ceil(durationMs / 1000 / THROUGHPUT_MAX_BUCKETS));
+  const n = Math.max(1, Math.ceil(durationMs / 1000 / bucketS));
+  const counts = OUTCOMES.map(() => new Array<number>(n).fill(0));
+  for (let row = 0; row < ops.end.length; row++) {
+    const end = ops.end[row]!;
+    if (end < 0) continue;
+    const b = Math.min(n - 1, Math.floor(end / 1000 / bucketS));
+    counts[ops.outcome[row]!]![b]!++;
+  }
+  const perSecond = (c: number[]): number[] => c.map((v) => round2(v / bucketS));
+  return { x: Array.from({ length: n }, (_, i) => i * bucketS), ok: perSecond(counts[0]!), fail: perSecond(counts[1]!), info: perSecond(counts[2]!) };
+}
+
+const LOG_LINE = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)[,.](\d{3})\S*\s.*\b(WARN|ERROR|FATAL)\b/;
+
+/**
+ * WARN/ERROR lines of each node's log within each fault's window. Log timestamps are wall-clock (UTC, as the
+ * containers run); the history starts at test.json's startedAt, which anchors the two.
+ */
+export function buildLogExcerpts(nodeLogs: RunInput['nodeLogs'], faults: readonly FaultBand[], startedAtMs: number): LogExcerpt[] {
+  const excerpts: LogExcerpt[] = [];
+  for (const log of nodeLogs) {
+    const timed: { t: number; line: string }[] = [];
+    for (const line of log.text.split('\n')) {
+      const m = LOG_LINE.exec(line);
+      if (!m) continue;
+      const wall = Date.parse(`${m[1]}T${m[2]}.${m[3]}Z`);
+      if (Number.isFinite(wall)) timed.push({ t: wall - startedAtMs, line });
+    }
+    faults.forEach((band, fault) => {
+      const lines = timed.filter((l) => l.t >= band.start - LOG_BEFORE_MS && l.t <= band.end + LOG_AFTER_MS).map((l) => l.line);
+      if (lines.length > 0) excerpts.push({ fault, node: log.node, path: log.path, lines: lines.slice(0, LOG_LINES_PER_EXCERPT) });
+    });
+  }
+  return excerpts;
+}
+
+/** Leaf-by-leaf differences between a config and the defaults, as [path, default, this run]. */
+export function diffConfig(config: Record<string, unknown>, defaults: Record<string, unknown>, ignore: ReadonlySet<string>): [string, string, string][] {
+  const diffs: [string, string, string][] = [];
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    if (ignore.has(path)) return;
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (isObject(a) && isObject(b)) {
+      for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) walk(a[k], b[k], path ? `${path}.${k}` : k);
+      return;
+    }
+    if (json(a) !== json(b)) diffs.push([path, b === undefined ? '(none)' : json(b), a === undefined ? '(none)' : json(a)]);
+  };
+  walk(config, defaults, '');
+  return diffs;
+}
+
+/** Fields of test.json that are per-run bookkeeping, not configuration. */
+const NOT_CONFIG = new Set(['name', 'seed', 'runId', 'image', 'startedAt', 'command', 'resultsDir']);
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that reruns this test with the same seed. */
+export function reproduceCommand(test: Record<string, unknown> | undefined): string {
+  const args = Array.isArray(test?.command) ? (test.command as unknown[]).map(String) : ['test'];
+  if (typeof test?.seed === 'number' && !args.includes('--seed')) args.push('--seed', String(test.seed));
+  return ['npx', 'faultline', ...args].map(shellQuote).join(' ');
+}
+
+function describeChecker(name: string, raw: unknown): CheckerSummary {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const valid = r.valid === true || r.valid === false ? r.valid : 'unknown';
+  const parts: string[] = [];
+  if (typeof r.model === 'string') parts.push(`model ${r.model}`);
+  if (typeof r.ops === 'number') parts.push(`${r.ops} ops`);
+  if (typeof r.partitions === 'number') parts.push(`${r.partitions} key${r.partitions === 1 ? '' : 's'}`);
+  if (typeof r.ms === 'number') parts.push(`${r.ms.toFixed(0)} ms`);
+  if (Array.isArray(r.failures)) parts.push(`${r.failures.length} failing key${r.failures.length === 1 ? '' : 's'}`);
+  if (typeof r.reason === 'string') parts.push(r.reason);
+  return { name, valid, details: parts.join(', ') };
+}
+
+/** Results fields about data loss (issue 5's durability checks), wherever they sit: top level or in a checker. */
+const DATA_LOSS_FIELDS = ['lost', 'recovered', 'unexpected', 'convergence', 'divergent', 'finalStates', 'nodeStates'];
+
+function collectDataLoss(results: Record<string, unknown> | undefined): { title: string; value: unknown }[] {
+  const found: { title: string; value: unknown }[] = [];
+  const scan = (obj: Record<string, unknown>, where: string): void => {
+    for (const field of DATA_LOSS_FIELDS) if (obj[field] !== undefined) found.push({ title: where ? `${where}: ${field}` : field, value: obj[field] });
+  };
+  if (!results) return found;
+  scan(results, '');
+  const checkers = (results.checkers ?? {}) as Record<string, unknown>;
+  for (const [name, c] of Object.entries(checkers)) if (c && typeof c === 'object') scan(c as Record<string, unknown>, name);
+  return found;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+export function buildReportData(input: RunInput): ReportData {
+  const { events, results, test } = input;
+  const lastNs = events.reduce((m, e) => Math.max(m, e.time), 0);
+  const durationMs = round2(lastNs * MS_PER_NS);
+  const paired = pairOperations(events);
+  const lanes = buildLanes(paired);
+  const ops = buildOpColumns(paired, lanes);
+  const faults = buildFaultBands(events, durationMs);
+  const checkersRaw = (results?.checkers ?? {}) as Record<string, unknown>;
+  const checkers = Object.entries(checkersRaw).map(([name, r]) => describeChecker(name, r));
+  const failures = Object.values(checkersRaw).flatMap((c) => ((c as { failures?: PartitionFailure[] } | null)?.failures ?? []));
+  const { series: latency, quantiles } = buildLatency(ops, durationMs);
+  const verdict = results?.valid === true || results?.valid === false ? results.valid : 'unknown';
+  const image = (test?.image ?? {}) as Record<string, unknown>;
+  const str = (v: unknown): string => (v === undefined || v === null ? '—' : Array.isArray(v) ? v.join(', ') : String(v));
+  const summary: [string, string][] = [
+    ['test', str(test?.name)],
+    ['started', str(test?.startedAt)],
+    ['duration', formatMs(durationMs)],
+    ['server build', `${str(test?.server)}${image.name ? ` (image ${str(image.name)})` : ''}`],
+    ['ensemble', `${str(test?.nodes)} nodes`],
+    ['workload', `${str(test?.workload)}${test?.readMode ? `, ${str(test.readMode)} reads` : ''}`],
+    ['nemesis', `${str(test?.nemesis)}${test?.nemesisIntervalS ? ` every ${str(test.nemesisIntervalS)} s` : ''}`],
+    ['concurrency', `${str(test?.concurrency)} processes at ${str(test?.rate)} ops/s`],
+    ['seed', str(test?.seed)],
+    ['run id', str(test?.runId)],
+  ];
+  if (results?.aborted) summary.push(['aborted', str(results.aborted)]);
+  const recoveryRaw = (results?.recovery ?? null) as Record<string, unknown> | null;
+  const recovery: [string, string][] = recoveryRaw
+    ? Object.entries(recoveryRaw).map(([k, v]) => [k.replace(/Ms$/, '').replace(/([A-Z])/g, ' $1').toLowerCase(), typeof v === 'number' && /Ms$/.test(k) ? formatMs(v) : str(v)])
+    : [];
+  const startedAtMs = typeof test?.startedAt === 'string' ? Date.parse(test.startedAt) : NaN;
+  const logs = Number.isFinite(startedAtMs) ? buildLogExcerpts(input.nodeLogs, faults, startedAtMs) : [];
+  const silent = input.nodeLogs.length > 0 && input.nodeLogs.every((l) => /NOP\) logger implementation|no-operation \(NOP\)/.test(l.text) && !LOG_LINE.test(l.text));
+  return {
+    title: `${str(test?.name)} ${str(test?.startedAt)}`,
+    verdict,
+    checkers,
+    stats: Object.fromEntries(Object.entries((results?.stats ?? {}) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number')),
+    summary,
+    configDiff: test && input.defaults ? diffConfig(test, input.defaults, NOT_CONFIG) : [],
+    reproduce: reproduceCommand(test),
+    durationMs,
+    lanes,
+    ops,
+    faults,
+    leaders: buildLeaderMarks(results, faults),
+    leaderSequence: Array.isArray(results?.leaders) ? (results.leaders as unknown[]).map(String) : [],
+    counterexamples: buildCounterexamples(failures, ops),
+    latency,
+    quantiles,
+    throughput: buildThroughput(ops, durationMs),
+    recovery,
+    dataLoss: collectDataLoss(results),
+    logs,
+    logNote: silent
+      ? 'The servers wrote no log lines: this image runs ZooKeeper with SLF4J\'s no-operation logger. The full console output is linked below.'
+      : logs.length === 0 ? 'No WARN or ERROR lines within any fault window.' : '',
+  };
+}

@@ -1,0 +1,95 @@
+// writeReport(runDir): reads a run directory and writes its self-contained report.html.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { readHistory } from '../history.js';
+import { HISTORY_FILE, readJson, RESULTS_FILE, TEST_FILE } from '../store.js';
+import { buildReportData, type ReportData } from './data.js';
+import { renderReportHtml, type ReportAssets } from './html.js';
+
+export const REPORT_FILE = 'report.html';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The client script and CSS live in src/report/assets. Run from source (tests) they sit beside this module;
+ * run from dist/src/report they are found back in the checkout's src/report/assets.
+ */
+function ownAsset(name: string): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'assets', name), join(here, '..', '..', '..', 'src', 'report', 'assets', name)];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`report asset ${name} not found (looked in ${candidates.join(', ')})`);
+  return readFileSync(found, 'utf8');
+}
+
+let cachedAssets: ReportAssets | undefined;
+
+export function loadReportAssets(): ReportAssets {
+  cachedAssets ??= {
+    uplotJs: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+    clientJs: ownAsset('report-client.js'),
+    css: ownAsset('report.css'),
+  };
+  return cachedAssets;
+}
+
+/** The resolved config `faultline test` gets with no flags, from the command's own option defaults. */
+export async function defaultTestConfig(): Promise<Record<string, unknown>> {
+  // Imported lazily: commands/test.ts calls writeReport, so a static import would be circular.
+  const { registerTestCommand, resolveTestConfig } = await import('../commands/test.js');
+  const program = new Command();
+  registerTestCommand(program);
+  const testCommand = program.commands.find((c) => c.name() === 'test');
+  const flags = Object.fromEntries((testCommand?.options ?? []).map((o) => [o.attributeName(), o.defaultValue as unknown]));
+  return resolveTestConfig({ ...flags, seed: '0' } as Parameters<typeof resolveTestConfig>[0]) as Record<string, unknown>;
+}
+
+/** Each node's log files, as paths relative to the run directory. */
+export function nodeLogFiles(runDir: string): { node: string; path: string }[] {
+  const nodesDir = join(runDir, 'nodes');
+  if (!existsSync(nodesDir)) return [];
+  const collator = new Intl.Collator('en', { numeric: true });
+  return readdirSync(nodesDir).sort(collator.compare).flatMap((node) => {
+    const logsDir = join(nodesDir, node, 'logs');
+    if (!existsSync(logsDir)) return [];
+    return readdirSync(logsDir).filter((f) => statSync(join(logsDir, f)).isFile()).sort().map((f) => ({ node, path: `nodes/${node}/logs/${f}` }));
+  });
+}
+
+/** Node logs larger than this are read from their end only: recent lines are where the faults are. */
+const MAX_LOG_BYTES = 32 * 1024 * 1024;
+
+function readLogText(path: string): string {
+  const text = readFileSync(path);
+  return (text.length > MAX_LOG_BYTES ? text.subarray(text.length - MAX_LOG_BYTES) : text).toString('utf8');
+}
+
+export async function loadReportData(runDir: string, warn: (msg: string) => void = () => {}): Promise<ReportData> {
+  const historyPath = join(runDir, HISTORY_FILE);
+  if (!existsSync(historyPath)) {
+    throw new UsageError(`${runDir} has no ${HISTORY_FILE}`, 'Give a run directory written by `faultline test` (results/<test>/<timestamp>).');
+  }
+  const events = await readHistory(historyPath, warn);
+  const results = existsSync(join(runDir, RESULTS_FILE)) ? readJson<Record<string, unknown>>(join(runDir, RESULTS_FILE), 'results') : undefined;
+  const test = existsSync(join(runDir, TEST_FILE)) ? readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test config') : undefined;
+  if (!results) warn(`${runDir} has no ${RESULTS_FILE} (the run did not finish): the report shows the history without verdicts`);
+  const logs = nodeLogFiles(runDir);
+  return buildReportData({
+    events, results, test,
+    defaults: await defaultTestConfig(),
+    nodeLogs: logs.map((l) => ({ ...l, text: readLogText(join(runDir, l.path)) })),
+  });
+}
+
+/** Writes <runDir>/report.html and returns its path. */
+export async function writeReport(runDir: string, warn: (msg: string) => void = () => {}): Promise<string> {
+  const data = await loadReportData(runDir, warn);
+  const path = join(runDir, REPORT_FILE);
+  writeFileSync(path, renderReportHtml(data, loadReportAssets(), nodeLogFiles(runDir)));
+  return path;
+}

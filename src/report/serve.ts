@@ -1,0 +1,229 @@
+// The results browser behind `faultline serve`: an index of every run under results/ and read-only access to
+// the run directories' files, on loopback only. A run without report.html gets one rendered in memory.
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store.js';
+import { escapeHtml, renderReportHtml, verdictText } from './html.js';
+import { loadReportAssets, loadReportData, nodeLogFiles, REPORT_FILE } from './index.js';
+
+export interface RunSummary {
+  /** Path of the run directory relative to the results root, with "/" separators. */
+  path: string;
+  name: string;
+  startedAt: string;
+  server: string;
+  workload: string;
+  nemesis: string;
+  verdict: true | false | 'unknown';
+  /** Seconds covered by the history; null when there is none. */
+  durationS: number | null;
+  hasReport: boolean;
+}
+
+function readJsonQuiet(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The time of the last complete event in a history, read from the file's tail only (histories can be large). */
+export function historyDurationS(path: string): number | null {
+  if (!existsSync(path)) return null;
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 8192);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    const lines = buf.toString('utf8').split('\n').reverse();
+    for (const line of lines) {
+      try {
+        const event = JSON.parse(line) as { time?: unknown };
+        if (typeof event.time === 'number') return Math.round(event.time / 1e7) / 100;
+      } catch { /* a cut first line or a truncated last one */ }
+    }
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every run directory (results/<test>/<timestamp>/ holding test.json or history.jsonl), newest first. */
+export function listRuns(resultsRoot: string): RunSummary[] {
+  const root = resolve(resultsRoot);
+  if (!existsSync(root)) return [];
+  const runs: RunSummary[] = [];
+  for (const testName of readdirSync(root)) {
+    const testDir = join(root, testName);
+    // results/latest is a symlink to a run listed anyway.
+    if (testName === 'latest' || !statSync(testDir).isDirectory()) continue;
+    for (const stamp of readdirSync(testDir)) {
+      const dir = join(testDir, stamp);
+      if (!statSync(dir).isDirectory() || !(existsSync(join(dir, TEST_FILE)) || existsSync(join(dir, HISTORY_FILE)))) continue;
+      const test = readJsonQuiet(join(dir, TEST_FILE));
+      const results = readJsonQuiet(join(dir, RESULTS_FILE));
+      const list = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
+      runs.push({
+        path: `${testName}/${stamp}`,
+        name: typeof test?.name === 'string' ? test.name : testName,
+        startedAt: typeof test?.startedAt === 'string' ? test.startedAt : stamp,
+        server: typeof test?.server === 'string' ? test.server : '',
+        workload: `${list(test?.workload)}${typeof test?.readMode === 'string' ? ` (${test.readMode} reads)` : ''}`,
+        nemesis: list(test?.nemesis),
+        verdict: results?.valid === true || results?.valid === false ? results.valid : 'unknown',
+        durationS: historyDurationS(join(dir, HISTORY_FILE)),
+        hasReport: existsSync(join(dir, REPORT_FILE)),
+      });
+    }
+  }
+  return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** Client script of the index: sort by a clicked column, filter by text and verdict. */
+const INDEX_SCRIPT = `(function () {
+  var table = document.querySelector('table.runs'), body = table.tBodies[0];
+  var text = document.getElementById('filter-text'), verdict = document.getElementById('filter-verdict');
+  function apply() {
+    var q = text.value.trim().toLowerCase(), v = verdict.value, shown = 0;
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      var ok = (!q || tr.textContent.toLowerCase().indexOf(q) >= 0) && (!v || tr.getAttribute('data-verdict') === v);
+      tr.hidden = !ok; if (ok) shown++;
+    });
+    document.getElementById('shown').textContent = shown;
+  }
+  text.addEventListener('input', apply); verdict.addEventListener('change', apply);
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+    th.addEventListener('click', function () {
+      var asc = th.getAttribute('aria-sort') !== 'ascending';
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute('data-sort') || a.cells[col].textContent;
+        var y = b.cells[col].getAttribute('data-sort') || b.cells[col].textContent;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var cmp = !isNaN(nx) && !isNaN(ny) ? nx - ny : x.localeCompare(y);
+        return asc ? cmp : -cmp;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+  apply();
+})();`;
+
+export function renderRunIndex(runs: readonly RunSummary[], css: string): string {
+  const verdictClass = (v: RunSummary['verdict']): string => (v === true ? 'valid' : v === false ? 'invalid' : 'unknown');
+  const rows = runs.map((r) => {
+    const href = `/runs/${r.path.split('/').map(encodeURIComponent).join('/')}/${REPORT_FILE}`;
+    return `<tr data-verdict="${verdictClass(r.verdict)}"><td><a href="${escapeHtml(href)}">${escapeHtml(r.name)}</a></td>` +
+      `<td data-sort="${escapeHtml(r.startedAt)}">${escapeHtml(r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td>` +
+      `<td>${escapeHtml(r.server)}</td><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.nemesis)}</td>` +
+      `<td data-sort="${verdictClass(r.verdict)}"><span class="badge ${verdictClass(r.verdict)}">${verdictText(r.verdict)}</span></td>` +
+      `<td data-sort="${r.durationS ?? -1}">${r.durationS === null ? '—' : `${r.durationS.toFixed(1)} s`}</td></tr>`;
+  }).join('\n');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faultline runs</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<style>${css}</style></head><body><nav><b>Faultline</b><span>runs in results/</span></nav><main>
+<h1>Runs</h1>
+<div class="filters"><input id="filter-text" type="search" placeholder="filter: name, server, workload, nemesis…" size="40">
+<select id="filter-verdict"><option value="">any verdict</option><option value="valid">valid</option><option value="invalid">invalid</option><option value="unknown">unknown</option></select>
+<span class="muted"><span id="shown">${runs.length}</span> of ${runs.length} runs</span></div>
+<table class="runs"><thead><tr><th>name</th><th aria-sort="descending">date</th><th>server build</th><th>workload</th><th>nemesis</th><th>verdict</th><th>duration</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+${runs.length === 0 ? '<p class="muted">No runs yet: run <code>npx faultline test</code>.</p>' : ''}
+</main><script>${INDEX_SCRIPT}</script></body></html>`;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.json': 'application/json; charset=utf-8', '.jsonl': 'text/plain; charset=utf-8',
+  '.log': 'text/plain; charset=utf-8', '.cfg': 'text/plain; charset=utf-8', '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Resolves a URL path under /runs/ to a file inside the results root, or undefined when it would leave it
+ * (via "..", an encoded separator, or a symlink pointing elsewhere).
+ */
+export function resolveRunFile(resultsRoot: string, urlPath: string): string | undefined {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (rel.includes('\0')) return undefined;
+  const root = realpathSync(resolve(resultsRoot));
+  const target = resolve(root, '.' + (rel.startsWith('/') ? rel : `/${rel}`));
+  const inside = (p: string): boolean => p === root || p.startsWith(root + sep);
+  if (!inside(target)) return undefined;
+  if (!existsSync(target)) return target; // a missing report.html is rendered; anything else is a 404
+  const real = realpathSync(target);
+  return inside(real) ? real : undefined;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'x-content-type-options': 'nosniff' });
+  res.end(body);
+}
+
+async function handle(resultsRoot: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only: GET and HEAD only\n');
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (url.pathname === '/' || url.pathname === '/index.html') {
+    return send(res, 200, 'text/html; charset=utf-8', renderRunIndex(listRuns(resultsRoot), loadReportAssets().css));
+  }
+  if (!url.pathname.startsWith('/runs/')) return send(res, 404, 'text/plain', 'not found\n');
+  const file = resolveRunFile(resultsRoot, url.pathname.slice('/runs'.length));
+  if (!file) return send(res, 403, 'text/plain', 'outside the results directory\n');
+  if (!existsSync(file)) {
+    const runDir = resolve(file, '..');
+    if (file.endsWith(`${sep}${REPORT_FILE}`) && existsSync(join(runDir, HISTORY_FILE))) {
+      // Rendered in memory: the server never writes into results/.
+      const data = await loadReportData(runDir);
+      return send(res, 200, 'text/html; charset=utf-8', renderReportHtml(data, loadReportAssets(), nodeLogFiles(runDir)));
+    }
+    return send(res, 404, 'text/plain', 'not found\n');
+  }
+  const stat = statSync(file);
+  if (stat.isDirectory()) {
+    const rel = relative(realpathSync(resolve(resultsRoot)), file).split(sep).join('/');
+    res.writeHead(302, { location: `/runs/${rel}/${REPORT_FILE}` });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': stat.size, 'x-content-type-options': 'nosniff' });
+  if (req.method === 'HEAD') { res.end(); return; }
+  createReadStream(file).pipe(res);
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Serves the results browser on 127.0.0.1 (never another interface); port 0 picks a free port. */
+export function startResultsServer(resultsRoot: string, port: number): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    handle(resultsRoot, req, res).catch((err: Error) => {
+      if (!res.headersSent) send(res, 500, 'text/plain', `could not serve this: ${err.message}\n`);
+      else res.destroy();
+    });
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolvePromise({
+        url: `http://127.0.0.1:${bound}/`,
+        server,
+        close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+      });
+    });
+  });
+}
