@@ -139,7 +139,9 @@ export class DockerCluster implements Cluster {
     const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
     const exec = await container.exec({ Cmd: cmd, AttachStdout: !options.detach, AttachStderr: !options.detach, Env: env });
     if (options.detach) {
-      await exec.start({ Detach: true });
+      // The answer is a stream that Docker keeps open; nothing comes on it, and left open it keeps Node alive.
+      const stream: unknown = await exec.start({ Detach: true });
+      (stream as { destroy?: () => void } | undefined)?.destroy?.();
       return { exitCode: 0, stdout: '', stderr: '' };
     }
     const run = async (): Promise<ExecResult> => {
@@ -154,6 +156,7 @@ export class DockerCluster implements Cluster {
         stream.on('close', resolve);
         stream.on('error', reject);
       });
+      stream.destroy();
       const info = await exec.inspect();
       return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
     };

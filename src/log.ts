@@ -14,7 +14,6 @@ export interface Logger {
 
 export class ConsoleLogger implements Logger {
   private spinner: Ora | undefined;
-  private file: string | undefined;
   private lastPlainStatus = 0;
   private readonly interactive: boolean;
 
@@ -22,13 +21,7 @@ export class ConsoleLogger implements Logger {
     this.interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
   }
 
-  /** From now on, every line also goes to this file. */
-  attachFile(path: string): void {
-    this.file = path;
-  }
-
   private write(level: string, message: string, toTerminal: boolean): void {
-    if (this.file) appendFileSync(this.file, `${new Date().toISOString()} ${level} ${message}\n`);
     if (!toTerminal || this.quiet) return;
     const line = level === 'WARN' ? `warning: ${message}` : message;
     if (this.spinner) this.spinner.clear();
@@ -59,6 +52,20 @@ export class ConsoleLogger implements Logger {
     if (!this.spinner) this.spinner = ora({ text, stream: process.stderr }).start();
     else this.spinner.text = text;
   }
+}
+
+/** Writes every line, debug included, with a timestamp to a file (the run's harness.log), and passes it on. */
+export class FileLogger implements Logger {
+  constructor(private readonly inner: Logger, private readonly path: string) {}
+
+  private append(level: string, message: string): void {
+    appendFileSync(this.path, `${new Date().toISOString()} ${level} ${message}\n`);
+  }
+
+  info(message: string): void { this.append('INFO', message); this.inner.info(message); }
+  warn(message: string): void { this.append('WARN', message); this.inner.warn(message); }
+  debug(message: string): void { this.append('DEBUG', message); this.inner.debug(message); }
+  status(text: string | null): void { this.inner.status(text); }
 }
 
 /** A logger that keeps lines in memory: for tests and library use. */

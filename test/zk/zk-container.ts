@@ -6,9 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
+import { DEFAULT_SERVER, imageName, recipeFor } from '../../docker/image.js';
 
-/** Image with ZooKeeper under /usr/share/zookeeper; to be replaced by Faultline's own test image. */
-export const ZK_TEST_IMAGE = process.env.FAULTLINE_TEST_IMAGE ?? 'faultline-test:probe';
+/** Faultline's default server image (built by the suite's global setup); FAULTLINE_TEST_IMAGE overrides it. */
+export const ZK_TEST_IMAGE = process.env.FAULTLINE_TEST_IMAGE ?? imageName(recipeFor(DEFAULT_SERVER));
 export const ZK_TICK_MS = 500;
 
 export interface ZkContainer {
