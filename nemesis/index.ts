@@ -2,21 +2,47 @@
 import { UsageError } from '../src/errors.js';
 import type { Fault } from '../src/nemesis.js';
 import { partitionLeader } from './partition.js';
-import { killLeader } from './process.js';
+import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
 
-export const FAULTS: Record<string, Fault> = {
-  [partitionLeader.name]: partitionLeader,
-  [killLeader.name]: killLeader,
-};
+/** Every fault, in the order `faultline nemesis list` shows them. */
+export const CATALOGUE: readonly Fault[] = [partitionLeader, ...killFaults, ...pauseFaults, ...restartFaults];
+
+export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
+
+/** Family names as `--nemesis` accepts them (`kill` and `pause` and `restart` all belong to the process family). */
+const FAMILY_PREFIXES = ['partition', 'kill', 'pause', 'restart', 'disk', 'packet'];
 
 export const DEFAULT_NEMESIS = [partitionLeader.name, killLeader.name];
 
-/** Parses a comma-separated fault list; "none" means no faults. */
+/** One fault of every family: healing these heals everything the nemesis can do. */
+export function familyHealers(): Fault[] {
+  const byFamily = new Map<string, Fault>();
+  for (const fault of CATALOGUE) if (!byFamily.has(fault.family)) byFamily.set(fault.family, fault);
+  return [...byFamily.values()];
+}
+
+/**
+ * Resolves one `--nemesis` entry: a fault name (kill-leader), a family (kill: every kill fault),
+ * or family:option (kill:leader, partition:leader), which names the fault family-option.
+ */
+export function resolveFaultEntry(entry: string): Fault[] {
+  const exact = FAULTS[entry];
+  if (exact) return [exact];
+  if (entry.includes(':')) {
+    const [prefix, option] = entry.split(':', 2) as [string, string];
+    const fault = FAULTS[`${prefix}-${option}`];
+    if (fault) return [fault];
+  } else if (FAMILY_PREFIXES.includes(entry)) {
+    const members = CATALOGUE.filter((f) => f.name.startsWith(`${entry}-`));
+    if (members.length > 0) return members;
+  }
+  throw new UsageError(`unknown fault "${entry}" in --nemesis`,
+    `Use a comma-separated list of fault names (run \`faultline nemesis list\`), families (${FAMILY_PREFIXES.join(', ')}), family:option such as kill:leader, or none.`);
+}
+
+/** Parses a comma-separated fault list; "none" means no faults. Duplicates are dropped, order kept. */
 export function resolveFaults(names: readonly string[]): Fault[] {
   if (names.length === 1 && names[0] === 'none') return [];
-  return names.map((name) => {
-    const fault = FAULTS[name];
-    if (!fault) throw new UsageError(`unknown fault "${name}" in --nemesis`, `Use a comma-separated list of: ${Object.keys(FAULTS).join(', ')}, or none.`);
-    return fault;
-  });
+  const faults = names.flatMap(resolveFaultEntry);
+  return faults.filter((f, i) => faults.indexOf(f) === i);
 }

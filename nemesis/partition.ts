@@ -46,6 +46,8 @@ export async function healPartitions(context: NemesisContext): Promise<string[]>
 /** Isolates the current leader from every other node (clients still reach it). */
 export const partitionLeader: Fault = {
   name: 'partition-leader',
+  family: 'partition',
+  description: 'isolate the current leader from every other node',
   async start(context) {
     const leader = await currentLeader(context);
     const rest = context.cluster.nodes.filter((n) => n.name !== leader.name);

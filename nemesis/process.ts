@@ -1,31 +1,116 @@
-// Process faults: kill -9 the ZooKeeper server and start it again.
-import type { Fault } from '../src/nemesis.js';
+// Process faults: kill -9 and restart, pause and resume (SIGSTOP / SIGCONT), graceful restart.
+// The container stays up, so a killed node keeps its address, its data and any network fault.
+import type { ClusterNode } from '../src/cluster.js';
+import { HarnessError } from '../src/errors.js';
+import type { Fault, FaultRecord, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import { waitUntilStopped } from '../src/zookeeper.js';
-import { currentLeader } from './targets.js';
+import { resolveTargets } from './targets.js';
 
-/** Starts the server on every node where it does not run; returns the nodes started. */
-async function startStopped(context: Parameters<Fault['heal']>[0]): Promise<string[]> {
+export const PROCESS_FAMILY = 'process';
+
+/** Starts the server on every given node where it does not run (waits for the process, not the quorum). */
+export async function startStopped(context: NemesisContext, nodes: readonly ClusterNode[] = context.cluster.nodes): Promise<string[]> {
   const started: string[] = [];
-  await Promise.all(context.cluster.nodes.map(async (node) => {
+  const failed: string[] = [];
+  // Every node gets its start even when another's fails; the failures are reported together.
+  await Promise.all(nodes.map(async (node) => {
     if (await context.db.isRunning(node)) return;
-    await context.db.start(node);
-    started.push(node.name);
+    try {
+      await context.db.start(node);
+      started.push(node.name);
+    } catch (err) {
+      failed.push(`${node.name}: ${(err as Error).message}`);
+    }
   }));
+  if (failed.length > 0) throw new HarnessError(`could not start ZooKeeper on ${failed.join('; ')}`);
   return started.sort();
 }
 
-/** kill -9 the leader's server process; the heal restarts every stopped server. */
-export const killLeader: Fault = {
-  name: 'kill-leader',
-  async start(context) {
-    const leader = await currentLeader(context);
-    const killed = await context.db.signal(leader, 'KILL');
-    await waitUntilStopped(context.db, leader);
-    return { killed: killed ? [leader.name] : [], signal: 'KILL' };
-  },
-  async heal(context) {
-    // A paused process is not stopped; resume it first so it is not taken for running-and-well.
-    await Promise.all(context.cluster.nodes.map((n) => context.db.signal(n, 'CONT')));
-    return { started: await startStopped(context) };
-  },
-};
+/** kill -9 the server on the nodes and wait until the processes are gone; returns the nodes really killed. */
+export async function killNodes(context: NemesisContext, nodes: readonly ClusterNode[]): Promise<string[]> {
+  const killed = await Promise.all(nodes.map(async (node) => {
+    const signalled = await context.db.signal(node, 'KILL');
+    await waitUntilStopped(context.db, node);
+    return signalled ? node.name : undefined;
+  }));
+  return killed.filter((n): n is string => n !== undefined);
+}
+
+/** Whether the node's server process is stopped by a signal (ps state T). */
+export async function isPaused(context: NemesisContext, node: ClusterNode): Promise<boolean> {
+  const script = "ps -eo stat=,args= | awk '$1 ~ /^T/ && /QuorumPeerMain/ && !/awk/ { found = 1 } END { exit !found }'";
+  return (await context.cluster.exec(node, ['sh', '-c', script])).exitCode === 0;
+}
+
+/** The process family's heal: resume every paused server, then start every stopped one. */
+export async function healProcesses(context: NemesisContext): Promise<FaultRecord> {
+  // A paused process is not stopped; resume it first so it is not taken for running-and-well.
+  // SIGCONT goes to every node (harmless when running); the record names only the nodes that were paused.
+  const resumed = await Promise.all(context.cluster.nodes.map(async (n) => {
+    const paused = await isPaused(context, n);
+    await context.db.signal(n, 'CONT');
+    return paused ? n.name : undefined;
+  }));
+  const started = await startStopped(context);
+  return { resumed: resumed.filter((n) => n !== undefined).sort(), started };
+}
+
+function killFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
+  return {
+    name: `kill-${target}`,
+    family: PROCESS_FAMILY,
+    description: `kill -9 the ZooKeeper server of ${target === 'all' ? 'every node at once' : `the ${target}`}; the heal restarts it`,
+    async start(context, request) {
+      const { nodes, record } = await resolveTargets(context, request?.target ?? target);
+      return { ...record, signal: 'KILL', killed: await killNodes(context, nodes) };
+    },
+    heal: healProcesses,
+  };
+}
+
+function pauseFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
+  return {
+    name: `pause-${target}`,
+    family: PROCESS_FAMILY,
+    description: `SIGSTOP the ZooKeeper server of ${target === 'all' ? 'every node' : `the ${target}`}; the heal sends SIGCONT`,
+    async start(context, request) {
+      const { nodes, record } = await resolveTargets(context, request?.target ?? target);
+      const paused = await Promise.all(nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)));
+      return { ...record, signal: 'STOP', paused: paused.filter((n) => n !== undefined) };
+    },
+    heal: healProcesses,
+  };
+}
+
+/** Graceful restart: SIGTERM, wait for the process to exit (kill -9 after 10 s), start again. */
+function restartFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
+  return {
+    name: `restart-${target}`,
+    family: PROCESS_FAMILY,
+    description: `restart the ZooKeeper server of ${target === 'all' ? 'every node' : `the ${target}`} gracefully (SIGTERM, then start)`,
+    async start(context, request) {
+      const { nodes, record } = await resolveTargets(context, request?.target ?? target);
+      const forced: string[] = [];
+      await Promise.all(nodes.map(async (node) => {
+        await context.db.signal(node, 'TERM');
+        await waitUntilStopped(context.db, node, 10_000);
+        if (await context.db.isRunning(node)) {
+          forced.push(node.name);
+          await killNodes(context, [node]);
+        }
+      }));
+      const restarted = await startStopped(context, nodes);
+      return { ...record, signal: 'TERM', restarted, ...(forced.length ? { forcedKill: forced.sort() } : {}) };
+    },
+    heal: healProcesses,
+  };
+}
+
+const ROLE_TARGETS = ['leader', 'follower', 'one', 'minority', 'majority', 'all'] as const;
+
+export const killFaults: Fault[] = ROLE_TARGETS.map(killFault);
+export const pauseFaults: Fault[] = ROLE_TARGETS.map(pauseFault);
+export const restartFaults: Fault[] = (['leader', 'follower', 'one', 'all'] as const).map(restartFault);
+
+/** The walking skeleton's fault, kept by name. */
+export const killLeader: Fault = killFaults[0]!;

@@ -15,10 +15,24 @@ export interface NemesisContext {
 /** What a fault or heal actually did, recorded as the value of the nemesis completion. */
 export type FaultRecord = Record<string, unknown>;
 
-/** One fault family: a way to break the ensemble, and the heal that undoes all of it. */
+/**
+ * Which nodes a fault hits, resolved from the live ensemble at the moment of the fault: a role
+ * (`one` = any single node, `minority`/`majority` = random node sets of that size) or named nodes.
+ */
+export type TargetSpec = 'leader' | 'follower' | 'one' | 'minority' | 'majority' | 'all' | { nodes: string[] };
+
+/** What a schedule may ask of a fault beyond its defaults. */
+export interface FaultRequest {
+  target?: TargetSpec;
+}
+
+/** One fault: a way to break the ensemble, and the heal of its family, which undoes all of the family's faults. */
 export interface Fault {
   name: string;
-  start(context: NemesisContext): Promise<FaultRecord>;
+  /** partition, process, disk or packet: faults of one family share one heal. */
+  family: string;
+  description: string;
+  start(context: NemesisContext, request?: FaultRequest): Promise<FaultRecord>;
   /** Undoes everything this family may have done, on every node. Idempotent: safe before, during and after a run. */
   heal(context: NemesisContext): Promise<FaultRecord>;
 }
@@ -36,10 +50,16 @@ export async function recordNemesis(history: HistoryWriter, f: 'start' | 'heal',
   }
 }
 
-/** Heals every fault family, recording each heal. Errors are collected, not thrown midway, so every family gets its turn. */
+/**
+ * Heals every fault family of the list once (faults of one family share a heal), recording each heal.
+ * Errors are collected, not thrown midway, so every family gets its turn.
+ */
 export async function healAll(faults: readonly Fault[], context: NemesisContext, history: HistoryWriter): Promise<Error[]> {
   const errors: Error[] = [];
+  const seen = new Set<string>();
   for (const fault of faults) {
+    if (seen.has(fault.family)) continue;
+    seen.add(fault.family);
     try {
       await recordNemesis(history, 'heal', fault, () => fault.heal(context));
     } catch (err) {
