@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { UsageError } from './errors.js';
 
 export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
-export type ProcessId = number | 'nemesis';
+/** A client process, the nemesis, or the recovery phase's reads ('final', one per node, after the final heal). */
+export type ProcessId = number | 'nemesis' | 'final';
 
 /** One line of history.jsonl. */
 export interface HistoryEvent {
@@ -20,18 +21,21 @@ export interface HistoryEvent {
   key?: string | number;
   node?: string;
   error?: string;
+  /** Hex zxid of the write an op made or of the data it read (Stat.mzxid), where the op learned it. */
+  zxid?: string;
 }
 
 const eventSchema = z.object({
   index: z.number().int().nonnegative(),
   time: z.number().nonnegative(),
-  process: z.union([z.number().int(), z.literal('nemesis')]),
+  process: z.union([z.number().int(), z.literal('nemesis'), z.literal('final')]),
   type: z.enum(['invoke', 'ok', 'fail', 'info']),
   f: z.string(),
   value: z.unknown(),
   key: z.union([z.string(), z.number()]).optional(),
   node: z.string().optional(),
   error: z.string().optional(),
+  zxid: z.string().optional(),
 });
 
 /** Appends events to history.jsonl as they happen; each line is written before the next op starts. */
@@ -59,6 +63,7 @@ export class HistoryWriter {
       ...(full.key !== undefined ? { key: full.key } : {}),
       ...(full.node !== undefined ? { node: full.node } : {}),
       ...(full.error !== undefined ? { error: full.error } : {}),
+      ...(full.zxid !== undefined ? { zxid: full.zxid } : {}),
     };
     this.events.push(ordered);
     this.out.write(JSON.stringify(ordered) + '\n');
@@ -128,6 +133,8 @@ export interface Operation {
   /** 'info' also stands for "never completed". */
   type: 'ok' | 'fail' | 'info';
   error?: string;
+  /** The completion's zxid, when it carried one. */
+  zxid?: string;
   invokeTime: number;
   /** Completion time; Infinity when it never completed. A checker treats info ops as open-ended either way. */
   completeTime: number;
@@ -141,7 +148,7 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
   const ops: Operation[] = [];
   const openOps = new Map<number, Operation>();
   for (const e of events) {
-    if (e.process === 'nemesis') continue;
+    if (typeof e.process !== 'number') continue; // nemesis and recovery-phase events are not client ops
     if (e.type === 'invoke') {
       if (open.has(e.process)) {
         throw new UsageError(
@@ -171,6 +178,7 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
       op.completeTime = e.time;
       op.completeIndex = e.index;
       if (e.error !== undefined) op.error = e.error;
+      if (e.zxid !== undefined) op.zxid = e.zxid;
       open.delete(e.process);
       openOps.delete(e.process);
     }

@@ -15,6 +15,8 @@ export interface Completion {
   type: 'ok' | 'fail' | 'info';
   value: unknown;
   error?: string;
+  /** Hex zxid of the write this op made, or of the data it read (Stat.mzxid): lets checkers order ops as ZooKeeper did. */
+  zxid?: string;
 }
 
 /** A client bound to one node, used by one process at a time. */
@@ -38,4 +40,9 @@ export interface Workload {
   openClient(node: ClusterNode): Promise<WorkloadClient>;
   generator: Generator;
   checkers: Record<string, Checker>;
+  /**
+   * Recovery phase: reads the workload's whole state from one node (after a sync, through a session on that node
+   * only). Called once per node after the final heal; recorded as process 'final', f 'final-read', with `node`.
+   */
+  finalRead?(node: ClusterNode): Promise<unknown>;
 }

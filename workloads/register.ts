@@ -1,20 +1,28 @@
 // The register workload: one znode holding a small integer; concurrent read, write and compare-and-set.
-// Checked for linearizability against a cas-register whose initial value is null (empty znode data).
+// Checked for linearizability against a cas-register whose initial value is null (empty znode data), and
+// against what ZooKeeper promises per read mode (zxid order, per-session order). With `keys` > 1 it is the
+// multi-register workload: many independent znodes, each event carrying its key, checked key by key.
 import type { Checker } from '../src/checker.js';
 import { completionForError, connectToNode, type ClientOptions, ZkError } from '../src/client.js';
+import type { ClusterNode } from '../src/cluster.js';
 import type { Workload, Completion, Invocation } from '../src/workload.js';
 import { checkLinearizable } from '../src/checkers/linearizable.js';
-import { ZkErrorCode } from '../src/zk/client.js';
+import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
+import { linearizableRegisterChecker, registerDurabilityChecker, sequentialChecker, type RegisterFinal, type RegisterReadMode } from '../src/checkers/zk-order.js';
+import { ZkErrorCode, type ZkClient } from '../src/zk/client.js';
 
 export const REGISTER_PATH = '/faultline-register';
 
-/** sync: sync then get (the default); plain: get only (may be stale by design). */
-export type ReadMode = 'sync' | 'plain';
+/** sync: sync then get (the default); plain: get only (may be stale by design); none: no reads at all. */
+export type ReadMode = RegisterReadMode;
 
 export interface RegisterOptions {
   readMode: ReadMode;
   /** Values are drawn from 0 .. values-1: few values make collisions (and so real CAS contention) likely. */
   values: number;
+  /** 1: one znode, events without key. More: znodes REGISTER_PATH/<key>, events with key 0..keys-1. */
+  keys?: number;
+  name?: string;
 }
 
 export const DEFAULT_REGISTER_OPTIONS: RegisterOptions = { readMode: 'sync', values: 5 };
@@ -31,49 +39,75 @@ export function linearizableChecker(model: Parameters<typeof checkLinearizable>[
   return { check: async (history, context) => ({ ...(await checkLinearizable(history, { model, timeoutMs: context.timeoutMs })) }) };
 }
 
+export const hexZxid = (zxid: bigint): string => zxid.toString(16);
+
+/** Creates a persistent znode unless it exists. */
+export async function ensureZnode(zk: ZkClient, path: string, data: Uint8Array = Buffer.alloc(0)): Promise<void> {
+  try {
+    await zk.create(path, data, 'persistent');
+  } catch (err) {
+    if (!(err instanceof ZkError && err.code === ZkErrorCode.NODEEXISTS)) throw err;
+  }
+}
+
+/** Opens a session on `node`, runs `work`, closes the session whatever happened. */
+export async function withSession<T>(node: ClusterNode, clientOptions: ClientOptions, work: (zk: ZkClient) => Promise<T>): Promise<T> {
+  const zk = await connectToNode(node, clientOptions);
+  try {
+    return await work(zk);
+  } finally {
+    await zk.close();
+  }
+}
+
 export function registerWorkload(options: RegisterOptions, clientOptions: ClientOptions): Workload {
+  const keys = options.keys ?? 1;
+  const pathOf = (key: string | number | undefined): string => (key === undefined ? REGISTER_PATH : `${REGISTER_PATH}/${key}`);
+  const keyList = keys > 1 ? Array.from({ length: keys }, (_, k) => k) : [undefined];
   return {
-    name: 'register',
+    name: options.name ?? 'register',
     async setup(node) {
-      const client = await connectToNode(node, clientOptions);
-      try {
-        await client.create(REGISTER_PATH, Buffer.alloc(0), 'persistent');
-      } catch (err) {
-        if (!(err instanceof ZkError && err.code === ZkErrorCode.NODEEXISTS)) throw err;
-      } finally {
-        await client.close();
-      }
+      await withSession(node, clientOptions, async (zk) => {
+        await ensureZnode(zk, REGISTER_PATH);
+        if (keys > 1) for (const key of keyList) await ensureZnode(zk, pathOf(key));
+      });
     },
 
     async openClient(node) {
       const zk = await connectToNode(node, clientOptions);
-      const read = async (): Promise<number | null> => {
-        if (options.readMode === 'sync') await zk.sync(REGISTER_PATH);
-        return decode((await zk.getData(REGISTER_PATH)).data);
+      const read = async (path: string): Promise<{ value: number | null; zxid: bigint }> => {
+        if (options.readMode !== 'plain') await zk.sync(path);
+        const { data, stat } = await zk.getData(path);
+        return { value: decode(data), zxid: stat.mzxid };
       };
       return {
         async invoke(op: Invocation): Promise<Completion> {
+          const path = pathOf(op.key);
           try {
             switch (op.f) {
-              case 'read':
-                return { type: 'ok', value: await read() };
-              case 'write':
-                await zk.setData(REGISTER_PATH, encode(op.value as number), -1);
-                return { type: 'ok', value: op.value };
+              case 'read': {
+                const { value, zxid } = await read(path);
+                return { type: 'ok', value, zxid: hexZxid(zxid) };
+              }
+              case 'write': {
+                const { stat } = await zk.setData(path, encode(op.value as number), -1);
+                return { type: 'ok', value: op.value, zxid: hexZxid(stat.mzxid) };
+              }
               case 'cas': {
                 const [expected, next] = op.value as [number, number];
                 // A synced read, so "the value differed" is a fact from within this op's interval.
-                await zk.sync(REGISTER_PATH);
-                const { data, stat } = await zk.getData(REGISTER_PATH);
-                if (decode(data) !== expected) return { type: 'fail', value: op.value, error: 'value-mismatch' };
+                await zk.sync(path);
+                const { data, stat } = await zk.getData(path);
+                if (decode(data) !== expected) return { type: 'fail', value: op.value, error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
+                let written;
                 try {
-                  await zk.setData(REGISTER_PATH, encode(next), stat.version);
+                  written = await zk.setData(path, encode(next), stat.version);
                 } catch (err) {
                   // BADVERSION proves only that someone wrote in between, not that the value differed.
                   if (err instanceof ZkError && err.code === ZkErrorCode.BADVERSION) return { type: 'fail', value: op.value, error: 'bad-version' };
                   throw err;
                 }
-                return { type: 'ok', value: op.value };
+                return { type: 'ok', value: op.value, zxid: hexZxid(written.stat.mzxid) };
               }
               default:
                 throw new Error(`register: unknown op ${op.f}`);
@@ -88,12 +122,32 @@ export function registerWorkload(options: RegisterOptions, clientOptions: Client
 
     generator({ random }) {
       const v = (): number => random.int(0, options.values - 1);
-      const roll = random.int(0, 9);
-      if (roll < 4) return { f: 'read', value: null };
-      if (roll < 7) return { f: 'write', value: v() };
-      return { f: 'cas', value: [v(), v()] };
+      const key = keys > 1 ? { key: random.int(0, keys - 1) } : {};
+      // Without reads, the share of reads goes to writes.
+      const roll = options.readMode === 'none' ? random.int(4, 9) : random.int(0, 9);
+      if (roll < 4) return { f: 'read', value: null, ...key };
+      if (roll < 7) return { f: 'write', value: v(), ...key };
+      return { f: 'cas', value: [v(), v()], ...key };
     },
 
-    checkers: { linearizable: linearizableChecker('cas-register') },
+    async finalRead(node) {
+      return withSession(node, clientOptions, async (zk) => {
+        const state: Record<string, RegisterFinal> = {};
+        for (const key of keyList) {
+          const path = pathOf(key);
+          await zk.sync(path);
+          const { data, stat } = await zk.getData(path);
+          state[key === undefined ? '' : String(key)] = { value: decode(data), zxid: hexZxid(stat.mzxid) };
+        }
+        return state;
+      });
+    },
+
+    checkers: {
+      linearizable: linearizableRegisterChecker('cas-register', options.readMode),
+      sequential: sequentialChecker(options.readMode),
+      durability: registerDurabilityChecker(),
+      ...RECOVERY_CHECKERS,
+    },
   };
 }

@@ -31,7 +31,7 @@ export const testConfigSchema = z.object({
   nemesis: z.array(z.string()).min(1),
   nemesisIntervalS: z.coerce.number().positive('nemesis-interval must be above 0'),
   workload: z.string(),
-  readMode: z.enum(['sync', 'plain'], { error: 'read-mode must be sync or plain' }),
+  readMode: z.enum(['sync', 'plain', 'none'], { error: 'read-mode must be sync, plain or none' }),
   resultsDir: z.string(),
   zookeeper: z.object({ tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()) }),
   client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
@@ -169,8 +169,8 @@ export function registerTestCommand(program: Command): void {
     .option('--seed <n>', 'random seed (default: random, recorded in test.json)')
     .option('--nemesis <list>', 'faults, comma-separated, or none', DEFAULT_NEMESIS.join(','))
     .option('--nemesis-interval <s>', 'seconds between nemesis actions', '10')
-    .option('--workload <name>', 'workload', 'register')
-    .option('--read-mode <mode>', 'register reads: sync (sync then get) or plain (get only)', 'sync')
+    .option('--workload <name>', 'workload: register, multi-register, set, queue, bank, session', 'register')
+    .option('--read-mode <mode>', 'register reads: sync (sync then get), plain (get only) or none', 'sync')
     .option('--tick-time <ms>', 'ZooKeeper tickTime', String(DEFAULT_ZOOKEEPER_CONFIG.tickTime))
     .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
     .option('--op-timeout <s>', 'seconds before an op is given up as unknown (info)', String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000))

@@ -1,0 +1,67 @@
+// The queue checker: nothing dequeued twice, nothing dequeued that was never enqueued, no acknowledged enqueue
+// lost (neither dequeued nor left in the queue after recovery). FIFO order is porcupine's queue model's job.
+import type { Anomaly, Checker, CheckerResult } from '../checker.js';
+import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
+import { finalReads } from '../recovery.js';
+import { checkLinearizable } from './linearizable.js';
+
+export function checkQueue(history: readonly HistoryEvent[]): CheckerResult {
+  const ops = pairOperations(history);
+  const enqueued = new Map<string, Operation>();
+  const acked = new Map<string, Operation>();
+  const dequeued = new Map<string, Operation>();
+  const anomalies: Anomaly[] = [];
+  let uncertainDequeues = 0;
+  for (const op of ops) {
+    if (op.f === 'enqueue' && op.type !== 'fail') {
+      enqueued.set(JSON.stringify(op.input), op);
+      if (op.type === 'ok') acked.set(JSON.stringify(op.input), op);
+    }
+    if (op.f === 'dequeue' && op.type === 'info') uncertainDequeues++;
+  }
+  for (const op of ops) {
+    if (op.f !== 'dequeue' || op.type !== 'ok' || op.output === null) continue;
+    const token = JSON.stringify(op.output);
+    const earlier = dequeued.get(token);
+    if (earlier) anomalies.push({ type: 'duplicate-dequeue', ops: [earlier.invokeIndex, op.invokeIndex], description: `${token} was dequeued twice` });
+    else dequeued.set(token, op);
+    if (!enqueued.has(token)) anomalies.push({ type: 'unexpected-dequeue', ops: [op.invokeIndex], description: `dequeued ${token}, which was never enqueued` });
+  }
+  const reads = finalReads(history);
+  const okReads = [...reads].filter(([, r]) => r.ok) as Array<[string, { ok: true; state: unknown; index: number }]>;
+  let lost = 0;
+  for (const [node, read] of okReads) {
+    const remaining = new Set((read.state as unknown[]).map((v) => JSON.stringify(v)));
+    const missing = [...acked].filter(([token]) => !dequeued.has(token) && !remaining.has(token));
+    // Dequeues with unknown outcome may have taken some: only more missing elements than those prove a loss.
+    const provenLost = missing.length > uncertainDequeues;
+    if (provenLost) lost = Math.max(lost, missing.length - uncertainDequeues);
+    for (const [token, op] of missing) {
+      anomalies.push({
+        type: provenLost ? 'lost-write' : 'possibly-dequeued', ops: [op.invokeIndex, read.index], ...(provenLost ? {} : { documented: true }),
+        description: `${node}: acknowledged enqueue of ${token} neither dequeued nor left in the queue` + (provenLost ? '' : ` (${uncertainDequeues} dequeue(s) with unknown outcome may have taken it)`),
+      });
+    }
+    for (const token of remaining) {
+      const taken = dequeued.get(token);
+      if (taken) anomalies.push({ type: 'duplicate-dequeue', ops: [taken.invokeIndex, read.index], description: `${node}: ${token} was dequeued but is still in the queue` });
+    }
+  }
+  const real = anomalies.filter((a) => a.documented !== true);
+  return {
+    valid: real.length > 0 ? false : reads.size === 0 || okReads.length < reads.size ? 'unknown' : true,
+    counts: { enqueued: enqueued.size, acknowledged: acked.size, dequeued: dequeued.size, uncertainDequeues, lost, duplicates: anomalies.filter((a) => a.type === 'duplicate-dequeue').length },
+    anomalies,
+  };
+}
+
+export const queueChecker: Checker = { check: async (history) => checkQueue(history) };
+
+/** FIFO: the history against porcupine's queue model. */
+export const fifoChecker: Checker = {
+  async check(history, context) {
+    const result = await checkLinearizable(history, { model: 'queue', timeoutMs: context.timeoutMs });
+    const anomalies: Anomaly[] = (result.failures ?? []).map((f) => ({ type: 'fifo-violation', ops: f.unplaced.map((u) => u.index), description: `no FIFO order places ${f.unplaced.map((u) => u.description).join(', ')} after queue ${f.stateBefore}` }));
+    return { ...result, counts: { ops: result.ops }, anomalies };
+  },
+};

@@ -1,0 +1,98 @@
+// The recovery phase, after the final heal and the quorum wait: every node is read separately (its own session,
+// after a sync), and the nodes' last zxids and tree digests are snapshotted together. Everything lands in the
+// history as process 'final' events, so checkers (and an offline re-check) decide convergence and durability
+// from the history alone.
+import type { ClusterNode } from './cluster.js';
+import type { HistoryEvent, HistoryWriter } from './history.js';
+import type { Logger } from './log.js';
+import { sleep, withTimeout } from './time.js';
+import type { Workload } from './workload.js';
+import { fourLetterWord, parseSrvr } from './zookeeper.js';
+
+export const FINAL_READ = 'final-read';
+export const FINAL_ZXIDS = 'final-zxids';
+
+/** What one node said at the end: its last zxid and its recent tree digests (zxid hex → digest). */
+export interface NodeSnapshot {
+  zxid: string | null;
+  digests: Record<string, string>;
+}
+
+/** The value of a 'final-zxids' event: one snapshot per node, taken together, and whether they agreed. */
+export interface FinalZxids {
+  nodes: Record<string, NodeSnapshot>;
+  settled: boolean;
+}
+
+export interface RecoveryOptions {
+  /** Bound on each node's final read (the session workload waits for expiries inside it). */
+  readTimeoutMs: number;
+  /** How long the nodes' last zxids may take to agree (late session expiries still write). */
+  settleTimeoutMs: number;
+}
+
+/** `hash` lists the digest log as lines "<zxid hex>: <digest>" (ZooKeeper 3.6+, with digests enabled). */
+export function parseDigests(text: string): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const match of text.matchAll(/^\s*([0-9a-fA-F]+)\s*:\s*(-?\d+)\s*$/gm)) digests[match[1]!.toLowerCase()] = match[2]!;
+  return digests;
+}
+
+async function snapshot(node: ClusterNode): Promise<NodeSnapshot> {
+  const zxid = await fourLetterWord(node.ip, 'srvr').then((t) => parseSrvr(node.name, t).zxid ?? null, () => null);
+  const digests = await fourLetterWord(node.ip, 'hash').then(parseDigests, () => ({}));
+  return { zxid: zxid === null ? null : BigInt(zxid).toString(16), digests };
+}
+
+/** Runs the recovery reads; returns how long they took. */
+export async function recoveryPhase(nodes: readonly ClusterNode[], workload: Workload, history: HistoryWriter, log: Logger, options: RecoveryOptions): Promise<{ readMs: number }> {
+  const started = Date.now();
+  const { finalRead } = workload;
+  if (finalRead) {
+    log.info(`Recovery reads: the whole ${workload.name} state from each of ${nodes.length} nodes...`);
+    await Promise.all(nodes.map(async (node) => {
+      history.append({ process: 'final', type: 'invoke', f: FINAL_READ, value: null, node: node.name });
+      try {
+        const state = await withTimeout(finalRead.call(workload, node), options.readTimeoutMs, `final read on ${node.name}`);
+        history.append({ process: 'final', type: 'ok', f: FINAL_READ, value: state, node: node.name });
+      } catch (err) {
+        history.append({ process: 'final', type: 'info', f: FINAL_READ, value: null, node: node.name, error: (err as Error).message });
+      }
+    }));
+  }
+  // Snapshot all nodes at once until their last zxids agree twice in a row, or the time is up.
+  let last: Record<string, NodeSnapshot> = {};
+  let settled = false;
+  history.append({ process: 'final', type: 'invoke', f: FINAL_ZXIDS, value: null });
+  const deadline = Date.now() + options.settleTimeoutMs;
+  let previous = '';
+  while (!settled) {
+    const snaps = await Promise.all(nodes.map(snapshot));
+    last = Object.fromEntries(nodes.map((n, i) => [n.name, snaps[i]!]));
+    const zxids = snaps.map((s) => s.zxid);
+    const agreed = zxids.every((z) => z !== null && z === zxids[0]);
+    settled = agreed && previous === zxids[0];
+    previous = agreed ? (zxids[0] ?? '') : '';
+    if (settled || Date.now() > deadline) break;
+    await sleep(500);
+  }
+  const value: FinalZxids = { nodes: last, settled };
+  history.append({ process: 'final', type: 'ok', f: FINAL_ZXIDS, value });
+  return { readMs: Date.now() - started };
+}
+
+/** The recovery phase's per-node final reads in a history: node → state (or the error when the read failed). */
+export function finalReads(history: readonly HistoryEvent[]): Map<string, { ok: true; state: unknown; index: number } | { ok: false; error: string; index: number }> {
+  const reads = new Map<string, { ok: true; state: unknown; index: number } | { ok: false; error: string; index: number }>();
+  for (const e of history) {
+    if (e.process !== 'final' || e.f !== FINAL_READ || e.type === 'invoke' || e.node === undefined) continue;
+    reads.set(e.node, e.type === 'ok' ? { ok: true, state: e.value, index: e.index } : { ok: false, error: e.error ?? e.type, index: e.index });
+  }
+  return reads;
+}
+
+/** The 'final-zxids' snapshot of a history, if the recovery phase ran. */
+export function finalZxids(history: readonly HistoryEvent[]): { value: FinalZxids; index: number } | undefined {
+  const e = history.find((x) => x.process === 'final' && x.f === FINAL_ZXIDS && x.type === 'ok');
+  return e ? { value: e.value as FinalZxids, index: e.index } : undefined;
+}
