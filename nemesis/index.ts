@@ -1,11 +1,11 @@
 // The fault catalogue by name, as `--nemesis` takes it.
 import { UsageError } from '../src/errors.js';
 import type { Fault } from '../src/nemesis.js';
-import { partitionLeader } from './partition.js';
+import { partitionFaults, partitionLeader } from './partition.js';
 import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
-export const CATALOGUE: readonly Fault[] = [partitionLeader, ...killFaults, ...pauseFaults, ...restartFaults];
+export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
@@ -30,7 +30,8 @@ export function resolveFaultEntry(entry: string): Fault[] {
   if (exact) return [exact];
   if (entry.includes(':')) {
     const [prefix, option] = entry.split(':', 2) as [string, string];
-    const fault = FAULTS[`${prefix}-${option}`];
+    // partition:isolate-leader is partition-leader.
+    const fault = FAULTS[`${prefix}-${option}`] ?? FAULTS[`${prefix}-${option.replace(/^isolate-/, '')}`];
     if (fault) return [fault];
   } else if (FAMILY_PREFIXES.includes(entry)) {
     const members = CATALOGUE.filter((f) => f.name.startsWith(`${entry}-`));
