@@ -6,6 +6,7 @@ import { registerImportCommand } from './commands/import.js';
 import { registerSetupCommand } from './commands/setup.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerCleanCommand } from './commands/clean.js';
+import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
 
@@ -19,6 +20,7 @@ const program = new Command()
 registerTestCommand(program);
 registerSetupCommand(program);
 registerCleanCommand(program);
+registerAnalyzeCommand(program);
 registerCheckCommand(program);
 registerImportCommand(program);
 registerReportCommand(program);
