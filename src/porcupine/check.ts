@@ -5,7 +5,7 @@ import type { CheckOptions, CheckResult, Event, Model, Operation, PartitionInfo 
 import { createSearch, searchPartition, type PartitionInput, type PartitionSearch, type SearchLimits, type SearchResult } from './search.js';
 import { runInWorkers } from './parallel.js';
 
-const DEFAULT_MAX_MEMORY = 2 ** 31 - 2 ** 28; // 1.75 GiB
+const DEFAULT_MAX_MEMORY = 1.5 * 2 ** 30; // with Node's own ~100 MB, stays under 2 GB
 
 export interface Partition<I, O> extends PartitionInput<I, O> {
   key: string | number | undefined;
@@ -81,7 +81,15 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: readonl
 }
 
 function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition<I, O>[], limits: SearchLimits, stopEarly: boolean): PartitionInfo[] {
-  if (!stopEarly || parts.length < 2) return parts.map((part) => toPartitionInfo(part, searchPartition(model, part, limits)));
+  if (!stopEarly || parts.length < 2) {
+    // One partition at a time (so one memo table at a time), each allowed an equal share of the time left,
+    // so a hard partition cannot starve the ones after it.
+    return parts.map((part, i) => {
+      const share = (limits.deadline - Date.now()) / (parts.length - i);
+      const deadline = Number.isFinite(share) ? Math.min(limits.deadline, Date.now() + share) : limits.deadline;
+      return toPartitionInfo(part, searchPartition(model, part, { ...limits, deadline }));
+    });
+  }
   // Only the verdict is needed: let the partitions take turns in growing slices, so one hard legal partition
   // does not hide an easy illegal one (as goroutines racing do for Porcupine).
   const searches = parts.map((part) => createSearch(model, part, limits));

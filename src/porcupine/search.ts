@@ -38,6 +38,8 @@ export interface SearchResult {
 }
 
 const DEADLINE_CHECK_MASK = (1 << 12) - 1;
+/** Heap words a model state is assumed to take, for the memory bound (an object with a few fields). */
+const STATE_WORDS_ESTIMATE = 32;
 
 /** Deterministic 32-bit values for the Zobrist hash (xorshift, fixed seed: runs are reproducible). */
 function zobristKeys(count: number): Int32Array {
@@ -271,7 +273,8 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     const size = 3 + windowLen + infoWords;
     if (arenaUsed + size > arena.length) {
       const wanted = Math.max(arena.length * 2, arenaUsed + size);
-      if (wanted + 2 * (slotMask + 1) > maxWords) {
+      // While growing, the old and the new arena coexist; states live on the JS heap (estimated).
+      if (wanted + arena.length + 2 * (slotMask + 1) + states.length * STATE_WORDS_ESTIMATE > maxWords) {
         outOfMemory = true;
         return false;
       }
@@ -290,7 +293,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     slotHashes[s] = h;
     explored++;
     if (explored * 2 > slotMask) {
-      if (4 * (slotMask + 1) + arena.length > maxWords) {
+      if (6 * (slotMask + 1) + arena.length + states.length * STATE_WORDS_ESTIMATE > maxWords) {
         outOfMemory = true;
         return false;
       }
