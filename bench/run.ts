@@ -1,0 +1,5 @@
+// `npm run bench`: every benchmark of the project, one after the other. Speed and memory are measured here,
+// not in the test suite.
+import { runCheckerBench } from './checker.js';
+
+await runCheckerBench();
