@@ -9,7 +9,7 @@ import { DEFAULT_SERVER } from '../../docker/image.js';
 import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
 import { DockerCluster } from '../cluster.js';
 import { exitCodeForVerdict, UsageError } from '../errors.js';
-import { ConsoleLogger, type Logger } from '../log.js';
+import { ConsoleLogger, FileLogger, type Logger } from '../log.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
 import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../zookeeper.js';
@@ -88,13 +88,13 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
 }
 
 /** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
-export async function executeTest(config: TestConfig, log: ConsoleLogger | Logger, abort: AbortSignal): Promise<{ outcome: RunOutcome; runDir: string }> {
+export async function executeTest(config: TestConfig, terminal: Logger, abort: AbortSignal): Promise<{ outcome: RunOutcome; runDir: string; runId: string }> {
   // Resolve names first, so a typo fails before a minute of image building.
   const faults = resolveFaults(config.nemesis);
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
-  const env = await prepareEnvironment(config.server, log);
+  const env = await prepareEnvironment(config.server, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
-  if (log instanceof ConsoleLogger) log.attachFile(join(runDir, HARNESS_LOG));
+  const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
   const runId = `${config.name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20)}-${randomBytes(3).toString('hex')}`;
   writeJson(join(runDir, TEST_FILE), { ...config, runId, image: env.image, startedAt: new Date().toISOString(), command: process.argv.slice(2) });
   log.info(`Run ${runId}: ${runDir}`);
@@ -120,7 +120,7 @@ export async function executeTest(config: TestConfig, log: ConsoleLogger | Logge
     const outcome = await runTest(test, log, abort);
     writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
     await writeReport(runDir).catch((err: Error) => log.warn(`report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`));
-    return { outcome, runDir };
+    return { outcome, runDir, runId };
   } finally {
     // Containers, network, and with them every iptables rule: gone whatever happened.
     await cluster.teardown().catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
@@ -128,7 +128,10 @@ export async function executeTest(config: TestConfig, log: ConsoleLogger | Logge
   }
 }
 
-/** Turns SIGINT/SIGTERM into an abort; a second signal exits at once (clean-up is then `faultline clean`'s job). */
+/**
+ * Turns SIGINT/SIGTERM, and an error thrown outside the run's own control flow, into an abort, so the run
+ * still heals and removes its containers. A second signal exits at once (then `faultline clean` cleans up).
+ */
 export function abortOnSignals(log: Logger): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const handler = (sig: NodeJS.Signals): void => {
@@ -139,9 +142,24 @@ export function abortOnSignals(log: Logger): { signal: AbortSignal; dispose: () 
     log.warn(`${sig}: stopping the run, healing and removing its containers (press Ctrl-C again to exit at once)...`);
     controller.abort(sig);
   };
+  const crash = (err: unknown): void => {
+    log.warn(`harness error: ${err instanceof Error ? err.stack ?? err.message : String(err)}; stopping the run and cleaning up...`);
+    process.exitCode = 3;
+    if (!controller.signal.aborted) controller.abort(`harness error: ${err instanceof Error ? err.message : String(err)}`);
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return { signal: controller.signal, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+      process.off('uncaughtException', crash);
+      process.off('unhandledRejection', crash);
+    },
+  };
 }
 
 export function printVerdict(log: Logger, outcome: RunOutcome, runDir: string): void {
@@ -182,7 +200,7 @@ export function registerTestCommand(program: Command): void {
       try {
         const { outcome, runDir } = await executeTest(config, log, abort.signal);
         printVerdict(log, outcome, runDir);
-        process.exitCode = outcome.aborted ? 130 : exitCodeForVerdict(outcome.valid);
+        process.exitCode = outcome.aborted ? (String(outcome.aborted).startsWith('SIG') ? 130 : 3) : exitCodeForVerdict(outcome.valid);
       } finally {
         abort.dispose();
       }
