@@ -1,11 +1,12 @@
 // The fault catalogue by name, as `--nemesis` takes it.
 import { UsageError } from '../src/errors.js';
 import type { Fault } from '../src/nemesis.js';
+import { diskFaults } from './disk.js';
 import { partitionFaults, partitionLeader } from './partition.js';
 import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
-export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults];
+export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 

@@ -24,6 +24,8 @@ export type TargetSpec = 'leader' | 'follower' | 'one' | 'minority' | 'majority'
 /** What a schedule may ask of a fault beyond its defaults. */
 export interface FaultRequest {
   target?: TargetSpec;
+  /** Fault-specific settings (bytes, records, bits, delayMs...); each fault documents its own. */
+  params?: Record<string, number | string | boolean>;
 }
 
 /** One fault: a way to break the ensemble, and the heal of its family, which undoes all of the family's faults. */

@@ -1,0 +1,218 @@
+// Disk faults on a node's data directory (a host path): the node is killed, its files are damaged, and it is
+// started again. Every record says which file, which offsets and how many bytes, so a finding can be replayed.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterNode } from '../src/cluster.js';
+import { HarnessError } from '../src/errors.js';
+import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import type { Random } from '../src/random.js';
+import { healProcesses, killNodes } from './process.js';
+import { resolveTargets } from './targets.js';
+
+export const DISK_FAMILY = 'disk';
+
+/** FileTxnLog header: magic "ZKLG", version (int), dbid (long). */
+export const TXN_LOG_HEADER_BYTES = 16;
+const TXN_LOG_MAGIC = 0x5a4b4c47;
+/** Every txn record ends with this byte ('B'). */
+const END_OF_RECORD = 0x42;
+
+export interface TxnRecordSpan {
+  /** Offset of the record's checksum. */
+  offset: number;
+  /** checksum (8) + length (4) + txn + end marker (1). */
+  bytes: number;
+}
+
+export interface TxnLogLayout {
+  records: TxnRecordSpan[];
+  /** Where the last complete record ends; past it the file holds preallocated zeros (or a torn record). */
+  dataEnd: number;
+  /** Bytes after dataEnd that are not zeros: a torn or damaged record. */
+  tornTail: boolean;
+}
+
+/**
+ * Reads a ZooKeeper transaction log's layout. Logs are preallocated with zeros, so the data ends at the first
+ * record whose length is 0 (or that does not fit, or lacks its end marker).
+ */
+export function parseTxnLog(log: Buffer): TxnLogLayout {
+  if (log.length < TXN_LOG_HEADER_BYTES || log.readUInt32BE(0) !== TXN_LOG_MAGIC) {
+    throw new HarnessError('not a ZooKeeper transaction log (no ZKLG header)');
+  }
+  const records: TxnRecordSpan[] = [];
+  let offset = TXN_LOG_HEADER_BYTES;
+  while (offset + 12 <= log.length) {
+    const length = log.readInt32BE(offset + 8);
+    const end = offset + 12 + length;
+    if (length <= 0 || end >= log.length || log[end] !== END_OF_RECORD) break;
+    records.push({ offset, bytes: end + 1 - offset });
+    offset = end + 1;
+  }
+  const tail = log.subarray(offset, Math.min(log.length, offset + 4096));
+  return { records, dataEnd: offset, tornTail: tail.some((b) => b !== 0) };
+}
+
+/** Files in a directory whose names are prefix.<hex zxid>, newest (highest zxid) first. */
+export function filesByZxid(dir: string, prefix: 'log' | 'snapshot'): string[] {
+  if (!existsSync(dir)) return [];
+  const zxidOf = (name: string): bigint => BigInt(`0x${name.slice(prefix.length + 1)}`);
+  return readdirSync(dir)
+    .filter((name) => new RegExp(`^${prefix}\\.[0-9a-f]+$`, 'i').test(name))
+    .sort((a, b) => (zxidOf(b) > zxidOf(a) ? 1 : zxidOf(b) < zxidOf(a) ? -1 : 0));
+}
+
+function newestFile(dataDir: string, prefix: 'log' | 'snapshot'): string {
+  const dir = join(dataDir, 'version-2');
+  const newest = filesByZxid(dir, prefix)[0];
+  if (!newest) throw new HarnessError(`no ${prefix === 'log' ? 'transaction log' : 'snapshot'} in ${dir} yet`);
+  return join(dir, newest);
+}
+
+export type TruncateAmount = { bytes: number } | { records: number };
+
+/** Cuts the tail of a transaction log's data, by bytes or by whole records. */
+export function truncateTxnLog(path: string, amount: TruncateAmount): FaultRecord {
+  const originalSize = statSync(path).size;
+  const layout = parseTxnLog(readFileSync(path));
+  let newSize: number;
+  if ('bytes' in amount) {
+    newSize = Math.max(TXN_LOG_HEADER_BYTES, layout.dataEnd - amount.bytes);
+  } else {
+    const keep = Math.max(0, layout.records.length - amount.records);
+    newSize = keep === layout.records.length ? layout.dataEnd : (layout.records[keep]?.offset ?? TXN_LOG_HEADER_BYTES);
+  }
+  truncateSync(path, newSize);
+  const removedRecords = layout.records.filter((r) => r.offset + r.bytes > newSize).length;
+  return {
+    file: path, originalSize, dataEnd: layout.dataEnd, recordsBefore: layout.records.length, newSize,
+    // The file itself shrinks by more than the data when it was preallocated.
+    fileBytesRemoved: originalSize - newSize, dataBytesRemoved: layout.dataEnd - newSize, recordsDamaged: removedRecords,
+  };
+}
+
+/** Flips `count` random bits in [from, to) of a file. */
+export function flipBits(path: string, count: number, from: number, to: number, random: Random): FaultRecord {
+  const data = readFileSync(path);
+  if (to <= from) throw new HarnessError(`${path} has no bytes to damage in [${from}, ${to})`);
+  const flips: { offset: number; bit: number; before: number; after: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const offset = random.int(from, to - 1);
+    const bit = random.int(0, 7);
+    const before = data[offset]!;
+    data[offset] = before ^ (1 << bit);
+    flips.push({ offset, bit, before, after: data[offset]! });
+  }
+  writeFileSync(path, data);
+  return { file: path, range: [from, to], flips };
+}
+
+/** Rolls acceptedEpoch and currentEpoch back by `by`. */
+export function rollBackEpochs(dataDir: string, by: number): FaultRecord {
+  const changed: Record<string, { before: number; after: number }> = {};
+  for (const name of ['acceptedEpoch', 'currentEpoch']) {
+    const path = join(dataDir, 'version-2', name);
+    if (!existsSync(path)) continue;
+    const before = Number(readFileSync(path, 'utf8').trim());
+    const after = Math.max(0, before - by);
+    writeFileSync(path, String(after));
+    changed[name] = { before, after };
+  }
+  if (Object.keys(changed).length === 0) throw new HarnessError(`no epoch files in ${join(dataDir, 'version-2')} yet`);
+  return { epochs: changed };
+}
+
+/** Removes everything in the data dir, keeping myid if asked; returns the removed paths (relative). */
+export function wipeDataDir(dataDir: string, keepMyid: boolean): FaultRecord {
+  const removed: string[] = [];
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path, `${rel}${name}/`);
+      removed.push(`${rel}${name}`);
+    }
+  };
+  walk(dataDir, '');
+  for (const name of readdirSync(dataDir)) {
+    if (keepMyid && name === 'myid') continue;
+    rmSync(join(dataDir, name), { recursive: true, force: true });
+  }
+  return { dataDir, keptMyid: keepMyid, removed: removed.filter((p) => !(keepMyid && p === 'myid')).sort() };
+}
+
+/** What a disk fault does to one stopped node's data dir. */
+type Damage = (dataDir: string, random: Random, params: Record<string, number | string | boolean>) => FaultRecord;
+
+function positive(params: Record<string, number | string | boolean>, name: string): number | undefined {
+  const value = params[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new HarnessError(`disk fault parameter ${name} must be a positive whole number, not ${String(value)}`);
+  return value;
+}
+
+/** Kill → damage → start, on each target node in turn. A node that does not come back is reported, not thrown. */
+function diskFault(name: string, description: string, damage: Damage, target: TargetSpec = 'one'): Fault {
+  return {
+    name,
+    family: DISK_FAMILY,
+    description,
+    async start(context, request?: FaultRequest) {
+      const { nodes, record } = await resolveTargets(context, request?.target ?? target);
+      const damaged: Record<string, FaultRecord> = {};
+      for (const node of nodes) damaged[node.name] = await damageNode(context, node, (dir) => damage(dir, context.random, request?.params ?? {}));
+      return { ...record, damaged };
+    },
+    heal: healDisk,
+  };
+}
+
+async function damageNode(context: NemesisContext, node: ClusterNode, damage: (dataDir: string) => FaultRecord): Promise<FaultRecord> {
+  const killed = await killNodes(context, [node]);
+  const done = damage(join(node.hostDir, 'data'));
+  try {
+    await context.db.start(node);
+    return { killed: killed.length > 0, ...done, restarted: true };
+  } catch (err) {
+    return { killed: killed.length > 0, ...done, restarted: false, restartError: (err as Error).message };
+  }
+}
+
+/** The disk family's heal: damage cannot be undone, but a lost myid is rewritten and stopped nodes are started. */
+async function healDisk(context: NemesisContext): Promise<FaultRecord> {
+  const restoredMyid: string[] = [];
+  for (const node of context.cluster.nodes) {
+    const myid = join(node.hostDir, 'data', 'myid');
+    if (existsSync(myid)) continue;
+    writeFileSync(myid, `${node.id}\n`);
+    restoredMyid.push(node.name);
+  }
+  return { restoredMyid, ...(await healProcesses(context)) };
+}
+
+export const diskFaults: Fault[] = [
+  diskFault('disk-truncate-log', 'cut bytes (default: random 1-256, or `bytes`) off the end of the newest txn log\'s data', (dir, random, params) => {
+    const bytes = positive(params, 'bytes') ?? random.int(1, 256);
+    return truncateTxnLog(newestFile(dir, 'log'), { bytes });
+  }),
+  diskFault('disk-truncate-log-records', 'drop whole records (default 1, or `records`) from the end of the newest txn log', (dir, _random, params) =>
+    truncateTxnLog(newestFile(dir, 'log'), { records: positive(params, 'records') ?? 1 })),
+  diskFault('disk-flip-log-bits', 'flip random bits (default 1, or `bits`) in the data of the newest txn log', (dir, random, params) => {
+    const path = newestFile(dir, 'log');
+    const layout = parseTxnLog(readFileSync(path));
+    return flipBits(path, positive(params, 'bits') ?? 1, TXN_LOG_HEADER_BYTES, layout.dataEnd, random);
+  }),
+  diskFault('disk-flip-snapshot-bits', 'flip random bits (default 1, or `bits`) in the newest snapshot', (dir, random, params) => {
+    const path = newestFile(dir, 'snapshot');
+    return flipBits(path, positive(params, 'bits') ?? 1, 0, statSync(path).size, random);
+  }),
+  diskFault('disk-delete-snapshot', 'delete the newest snapshot', (dir) => {
+    const path = newestFile(dir, 'snapshot');
+    const bytes = statSync(path).size;
+    rmSync(path);
+    return { deleted: path, bytes };
+  }),
+  diskFault('disk-wipe', 'wipe the whole data dir but keep myid', (dir) => wipeDataDir(dir, true)),
+  diskFault('disk-wipe-myid', 'wipe the whole data dir including myid (the heal rewrites myid)', (dir) => wipeDataDir(dir, false)),
+  diskFault('disk-rollback-epoch', 'roll acceptedEpoch and currentEpoch back (by 1, or `by`)', (dir, _random, params) =>
+    rollBackEpochs(dir, positive(params, 'by') ?? 1)),
+];
