@@ -169,10 +169,12 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
   const bits = new Int32Array(wordCount);
 
   // Memo table: open addressing over `slots` (entry offset + 1, 0 = empty) with the hash alongside.
-  let slotMask = (1 << 12) - 1;
+  // Small partitions are common (one per key): start small, grow by doubling.
+  const initialBits = Math.min(16, Math.max(8, 32 - Math.clz32(bitCount * 4)));
+  let slotMask = (1 << initialBits) - 1;
   let slots = new Int32Array(slotMask + 1);
   let slotHashes = new Int32Array(slotMask + 1);
-  let arena = new Int32Array(1 << 16);
+  let arena = new Int32Array((slotMask + 1) * (4 + infoWords));
   let arenaUsed = 0;
   let explored = 0;
 
@@ -200,7 +202,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
   // Transition cache (open addressing; state -1 marks an empty slot). Capped: past the cap, new transitions
   // are simply not cached.
   const MAX_TRANSITION_MASK = (1 << 22) - 1;
-  let transitionMask = (1 << 12) - 1;
+  let transitionMask = slotMask;
   let transitionState = new Int32Array(transitionMask + 1).fill(-1);
   let transitionOp = new Int32Array(transitionMask + 1);
   let transitionNext = new Int32Array(transitionMask + 1);
