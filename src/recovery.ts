@@ -16,6 +16,8 @@ export const FINAL_ZXIDS = 'final-zxids';
 export interface NodeSnapshot {
   zxid: string | null;
   digests: Record<string, string>;
+  /** mntr's zk_digest_mismatches_count: times this server found its digest differing from the leader's. */
+  digestMismatches?: number;
 }
 
 /** The value of a 'final-zxids' event: one snapshot per node, taken together, and whether they agreed. */
@@ -41,7 +43,8 @@ export function parseDigests(text: string): Record<string, string> {
 async function snapshot(node: ClusterNode): Promise<NodeSnapshot> {
   const zxid = await fourLetterWord(node.ip, 'srvr').then((t) => parseSrvr(node.name, t).zxid ?? null, () => null);
   const digests = await fourLetterWord(node.ip, 'hash').then(parseDigests, () => ({}));
-  return { zxid: zxid === null ? null : BigInt(zxid).toString(16), digests };
+  const mismatches = await fourLetterWord(node.ip, 'mntr').then((t) => /^zk_digest_mismatches_count\s+(\d+)/m.exec(t)?.[1], () => undefined);
+  return { zxid: zxid === null ? null : BigInt(zxid).toString(16), digests, ...(mismatches !== undefined ? { digestMismatches: Number(mismatches) } : {}) };
 }
 
 /** Runs the recovery reads; returns how long they took. */

@@ -1,12 +1,13 @@
 // The queue workload: enqueue creates a persistent-sequential znode QUEUE_PATH/q-<seq> holding a unique token;
 // dequeue claims the lowest child by deleting it (NONODE: someone else claimed it, try the next). Sequence
-// numbers follow zxid order, so the claimed child is the head at the moment of its delete.
+// numbers follow zxid order, so the claimed child is the head at the moment of its delete. A dequeue records
+// the token with its sequence number and the delete's zxid: FIFO means sequence order = delete order.
 import { completionForError, connectToNode, ZkError, type ClientOptions } from '../src/client.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
-import { fifoChecker, queueChecker } from '../src/checkers/queue.js';
+import { queueChecker, type Dequeued } from '../src/checkers/queue.js';
 import { ZkErrorCode, type ZkClient } from '../src/zk/client.js';
 import type { Completion, Invocation, Workload } from '../src/workload.js';
-import { ensureZnode, withSession } from './register.js';
+import { ensureZnode, hexZxid, withSession } from './register.js';
 
 export const QUEUE_PATH = '/faultline-queue';
 
@@ -16,14 +17,14 @@ async function sortedChildren(zk: ZkClient): Promise<string[]> {
   return (await zk.getChildren(QUEUE_PATH)).children.sort();
 }
 
-/** Removes and returns the head token, or null when the queue is empty. */
-async function dequeue(zk: ZkClient): Promise<number | null> {
+/** Removes the head and returns its token, sequence number and the delete's zxid; null when the queue is empty. */
+async function dequeue(zk: ZkClient): Promise<{ taken: Dequeued; zxid: string } | null> {
   for (const child of await sortedChildren(zk)) {
     const path = `${QUEUE_PATH}/${child}`;
     try {
       const { data } = await zk.getData(path);
-      await zk.delete(path, -1);
-      return Number(data.toString('utf8'));
+      const { zxid } = await zk.delete(path, -1);
+      return { taken: { token: Number(data.toString('utf8')), seq: Number(child.slice(2)) }, zxid: hexZxid(zxid) };
     } catch (err) {
       if (err instanceof ZkError && err.code === ZkErrorCode.NONODE) continue;
       throw err;
@@ -47,7 +48,8 @@ export function queueWorkload(clientOptions: ClientOptions): Workload {
               await zk.create(`${QUEUE_PATH}/q-`, Buffer.from(String(op.value)), 'persistent-sequential');
               return { type: 'ok', value: op.value };
             }
-            return { type: 'ok', value: await dequeue(zk) };
+            const result = await dequeue(zk);
+            return result ? { type: 'ok', value: result.taken, zxid: result.zxid } : { type: 'ok', value: null };
           } catch (err) {
             return completionForError(err, op.f === 'enqueue' ? op.value : null);
           }
@@ -67,6 +69,6 @@ export function queueWorkload(clientOptions: ClientOptions): Workload {
       return tokens;
     }),
 
-    checkers: { queue: queueChecker, fifo: fifoChecker, ...RECOVERY_CHECKERS },
+    checkers: { queue: queueChecker, ...RECOVERY_CHECKERS },
   };
 }

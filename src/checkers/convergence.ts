@@ -48,6 +48,9 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
     if (!snapshot.value.settled || zxids.size > 1) {
       anomalies.push({ type: 'divergent-zxid', ops: [snapshot.index], description: `last zxids did not agree: ${nodes.map(([n, s]) => `${n}=${s.zxid ?? '?'}`).join(' ')}` });
     }
+    for (const [node, s] of nodes) {
+      if ((s.digestMismatches ?? 0) > 0) anomalies.push({ type: 'digest-mismatch', ops: [snapshot.index], description: `${node} itself counted ${s.digestMismatches!} digest mismatch(es) with the leader (mntr zk_digest_mismatches_count)` });
+    }
     // Digests are compared at every zxid all nodes still have in their digest log.
     const common = nodes.length ? Object.keys(nodes[0]![1].digests).filter((z) => nodes.every(([, s]) => z in s.digests)) : [];
     for (const z of common) {

@@ -1,0 +1,237 @@
+// Every workload checker on hand-made histories whose verdicts are known, including the anomaly it must name.
+import { describe, expect, it } from 'vitest';
+import type { CheckerResult } from '../../src/checker.js';
+import { checkBank } from '../../src/checkers/bank.js';
+import { checkConvergence, checkRecoveryTime } from '../../src/checkers/convergence.js';
+import { checkQueue } from '../../src/checkers/queue.js';
+import { checkSessions } from '../../src/checkers/session.js';
+import { checkSet } from '../../src/checkers/set.js';
+import { linearizableRegisterChecker, registerDurabilityChecker, sequentialChecker } from '../../src/checkers/zk-order.js';
+import { parseDigests } from '../../src/recovery.js';
+import { HistoryBuilder } from './history-builder.js';
+
+const context = { timeoutMs: 10_000 };
+const types = (result: CheckerResult): string[] => (result.anomalies ?? []).map((a) => a.type);
+
+describe('register: what ZooKeeper promises per read mode', () => {
+  /** A write of 1 completes; afterwards another session reads the initial null. */
+  function staleRead(): { events: HistoryBuilder['events']; write: number; read: number } {
+    const h = new HistoryBuilder();
+    const write = h.op(0, 'write', 1, 'ok', 1, { zxid: '10' });
+    const read = h.op(1, 'read', null, 'ok', null, { zxid: '5' });
+    return { events: h.events, write, read };
+  }
+
+  it('names a stale plain read: not linearizable (advisory), sequentially consistent', async () => {
+    const { events, write, read } = staleRead();
+    const lin = await linearizableRegisterChecker('cas-register', 'plain').check(events, context);
+    expect(lin.valid).toBe(false);
+    expect(lin.advisory).toBe(true);
+    expect(lin.anomalies).toEqual([expect.objectContaining({ type: 'stale-read', ops: [write, read], documented: true })]);
+    const seq = await sequentialChecker('plain').check(events, context);
+    expect(seq.valid).toBe(true);
+    expect(types(seq)).toEqual(['stale-read']);
+  });
+
+  it('counts a stale read after sync against the run (ZOOKEEPER-1675)', async () => {
+    const seq = await sequentialChecker('sync').check(staleRead().events, context);
+    expect(seq.valid).toBe(false);
+    expect(seq.anomalies![0]).toMatchObject({ type: 'stale-read', documented: false });
+    const lin = await linearizableRegisterChecker('cas-register', 'sync').check(staleRead().events, context);
+    expect(lin.valid).toBe(false);
+    expect(lin.advisory).toBeUndefined();
+  });
+
+  it('names a non-monotonic read within one session', async () => {
+    const h = new HistoryBuilder();
+    h.invoke(0, 'write', 1);
+    h.invoke(2, 'write', 2);
+    const first = h.op(1, 'read', null, 'ok', 2, { zxid: 'b' });
+    const second = h.op(1, 'read', null, 'ok', 1, { zxid: 'a' });
+    h.complete(0, 'ok', 'write', 1, { zxid: 'a' });
+    h.complete(2, 'ok', 'write', 2, { zxid: 'b' });
+    const seq = await sequentialChecker('plain').check(h.events, context);
+    expect(seq.valid).toBe(false);
+    expect(seq.anomalies).toEqual([expect.objectContaining({ type: 'non-monotonic-read', ops: [first, second] })]);
+  });
+
+  it('names a read that misses the session\'s own write', async () => {
+    const h = new HistoryBuilder();
+    h.invoke(0, 'write', 1);
+    const own = h.op(1, 'write', 2, 'ok', 2, { zxid: 'b' });
+    const read = h.op(1, 'read', null, 'ok', 1, { zxid: 'a' });
+    h.complete(0, 'ok', 'write', 1, { zxid: 'a' });
+    const seq = await sequentialChecker('plain').check(h.events, context);
+    expect(types(seq)).toContain('read-your-writes-violation');
+    expect(seq.anomalies!.find((a) => a.type === 'read-your-writes-violation')!.ops).toEqual([own, read]);
+  });
+
+  it('names a read of a value never written', async () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'write', 1, 'ok', 1, { zxid: 'a' });
+    h.op(1, 'read', null, 'ok', 7, { zxid: 'c' });
+    expect(types(await sequentialChecker('sync').check(h.events, context))).toEqual(['phantom-read']);
+  });
+
+  it('names a lost write: a node ends before the last acknowledged write', async () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'write', 1, 'ok', 1, { zxid: 'a' });
+    const last = h.op(0, 'cas', [1, 2], 'ok', [1, 2], { zxid: 'b' });
+    h.op(1, 'read', null, 'ok', 2, { zxid: 'b' });
+    h.finalRead('n1', { '': { value: 2, zxid: 'b' } });
+    const lostOn = h.finalRead('n2', { '': { value: 1, zxid: 'a' } });
+    const durability = await registerDurabilityChecker().check(h.events, context);
+    expect(durability.valid).toBe(false);
+    expect(durability.anomalies).toEqual([expect.objectContaining({ type: 'lost-write', ops: [last, lostOn] })]);
+    expect((await sequentialChecker('sync').check(h.events, context)).valid).toBe(true);
+  });
+
+  it('passes the valid twin of each history, key by key', async () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'write', 1, 'ok', 1, { zxid: 'a', key: 0 });
+    h.op(1, 'write', 3, 'ok', 3, { zxid: 'b', key: 1 });
+    h.op(1, 'read', null, 'ok', 1, { zxid: 'a', key: 0 });
+    h.op(0, 'cas', [3, 4], 'fail', [3, 4], { zxid: 'a', key: 0, error: 'value-mismatch' });
+    h.op(0, 'read', null, 'ok', 3, { zxid: 'b', key: 1 });
+    for (const node of ['n1', 'n2', 'n3']) h.finalRead(node, { 0: { value: 1, zxid: 'a' }, 1: { value: 3, zxid: 'b' } });
+    for (const checker of [linearizableRegisterChecker('cas-register', 'sync'), sequentialChecker('sync'), registerDurabilityChecker()]) {
+      expect((await checker.check(h.events, context)).valid).toBe(true);
+    }
+  });
+});
+
+describe('set', () => {
+  it('sorts elements into lost, recovered and unexpected, node by node', () => {
+    const h = new HistoryBuilder();
+    const acked = h.op(0, 'add', 0, 'ok', 0);
+    h.op(1, 'add', 1, 'ok', 1);
+    h.op(2, 'add', 2, 'info', 2, { error: 'timeout' });
+    h.op(3, 'read', null, 'ok', [0, 1]);
+    h.finalRead('n1', [0, 1, 2]);
+    const n2 = h.finalRead('n2', [1, 2, 9]);
+    const result = checkSet(h.events);
+    expect(result.valid).toBe(false);
+    expect(result.perNode).toEqual({ n1: { lost: 0, recovered: 1, unexpected: 0, present: 3 }, n2: { lost: 1, recovered: 1, unexpected: 1, present: 3 } });
+    expect(result.anomalies).toEqual([
+      expect.objectContaining({ type: 'lost-write', ops: [acked, n2] }),
+      expect.objectContaining({ type: 'unexpected-element', ops: [n2] }),
+    ]);
+    expect(result.visibilityMs).toMatchObject({ measured: 2 });
+  });
+
+  it('is valid when every acknowledged element survives', () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'add', 0, 'ok', 0);
+    h.op(1, 'add', 1, 'info', 1);
+    h.finalRead('n1', [0]);
+    expect(checkSet(h.events)).toMatchObject({ valid: true, counts: { lost: 0, recovered: 0 } });
+  });
+});
+
+describe('queue', () => {
+  it('names a duplicate dequeue and a FIFO violation', () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'enqueue', 10, 'ok', 10);
+    h.op(0, 'enqueue', 11, 'ok', 11);
+    const first = h.op(1, 'dequeue', null, 'ok', { token: 11, seq: 2 }, { zxid: 'a' });
+    const second = h.op(2, 'dequeue', null, 'ok', { token: 10, seq: 1 }, { zxid: 'b' });
+    const again = h.op(3, 'dequeue', null, 'ok', { token: 10, seq: 1 }, { zxid: 'c' });
+    h.finalRead('n1', []);
+    const result = checkQueue(h.events);
+    expect(result.valid).toBe(false);
+    expect(result.anomalies).toEqual(expect.arrayContaining([
+      expect.objectContaining({ type: 'duplicate-dequeue', ops: [second, again] }),
+      expect.objectContaining({ type: 'fifo-violation', ops: [first, second] }),
+    ]));
+  });
+
+  it('names a lost enqueue, unless a dequeue of unknown outcome may have taken it', () => {
+    const h = new HistoryBuilder();
+    const lost = h.op(0, 'enqueue', 10, 'ok', 10);
+    h.op(0, 'enqueue', 11, 'ok', 11);
+    h.op(1, 'dequeue', null, 'ok', { token: 11, seq: 2 }, { zxid: 'a' });
+    const n1 = h.finalRead('n1', []);
+    expect(checkQueue(h.events).anomalies).toEqual([expect.objectContaining({ type: 'lost-write', ops: [lost, n1] })]);
+    h.op(2, 'dequeue', null, 'info', null);
+    const maybe = checkQueue(h.events);
+    expect(maybe.valid).toBe(true);
+    expect(types(maybe)).toEqual(['possibly-dequeued']);
+  });
+
+  it('is valid when every token is dequeued once, in order, or still queued', () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'enqueue', 10, 'ok', 10);
+    h.op(0, 'enqueue', 11, 'ok', 11);
+    h.op(1, 'dequeue', null, 'ok', { token: 10, seq: 1 }, { zxid: 'a' });
+    h.op(1, 'dequeue', null, 'ok', null);
+    h.finalRead('n1', [11]);
+    expect(checkQueue(h.events)).toMatchObject({ valid: true, anomalies: [] });
+  });
+});
+
+describe('bank', () => {
+  it('names a wrong total and a negative balance, in reads and after recovery', () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'transfer', { from: 0, to: 1, amount: 5 }, 'ok', { from: 0, to: 1, amount: 5 });
+    const good = h.op(1, 'read', null, 'ok', { 0: 15, 1: 25 });
+    const bad = h.op(1, 'read', null, 'ok', { 0: 15, 1: 20 });
+    const n2 = h.finalRead('n2', { 0: -5, 1: 45 });
+    const result = checkBank(h.events, 40);
+    expect(result.valid).toBe(false);
+    expect(result.anomalies).toEqual([
+      expect.objectContaining({ type: 'wrong-total', ops: [bad] }),
+      expect.objectContaining({ type: 'negative-balance', ops: [n2] }),
+    ]);
+    expect(result.anomalies!.some((a) => a.ops.includes(good))).toBe(false);
+  });
+
+  it('is valid when every read sums to the total', () => {
+    const h = new HistoryBuilder();
+    h.op(1, 'read', null, 'ok', { 0: 20, 1: 20 });
+    h.finalRead('n1', { 0: 10, 1: 30 });
+    expect(checkBank(h.events, 40).valid).toBe(true);
+  });
+});
+
+describe('session', () => {
+  it('names an ephemeral that survives its session on one node', () => {
+    const h = new HistoryBuilder();
+    const created = h.op(0, 'ephemeral', { name: 'e-0', end: 'abandon' }, 'ok', { name: 'e-0', end: 'abandon' });
+    h.op(0, 'ephemeral', { name: 'e-1', end: 'close' }, 'ok', { name: 'e-1', end: 'close' });
+    h.finalRead('n1', []);
+    const n2 = h.finalRead('n2', ['e-0']);
+    const result = checkSessions(h.events);
+    expect(result.valid).toBe(false);
+    expect(result.anomalies).toEqual([expect.objectContaining({ type: 'surviving-ephemeral', ops: [created, n2] })]);
+    expect(checkSessions(h.events.slice(0, -2)).valid).toBe(true);
+  });
+});
+
+describe('recovery checkers', () => {
+  it('names divergent data, a divergent last zxid and differing digests', () => {
+    const h = new HistoryBuilder();
+    h.heal();
+    const a = h.finalRead('n1', { x: 1, y: 2 });
+    const b = h.finalRead('n2', { y: 2, x: 3 });
+    h.finalRead('n3', { y: 2, x: 1 });
+    h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '1f', digests: { '10': '222' } }, n3: { zxid: '20', digests: {}, digestMismatches: 1 } }, false);
+    const result = checkConvergence(h.events);
+    expect(result.valid).toBe(false);
+    expect(types(result)).toEqual(['divergent-data', 'divergent-zxid', 'digest-mismatch']);
+    expect(result.anomalies![0]!.ops).toEqual([a, b]);
+    expect(result.anomalies![0]!.description).toContain('differing: x');
+  });
+
+  it('is valid when all nodes agree; recovery time is measured from the final heal', () => {
+    const h = new HistoryBuilder();
+    h.heal();
+    for (const node of ['n1', 'n2']) h.finalRead(node, { y: 2, x: 1 });
+    h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '20', digests: { '10': '111' } } });
+    expect(checkConvergence(h.events)).toMatchObject({ valid: true, counts: { digestsCompared: 1, distinctStates: 1 } });
+    expect(checkRecoveryTime(h.events)).toMatchObject({ valid: true, perNodeMs: { n1: 2, n2: 4 } });
+  });
+
+  it('parses the hash four-letter word', () => {
+    expect(parseDigests('100000080: 52009012510\n200000080: 127276952613\n')).toEqual({ '100000080': '52009012510', '200000080': '127276952613' });
+  });
+});
