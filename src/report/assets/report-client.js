@@ -123,7 +123,8 @@
 
   Timeline.prototype.draw = function () {
     var ctx = this.ctx, self = this, W = this.width, H = this.height;
-    ctx.clearRect(0, 0, W, H);
+    ctx.fillStyle = '#fff'; // opaque, so screenshots and pixel checks see what a reader sees
+    ctx.fillRect(0, 0, W, H);
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
     ctx.save();
@@ -374,5 +375,7 @@
       plots.forEach(function (p) { p.setSize({ width: plotWidth(p.root.parentElement), height: p.height }); });
     }, 100);
   });
+  // Time from navigation start to the first screen drawn (read by the browser tests).
+  document.body.setAttribute('data-ready-ms', performance.now().toFixed(0));
   document.body.setAttribute('data-report-ready', 'true');
 })();

@@ -1,0 +1,197 @@
+// Reports and the run index in headless chromium: a real valid run (one short Docker run made here), the same
+// run with one stale read injected and re-checked (invalid), and a synthetic 200k-op history for speed.
+// The invalid run is doctored because no real invalid ZooKeeper run can be produced reliably in seconds:
+// the stale read is added to a real history and the real checker then finds it.
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkLinearizable } from '../../src/checkers/linearizable.js';
+import { executeTest } from '../../src/commands/test.js';
+import { readHistory } from '../../src/history.js';
+import { ConsoleLogger } from '../../src/log.js';
+import { REPORT_FILE, writeReport } from '../../src/report/index.js';
+import { startResultsServer, type RunningServer } from '../../src/report/serve.js';
+import { shortTestConfig } from '../integration/helpers.js';
+import { injectStaleRead, launchChromium, screenshot, watchExternalRequests, watchPageErrors, writeEvents, writeSyntheticRun } from './browser.js';
+
+let browser: Browser;
+let resultsDir: string;
+let validRun: string;
+let invalidRun: string;
+let syntheticRun: string;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  const config = shortTestConfig({ name: 'report-valid', timeLimit: '20', nemesis: 'partition-leader,kill-leader', nemesisInterval: '5' });
+  resultsDir = config.resultsDir;
+  const { runDir } = await executeTest(config, new ConsoleLogger(true), new AbortController().signal);
+  validRun = runDir;
+
+  invalidRun = join(resultsDir, 'report-stale-read', '20260101T000000Z');
+  mkdirSync(join(invalidRun, 'nodes'), { recursive: true });
+  cpSync(join(validRun, 'nodes'), join(invalidRun, 'nodes'), { recursive: true, filter: (src) => !src.includes(`${'/'}data`) });
+  for (const file of ['test.json', 'harness.log']) copyFileSync(join(validRun, file), join(invalidRun, file));
+  const test = JSON.parse(readFileSync(join(invalidRun, 'test.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(invalidRun, 'test.json'), JSON.stringify({ ...test, name: 'report-stale-read' }));
+  const injected = injectStaleRead(await readHistory(join(validRun, 'history.jsonl')));
+  if (!injected) throw new Error('the real run has no two sequential writes to build a stale read from');
+  writeEvents(join(invalidRun, 'history.jsonl'), injected.events);
+  const linearizable = await checkLinearizable(injected.events, { model: 'cas-register' });
+  const results = JSON.parse(readFileSync(join(validRun, 'results.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(invalidRun, 'results.json'), JSON.stringify({ ...results, valid: linearizable.valid, checkers: { linearizable } }));
+  await writeReport(invalidRun);
+
+  syntheticRun = join(mkdtempSync(join(tmpdir(), 'faultline-200k-')), 'synthetic', '20260101T000000Z');
+  writeSyntheticRun(syntheticRun, 200_000);
+  const started = performance.now();
+  await writeReport(syntheticRun);
+  console.log(`report.html of 200k ops written in ${(performance.now() - started).toFixed(0)} ms`);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openReport(runDir: string, viewport = { width: 1400, height: 900 }): Promise<{ page: Page; external: string[]; errors: string[]; loadMs: number }> {
+  const page = await browser.newPage({ viewport });
+  const external = watchExternalRequests(page, 'file://');
+  const errors = watchPageErrors(page);
+  const started = performance.now();
+  await page.goto(pathToFileURL(join(runDir, REPORT_FILE)).href);
+  await page.waitForSelector('body[data-report-ready]', { timeout: 10_000 });
+  const loadMs = performance.now() - started;
+  await page.waitForSelector('body[data-plots-ready]', { timeout: 10_000 });
+  return { page, external, errors, loadMs };
+}
+
+/** Counts canvas pixels of a colour (within a tolerance) in the history graph. */
+async function pixelsOfColour(page: Page, selector: string, rgb: [number, number, number]): Promise<number> {
+  return page.$eval(selector, (canvas, target) => {
+    const c = canvas as unknown as { width: number; height: number; getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i]! - target[0]) < 6 && Math.abs(data[i + 1]! - target[1]) < 6 && Math.abs(data[i + 2]! - target[2]) < 6) n++;
+    }
+    return n;
+  }, rgb);
+}
+
+const OK_GREEN: [number, number, number] = [0x3b, 0x9a, 0x52];
+/** The fault band's orange at 13% over white. */
+const FAULT_TINT: [number, number, number] = [255, 239, 222];
+
+describe('report of a real valid run', () => {
+  it('is written by faultline test and shows the verdict, the history graph and the fault bands', async () => {
+    expect(existsSync(join(validRun, REPORT_FILE))).toBe(true);
+    const { page, external, errors } = await openReport(validRun);
+    expect(await page.textContent('#verdict')).toBe('VALID');
+    expect(await page.textContent('#reproduce')).toContain('npx faultline');
+    expect(await pixelsOfColour(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(500);
+    expect(await pixelsOfColour(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
+    expect(await page.$$eval('table.faults tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
+    expect(await page.$$eval('#plots .uplot', (plots) => plots.length)).toBe(2);
+    expect(await page.$('#counterexample')).toBeNull();
+    // Hovering an op bar shows it.
+    const box = (await page.$('#timeline canvas'))!;
+    const opCount = await page.$eval('#report-data', (el) => (JSON.parse(el.textContent ?? '{}') as { ops: { start: number[] } }).ops.start.length);
+    expect(opCount).toBeGreaterThan(50);
+    await screenshot(page, 'report-valid.png');
+    await box.hover({ position: { x: 700, y: 60 } });
+    expect(external).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('report of an invalid run (a real history with one stale read injected)', () => {
+  it('shows INVALID and the counterexample: prefix, the unplaceable stale read, the state before it', async () => {
+    const { page, external, errors } = await openReport(invalidRun);
+    expect(await page.textContent('#verdict')).toBe('INVALID');
+    expect(await page.isVisible('#counterexample')).toBe(true);
+    const text = (await page.textContent('#counterexample'))!;
+    expect(text).toMatch(/longest linearizable prefix has \d+ operations/);
+    expect(text).toContain('model state is');
+    expect(await page.$$eval('table.unplaced tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
+    expect(await page.textContent('table.unplaced')).toContain('999999');
+    expect(await pixelsOfColour(page, '#cx-0 canvas', [0xb0, 0x12, 0x2b])).toBeGreaterThan(4);
+    expect(await pixelsOfColour(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
+    await screenshot(page, 'report-invalid.png');
+    await page.click('.show-in-history');
+    await screenshot(page, 'report-invalid-zoomed.png', false);
+    expect(external).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('report of a 200k-op history', () => {
+  it('renders its first screen in under 3 s', async () => {
+    const { page, external, errors, loadMs } = await openReport(syntheticRun);
+    const readyMs = Number(await page.getAttribute('body', 'data-ready-ms'));
+    console.log(`200k-op report: first screen drawn ${readyMs} ms after navigation start (${loadMs.toFixed(0)} ms as seen by the test)`);
+    expect(readyMs).toBeLessThan(3000);
+    expect(loadMs).toBeLessThan(3000);
+    expect(await pixelsOfColour(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(1000);
+    // Zooming stays quick: 20 wheel steps.
+    const canvas = (await page.$('#timeline canvas'))!;
+    await canvas.hover({ position: { x: 600, y: 100 } });
+    const zoomStarted = performance.now();
+    for (let i = 0; i < 20; i++) await page.mouse.wheel(0, -120);
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(resolve))');
+    console.log(`200k-op report: 20 zoom steps in ${(performance.now() - zoomStarted).toFixed(0)} ms`);
+    await screenshot(page, 'report-200k.png', false);
+    expect(external).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('faultline serve', () => {
+  let server: RunningServer;
+  beforeAll(async () => { server = await startResultsServer(resultsDir, 0); });
+  afterAll(async () => { await server?.close(); });
+
+  it('lists the runs, filters and sorts them, and links to each report', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 600 } });
+    const external = watchExternalRequests(page, server.url);
+    const errors = watchPageErrors(page);
+    await page.goto(server.url);
+    expect(await page.$$eval('table.runs tbody tr', (rows) => rows.length)).toBe(2);
+    expect(await page.textContent('table.runs')).toContain('INVALID');
+    await screenshot(page, 'serve-index.png');
+    await page.selectOption('#filter-verdict', 'invalid');
+    expect(await page.$$eval('table.runs tbody tr:not([hidden])', (rows) => rows.map((r) => r.textContent))).toEqual([expect.stringContaining('report-stale-read')]);
+    await page.selectOption('#filter-verdict', '');
+    await page.click('table.runs th:nth-child(1)');
+    expect(await page.$$eval('table.runs tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['report-stale-read', 'report-valid'].sort());
+    await page.click('text=report-stale-read');
+    await page.waitForSelector('body[data-report-ready]');
+    expect(await page.textContent('#verdict')).toBe('INVALID');
+    // The report's links to the node logs are served too.
+    const logHref = await page.getAttribute('#logs a[href^="nodes/"]', 'href');
+    expect(logHref).toBeTruthy();
+    const log = await page.request.get(new URL(logHref!, page.url()).href);
+    expect(log.status()).toBe(200);
+    expect(external).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('refuses paths outside results/ and anything but GET/HEAD', async () => {
+    const status = (path: string, method = 'GET'): Promise<number> => new Promise((resolve, reject) => {
+      const req = request(`${server.url.replace(/\/$/, '')}${path}`, { method }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    // Dot segments are normalized away (404: not under /runs/) or caught after decoding (403).
+    expect([403, 404]).toContain(await status('/runs/%2e%2e/%2e%2e/etc/passwd'));
+    expect(await status('/runs/..%2f..%2fetc/passwd')).toBe(403);
+    expect(await status('/runs/x/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/passwd')).toBe(403);
+    expect(await status('/runs/report-valid', 'DELETE')).toBe(405);
+  });
+});
