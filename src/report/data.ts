@@ -384,7 +384,8 @@ export function diffConfig(config: Record<string, unknown>, defaults: Record<str
       for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) walk(a[k], b[k], path ? `${path}.${k}` : k);
       return;
     }
-    if (json(a) !== json(b)) diffs.push([path, b === undefined ? '(none)' : json(b), a === undefined ? '(none)' : json(a)]);
+    // A setting the run did not record (an older or synthetic test.json) is not a change.
+    if (a !== undefined && json(a) !== json(b)) diffs.push([path, b === undefined ? '(none)' : json(b), json(a)]);
   };
   walk(config, defaults, '');
   return diffs;
@@ -397,9 +398,26 @@ function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** test.json fields and the `faultline test` flags that set them, for runs not started from the command line. */
+const FLAG_OF_FIELD: [string, string][] = [
+  ['name', '--name'], ['server', '--server'], ['nodes', '--nodes'], ['timeLimitS', '--time-limit'], ['concurrency', '--concurrency'],
+  ['rate', '--rate'], ['nemesis', '--nemesis'], ['nemesisIntervalS', '--nemesis-interval'], ['workload', '--workload'], ['readMode', '--read-mode'],
+  ['zookeeper.tickTime', '--tick-time'], ['zookeeper.syncLimit', '--sync-limit'],
+];
+
 /** The command that reruns this test with the same seed. */
 export function reproduceCommand(test: Record<string, unknown> | undefined): string {
-  const args = Array.isArray(test?.command) ? (test.command as unknown[]).map(String) : ['test'];
+  let args = Array.isArray(test?.command) ? (test.command as unknown[]).map(String) : [];
+  if (args[0] !== 'test') {
+    // Started from code (a test suite, a library user): rebuild the flags from the resolved config.
+    args = ['test'];
+    for (const [field, flag] of FLAG_OF_FIELD) {
+      const value = field.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), test);
+      if (value !== undefined && value !== null) args.push(flag, Array.isArray(value) ? value.join(',') : String(value));
+    }
+    const client = test?.client as { opTimeoutMs?: unknown } | undefined;
+    if (typeof client?.opTimeoutMs === 'number') args.push('--op-timeout', String(client.opTimeoutMs / 1000));
+  }
   if (typeof test?.seed === 'number' && !args.includes('--seed')) args.push('--seed', String(test.seed));
   return ['npx', 'faultline', ...args].map(shellQuote).join(' ');
 }

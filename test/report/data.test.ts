@@ -118,6 +118,9 @@ describe('report data', () => {
     expect(diff).toEqual([['rate', '50', '100'], ['zookeeper.syncLimit', '5', '2']]);
     expect(reproduceCommand({ command: ['test', '--name', 'a b'], seed: 7 })).toBe("npx faultline test --name 'a b' --seed 7");
     expect(reproduceCommand({ command: ['test', '--seed', '3'], seed: 3 })).toBe('npx faultline test --seed 3');
+    expect(reproduceCommand({ command: [], name: 'it', nodes: 3, nemesis: ['kill-leader', 'partition-leader'], zookeeper: { tickTime: 500 }, client: { opTimeoutMs: 3000 }, seed: 7 }))
+      .toBe('npx faultline test --name it --nodes 3 --nemesis kill-leader,partition-leader --tick-time 500 --op-timeout 3 --seed 7');
+    expect(diffConfig({ rate: 50 }, { rate: 50, nodes: 3 }, new Set())).toEqual([]);
   });
 
   it('finds data-loss fields anywhere in results and notes silent server logs', () => {
