@@ -2,11 +2,12 @@
 import { UsageError } from '../src/errors.js';
 import type { Fault } from '../src/nemesis.js';
 import { diskFaults } from './disk.js';
+import { packetFaults } from './packet.js';
 import { partitionFaults, partitionLeader } from './partition.js';
 import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
-export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults];
+export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
