@@ -1,21 +1,50 @@
-// `faultline clean`: removes what killed runs left behind, found by label.
+// `faultline clean`: removes what killed runs left behind, found by label. Runs whose harness process
+// is still alive are left alone unless --all is given, so cleaning never breaks a run in progress.
 import type { Command } from 'commander';
 import { ensureEngine } from '../../docker/engine.js';
-import { LABEL_RUN, removeByLabel } from '../cluster.js';
+import { LABEL_PID, LABEL_RUN, removeByLabel } from '../cluster.js';
 import { ConsoleLogger } from '../log.js';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export function registerCleanCommand(program: Command): void {
   program
     .command('clean')
-    .description('remove every container and network that Faultline runs left behind (found by label)')
+    .description('remove the containers and networks that killed Faultline runs left behind (found by label)')
     .option('--run <id>', 'only the objects of this run id')
-    .action(async (opts: { run?: string }) => {
+    .option('--all', 'also remove runs whose harness is still running')
+    .action(async (opts: { run?: string; all?: boolean }) => {
       const log = new ConsoleLogger();
       const docker = await ensureEngine(log);
-      const removed = await removeByLabel(docker, opts.run ? `${LABEL_RUN}=${opts.run}` : LABEL_RUN, log);
-      // iptables rules and tc qdiscs live inside the containers, so they go with them.
-      log.info(removed.containers.length + removed.networks.length === 0
-        ? 'Nothing to clean.'
-        : `Removed ${removed.containers.length} container(s) and ${removed.networks.length} network(s): ${[...removed.containers, ...removed.networks].join(', ')}`);
+      // Every run that owns a container or a network, with the pid of its harness.
+      const owners = new Map<string, number>();
+      const filters = { label: [opts.run ? `${LABEL_RUN}=${opts.run}` : LABEL_RUN] };
+      const objects = [...(await docker.listContainers({ all: true, filters })), ...(await docker.listNetworks({ filters }))];
+      for (const o of objects) {
+        const run = o.Labels?.[LABEL_RUN];
+        if (run) owners.set(run, Number(o.Labels?.[LABEL_PID]));
+      }
+      let containers = 0;
+      let networks = 0;
+      for (const [run, pid] of owners) {
+        if (!opts.all && !opts.run && Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+          log.info(`Leaving run ${run}: its harness (pid ${pid}) is still running; use --all or --run ${run} to remove it.`);
+          continue;
+        }
+        // iptables rules and tc qdiscs live inside the containers, so they go with them.
+        const removed = await removeByLabel(docker, `${LABEL_RUN}=${run}`, log);
+        containers += removed.containers.length;
+        networks += removed.networks.length;
+        log.info(`Removed run ${run}: ${[...removed.containers, ...removed.networks].join(', ')}`);
+      }
+      if (containers + networks === 0) log.info('Nothing to clean.');
     });
 }

@@ -9,26 +9,44 @@ import { leftovers, shortTestConfig } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'faultline.js');
 
+/** Starts `faultline test` in a child process and waits until its history holds at least `minLines` lines. */
+async function startRun(name: string, minLines: number) {
+  const { resultsDir } = shortTestConfig();
+  const child = execa('node', [BIN, 'test', '--name', name, '--time-limit', '300', '--nemesis-interval', '3', '--results-dir', resultsDir], { reject: false, all: true });
+  const latest = join(resultsDir, 'latest');
+  let lines = 0;
+  for (let i = 0; i < 240 && lines < minLines; i++) {
+    await sleep(500);
+    try {
+      lines = readFileSync(join(latest, 'history.jsonl'), 'utf8').split('\n').length;
+    } catch { /* not started yet */ }
+  }
+  const runId = (): string => (JSON.parse(readFileSync(join(latest, 'test.json'), 'utf8')) as { runId: string }).runId;
+  return { child, latest, lines, runId };
+}
+
+describe('a killed harness', () => {
+  it('leaves objects that `faultline clean` finds by label and removes', async () => {
+    const { child, lines, runId } = await startRun('killed', 20);
+    expect(lines).toBeGreaterThanOrEqual(20);
+    child.kill('SIGKILL');
+    await child;
+    expect((await leftovers(runId())).length).toBeGreaterThan(0);
+    const clean = await execa('node', [BIN, 'clean'], { reject: false, all: true });
+    expect(clean.exitCode, clean.all).toBe(0);
+    expect(await leftovers(runId())).toEqual([]);
+  }, 240_000);
+});
+
 describe('Ctrl-C', () => {
   it('leaves no container or network behind and keeps the history written so far', async () => {
-    const { resultsDir } = shortTestConfig();
-    const child = execa('node', [BIN, 'test', '--name', 'interrupted', '--time-limit', '300', '--nemesis-interval', '3', '--results-dir', resultsDir], { reject: false, all: true });
-    // Wait until the main phase has recorded a few operations.
-    const latest = join(resultsDir, 'latest');
-    let lines = 0;
-    for (let i = 0; i < 240 && lines < 50; i++) {
-      await sleep(500);
-      try {
-        lines = readFileSync(join(latest, 'history.jsonl'), 'utf8').split('\n').length;
-      } catch { /* not started yet */ }
-    }
+    const { child, latest, lines, runId } = await startRun('interrupted', 50);
     expect(lines).toBeGreaterThanOrEqual(50);
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode, result.all).toBe(130);
 
-    const runId = (JSON.parse(readFileSync(join(latest, 'test.json'), 'utf8')) as { runId: string }).runId;
-    expect(await leftovers(runId)).toEqual([]);
+    expect(await leftovers(runId())).toEqual([]);
     const history = await readHistory(join(latest, 'history.jsonl'));
     expect(history.length).toBeGreaterThanOrEqual(lines - 1);
     expect(history.some((e) => e.type === 'ok')).toBe(true);
