@@ -30,6 +30,12 @@ export interface Model<State, Input, Output> {
    */
   readOnly?(input: Input, output: Output): boolean;
   /**
+   * Optional look-ahead for read-only ops: could the op (input, output) become legal after applying some
+   * sequence of the `candidates` (in any order, each at most once) to `state`? Return true when unsure.
+   * A false answer prunes the search, so it must be right.
+   */
+  canReach?(state: State, input: Input, output: Output, candidates: readonly Input[]): boolean;
+  /**
    * Where worker threads can import this model from: a module URL and the export name of the model object
    * (or of a zero-argument factory). Without it, partitions are checked in the calling thread.
    */

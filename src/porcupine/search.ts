@@ -151,6 +151,18 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     const order = Array.from({ length: entries.length }, (_, k) => k);
     // By time; at equal times calls before returns, so touching intervals count as concurrent.
     order.sort((a, b) => (times[a] as number) - (times[b] as number) || Number((entries[a] as number) >= bitCount) - Number((entries[b] as number) >= bitCount) || a - b);
+    // Between two returns the order of calls is free (they become candidates together): put the ones that
+    // must be linearized soonest (earliest return) first, so the search tries the likelier orders first.
+    const returnTime = (e: number): number => ops.returns[original[e] as number] as number;
+    for (let k = 0; k < order.length; ) {
+      let end = k;
+      while (end < order.length && (entries[order[end] as number] as number) < bitCount) end++;
+      if (end - k > 1) {
+        const run = order.slice(k, end).sort((a, b) => returnTime(entries[a] as number) - returnTime(entries[b] as number) || a - b);
+        for (let j = 0; j < run.length; j++) order[k + j] = run[j] as number;
+      }
+      k = end + 1;
+    }
     let last = HEAD;
     for (const k of order) {
       const e = entries[k] as number;
@@ -323,6 +335,26 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
   let readOnlyPhase = model.readOnly ? 1 : 0;
   const restartPhase = readOnlyPhase;
 
+  // Look-ahead (models with canReach): the first op to return among those not linearized must be linearized
+  // before any op called after that return, so only the current candidates can run before it. If it is
+  // read-only and no sequence of them can make it legal, the configuration is dead.
+  const canReach = model.canReach?.bind(model);
+  const candidateInputs: I[] = [];
+  let blockingReturn = -1;
+  const blockingReachable = (): boolean => {
+    candidateInputs.length = 0;
+    let e = next[HEAD] as number;
+    while (e >= 0 && e < bitCount) {
+      candidateInputs.push(inputs[e] as I);
+      e = next[e] as number;
+    }
+    if (e < 0) return true;
+    const blocking = e - bitCount;
+    if (readOnly[blocking] !== 1) return true;
+    blockingReturn = e;
+    return (canReach as NonNullable<typeof canReach>)(states[stateId] as S, inputs[blocking] as I, outputs[blocking] as O, candidateInputs);
+  };
+
   let iterations = 0;
   let entry = next[HEAD] as number;
   let verdict: CheckVerdict | undefined;
@@ -405,16 +437,21 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
           }
           readOnlyPhase = restartPhase;
           entry = next[HEAD] as number;
-          continue;
+          if (canReach === undefined || blockingReachable()) continue;
+          // The op that must be linearized next can no longer become legal: this configuration fails.
+          if (limits.details && depth > bestDepth) recordBest(blockingReturn);
+          backtrack = true;
         }
-        bits[word] = (bits[word] as number) & ~mask;
-        if (outOfMemory) {
-          reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
-          return 'unknown';
+        if (!backtrack) {
+          bits[word] = (bits[word] as number) & ~mask;
+          if (outOfMemory) {
+            reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
+            return 'unknown';
+          }
+          // A legal read-only op whose successor configuration already failed: this one fails too.
+          if (readOnlyPhase === 0) continue;
+          backtrack = true;
         }
-        // A legal read-only op whose successor configuration already failed: this one fails too.
-        if (readOnlyPhase === 0) continue;
-        backtrack = true;
       } else if (readOnlyPhase === 1) {
         // No read-only op applies: now try the others.
         readOnlyPhase = 0;

@@ -78,6 +78,9 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   },
   partition: (input) => input.key,
   readOnly: (input) => input.f === 'get',
+  // Without a put among the candidates the string only grows: what a get returns must extend it.
+  canReach: (state, input, output, candidates) =>
+    output === undefined || candidates.some((c) => c.f === 'put') || (output.length >= state.length && output.startsWith(kvText(state))),
   describeOperation: describeKvOp,
   describeState: (state) => JSON.stringify(kvText(state)),
   workerModule: { url: import.meta.url, exportName: 'kvModel' },

@@ -47,6 +47,19 @@ function describeRegisterOp(input: CasRegisterInput, output: RegisterOutput): st
 /** Reads, and compares that failed, never change the register. */
 const registerReadOnly = (input: CasRegisterInput, output: RegisterOutput): boolean => input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok);
 
+/** Could a read (or failed cas) become legal after some of the candidate writes and cases? */
+function registerCanReach(state: RegisterValue, input: CasRegisterInput, output: RegisterOutput, candidates: readonly CasRegisterInput[]): boolean {
+  if (output === undefined) return true;
+  const writes = (accept: (v: RegisterValue) => boolean): boolean =>
+    candidates.some((c) => (c.f === 'write' && accept(c.value)) || (c.f === 'cas' && accept(c.to)));
+  if (input.f === 'read') {
+    const value = output.ok ? (output.value ?? null) : null;
+    return state === value || writes((v) => v === value);
+  }
+  if (input.f === 'cas' && !output.ok) return state !== input.from || writes((v) => v !== input.from);
+  return true;
+}
+
 const partitionByKey = (input: CasRegisterInput): string | number => input.key ?? '';
 const describeRegisterState = (state: RegisterValue): string => JSON.stringify(state);
 
@@ -56,6 +69,7 @@ export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> 
   init: () => null,
   step: stepRegister,
   readOnly: registerReadOnly,
+  canReach: registerCanReach,
   partition: partitionByKey,
   describeOperation: describeRegisterOp,
   describeState: describeRegisterState,
@@ -68,6 +82,7 @@ export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOu
   init: () => null,
   step: stepRegister,
   readOnly: registerReadOnly,
+  canReach: registerCanReach,
   partition: partitionByKey,
   describeOperation: describeRegisterOp,
   describeState: describeRegisterState,

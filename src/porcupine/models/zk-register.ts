@@ -54,6 +54,13 @@ export function zkRegisterModel(initial: VersionedValue = { value: null, version
     equal: (a, b) => a.version === b.version && a.value === b.value,
     partition: (input) => input.key ?? '',
     readOnly: (input, output) => input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok),
+    // Versions only grow, by one per successful write or cas.
+    canReach: (state, input, output, candidates) => {
+      if (output === undefined || !output.ok || input.f !== 'read' || output.version === undefined) return true;
+      if (output.version < state.version) return false;
+      const writes = candidates.filter((c) => c.f !== 'read').length;
+      return output.version - state.version <= writes && (output.version > state.version || output.value === state.value);
+    },
     describeOperation: (input, output) => {
       const key = input.key !== undefined ? `[${JSON.stringify(input.key)}]` : '';
       const shown = output === undefined ? '?' : !output.ok ? 'bad-version' : output.version !== undefined ? `v${output.version}` : 'ok';
