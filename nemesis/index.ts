@@ -1,13 +1,18 @@
 // The fault catalogue by name, as `--nemesis` takes it.
 import { UsageError } from '../src/errors.js';
 import type { Fault } from '../src/nemesis.js';
+import type { FaultCatalogue } from '../src/schedule.js';
 import { diskFaults } from './disk.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults, partitionLeader } from './partition.js';
 import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
+import { TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
 export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
+
+/** What scenario files may name: every fault, and the target roles. */
+export const FAULT_CATALOGUE: FaultCatalogue = { faults: CATALOGUE, roles: TARGET_ROLES };
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
