@@ -67,6 +67,16 @@ function agree<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]): void {
   expect(actual, JSON.stringify(ops)).toBe(expected ? 'ok' : 'illegal');
 }
 
+/** Runs `runs` random histories of up to 7 ops through both checkers. */
+function agreeOnRandom<S, I, O>(model: Model<S, I, O>, input: fc.Arbitrary<I>, observe: (state: S, input: I) => O, corrupt: (output: O, input: I) => O, runs: number): void {
+  fc.assert(
+    fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {
+      agree(model, simulate(model, specs, observe, corrupt, undefined as O));
+    }),
+    { numRuns: runs },
+  );
+}
+
 describe('checker agrees with brute force', () => {
   it('cas-register with keys, unknown outcomes and failed cas (10,000 histories)', () => {
     const input: fc.Arbitrary<CasRegisterInput> = fc.oneof(
@@ -103,12 +113,7 @@ describe('checker agrees with brute force', () => {
       i.f === 'read' ? { ok: true, value: s.value, version: s.version } : i.f === 'cas' && s.version !== i.version ? { ok: false } : { ok: true, version: s.version + 1 };
     const corrupt = (o: ZkRegisterOutput, i: ZkRegisterInput): ZkRegisterOutput =>
       i.f === 'read' && o?.ok ? { ...o, version: (o.version ?? 0) + 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o;
-    fc.assert(
-      fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {
-        agree(model, simulate(model, specs, observe, corrupt, undefined));
-      }),
-      { numRuns: 2_000 },
-    );
+    agreeOnRandom(model, input, observe, corrupt, 2_000);
   });
 
   it('kv get/put/append (2,000 histories)', () => {
@@ -118,12 +123,7 @@ describe('checker agrees with brute force', () => {
     );
     const observe = (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : '');
     const corrupt = (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o);
-    fc.assert(
-      fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {
-        agree(kvModel, simulate(kvModel, specs, observe, corrupt, undefined));
-      }),
-      { numRuns: 2_000 },
-    );
+    agreeOnRandom(kvModel, input, observe, corrupt, 2_000);
   });
 
   it('queue (2,000 histories)', () => {
@@ -133,12 +133,7 @@ describe('checker agrees with brute force', () => {
     );
     const observe = (s: readonly RegisterValue[], i: QueueInput): QueueOutput => (i.f === 'dequeue' ? { ok: true, value: s[0] ?? null } : { ok: true });
     const corrupt = (o: QueueOutput, i: QueueInput): QueueOutput => (i.f === 'dequeue' ? { ok: true, value: o?.value === 1 ? 2 : 1 } : o);
-    fc.assert(
-      fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {
-        agree(queueModel, simulate(queueModel, specs, observe, corrupt, undefined));
-      }),
-      { numRuns: 2_000 },
-    );
+    agreeOnRandom(queueModel, input, observe, corrupt, 2_000);
   });
 
   it('worker threads give the same verdicts as the calling thread', async () => {

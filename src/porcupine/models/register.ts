@@ -60,31 +60,23 @@ function registerCanReach(state: RegisterValue, input: CasRegisterInput, output:
   return true;
 }
 
-const partitionByKey = (input: CasRegisterInput): string | number => input.key ?? '';
-const describeRegisterState = (state: RegisterValue): string => JSON.stringify(state);
+/** Both register models share one implementation; the read/write one just accepts fewer inputs. */
+function registerLike(name: string, exportName: string): Model<RegisterValue, CasRegisterInput, RegisterOutput> {
+  return {
+    name,
+    init: () => null,
+    step: stepRegister,
+    readOnly: registerReadOnly,
+    canReach: registerCanReach,
+    partition: (input) => input.key ?? '',
+    describeOperation: describeRegisterOp,
+    describeState: (state) => JSON.stringify(state),
+    workerModule: { url: import.meta.url, exportName },
+  };
+}
 
 /** Read/write register, partitioned by the optional `key` of each input. */
-export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> = {
-  name: 'register',
-  init: () => null,
-  step: stepRegister,
-  readOnly: registerReadOnly,
-  canReach: registerCanReach,
-  partition: partitionByKey,
-  describeOperation: describeRegisterOp,
-  describeState: describeRegisterState,
-  workerModule: { url: import.meta.url, exportName: 'registerModel' },
-};
+export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> = registerLike('register', 'registerModel');
 
 /** Read/write/compare-and-set register, partitioned by the optional `key` of each input. */
-export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOutput> = {
-  name: 'cas-register',
-  init: () => null,
-  step: stepRegister,
-  readOnly: registerReadOnly,
-  canReach: registerCanReach,
-  partition: partitionByKey,
-  describeOperation: describeRegisterOp,
-  describeState: describeRegisterState,
-  workerModule: { url: import.meta.url, exportName: 'casRegisterModel' },
-};
+export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOutput> = registerLike('cas-register', 'casRegisterModel');
