@@ -11,6 +11,9 @@ export const CLIENT_PORT = 2181;
 const ZK_SERVER = '/usr/share/zookeeper/bin/zkServer.sh';
 // Matches the JVM of the server and nothing else (pkill -f).
 const SERVER_PROCESS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
+const SERVER_LOG_BINDING = '/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-simple.jar';
+// Lines like `2026-11-22T04:30:00.123 [QuorumPeer[myid=1]...] WARN org.apache.zookeeper.server.quorum.Learner - ...`.
+const SERVER_LOG_FLAGS = "-Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS";
 
 export interface ZooKeeperConfig {
   tickTime: number;
@@ -20,6 +23,10 @@ export interface ZooKeeperConfig {
   heapMb: number;
   /** Further zoo.cfg lines (key → value). */
   extra: Record<string, string>;
+  /** How many nodes (the highest ids) are observers: they serve but do not vote. */
+  observers?: number;
+  /** JVM system properties for settings ZooKeeper reads only from the JVM (zookeeper.db.autocreate, ...). */
+  jvmProperties?: Record<string, string>;
 }
 
 export const DEFAULT_ZOOKEEPER_CONFIG: ZooKeeperConfig = { tickTime: 500, initLimit: 10, syncLimit: 5, heapMb: 256, extra: {} };
@@ -33,6 +40,8 @@ export interface ServerStatus {
   mode?: ServerMode;
   zxid?: string;
   version?: string;
+  /** The whole version as srvr says it, up to ", built on" (e.g. 3.8.0-debian--1 or 3.9.3-<git id>). */
+  versionText?: string;
 }
 
 /** ZooKeeper's lifecycle on one cluster. */
@@ -49,7 +58,13 @@ export interface Database {
   waitForQuorum(timeoutMs: number, options?: { all?: boolean }): Promise<ServerStatus[]>;
 }
 
-export function renderZooCfg(config: ZooKeeperConfig, nodes: readonly ClusterNode[]): string {
+/** Observers are the last `observers` nodes, so the voters keep the low ids. */
+export function isObserver(config: ZooKeeperConfig, nodes: readonly ClusterNode[], node: ClusterNode): boolean {
+  return node.id > nodes.length - (config.observers ?? 0);
+}
+
+/** zoo.cfg as `self` reads it (an observer's own file says peerType=observer); without `self`, a voter's. */
+export function renderZooCfg(config: ZooKeeperConfig, nodes: readonly ClusterNode[], self?: ClusterNode): string {
   const lines = [
     '# Rendered by Faultline for this run.',
     `tickTime=${config.tickTime}`,
@@ -61,7 +76,8 @@ export function renderZooCfg(config: ZooKeeperConfig, nodes: readonly ClusterNod
     '4lw.commands.whitelist=*',
     // The AdminServer's port 8080 is of no use to the harness yet.
     'admin.enableServer=false',
-    ...nodes.map((n) => `server.${n.id}=${n.ip}:2888:3888`),
+    ...nodes.map((n) => `server.${n.id}=${n.ip}:2888:3888${isObserver(config, nodes, n) ? ':observer' : ''}`),
+    ...(self && isObserver(config, nodes, self) ? ['peerType=observer'] : []),
     ...Object.entries(config.extra).map(([k, v]) => `${k}=${v}`),
   ];
   return lines.join('\n') + '\n';
@@ -93,17 +109,23 @@ export function parseSrvr(node: string, text: string): ServerStatus {
   const field = (name: string): string | undefined => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim();
   const mode = field('Mode') as ServerMode | undefined;
   const zxid = field('Zxid');
-  const version = field('Zookeeper version')?.split(/[-,]/)[0];
-  return { node, serving: mode !== undefined, ...(mode ? { mode } : {}), ...(zxid ? { zxid } : {}), ...(version ? { version } : {}) };
+  const versionText = field('Zookeeper version')?.split(',')[0]?.trim();
+  const version = versionText?.split('-')[0];
+  return { node, serving: mode !== undefined, ...(mode ? { mode } : {}), ...(zxid ? { zxid } : {}), ...(version ? { version, versionText } : {}) };
+}
+
+/** JVMFLAGS for the server: heap, then system properties (zkServer.sh passes JVMFLAGS to the server's JVM). */
+export function serverJvmFlags(config: ZooKeeperConfig): string {
+  const properties = Object.entries(config.jvmProperties ?? {}).map(([k, v]) => `-D${k}=${v}`);
+  return [`-Xms${config.heapMb}m`, `-Xmx${config.heapMb}m`, ...properties].join(' ');
 }
 
 export class ZooKeeperDb implements Database {
   constructor(private readonly cluster: Cluster, private readonly config: ZooKeeperConfig, private readonly log: Logger) {}
 
   async setup(): Promise<void> {
-    const cfg = renderZooCfg(this.config, this.cluster.nodes);
     for (const node of this.cluster.nodes) {
-      writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), cfg);
+      writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), renderZooCfg(this.config, this.cluster.nodes, node));
       writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
     }
     await Promise.all(this.cluster.nodes.map((n) => this.start(n)));
@@ -112,10 +134,16 @@ export class ZooKeeperDb implements Database {
   async start(node: ClusterNode): Promise<void> {
     if (await this.isRunning(node)) return;
     // start-foreground keeps the log on stdout, which we append to the node's log file on the host.
-    const command = `exec ${ZK_SERVER} start-foreground ${NODE_MOUNT}/conf/zoo.cfg >> ${NODE_MOUNT}/logs/zookeeper.log 2>&1`;
+    // Debian's zkServer.sh puts no SLF4J binding on the classpath, so the server would log nothing at all:
+    // a second -cp in JVMFLAGS (java takes the last) adds slf4j-simple, which logs to stderr.
+    const command = [
+      '. /etc/zookeeper/conf/environment 2>/dev/null;',
+      `JVMFLAGS="-cp $CLASSPATH:${SERVER_LOG_BINDING} $JVMFLAGS ${SERVER_LOG_FLAGS}"`,
+      `exec ${ZK_SERVER} start-foreground ${NODE_MOUNT}/conf/zoo.cfg >> ${NODE_MOUNT}/logs/zookeeper.log 2>&1`,
+    ].join(' ');
     await this.cluster.exec(node, ['sh', '-c', command], {
       detach: true,
-      env: { JVMFLAGS: `-Xms${this.config.heapMb}m -Xmx${this.config.heapMb}m`, ZOO_LOG_DIR: `${NODE_MOUNT}/logs` },
+      env: { JVMFLAGS: serverJvmFlags(this.config), ZOO_LOG_DIR: `${NODE_MOUNT}/logs` },
     });
     // Wait for the process, not for the quorum.
     try {
@@ -155,14 +183,16 @@ export class ZooKeeperDb implements Database {
   }
 
   async waitForQuorum(timeoutMs: number, options: { all?: boolean } = {}): Promise<ServerStatus[]> {
-    const majority = Math.floor(this.cluster.nodes.length / 2) + 1;
+    // Only voters count towards the quorum; with `all`, observers must serve too.
+    const majority = Math.floor((this.cluster.nodes.length - (this.config.observers ?? 0)) / 2) + 1;
     let last: ServerStatus[] = [];
     try {
       return await waitFor('a serving quorum', timeoutMs, 250, async () => {
         last = await Promise.all(this.cluster.nodes.map((n) => this.status(n)));
         const leaders = last.filter((s) => s.mode === 'leader').length;
-        const serving = last.filter((s) => s.mode === 'leader' || s.mode === 'follower').length;
-        const enough = options.all ? serving === this.cluster.nodes.length : serving >= majority;
+        const voting = last.filter((s) => s.mode === 'leader' || s.mode === 'follower').length;
+        const serving = voting + last.filter((s) => s.mode === 'observer').length;
+        const enough = options.all ? serving === this.cluster.nodes.length : voting >= majority;
         return leaders === 1 && enough ? last : undefined;
       });
     } catch (err) {
