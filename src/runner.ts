@@ -179,7 +179,8 @@ async function runWorker(test: Test, worker: number, history: HistoryWriter, ran
       ...(completion.zxid !== undefined ? { zxid: completion.zxid } : {}),
     });
     live.stats[completion.type]++;
-    if (completion.type === 'info') {
+    // Outcome unknown, or the session is gone (later ops would fail unsent): go on as a new process, new session.
+    if (completion.type === 'info' || client.isOpen?.() === false) {
       const retired = client;
       client = undefined;
       process += test.concurrency;

@@ -23,6 +23,8 @@ export interface Completion {
 export interface WorkloadClient {
   invoke(op: Invocation): Promise<Completion>;
   close(): Promise<void>;
+  /** False once the client's session is gone for good; the runner then continues with a new client and process. */
+  isOpen?(): boolean;
 }
 
 export interface GeneratorContext {

@@ -69,6 +69,7 @@ export function bankWorkload(clientOptions: ClientOptions): Workload {
           }
         },
         close: () => zk.close(),
+        isOpen: () => zk.state === 'connected',
       };
     },
 

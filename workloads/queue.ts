@@ -55,6 +55,7 @@ export function queueWorkload(clientOptions: ClientOptions): Workload {
           }
         },
         close: () => zk.close(),
+        isOpen: () => zk.state === 'connected',
       };
     },
 

@@ -117,6 +117,7 @@ export function registerWorkload(options: RegisterOptions, clientOptions: Client
           }
         },
         close: () => zk.close(),
+        isOpen: () => zk.state === 'connected',
       };
     },
 

@@ -37,6 +37,7 @@ export function setWorkload(clientOptions: ClientOptions): Workload {
           }
         },
         close: () => zk.close(),
+        isOpen: () => zk.state === 'connected',
       };
     },
 
