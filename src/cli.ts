@@ -9,6 +9,7 @@ import { registerCleanCommand } from './commands/clean.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerGateCommand } from './commands/gate.js';
 
 const program = new Command()
   .name('faultline')
@@ -25,6 +26,7 @@ registerCheckCommand(program);
 registerImportCommand(program);
 registerReportCommand(program);
 registerServeCommand(program);
+registerGateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,8 +5,9 @@ import type { Checker, CheckerResult } from './checker.js';
 import type { Cluster, ClusterNode } from './cluster.js';
 import { HistoryWriter, type HistoryEvent } from './history.js';
 import type { Logger } from './log.js';
-import { healAll, recordNemesis, type Fault, type NemesisContext } from './nemesis.js';
+import { healAll, measureRecovery, type Fault, type NemesisContext, type RecoveryTimings } from './nemesis.js';
 import { Random } from './random.js';
+import type { NemesisSchedule } from './schedule.js';
 import { recoveryPhase } from './recovery.js';
 import { sleep, TimeoutError, withTimeout } from './time.js';
 import type { Completion, Workload, WorkloadClient } from './workload.js';
@@ -28,7 +29,10 @@ export interface Test {
   cluster: Cluster;
   db: Database;
   workload: Workload;
+  /** Faults whose families are healed before the run, at its end and at teardown (normally one of each family). */
   faults: Fault[];
+  /** When which fault starts and heals (a seeded random schedule or a scenario); absent: no faults during the run. */
+  schedule?: NemesisSchedule;
   historyPath: string;
   runDir: string;
 }
@@ -39,8 +43,11 @@ export interface RunOutcome {
   /** Set when the run stopped early (Ctrl-C, harness error): the history is partial. */
   aborted?: string;
   stats: RunStats;
-  recovery?: { healMs: number; quorumMs: number; finalReadMs?: number };
+  /** After the final heal: ms to heal, then (from the heal's start) to a leader, a first write, every node serving. */
+  recovery?: { healMs: number; finalReadMs?: number } & RecoveryTimings;
   leaders: string[];
+  /** Node → the version its srvr reported when the ensemble first served. */
+  serverVersions?: Record<string, string>;
 }
 
 export interface RunStats {
@@ -65,6 +72,8 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   const leaders: string[] = [];
   let aborted: string | undefined;
   let recovery: RunOutcome['recovery'];
+  let healed = false;
+  let serverVersions: Record<string, string> | undefined;
   const onAbort = (): void => {
     aborted = String(abort.reason ?? 'aborted');
   };
@@ -74,10 +83,14 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     await test.cluster.setup();
     await test.db.setup();
     log.info('Waiting for every node to serve...');
-    await test.db.waitForQuorum(90_000, { all: true });
+    const initial = await test.db.waitForQuorum(90_000, { all: true });
+    serverVersions = Object.fromEntries(initial.filter((s) => s.versionText).map((s) => [s.node, s.versionText!]));
     const firstLeader = await test.db.leader();
     if (firstLeader) leaders.push(firstLeader.name);
     log.info(`Ensemble serving; leader ${firstLeader?.name ?? 'unknown'}.`);
+    // Heal before the run too (idempotent): every family starts from a clean slate, and the history says so.
+    const preHealErrors = await healAll(test.faults, nemesisContext, history);
+    if (preHealErrors.length) throw preHealErrors[0]!;
     await test.workload.setup(test.cluster.nodes[0]!);
     if (abort.aborted) throw new Error('aborted');
 
@@ -90,7 +103,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const status = setInterval(() => log.status(statusLine(live, test)), 500);
     const leaderWatch = watchLeaders(test.db, leaders, phase.signal);
     log.info(`Running ${test.workload.name} for ${test.timeLimitS} s with ${test.concurrency} processes` +
-      `${test.faults.length ? `, nemesis ${test.faults.map((f) => f.name).join(' + ')} every ${test.nemesisIntervalS} s` : ', no nemesis'}.`);
+      `, nemesis: ${test.schedule?.description ?? 'none'}.`);
     try {
       await Promise.all([
         ...Array.from({ length: test.concurrency }, (_, w) => runWorker(test, w, history, random.fork(100 + w), live, phase.signal, log)),
@@ -107,12 +120,13 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     // Heal everything, then measure how long the ensemble takes to serve again.
     const healStart = Date.now();
     const healErrors = await healAll(test.faults, nemesisContext, history);
+    healed = true;
     const healMs = Date.now() - healStart;
     if (healErrors.length) throw healErrors[0]!;
     if (!aborted) {
       log.info('Healed; waiting for the ensemble to recover...');
-      await test.db.waitForQuorum(test.recoveryTimeoutS * 1000, { all: true });
-      recovery = { healMs, quorumMs: Date.now() - healStart };
+      recovery = { healMs, ...(await measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000)) };
+      log.info(`Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`);
       const leader = await test.db.leader();
       if (leader && leaders[leaders.length - 1] !== leader.name) leaders.push(leader.name);
       log.info(`Recovered: every node serves ${(recovery.quorumMs / 1000).toFixed(1)} s after the heal began.`);
@@ -122,6 +136,8 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   } catch (err) {
     if (!aborted) throw err;
   } finally {
+    // Teardown heal, when the run stopped (abort, error) before its final heal: nothing of the nemesis stays.
+    if (!healed && live.startedAt > 0) await healAll(test.faults, nemesisContext, history).catch(() => []);
     abort.removeEventListener('abort', onAbort);
     await history.close();
     log.status(null);
@@ -129,12 +145,12 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
 
   if (aborted) {
     log.warn(`Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`);
-    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, ...(recovery ? { recovery } : {}) };
+    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
   }
   log.info('Checking the history...');
   const checkers = await runCheckers(test.workload.checkers, history.events, { runDir: test.runDir, timeoutMs: 120_000 });
   // Advisory checkers test what ZooKeeper does not promise in this mode (e.g. linearizable plain reads): reported, not counted.
-  return { valid: mergeValidity(Object.values(checkers).filter((c) => c.advisory !== true).map((c) => c.valid)), checkers, stats: live.stats, leaders, ...(recovery ? { recovery } : {}) };
+  return { valid: mergeValidity(Object.values(checkers).filter((c) => c.advisory !== true).map((c) => c.valid)), checkers, stats: live.stats, leaders, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
 }
 
 export async function runCheckers(checkers: Record<string, Checker>, events: readonly HistoryEvent[], context: { runDir?: string; timeoutMs: number }): Promise<Record<string, CheckerResult>> {
@@ -207,30 +223,16 @@ async function openClient(test: Test, node: ClusterNode, log: Logger, stop: Abor
   return undefined;
 }
 
-/** Alternates the faults on a fixed interval: wait, fault, wait, heal, next fault... */
+/** Runs the test's nemesis schedule, keeping the live status line and the nemesis count up to date. */
 async function runNemesis(test: Test, context: NemesisContext, history: HistoryWriter, live: LiveState, stop: AbortSignal): Promise<void> {
-  if (test.faults.length === 0) return;
-  const interval = test.nemesisIntervalS * 1000;
-  for (let i = 0; ; i++) {
-    if (!(await sleepUnlessAborted(interval, stop))) return;
-    const fault = test.faults[i % test.faults.length]!;
-    try {
-      const done = await recordNemesis(history, 'start', fault, () => fault.start(context));
-      live.fault = `${fault.name} ${JSON.stringify(done)}`;
-      live.stats.nemesis++;
-    } catch (err) {
-      context.log.warn(`fault ${fault.name} failed: ${(err as Error).message}`);
-    }
-    const finished = !(await sleepUnlessAborted(interval, stop));
-    // Whatever happens, a started fault is healed before the next one (the final heal repeats it harmlessly).
-    try {
-      await recordNemesis(history, 'heal', fault, () => fault.heal(context));
-    } catch (err) {
-      context.log.warn(`heal of ${fault.name} failed: ${(err as Error).message}`);
-    }
-    live.fault = null;
-    if (finished) return;
-  }
+  if (!test.schedule) return;
+  await test.schedule.run({
+    context, history, stop,
+    onFault: (active) => {
+      live.fault = active;
+      if (active !== null) live.stats.nemesis++;
+    },
+  });
 }
 
 /** Notes each new leader during the main phase. */

@@ -1,9 +1,11 @@
 // `faultline test`: one run, end to end, with its verdict as the exit code.
 import { randomBytes } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_NEMESIS, resolveFaults } from '../../nemesis/index.js';
+import { DEFAULT_NEMESIS, FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
+import { loadScenario, randomSchedule, scenarioSchedule } from '../schedule.js';
 import { resolveWorkload } from '../../workloads/index.js';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
@@ -11,9 +13,11 @@ import { DockerCluster } from '../cluster.js';
 import { exitCodeForVerdict, UsageError } from '../errors.js';
 import { ConsoleLogger, FileLogger, type Logger } from '../log.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
-import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
+import { createRunDir, HARNESS_LOG, HISTORY_FILE, readJson, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../zookeeper.js';
 import { prepareEnvironment } from './setup.js';
+import { addZooKeeperOptions, settingsFromFlags, toZooKeeperConfig, type ZooKeeperFlags } from '../settings.js';
+import { checkObservers, resolveTestFile } from '../gate/spec.js';
 import { writeReport } from '../report/index.js';
 
 const int = (name: string, min: number, max: number) =>
@@ -30,17 +34,22 @@ export const testConfigSchema = z.object({
   seed: int('seed', 0, 2 ** 31 - 1),
   nemesis: z.array(z.string()).min(1),
   nemesisIntervalS: z.coerce.number().positive('nemesis-interval must be above 0'),
+  /** A YAML scenario file; when given it replaces the random schedule of --nemesis. */
+  scenario: z.string().optional(),
   workload: z.string(),
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'read-mode must be sync, plain or none' }),
   resultsDir: z.string(),
-  zookeeper: z.object({ tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()) }),
+  zookeeper: z.object({
+    tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()),
+    observers: int('observers', 0, 2).optional(), jvmProperties: z.record(z.string(), z.string()).optional(),
+  }),
   client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
   recoveryTimeoutS: int('recovery-timeout', 5, 3600),
 });
 
 export type TestConfig = z.infer<typeof testConfigSchema>;
 
-interface TestFlags {
+export interface TestFlags extends ZooKeeperFlags {
   name: string;
   server: string;
   nodes: string;
@@ -50,6 +59,7 @@ interface TestFlags {
   seed?: string;
   nemesis: string;
   nemesisInterval: string;
+  scenario?: string;
   workload: string;
   readMode: string;
   resultsDir: string;
@@ -69,10 +79,11 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
     seed: flags.seed ?? randomBytes(4).readUInt32BE() >>> 1,
     nemesis: flags.nemesis.split(',').map((s) => s.trim()).filter(Boolean),
     nemesisIntervalS: flags.nemesisInterval,
+    ...(flags.scenario ? { scenario: flags.scenario } : {}),
     workload: flags.workload,
     readMode: flags.readMode,
     resultsDir: flags.resultsDir,
-    zookeeper: { ...DEFAULT_ZOOKEEPER_CONFIG, tickTime: flags.tickTime, syncLimit: flags.syncLimit },
+    zookeeper: toZooKeeperConfig(settingsFromFlags(flags)),
     client: { ...DEFAULT_CLIENT_OPTIONS, opTimeoutMs: Number(flags.opTimeout) * 1000 },
     recoveryTimeoutS: 120,
   };
@@ -84,16 +95,18 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
   if (!Number.isFinite(parsed.data.client.opTimeoutMs) || parsed.data.client.opTimeoutMs <= 0) {
     throw new UsageError('bad option: op-timeout must be a positive number of seconds', 'For example --op-timeout 5.');
   }
-  return parsed.data;
+  return checkObservers(parsed.data);
 }
 
 /** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
 export async function executeTest(config: TestConfig, terminal: Logger, abort: AbortSignal): Promise<{ outcome: RunOutcome; runDir: string; runId: string }> {
   // Resolve names first, so a typo fails before a minute of image building.
   const faults = resolveFaults(config.nemesis);
+  const scenario = config.scenario ? loadScenario(config.scenario, FAULT_CATALOGUE) : undefined;
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
   const env = await prepareEnvironment(config.server, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
+  if (config.scenario) copyFileSync(config.scenario, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
   const runId = `${config.name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20)}-${randomBytes(3).toString('hex')}`;
   writeJson(join(runDir, TEST_FILE), { ...config, runId, image: env.image, startedAt: new Date().toISOString(), command: process.argv.slice(2) });
@@ -112,13 +125,18 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     cluster,
     db: new ZooKeeperDb(cluster, config.zookeeper, log),
     workload,
-    faults,
+    // Every family is healed before and after the run, whichever faults the schedule uses.
+    faults: familyHealers(),
+    schedule: scenario ? scenarioSchedule(scenario) : randomSchedule(faults, config.seed, config.nemesisIntervalS),
     historyPath: join(runDir, HISTORY_FILE),
     runDir,
   };
   try {
     const outcome = await runTest(test, log, abort);
-    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
+    // The version the servers report, not the one the build promised: recorded with the config too.
+    const server = { build: config.server, image: env.image.name, version: outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null, versions: outcome.serverVersions ?? {} };
+    writeJson(join(runDir, TEST_FILE), { ...readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test.json'), serverVersion: server.version });
+    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, server, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
     await writeReport(runDir).catch((err: Error) => log.warn(`report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`));
     return { outcome, runDir, runId };
   } finally {
@@ -126,6 +144,11 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     await cluster.teardown().catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
     log.info(`Removed the containers and network of run ${runId}.`);
   }
+}
+
+/** One version when every node reports the same one (they should), else each distinct one. */
+export function summarizeVersions(versions: Record<string, string>): string {
+  return [...new Set(Object.values(versions))].sort().join(' / ');
 }
 
 /**
@@ -175,8 +198,7 @@ export function printVerdict(log: Logger, outcome: RunOutcome, runDir: string): 
 }
 
 export function registerTestCommand(program: Command): void {
-  program
-    .command('test')
+  addZooKeeperOptions(program.command('test'))
     .description('run a ZooKeeper ensemble under faults with a concurrent workload, then check the history')
     .option('--name <name>', 'test name (results/<name>/<timestamp>)', 'register')
     .option('--server <build>', 'server build', DEFAULT_SERVER)
@@ -185,7 +207,8 @@ export function registerTestCommand(program: Command): void {
     .option('--concurrency <n>', 'client processes', '10')
     .option('--rate <r>', 'target ops per second over all processes', '50')
     .option('--seed <n>', 'random seed (default: random, recorded in test.json)')
-    .option('--nemesis <list>', 'faults, comma-separated, or none', DEFAULT_NEMESIS.join(','))
+    .option('--nemesis <list>', 'faults (names, families such as kill, or family:option such as kill:follower), comma-separated, or none; run on a seeded random schedule', DEFAULT_NEMESIS.join(','))
+    .option('--scenario <file>', 'a YAML scenario of timed fault steps, instead of --nemesis (example: nemesis/scenarios/lagging-follower.yaml)')
     .option('--nemesis-interval <s>', 'seconds between nemesis actions', '10')
     .option('--workload <name>', 'workload: register, multi-register, set, queue, bank, session', 'register')
     .option('--read-mode <mode>', 'register reads: sync (sync then get), plain (get only) or none', 'sync')
@@ -193,8 +216,9 @@ export function registerTestCommand(program: Command): void {
     .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
     .option('--op-timeout <s>', 'seconds before an op is given up as unknown (info)', String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000))
     .option('--results-dir <dir>', 'where runs are stored', 'results')
-    .action(async (flags: TestFlags) => {
-      const config = resolveTestConfig(flags);
+    .option('--file <yaml>', 'a YAML test file (fields as in a suite test); flags given here win over it')
+    .action(async (flags: TestFlags & { file?: string }, command: Command) => {
+      const config = flags.file ? resolveTestFile(flags.file, flags, (key) => command.getOptionValueSource(key) === 'cli') : resolveTestConfig(flags);
       const log = new ConsoleLogger();
       const abort = abortOnSignals(log);
       try {

@@ -1,0 +1,126 @@
+// Many runs, a few at a time: what `gate` and `compare` share. Each run is an ordinary `faultline test` run
+// (its own network, run dir and report); this collects what each one decided and measured.
+import { cpus, freemem } from 'node:os';
+import { join } from 'node:path';
+import { prepareEnvironment } from '../commands/setup.js';
+import { executeTest, type TestConfig } from '../commands/test.js';
+import type { Anomaly } from '../checker.js';
+import type { Validity } from '../errors.js';
+import { readHistory } from '../history.js';
+import type { Logger } from '../log.js';
+import { HISTORY_FILE } from '../store.js';
+import { computeRunMetrics, type RunMetrics } from './metrics.js';
+
+export interface BatchRun {
+  /** Groups runs: a suite's test name, or a compare variant. */
+  group: string;
+  repetition: number;
+  seed: number;
+  config: TestConfig;
+}
+
+/** What one run came to, as gate.json and compare.json list it. */
+export interface RunRecord {
+  group: string;
+  repetition: number;
+  seed: number;
+  server: string;
+  valid: Validity;
+  runId: string | null;
+  runDir: string | null;
+  durationMs: number;
+  /** The version the servers reported (srvr). */
+  serverVersion: string | null;
+  /** Non-documented anomalies of every checker, as "checker: type: description". */
+  anomalies: string[];
+  /** Checkers that could not decide, with their reason. */
+  undecided: string[];
+  /** Set when the run did not complete (harness error, abort). */
+  error?: string;
+  metrics: RunMetrics | null;
+}
+
+/** Ensembles at once: a core and ~1.5 GiB of free memory each (3 JVMs of 256 MiB plus the clients), at least 1. */
+export function machineParallelLimit(): number {
+  return Math.max(1, Math.min(cpus().length, Math.floor(freemem() / (1.5 * 2 ** 30))));
+}
+
+function describeAnomaly(checker: string, a: Anomaly): string {
+  return `${checker}: ${a.type}: ${a.description}`;
+}
+
+/** Forwards only warnings, prefixed with the run, so parallel runs do not garble the terminal. */
+class RunPrefixLogger implements Logger {
+  constructor(private readonly inner: Logger, private readonly prefix: string) {}
+  info(): void {}
+  warn(message: string): void { this.inner.warn(`[${this.prefix}] ${message}`); }
+  debug(): void {}
+  status(): void {}
+}
+
+async function runOne(run: BatchRun, log: Logger, abort: AbortSignal): Promise<RunRecord> {
+  const label = `${run.group}#${run.repetition + 1}`;
+  const started = Date.now();
+  const base = { group: run.group, repetition: run.repetition, seed: run.seed, server: run.config.server };
+  try {
+    const { outcome, runDir, runId } = await executeTest(run.config, new RunPrefixLogger(log, label), abort);
+    const anomalies: string[] = [];
+    const undecided: string[] = [];
+    for (const [name, result] of Object.entries(outcome.checkers)) {
+      if (result.advisory) continue;
+      for (const a of result.anomalies ?? []) if (!a.documented) anomalies.push(describeAnomaly(name, a));
+      if (result.valid === false && !(result.anomalies ?? []).some((a) => !a.documented)) anomalies.push(`${name}: invalid${result.reason ? ` (${String(result.reason)})` : ''}`);
+      if (result.valid === 'unknown') undecided.push(`${name}: ${String(result.reason ?? result.error ?? 'undecided')}`);
+    }
+    const events = await readHistory(join(runDir, HISTORY_FILE)).catch(() => []);
+    const versions = Object.values(outcome.serverVersions ?? {});
+    return {
+      ...base, valid: outcome.valid, runId, runDir, durationMs: Date.now() - started,
+      serverVersion: versions.length ? [...new Set(versions)].sort().join(' / ') : null,
+      anomalies, undecided, ...(outcome.aborted ? { error: `aborted: ${outcome.aborted}` } : {}),
+      metrics: events.length ? computeRunMetrics(events, outcome.checkers, outcome.recovery) : null,
+    };
+  } catch (err) {
+    // A harness error is no verdict on the server: the run counts as unknown, and the batch goes on.
+    log.warn(`[${label}] run failed: ${(err as Error).message}`);
+    return { ...base, valid: 'unknown', runId: null, runDir: null, durationMs: Date.now() - started, serverVersion: null, anomalies: [], undecided: [], error: (err as Error).message, metrics: null };
+  }
+}
+
+export interface BatchOptions {
+  parallel: number;
+  /** Start no further run once one is invalid. */
+  stopOnInvalid?: boolean;
+  abort: AbortSignal;
+  log: Logger;
+  onDone?: (record: RunRecord, done: number, total: number) => void;
+}
+
+/** Runs the batch, `parallel` at a time; records come back in the batch's order. Skipped runs are left out. */
+export async function runBatch(runs: readonly BatchRun[], options: BatchOptions): Promise<RunRecord[]> {
+  // Build every image once, up front: parallel runs must not build the same image side by side.
+  for (const server of new Set(runs.map((r) => r.config.server))) await prepareEnvironment(server, options.log);
+  const records: (RunRecord | undefined)[] = new Array(runs.length);
+  let next = 0;
+  let done = 0;
+  let stop = false;
+  const started = Date.now();
+  const status = setInterval(() => options.log.status(`${done}/${runs.length} runs done, ${Math.round((Date.now() - started) / 1000)} s`), 1000);
+  const worker = async (): Promise<void> => {
+    while (!stop && !options.abort.aborted && next < runs.length) {
+      const index = next++;
+      const record = await runOne(runs[index]!, options.log, options.abort);
+      records[index] = record;
+      done++;
+      if (record.valid === false && options.stopOnInvalid) stop = true;
+      options.onDone?.(record, done, runs.length);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, runs.length)) }, worker));
+  } finally {
+    clearInterval(status);
+    options.log.status(null);
+  }
+  return records.filter((r): r is RunRecord => r !== undefined);
+}

@@ -1,0 +1,124 @@
+// What a gate writes: gate.json (every run and the verdict), JUnit XML (one test case per run, for CI) and an
+// HTML summary linking each run's report.html. The exit code follows the verdicts.
+import { relative } from 'node:path';
+import { ExitCode, mergeValidity, type Validity } from '../errors.js';
+import { escapeHtml, verdictText } from '../report/html.js';
+import { REPORT_FILE } from '../report/index.js';
+import type { RunRecord } from './batch.js';
+
+export const GATE_JSON = 'gate.json';
+export const GATE_JUNIT = 'junit.xml';
+export const GATE_HTML = 'gate.html';
+
+export interface GateResult {
+  suite: string;
+  server: string | null;
+  startedAt: string;
+  durationMs: number;
+  verdict: Validity;
+  counts: { runs: number; valid: number; invalid: number; unknown: number; errors: number };
+  runs: RunRecord[];
+}
+
+export function summarizeGate(suite: string, server: string | null, startedAt: Date, runs: RunRecord[]): GateResult {
+  return {
+    suite, server, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(),
+    verdict: runs.length ? mergeValidity(runs.map((r) => r.valid)) : 'unknown',
+    counts: {
+      runs: runs.length,
+      valid: runs.filter((r) => r.valid === true).length,
+      invalid: runs.filter((r) => r.valid === false).length,
+      unknown: runs.filter((r) => r.valid === 'unknown').length,
+      errors: runs.filter((r) => r.error !== undefined).length,
+    },
+    runs,
+  };
+}
+
+/** 0 when every run is valid, 1 when any is invalid, 2 when none is invalid but some are unknown. */
+export function gateExitCode(gate: Pick<GateResult, 'verdict'>): number {
+  return gate.verdict === true ? ExitCode.valid : gate.verdict === false ? ExitCode.invalid : ExitCode.unknown;
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/** XML text: escaped, and without the control characters XML 1.0 forbids. */
+export function xmlText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+}
+
+export function runCaseName(run: RunRecord): string {
+  return `${run.group} #${run.repetition + 1} (seed ${run.seed})`;
+}
+
+/**
+ * JUnit XML as CI systems read it: one testsuite, one testcase per run. An invalid run is a <failure> whose
+ * text lists the anomalies; an unknown one is an <error> (harness error) or <skipped> (undecided checkers),
+ * so it neither passes nor counts as a server bug.
+ */
+export function renderJUnit(gate: GateResult): string {
+  const cases = gate.runs.map((run) => {
+    const attrs = `name="${xmlText(runCaseName(run))}" classname="${xmlText(`faultline.${gate.suite}.${run.group}`)}" time="${(run.durationMs / 1000).toFixed(3)}"`;
+    const props = [`server=${run.server}`, `version=${run.serverVersion ?? 'unknown'}`, `run=${run.runDir ?? 'none'}`].join('\n');
+    let body = '';
+    if (run.valid === false) {
+      const text = run.anomalies.length ? run.anomalies.join('\n') : 'invalid (no anomaly detail)';
+      body = `<failure message="${xmlText(`${run.anomalies.length} anomal${run.anomalies.length === 1 ? 'y' : 'ies'}`)}" type="invalid">${xmlText(text)}</failure>`;
+    } else if (run.valid === 'unknown') {
+      body = run.error !== undefined
+        ? `<error message="${xmlText(run.error.split('\n')[0]!)}" type="harness">${xmlText(run.error)}</error>`
+        : `<skipped message="${xmlText(`verdict unknown: ${run.undecided.join('; ') || 'checkers undecided'}`)}"/>`;
+    }
+    return `    <testcase ${attrs}>${body}<system-out>${xmlText(props)}</system-out></testcase>`;
+  });
+  const c = gate.counts;
+  const errors = gate.runs.filter((r) => r.valid === 'unknown' && r.error !== undefined).length;
+  const skipped = c.unknown - errors;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="faultline" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" skipped="${skipped}" time="${(gate.durationMs / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xmlText(gate.suite)}" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" skipped="${skipped}" time="${(gate.durationMs / 1000).toFixed(3)}" timestamp="${gate.startedAt.replace(/\.\d+Z$/, '')}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+const PAGE_CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.valid{color:#17702a;font-weight:600}.invalid{color:#b00020;font-weight:600}.unknown{color:#a05a00;font-weight:600}.muted{color:#777}ul{margin:0;padding-left:1.2em}`;
+
+export function verdictSpan(valid: Validity): string {
+  const cls = valid === true ? 'valid' : valid === false ? 'invalid' : 'unknown';
+  return `<span class="${cls}">${verdictText(valid)}</span>`;
+}
+
+/** Where each run's report.html is, relative to the page, so the summary works when the tree is moved. */
+export function reportLink(run: RunRecord, pageDir: string): string {
+  if (!run.runDir) return '<span class="muted">no run dir</span>';
+  const href = relative(pageDir, `${run.runDir}/${REPORT_FILE}`).split('\\').join('/');
+  return `<a href="${escapeHtml(href)}">report</a>`;
+}
+
+export function htmlPage(title: string, body: string, head = ''): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style>${head}</head><body>${body}</body></html>\n`;
+}
+
+export function renderGateHtml(gate: GateResult, pageDir: string): string {
+  const c = gate.counts;
+  const rows = gate.runs.map((run) => {
+    const notes = [...run.anomalies, ...(run.valid === 'unknown' ? run.undecided : []), ...(run.error ? [`error: ${run.error}`] : [])];
+    return `<tr><td>${escapeHtml(run.group)}</td><td>${run.repetition + 1}</td><td>${run.seed}</td><td>${verdictSpan(run.valid)}</td>` +
+      `<td>${escapeHtml(run.server)}<br><span class="muted">${escapeHtml(run.serverVersion ?? 'version unknown')}</span></td>` +
+      `<td>${(run.durationMs / 1000).toFixed(0)} s</td><td>${reportLink(run, pageDir)}</td>` +
+      `<td>${notes.length ? `<ul>${notes.slice(0, 20).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}${notes.length > 20 ? `<li class="muted">${notes.length - 20} more in gate.json</li>` : ''}</ul>` : ''}</td></tr>`;
+  }).join('\n');
+  return htmlPage(`gate ${gate.suite}: ${verdictText(gate.verdict)}`, `
+<h1>Gate ${escapeHtml(gate.suite)}: ${verdictSpan(gate.verdict)}</h1>
+<p>${c.runs} runs: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown${c.errors ? ` (${c.errors} harness errors)` : ''}; server ${escapeHtml(gate.server ?? 'per test')};
+started ${escapeHtml(gate.startedAt)}, took ${(gate.durationMs / 60_000).toFixed(1)} min.</p>
+<table><thead><tr><th>test</th><th>rep</th><th>seed</th><th>verdict</th><th>server</th><th>time</th><th>run</th><th>anomalies / notes</th></tr></thead><tbody>
+${rows}
+</tbody></table>`);
+}
