@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
 import { UsageError } from './errors.js';
 import type { HistoryWriter } from './history.js';
-import { recordNemesis, type Fault, type FaultRecord, type FaultRequest, type NemesisContext, type TargetSpec } from './nemesis.js';
+import { familyHeal, recordNemesis, type Fault, type FaultRecord, type FaultRequest, type NemesisContext, type TargetSpec } from './nemesis.js';
 import { Random } from './random.js';
 import { TimeoutError, waitFor } from './time.js';
 
@@ -244,7 +244,7 @@ function issueText(issue: z.core.$ZodIssue): string {
 }
 
 function healersOf(faults: readonly Fault[], families: readonly string[]): Fault[] {
-  return families.map((family) => faults.find((f) => f.family === family)!);
+  return families.map((family) => familyHeal(faults.find((f) => f.family === family)!));
 }
 
 export function loadScenario(path: string, catalogue: FaultCatalogue): Scenario {
