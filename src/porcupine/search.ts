@@ -40,6 +40,8 @@ export interface SearchResult {
 const DEADLINE_CHECK_MASK = (1 << 12) - 1;
 /** Heap words a model state is assumed to take, for the memory bound (an object with a few fields). */
 const STATE_WORDS_ESTIMATE = 32;
+/** How far down the entry list the look-ahead searches for a read-only op's return. */
+const LOOKAHEAD_ENTRIES = 256;
 
 /** Deterministic 32-bit values for the Zobrist hash (xorshift, fixed seed: runs are reproducible). */
 function zobristKeys(count: number): Int32Array {
@@ -335,22 +337,23 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
   let readOnlyPhase = model.readOnly ? 1 : 0;
   const restartPhase = readOnlyPhase;
 
-  // Look-ahead (models with canReach): the first op to return among those not linearized must be linearized
-  // before any op called after that return, so only the current candidates can run before it. If it is
-  // read-only and no sequence of them can make it legal, the configuration is dead.
+  // Look-ahead (models with canReach): a completed read-only op R not yet linearized must be linearized before
+  // its return, so only ops called before that return can be linearized before it. If no sequence of those
+  // can make R legal, the configuration is dead. We test the first read-only op to return, looking at most
+  // LOOKAHEAD_ENTRIES entries down the list.
   const canReach = model.canReach?.bind(model);
   const candidateInputs: I[] = [];
   let blockingReturn = -1;
   const blockingReachable = (): boolean => {
     candidateInputs.length = 0;
     let e = next[HEAD] as number;
-    while (e >= 0 && e < bitCount) {
-      candidateInputs.push(inputs[e] as I);
+    for (let seen = 0; e >= 0 && seen < LOOKAHEAD_ENTRIES; seen++) {
+      if (e < bitCount) candidateInputs.push(inputs[e] as I);
+      else if (readOnly[e - bitCount] === 1) break;
       e = next[e] as number;
     }
-    if (e < 0) return true;
+    if (e < bitCount) return true; // end of list, or no read-only return close enough
     const blocking = e - bitCount;
-    if (readOnly[blocking] !== 1) return true;
     blockingReturn = e;
     return (canReach as NonNullable<typeof canReach>)(states[stateId] as S, inputs[blocking] as I, outputs[blocking] as O, candidateInputs);
   };

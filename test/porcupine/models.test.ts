@@ -117,6 +117,9 @@ describe('queue', () => {
   });
 });
 
+// Without the look-ahead, which would refute these histories at once.
+const { canReach: _lookahead, ...withoutLookahead } = casRegisterModel;
+
 describe('checkEvents', () => {
   it('pairs calls with returns and leaves unreturned calls open-ended', () => {
     const events: Event<CasRegisterInput, RegisterOutput>[] = [
@@ -137,7 +140,7 @@ describe('checkEvents', () => {
     for (let i = 0; i < 60; i++) ops.push(op({ f: 'write', value: 1000 + i }, { ok: true }, 0, 100));
     ops.push(read(-1, 200, 201));
     const started = Date.now();
-    const result = checkOperations(casRegisterModel, ops, { timeoutMs: 200 });
+    const result = checkOperations(withoutLookahead, ops, { timeoutMs: 200 });
     expect(result.result).toBe('unknown');
     expect(result.reason).toMatch(/time budget/);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -146,7 +149,7 @@ describe('checkEvents', () => {
     const ops: RegOp[] = [];
     for (let i = 0; i < 60; i++) ops.push(op({ f: 'write', value: 1000 + i }, { ok: true }, 0, 100));
     ops.push(read(-1, 200, 201));
-    const result = checkOperations(casRegisterModel, ops, { maxMemoryBytes: 2 ** 20 });
+    const result = checkOperations(withoutLookahead, ops, { maxMemoryBytes: 2 ** 20 });
     expect(result.result).toBe('unknown');
     expect(result.reason).toMatch(/memory bound/);
   });

@@ -78,9 +78,12 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   },
   partition: (input) => input.key,
   readOnly: (input) => input.f === 'get',
-  // Without a put among the candidates the string only grows: what a get returns must extend it.
+  // Appends only extend the string and a put restarts it from its value, so what a get returns must extend
+  // the current string or the value of a put that can still come before it.
   canReach: (state, input, output, candidates) =>
-    output === undefined || candidates.some((c) => c.f === 'put') || (output.length >= state.length && output.startsWith(kvText(state))),
+    output === undefined ||
+    (output.length >= state.length && output.startsWith(kvText(state))) ||
+    candidates.some((c) => c.f === 'put' && output.startsWith(c.value ?? '')),
   describeOperation: describeKvOp,
   describeState: (state) => JSON.stringify(kvText(state)),
   workerModule: { url: import.meta.url, exportName: 'kvModel' },
