@@ -1,5 +1,5 @@
 // A checker decides one property of a recorded history.
-import type { Validity } from './errors.js';
+import { mergeValidity, type Validity } from './errors.js';
 import type { HistoryEvent } from './history.js';
 
 /** One violation, named (stale-read, non-monotonic-read, lost-write, ...), with the ops involved. */
@@ -19,6 +19,24 @@ export interface CheckerResult {
   counts?: Record<string, number>;
   anomalies?: Anomaly[];
   [detail: string]: unknown;
+}
+
+/** A run's verdict from its checkers' results. Advisory ones (properties not promised in the mode) do not count. */
+export function overallValidity(results: Record<string, CheckerResult>): Validity {
+  return mergeValidity(Object.values(results).filter((c) => c.advisory !== true).map((c) => c.valid));
+}
+
+/** One line for the terminal: verdict, whether it counts, and the anomalies by name (documented ones marked). */
+export function describeCheckerResult(name: string, result: CheckerResult): string {
+  const verdict = result.valid === true ? 'valid' : result.valid === false ? 'INVALID' : 'unknown';
+  const byType = new Map<string, number>();
+  for (const a of result.anomalies ?? []) {
+    const label = a.documented ? `${a.type} (documented)` : a.type;
+    byType.set(label, (byType.get(label) ?? 0) + 1);
+  }
+  const anomalies = [...byType].map(([type, n]) => `${type} ×${n}`).join(', ');
+  return `${name}: ${verdict}${result.advisory ? ' [advisory: not promised in this mode]' : ''}` +
+    `${anomalies ? ` — ${anomalies}` : ''}${result.reason ? ` (${String(result.reason)})` : ''}`;
 }
 
 export interface CheckContext {

@@ -1,7 +1,7 @@
 // Orchestration of one test run: cluster up, database up, clients and nemesis run concurrently,
 // everything healed and torn down, the history checked. Teardown happens on success, failure and abort.
-import { mergeValidity, type Validity } from './errors.js';
-import type { Checker, CheckerResult } from './checker.js';
+import type { Validity } from './errors.js';
+import { overallValidity, type Checker, type CheckerResult } from './checker.js';
 import type { Cluster, ClusterNode } from './cluster.js';
 import { HistoryWriter, type HistoryEvent } from './history.js';
 import type { Logger } from './log.js';
@@ -46,6 +46,8 @@ export interface RunOutcome {
   /** After the final heal: ms to heal, then (from the heal's start) to a leader, a first write, every node serving. */
   recovery?: { healMs: number; finalReadMs?: number } & RecoveryTimings;
   leaders: string[];
+  /** Node → the version its srvr reported when the ensemble first served. */
+  serverVersions?: Record<string, string>;
 }
 
 export interface RunStats {
@@ -71,6 +73,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   let aborted: string | undefined;
   let recovery: RunOutcome['recovery'];
   let healed = false;
+  let serverVersions: Record<string, string> | undefined;
   const onAbort = (): void => {
     aborted = String(abort.reason ?? 'aborted');
   };
@@ -80,7 +83,8 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     await test.cluster.setup();
     await test.db.setup();
     log.info('Waiting for every node to serve...');
-    await test.db.waitForQuorum(90_000, { all: true });
+    const initial = await test.db.waitForQuorum(90_000, { all: true });
+    serverVersions = Object.fromEntries(initial.filter((s) => s.versionText).map((s) => [s.node, s.versionText!]));
     const firstLeader = await test.db.leader();
     if (firstLeader) leaders.push(firstLeader.name);
     log.info(`Ensemble serving; leader ${firstLeader?.name ?? 'unknown'}.`);
@@ -141,12 +145,12 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
 
   if (aborted) {
     log.warn(`Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`);
-    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, ...(recovery ? { recovery } : {}) };
+    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
   }
   log.info('Checking the history...');
   const checkers = await runCheckers(test.workload.checkers, history.events, { runDir: test.runDir, timeoutMs: 120_000 });
   // Advisory checkers test what ZooKeeper does not promise in this mode (e.g. linearizable plain reads): reported, not counted.
-  return { valid: mergeValidity(Object.values(checkers).filter((c) => c.advisory !== true).map((c) => c.valid)), checkers, stats: live.stats, leaders, ...(recovery ? { recovery } : {}) };
+  return { valid: overallValidity(checkers), checkers, stats: live.stats, leaders, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
 }
 
 export async function runCheckers(checkers: Record<string, Checker>, events: readonly HistoryEvent[], context: { runDir?: string; timeoutMs: number }): Promise<Record<string, CheckerResult>> {
@@ -191,7 +195,8 @@ async function runWorker(test: Test, worker: number, history: HistoryWriter, ran
       ...(completion.zxid !== undefined ? { zxid: completion.zxid } : {}),
     });
     live.stats[completion.type]++;
-    if (completion.type === 'info') {
+    // Outcome unknown, or the session is gone (later ops would fail unsent): go on as a new process, new session.
+    if (completion.type === 'info' || client.isOpen?.() === false) {
       const retired = client;
       client = undefined;
       process += test.concurrency;

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveWorkload } from '../../workloads/index.js';
-import { exitCodeForVerdict, mergeValidity, UsageError } from '../errors.js';
+import { describeCheckerResult, overallValidity } from '../checker.js';
+import { exitCodeForVerdict, UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
 import { ConsoleLogger } from '../log.js';
 import { runCheckers } from '../runner.js';
@@ -28,7 +29,7 @@ export function registerAnalyzeCommand(program: Command): void {
       const history = await readHistory(join(runDir, HISTORY_FILE), (msg) => log.warn(msg));
       const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
       const checkers = await runCheckers(workload.checkers, history, { runDir, timeoutMs: Number(opts.timeout) * 1000 });
-      const valid = mergeValidity(Object.values(checkers).map((c) => c.valid));
+      const valid = overallValidity(checkers);
       const previous = (() => {
         try {
           return readJson<Record<string, unknown>>(join(runDir, RESULTS_FILE), 'results.json');
@@ -38,7 +39,7 @@ export function registerAnalyzeCommand(program: Command): void {
       })();
       writeJson(join(runDir, RESULTS_FILE), { ...previous, valid, checkers, analyzedAt: new Date().toISOString() });
       for (const [name, result] of Object.entries(checkers)) {
-        log.info(`  ${name}: ${result.valid === true ? 'valid' : result.valid === false ? 'INVALID' : 'unknown'}`);
+        log.info(`  ${describeCheckerResult(name, result)}`);
       }
       log.info(`Verdict: ${valid === true ? 'VALID' : valid === false ? 'INVALID' : 'UNKNOWN'} (${history.length} events)`);
       process.exitCode = exitCodeForVerdict(valid);

@@ -10,12 +10,15 @@ import { resolveWorkload } from '../../workloads/index.js';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
 import { DockerCluster } from '../cluster.js';
+import { describeCheckerResult } from '../checker.js';
 import { exitCodeForVerdict, UsageError } from '../errors.js';
 import { ConsoleLogger, FileLogger, type Logger } from '../log.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
-import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
+import { createRunDir, HARNESS_LOG, HISTORY_FILE, readJson, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../zookeeper.js';
 import { prepareEnvironment } from './setup.js';
+import { addZooKeeperOptions, settingsFromFlags, toZooKeeperConfig, type ZooKeeperFlags } from '../settings.js';
+import { checkObservers, resolveTestFile } from '../gate/spec.js';
 import { writeReport } from '../report/index.js';
 
 const int = (name: string, min: number, max: number) =>
@@ -37,14 +40,17 @@ export const testConfigSchema = z.object({
   workload: z.string(),
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'read-mode must be sync, plain or none' }),
   resultsDir: z.string(),
-  zookeeper: z.object({ tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()) }),
+  zookeeper: z.object({
+    tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()),
+    observers: int('observers', 0, 2).optional(), jvmProperties: z.record(z.string(), z.string()).optional(),
+  }),
   client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
   recoveryTimeoutS: int('recovery-timeout', 5, 3600),
 });
 
 export type TestConfig = z.infer<typeof testConfigSchema>;
 
-interface TestFlags {
+export interface TestFlags extends ZooKeeperFlags {
   name: string;
   server: string;
   nodes: string;
@@ -78,7 +84,7 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
     workload: flags.workload,
     readMode: flags.readMode,
     resultsDir: flags.resultsDir,
-    zookeeper: { ...DEFAULT_ZOOKEEPER_CONFIG, tickTime: flags.tickTime, syncLimit: flags.syncLimit },
+    zookeeper: toZooKeeperConfig(settingsFromFlags(flags)),
     client: { ...DEFAULT_CLIENT_OPTIONS, opTimeoutMs: Number(flags.opTimeout) * 1000 },
     recoveryTimeoutS: 120,
   };
@@ -90,7 +96,7 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
   if (!Number.isFinite(parsed.data.client.opTimeoutMs) || parsed.data.client.opTimeoutMs <= 0) {
     throw new UsageError('bad option: op-timeout must be a positive number of seconds', 'For example --op-timeout 5.');
   }
-  return parsed.data;
+  return checkObservers(parsed.data);
 }
 
 /** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
@@ -128,7 +134,10 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
   };
   try {
     const outcome = await runTest(test, log, abort);
-    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
+    // The version the servers report, not the one the build promised: recorded with the config too.
+    const server = { build: config.server, image: env.image.name, version: outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null, versions: outcome.serverVersions ?? {} };
+    writeJson(join(runDir, TEST_FILE), { ...readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test.json'), serverVersion: server.version });
+    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, server, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
     await writeReport(runDir).catch((err: Error) => log.warn(`report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`));
     return { outcome, runDir, runId };
   } finally {
@@ -136,6 +145,11 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     await cluster.teardown().catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
     log.info(`Removed the containers and network of run ${runId}.`);
   }
+}
+
+/** One version when every node reports the same one (they should), else each distinct one. */
+export function summarizeVersions(versions: Record<string, string>): string {
+  return [...new Set(Object.values(versions))].sort().join(' / ');
 }
 
 /**
@@ -178,15 +192,14 @@ export function printVerdict(log: Logger, outcome: RunOutcome, runDir: string): 
   log.info('');
   log.info(`ops: ${s.ok} ok, ${s.fail} fail, ${s.info} info; nemesis actions: ${s.nemesis}; leaders: ${outcome.leaders.join(' → ') || 'unknown'}`);
   for (const [name, result] of Object.entries(outcome.checkers)) {
-    log.info(`  ${name}: ${result.valid === true ? 'valid' : result.valid === false ? 'INVALID' : 'unknown'}${result.reason ? ` (${String(result.reason)})` : ''}`);
+    log.info(`  ${describeCheckerResult(name, result)}`);
   }
   log.info(`Verdict: ${verdict}${outcome.aborted ? ` (aborted: ${outcome.aborted})` : ''}`);
   log.info(`Results: ${runDir}`);
 }
 
 export function registerTestCommand(program: Command): void {
-  program
-    .command('test')
+  addZooKeeperOptions(program.command('test'))
     .description('run a ZooKeeper ensemble under faults with a concurrent workload, then check the history')
     .option('--name <name>', 'test name (results/<name>/<timestamp>)', 'register')
     .option('--server <build>', 'server build', DEFAULT_SERVER)
@@ -204,8 +217,9 @@ export function registerTestCommand(program: Command): void {
     .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
     .option('--op-timeout <s>', 'seconds before an op is given up as unknown (info)', String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000))
     .option('--results-dir <dir>', 'where runs are stored', 'results')
-    .action(async (flags: TestFlags) => {
-      const config = resolveTestConfig(flags);
+    .option('--file <yaml>', 'a YAML test file (fields as in a suite test); flags given here win over it')
+    .action(async (flags: TestFlags & { file?: string }, command: Command) => {
+      const config = flags.file ? resolveTestFile(flags.file, flags, (key) => command.getOptionValueSource(key) === 'cli') : resolveTestConfig(flags);
       const log = new ConsoleLogger();
       const abort = abortOnSignals(log);
       try {

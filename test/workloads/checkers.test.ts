@@ -1,6 +1,6 @@
 // Every workload checker on hand-made histories whose verdicts are known, including the anomaly it must name.
 import { describe, expect, it } from 'vitest';
-import type { CheckerResult } from '../../src/checker.js';
+import { describeCheckerResult, overallValidity, type CheckerResult } from '../../src/checker.js';
 import { checkBank } from '../../src/checkers/bank.js';
 import { checkConvergence, checkRecoveryTime } from '../../src/checkers/convergence.js';
 import { checkQueue } from '../../src/checkers/queue.js';
@@ -233,5 +233,14 @@ describe('recovery checkers', () => {
 
   it('parses the hash four-letter word', () => {
     expect(parseDigests('100000080: 52009012510\n200000080: 127276952613\n')).toEqual({ '100000080': '52009012510', '200000080': '127276952613' });
+  });
+});
+
+describe('verdicts', () => {
+  it('leaves advisory checkers out of the run verdict, and names anomalies on the summary line', () => {
+    const stale = { valid: false as const, advisory: true, anomalies: [{ type: 'stale-read', ops: [1, 2], description: '', documented: true }] };
+    expect(overallValidity({ linearizable: stale, sequential: { valid: true } })).toBe(true);
+    expect(overallValidity({ linearizable: { ...stale, advisory: false }, sequential: { valid: true } })).toBe(false);
+    expect(describeCheckerResult('linearizable', stale)).toBe('linearizable: INVALID [advisory: not promised in this mode] — stale-read (documented) ×1');
   });
 });
