@@ -42,6 +42,8 @@ const DEADLINE_CHECK_MASK = (1 << 12) - 1;
 const STATE_WORDS_ESTIMATE = 32;
 /** How far down the entry list the look-ahead searches for a read-only op's return. */
 const LOOKAHEAD_ENTRIES = 256;
+/** How many read-only returns the look-ahead tests. */
+const LOOKAHEAD_READS = 4;
 
 /** Deterministic 32-bit values for the Zobrist hash (xorshift, fixed seed: runs are reproducible). */
 function zobristKeys(count: number): Int32Array {
@@ -339,23 +341,29 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
 
   // Look-ahead (models with canReach): a completed read-only op R not yet linearized must be linearized before
   // its return, so only ops called before that return can be linearized before it. If no sequence of those
-  // can make R legal, the configuration is dead. We test the first read-only op to return, looking at most
-  // LOOKAHEAD_ENTRIES entries down the list.
+  // can make R legal, the configuration is dead. We test the first LOOKAHEAD_READS read-only ops to return,
+  // looking at most LOOKAHEAD_ENTRIES entries down the list.
   const canReach = model.canReach?.bind(model);
   const candidateInputs: I[] = [];
   let blockingReturn = -1;
   const blockingReachable = (): boolean => {
     candidateInputs.length = 0;
+    const state = states[stateId] as S;
     let e = next[HEAD] as number;
-    for (let seen = 0; e >= 0 && seen < LOOKAHEAD_ENTRIES; seen++) {
-      if (e < bitCount) candidateInputs.push(inputs[e] as I);
-      else if (readOnly[e - bitCount] === 1) break;
+    for (let seen = 0, checked = 0; e >= 0 && seen < LOOKAHEAD_ENTRIES && checked < LOOKAHEAD_READS; seen++) {
+      if (e < bitCount) {
+        candidateInputs.push(inputs[e] as I);
+      } else if (readOnly[e - bitCount] === 1) {
+        const reader = e - bitCount;
+        checked++;
+        if (!(canReach as NonNullable<typeof canReach>)(state, inputs[reader] as I, outputs[reader] as O, candidateInputs)) {
+          blockingReturn = e;
+          return false;
+        }
+      }
       e = next[e] as number;
     }
-    if (e < bitCount) return true; // end of list, or no read-only return close enough
-    const blocking = e - bitCount;
-    blockingReturn = e;
-    return (canReach as NonNullable<typeof canReach>)(states[stateId] as S, inputs[blocking] as I, outputs[blocking] as O, candidateInputs);
+    return true;
   };
 
   let iterations = 0;
