@@ -56,7 +56,7 @@ async function truncateLogsWhileAllDown(resultsDir: string, name: string): Promi
 }
 
 describe('workloads on a real ensemble', () => {
-  it.each(['multi-register', 'queue', 'bank', 'session'])('%s is valid under leader partitions and kills', async (workload) => {
+  it.each(['register', 'multi-register', 'set', 'queue', 'bank', 'session'])('%s is valid under leader partitions and kills', async (workload) => {
     const { outcome } = await run({ workload, name: `wl-${workload}`, ...(workload === 'session' ? { rate: '20' } : {}) });
     for (const [name, result] of Object.entries(outcome.checkers)) expect(result.valid, `${name}: ${JSON.stringify(result).slice(0, 600)}`).toBe(true);
     expect(outcome.valid).toBe(true);
