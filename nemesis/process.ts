@@ -55,11 +55,17 @@ export async function healProcesses(context: NemesisContext): Promise<FaultRecor
   return { resumed: resumed.filter((n) => n !== undefined).sort(), started };
 }
 
+/** How a role target reads in a description. */
+const WHO: Record<Exclude<TargetSpec, { nodes: string[] }>, string> = {
+  leader: 'the leader', follower: 'one follower', one: 'one random node', minority: 'a random minority of nodes',
+  majority: 'a random majority of nodes', all: 'every node at once',
+};
+
 function killFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
   return {
     name: `kill-${target}`,
     family: PROCESS_FAMILY,
-    description: `kill -9 the ZooKeeper server of ${target === 'all' ? 'every node at once' : `the ${target}`}; the heal restarts it`,
+    description: `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
       return { ...record, signal: 'KILL', killed: await killNodes(context, nodes) };
@@ -72,7 +78,7 @@ function pauseFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
   return {
     name: `pause-${target}`,
     family: PROCESS_FAMILY,
-    description: `SIGSTOP the ZooKeeper server of ${target === 'all' ? 'every node' : `the ${target}`}; the heal sends SIGCONT`,
+    description: `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
       const paused = await Promise.all(nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)));
@@ -87,7 +93,7 @@ function restartFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
   return {
     name: `restart-${target}`,
     family: PROCESS_FAMILY,
-    description: `restart the ZooKeeper server of ${target === 'all' ? 'every node' : `the ${target}`} gracefully (SIGTERM, then start)`,
+    description: `restart the ZooKeeper server of ${WHO[target]} gracefully (SIGTERM, wait for exit, start)`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
       const forced: string[] = [];

@@ -10,6 +10,7 @@ import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerGateCommand } from './commands/gate.js';
+import { registerNemesisCommand } from './commands/nemesis.js';
 
 const program = new Command()
   .name('faultline')
@@ -27,6 +28,7 @@ registerImportCommand(program);
 registerReportCommand(program);
 registerServeCommand(program);
 registerGateCommand(program);
+registerNemesisCommand(program);
 
 try {
   await program.parseAsync(process.argv);
