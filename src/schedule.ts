@@ -341,7 +341,7 @@ async function waitForCondition(run: ScheduleRun, step: Extract<ScenarioStep, { 
   };
   try {
     const met = await waitFor(step.condition, step.timeoutS * 1000, 100, check);
-    history.append({ process: 'nemesis', type: 'info', f: 'wait-for', value: { condition: step.condition, ...(target ? { node: watched.map((n) => n.name) } : {}), ...met, afterMs: Date.now() - started } });
+    history.append({ process: 'nemesis', type: 'info', f: 'wait-for', value: { condition: step.condition, ...(target ? { watching: watched.map((n) => n.name) } : {}), ...met, afterMs: Date.now() - started } });
     return !run.stop.aborted;
   } catch (err) {
     if (!(err instanceof TimeoutError)) throw err;
