@@ -1,6 +1,8 @@
 // Builds ZooKeeper server images from Debian packages: mmdebstrap writes a root filesystem tarball,
 // `docker import` turns it into an image. No registry is involved.
 import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { HarnessError, UsageError } from '../src/errors.js';
@@ -16,6 +18,8 @@ export interface ServerRecipe {
   expectedVersion: string;
   packages: string[];
   aptOptions: string[];
+  /** Image repository; ZooKeeper server images by default. */
+  repo?: string;
 }
 
 // Bump when the image layout changes in a way the recipe fields do not show.
@@ -30,6 +34,11 @@ export const SERVER_RECIPES: Record<string, ServerRecipe> = {
 };
 
 export const DEFAULT_SERVER = 'debian:bookworm';
+
+/** A JDK and the tools faults need, no ZooKeeper: the base that Apache binary tarballs are layered on. */
+export const JDK_BASE_RECIPE: ServerRecipe = {
+  id: 'jdk:bookworm', suite: 'bookworm', expectedVersion: '', packages: ['openjdk-17-jre-headless', 'iptables', 'iproute2', 'procps', 'bash'], aptOptions: [], repo: 'faultline/jdk',
+};
 
 export interface ServerImage {
   name: string;
@@ -50,7 +59,7 @@ export function recipeHash(recipe: ServerRecipe): string {
 }
 
 export function imageName(recipe: ServerRecipe): string {
-  return `faultline/zookeeper:${recipe.suite}-${recipeHash(recipe)}`;
+  return `${recipe.repo ?? 'faultline/zookeeper'}:${recipe.suite}-${recipeHash(recipe)}`;
 }
 
 function mmdebstrapArgs(recipe: ServerRecipe): string[] {
@@ -68,7 +77,7 @@ function mmdebstrapArgs(recipe: ServerRecipe): string[] {
   ];
 }
 
-async function imageExists(docker: Docker, name: string): Promise<boolean> {
+export async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect();
     return true;
@@ -77,15 +86,27 @@ async function imageExists(docker: Docker, name: string): Promise<boolean> {
   }
 }
 
-/** Returns the image for a server build, building it when no image of the current recipe exists. */
+/**
+ * Returns the image for a server build: a Debian suite build (built when no image of the current recipe exists),
+ * an Apache binary tarball on disk (layered on the JDK base), or an image that already exists locally.
+ */
 export async function ensureImage(docker: Docker, server: string, log: Logger): Promise<ServerImage> {
-  const recipe = recipeFor(server);
+  if (SERVER_RECIPES[server]) return ensureRecipeImage(docker, SERVER_RECIPES[server], log);
+  if (isTarballServer(server)) return ensureTarballImage(docker, server, log);
+  if (await imageExists(docker, server)) return { name: server, server, recipeHash: 'local' };
+  throw new UsageError(`unknown server build "${server}"`,
+    `Use one of ${Object.keys(SERVER_RECIPES).join(', ')}, a path to an apache-zookeeper-X-bin.tar.gz, or the name of a local image (\`docker images\`).`);
+}
+
+/** Builds (or finds) the image of a recipe. */
+export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, log: Logger): Promise<ServerImage> {
+  const server = recipe.id;
   const hash = recipeHash(recipe);
   const name = imageName(recipe);
   if (await imageExists(docker, name)) return { name, server, recipeHash: hash };
 
   await ensureDebianPackage('mmdebstrap', 'mmdebstrap', 'to build ZooKeeper images from Debian packages', log);
-  log.info(`Building image ${name} from Debian ${recipe.suite} packages (ZooKeeper ${recipe.expectedVersion}; about a minute)...`);
+  log.info(`Building image ${name} from Debian ${recipe.suite} packages (${recipe.expectedVersion ? `ZooKeeper ${recipe.expectedVersion}` : recipe.packages.join(', ')}; about a minute)...`);
   const started = Date.now();
   const build = execa('mmdebstrap', mmdebstrapArgs(recipe), { buffer: { stdout: false, stderr: true }, stdout: 'pipe', stderr: 'pipe', reject: false });
   let phase = 'starting';
@@ -106,7 +127,7 @@ export async function ensureImage(docker: Docker, server: string, log: Logger): 
       repo: name.split(':')[0],
       tag: name.split(':')[1],
       changes: [
-        `LABEL faultline.image=zookeeper faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion}`,
+        `LABEL faultline.image=${recipe.repo ? 'jdk' : 'zookeeper'} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
       ],
     } as Record<string, unknown>);
     const [stream, result] = await Promise.all([imported, build]);
@@ -131,4 +152,61 @@ export async function ensureImage(docker: Docker, server: string, log: Logger): 
   }
   log.info(`Built ${name} in ${Math.round((Date.now() - started) / 1000)} s.`);
   return { name, server, recipeHash: hash };
+}
+
+export function isTarballServer(server: string): boolean {
+  return /\.(tar\.gz|tgz)$/.test(server);
+}
+
+/** apache-zookeeper-3.9.3-bin.tar.gz → 3.9.3; anything else → the file name without its extension. */
+export function tarballVersion(path: string): string {
+  const file = basename(path).replace(/\.(tar\.gz|tgz)$/, '');
+  return /^apache-zookeeper-(.+?)-bin$/.exec(file)?.[1] ?? file;
+}
+
+/** The single top-level directory of a tarball (apache-zookeeper-X-bin/). */
+async function tarballTopDir(path: string): Promise<string> {
+  const listing = await execa('tar', ['-tzf', path], { reject: false, buffer: true, maxBuffer: 64 * 2 ** 20 });
+  if (listing.exitCode !== 0) throw new UsageError(`${path} is not a readable .tar.gz: ${listing.stderr.split('\n')[0]}`, 'Give an apache-zookeeper-X-bin.tar.gz as released by Apache.');
+  const tops = new Set(listing.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\.\//, '').split('/')[0]!).filter(Boolean));
+  const names = listing.stdout.split('\n');
+  if (tops.size !== 1 || !names.some((n) => /(^|\/)bin\/zkServer\.sh$/.test(n))) {
+    throw new UsageError(`${path} does not hold one apache-zookeeper-X-bin/ directory with bin/zkServer.sh`, 'Give an Apache ZooKeeper binary tarball (the -bin one, not the source release).');
+  }
+  return [...tops][0]!;
+}
+
+/**
+ * An Apache binary tarball layered on the JDK base: the tarball is unpacked into /opt by the engine (putArchive
+ * takes gzip), and /usr/share/zookeeper points at it, where the harness looks for bin/zkServer.sh on every image.
+ * Named by the tarball's content hash, so the same file is layered once.
+ */
+export async function ensureTarballImage(docker: Docker, path: string, log: Logger): Promise<ServerImage> {
+  if (!existsSync(path)) throw new UsageError(`server tarball not found: ${path}`, 'Give the path of an apache-zookeeper-X-bin.tar.gz on this machine.');
+  const hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
+  const version = tarballVersion(path);
+  const name = `faultline/zookeeper:tarball-${version.replace(/[^\w.-]/g, '_')}-${hash}`;
+  if (await imageExists(docker, name)) return { name, server: path, recipeHash: hash };
+  const top = await tarballTopDir(path);
+  const base = await ensureRecipeImage(docker, JDK_BASE_RECIPE, log);
+  log.info(`Layering ${basename(path)} on ${base.name} as ${name}...`);
+  const container = await docker.createContainer({ Image: base.name, Cmd: ['sleep', 'infinity'], Labels: { 'faultline.image-build': name }, HostConfig: { NetworkMode: 'none' } });
+  try {
+    await container.start();
+    await container.putArchive(createReadStream(path), { path: '/opt' });
+    const link = await container.exec({ Cmd: ['sh', '-c', `rm -rf /usr/share/zookeeper && ln -s /opt/${top} /usr/share/zookeeper && test -x /usr/share/zookeeper/bin/zkServer.sh`], AttachStdout: true, AttachStderr: true });
+    const stream = await link.start({ hijack: true, stdin: false });
+    await new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); stream.resume(); });
+    const { ExitCode } = await link.inspect();
+    if (ExitCode !== 0) throw new UsageError(`${path}: bin/zkServer.sh is missing or not executable after unpacking`, 'Give an Apache ZooKeeper binary tarball.');
+    await container.stop({ t: 0 }).catch(() => undefined);
+    await container.commit({
+      repo: name.split(':')[0], tag: name.split(':')[1],
+      changes: [`LABEL faultline.image=zookeeper faultline.server=${basename(path)} faultline.recipe=${hash} faultline.zookeeper.expected=${version} faultline.base=${base.name}`, 'CMD ["sleep", "infinity"]'],
+    } as Record<string, unknown>);
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+  log.info(`Built ${name}.`);
+  return { name, server: path, recipeHash: hash };
 }

@@ -11,6 +11,8 @@ import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerGateCommand } from './commands/gate.js';
 import { registerNemesisCommand } from './commands/nemesis.js';
+import { registerCompareCommand } from './commands/compare.js';
+import { registerImageCommand } from './commands/image.js';
 
 const program = new Command()
   .name('faultline')
@@ -29,6 +31,8 @@ registerReportCommand(program);
 registerServeCommand(program);
 registerGateCommand(program);
 registerNemesisCommand(program);
+registerCompareCommand(program);
+registerImageCommand(program);
 
 try {
   await program.parseAsync(process.argv);
