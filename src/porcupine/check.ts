@@ -5,7 +5,8 @@ import type { CheckOptions, CheckResult, Event, Model, Operation, PartitionInfo 
 import { createSearch, searchPartition, type PartitionInput, type PartitionSearch, type SearchLimits, type SearchResult } from './search.js';
 import { runInWorkers } from './parallel.js';
 
-const DEFAULT_MAX_MEMORY = 1.5 * 2 ** 30; // with Node's own ~100 MB, stays under 2 GB
+/** Resident set size at which a search gives up (just under 2 GB, whole process). */
+const DEFAULT_MAX_MEMORY = 1.85e9;
 
 export interface Partition<I, O> extends PartitionInput<I, O> {
   key: string | number | undefined;
@@ -83,12 +84,17 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: readonl
 function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition<I, O>[], limits: SearchLimits, stopEarly: boolean): PartitionInfo[] {
   if (!stopEarly || parts.length < 2) {
     // One partition at a time (so one memo table at a time), each allowed an equal share of the time left,
-    // so a hard partition cannot starve the ones after it.
-    return parts.map((part, i) => {
+    // so a hard partition cannot starve the ones after it; smallest first, so time the easy ones leave over
+    // goes to the big ones.
+    const order = parts.map((_, i) => i).sort((a, b) => (parts[a] as Partition<I, O>).indexes.length - (parts[b] as Partition<I, O>).indexes.length);
+    const infos: PartitionInfo[] = new Array(parts.length);
+    order.forEach((index, i) => {
+      const part = parts[index] as Partition<I, O>;
       const share = (limits.deadline - Date.now()) / (parts.length - i);
       const deadline = Number.isFinite(share) ? Math.min(limits.deadline, Date.now() + share) : limits.deadline;
-      return toPartitionInfo(part, searchPartition(model, part, { ...limits, deadline }));
+      infos[index] = toPartitionInfo(part, searchPartition(model, part, { ...limits, deadline }));
     });
+    return infos;
   }
   // Only the verdict is needed: let the partitions take turns in growing slices, so one hard legal partition
   // does not hide an easy illegal one (as goroutines racing do for Porcupine).

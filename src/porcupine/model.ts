@@ -74,7 +74,7 @@ export type CheckVerdict = 'ok' | 'illegal' | 'unknown';
 export interface CheckOptions {
   /** Give up with 'unknown' after this many milliseconds (whole check). */
   timeoutMs?: number;
-  /** Give up on a partition with 'unknown' when its memo table would exceed this many bytes. */
+  /** Give up on a partition with 'unknown' when the process's resident memory would exceed this many bytes (default 1.85e9). */
   maxMemoryBytes?: number;
   /** Stop at the first illegal partition (only the verdict is needed). Default false. */
   stopEarly?: boolean;

@@ -38,8 +38,7 @@ export interface SearchResult {
 }
 
 const DEADLINE_CHECK_MASK = (1 << 12) - 1;
-/** Heap words a model state is assumed to take, for the memory bound (an object with a few fields). */
-const STATE_WORDS_ESTIMATE = 32;
+const MEMORY_CHECK_MASK = (1 << 14) - 1;
 /** How far down the entry list the look-ahead searches for a read-only op's return. */
 const LOOKAHEAD_ENTRIES = 256;
 /** How many read-only returns the look-ahead tests. */
@@ -194,7 +193,9 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
   let arenaUsed = 0;
   let explored = 0;
 
-  const maxWords = Math.floor(limits.maxMemoryBytes / 4);
+  // The memory bound is on the process's resident set (states live on the JS heap, the memo in typed arrays):
+  // checked before each growth of a table, with the growth counted, and every few thousand steps.
+  const wouldExceed = (extraWords: number): boolean => process.memoryUsage.rss() + extraWords * 4 > limits.maxMemoryBytes;
   let outOfMemory = false;
 
   const growSlots = (): void => {
@@ -291,8 +292,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     const size = 3 + windowLen + infoWords;
     if (arenaUsed + size > arena.length) {
       const wanted = Math.max(arena.length * 2, arenaUsed + size);
-      // While growing, the old and the new arena coexist; states live on the JS heap (estimated).
-      if (wanted + arena.length + 2 * (slotMask + 1) + states.length * STATE_WORDS_ESTIMATE > maxWords) {
+      if (wouldExceed(wanted)) {
         outOfMemory = true;
         return false;
       }
@@ -311,7 +311,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     slotHashes[s] = h;
     explored++;
     if (explored * 2 > slotMask) {
-      if (6 * (slotMask + 1) + arena.length + states.length * STATE_WORDS_ESTIMATE > maxWords) {
+      if (wouldExceed(4 * (slotMask + 1))) {
         outOfMemory = true;
         return false;
       }
@@ -378,6 +378,11 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
       if ((++iterations & DEADLINE_CHECK_MASK) === 0) {
         if (Date.now() > limits.deadline) {
           reason = 'time budget exhausted';
+          return 'unknown';
+        }
+        if ((iterations & MEMORY_CHECK_MASK) === 0 && wouldExceed(0)) outOfMemory = true;
+        if (outOfMemory) {
+          reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
           return 'unknown';
         }
       }
