@@ -1,0 +1,89 @@
+// Real short runs through `executeTest`: a scripted scenario end to end, and a run interrupted mid-fault.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { executeTest } from '../../src/commands/test.js';
+import { readHistory, type HistoryEvent } from '../../src/history.js';
+import { MemoryLogger } from '../../src/log.js';
+import { sleep } from '../../src/time.js';
+import { leftovers, shortTestConfig } from '../integration/helpers.js';
+
+type Value = Record<string, unknown>;
+const completions = (history: HistoryEvent[]): HistoryEvent[] => history.filter((e) => e.process === 'nemesis' && typeof e.value === 'object' && e.value !== null);
+
+function scenarioFile(lines: string[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'faultline-scenario-')), 'scenario.yaml');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+/** The history file of the only run under a results dir, once it exists. */
+function findHistory(dir: string): string | undefined {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.name === 'history.jsonl') return join(entry.parentPath, entry.name);
+  }
+  return undefined;
+}
+
+describe('nemesis in real runs', () => {
+  it('runs a scenario: pause a follower while clients write, kill the leader, crash the lagger on the new epoch', async () => {
+    const scenario = scenarioFile([
+      'name: lagging-follower-short',
+      'steps:',
+      '  - wait: 2',
+      '  - fault: pause-follower',
+      '    as: lagger',
+      '    for: 4',
+      '  - fault: kill-leader',
+      '  - wait-for: new-epoch',
+      '    node: lagger',
+      '    timeout: 20',
+      '  - fault: kill-follower',
+      '    target: lagger',
+      '  - wait: 2',
+      '  - heal: all',
+    ]);
+    const config = shortTestConfig({ timeLimit: '22', concurrency: '4', rate: '30', scenario });
+    const { outcome, runDir, runId } = await executeTest(config, new MemoryLogger(), new AbortController().signal);
+    const done = completions(await readHistory(join(runDir, 'history.jsonl')));
+    const starts = done.filter((e) => e.f === 'start').map((e) => e.value as Value);
+    expect(starts.map((s) => s['fault'])).toEqual(['pause-follower', 'kill-leader', 'kill-follower']);
+    const lagger = starts[0]!['nodes'] as string[];
+    expect(starts[2]!['nodes']).toEqual(lagger);
+    expect(starts[2]!['killed']).toEqual(lagger);
+    const waited = done.find((e) => e.f === 'wait-for')!;
+    expect(waited.error).toBeUndefined();
+    expect((waited.value as Value)['epoch']).toBeGreaterThan((waited.value as Value)['previousEpoch'] as number);
+
+    expect(outcome.valid).toBe(true);
+    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as { recovery: Record<string, number> };
+    expect(results.recovery).toMatchObject({ healMs: expect.any(Number), leaderMs: expect.any(Number), firstWriteMs: expect.any(Number), quorumMs: expect.any(Number) });
+    expect(results.recovery['leaderMs']!).toBeLessThanOrEqual(results.recovery['firstWriteMs']!);
+    expect(existsSync(join(runDir, 'scenario.yaml'))).toBe(true);
+    expect(await leftovers(runId)).toEqual([]);
+  }, 150_000);
+
+  it('an abort mid-fault heals every family at teardown and leaves nothing behind', async () => {
+    const scenario = scenarioFile(['steps:', '  - fault: partition-halves', '  - fault: packet-rate', '  - fault: pause-one', '  - wait: 120']);
+    const config = shortTestConfig({ timeLimit: '120', concurrency: '3', rate: '20', scenario });
+    const abort = new AbortController();
+    const run = executeTest(config, new MemoryLogger(), abort.signal);
+    // Abort once all three faults are in place.
+    for (let i = 0; i < 900; i++) {
+      const path = findHistory(config.resultsDir);
+      const text = path ? readFileSync(path, 'utf8') : '';
+      if ((text.match(/"f":"start","value":\{/g) ?? []).length >= 3) break;
+      await sleep(100);
+    }
+    abort.abort('SIGINT');
+    const { outcome, runDir, runId } = await run;
+    expect(outcome.aborted).toBe('SIGINT');
+    const heals = completions(await readHistory(join(runDir, 'history.jsonl'))).filter((e) => e.f === 'heal').map((e) => e.value as Value);
+    const last = Object.fromEntries(heals.slice(-4).map((h) => [h['fault'], h]));
+    expect(last['partition']!['healed']).toEqual(['n1', 'n2', 'n3']);
+    expect((last['packet']!['removedQdiscs'] as string[]).length).toBe(3);
+    expect(last['process']!['resumed']).toHaveLength(1);
+    expect(await leftovers(runId)).toEqual([]);
+  }, 150_000);
+});
