@@ -31,22 +31,24 @@ export interface KvState {
   readonly length: number;
   /** Materialised lazily. */
   text: string | undefined;
-  children: Map<string, KvState> | undefined;
+  /** Children as a linked list: most nodes have one or two, and a Map each would dominate memory. */
+  firstChild: KvState | undefined;
+  nextSibling: KvState | undefined;
 }
 
 function kvRoot(): KvState {
-  const root = { parent: undefined, value: '', length: 0, text: '', children: undefined } as unknown as { root: KvState } & KvState;
+  const root = { parent: undefined, value: '', length: 0, text: '', firstChild: undefined, nextSibling: undefined } as unknown as { root: KvState } & KvState;
   root.root = root;
   return root;
 }
 
 function kvAppend(state: KvState, value: string): KvState {
   if (value === '') return state;
-  let child = state.children?.get(value);
-  if (!child) {
-    child = { parent: state, root: state.root, value, length: state.length + value.length, text: undefined, children: undefined };
-    (state.children ??= new Map()).set(value, child);
-  }
+  for (let child = state.firstChild; child; child = child.nextSibling) if (child.value === value) return child;
+  const child: KvState = {
+    parent: state, root: state.root, value, length: state.length + value.length, text: undefined, firstChild: undefined, nextSibling: state.firstChild,
+  };
+  state.firstChild = child;
   return child;
 }
 
