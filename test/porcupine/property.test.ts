@@ -116,14 +116,14 @@ describe('checker agrees with brute force', () => {
     agreeOnRandom(model, input, observe, corrupt, 2_000);
   });
 
-  it('kv get/put/append (2,000 histories)', () => {
+  it('kv get/put/append (4,000 histories)', () => {
     const input: fc.Arbitrary<KvInput> = fc.oneof(
       fc.record({ f: fc.constant('get' as const), key }),
-      fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y') }),
+      fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y', 'xy', 'yx', '') }),
     );
     const observe = (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : '');
     const corrupt = (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o);
-    agreeOnRandom(kvModel, input, observe, corrupt, 2_000);
+    agreeOnRandom(kvModel, input, observe, corrupt, 4_000);
   });
 
   it('queue (2,000 histories)', () => {

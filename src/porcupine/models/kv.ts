@@ -70,6 +70,37 @@ export function kvText(state: KvState): string {
   return text;
 }
 
+/**
+ * Appends only extend the string and a put restarts it from its value, so what a get returns must be the
+ * current string (or a candidate put's value) followed by values of candidate appends.
+ */
+function kvCanReach(state: KvState, _input: KvInput, output: KvOutput, candidates: readonly KvInput[]): boolean {
+  if (output === undefined) return true;
+  const appended: string[] = [];
+  for (const c of candidates) if (c.f === 'append' && c.value) appended.push(c.value);
+  if (output.length >= state.length && output.startsWith(kvText(state)) && tileable(output, state.length, appended)) return true;
+  return candidates.some((c) => c.f === 'put' && output.startsWith(c.value ?? '') && tileable(output, (c.value ?? '').length, appended));
+}
+
+/** Can text[from..] be written as a concatenation of the values (each any number of times: a relaxation)? */
+function tileable(text: string, from: number, values: readonly string[]): boolean {
+  if (from === text.length) return true;
+  const reached = new Uint8Array(text.length + 1);
+  const stack = [from];
+  reached[from] = 1;
+  while (stack.length > 0) {
+    const at = stack.pop() as number;
+    for (const v of values) {
+      const end = at + v.length;
+      if (end > text.length || reached[end] === 1 || !text.startsWith(v, at)) continue;
+      if (end === text.length) return true;
+      reached[end] = 1;
+      stack.push(end);
+    }
+  }
+  return false;
+}
+
 /** One partition per key; the state is that key's string (as a trie node, see KvState). */
 export const kvModel: Model<KvState, KvInput, KvOutput> = {
   name: 'kv',
@@ -80,12 +111,7 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   },
   partition: (input) => input.key,
   readOnly: (input) => input.f === 'get',
-  // Appends only extend the string and a put restarts it from its value, so what a get returns must extend
-  // the current string or the value of a put that can still come before it.
-  canReach: (state, input, output, candidates) =>
-    output === undefined ||
-    (output.length >= state.length && output.startsWith(kvText(state))) ||
-    candidates.some((c) => c.f === 'put' && output.startsWith(c.value ?? '')),
+  canReach: kvCanReach,
   describeOperation: describeKvOp,
   describeState: (state) => JSON.stringify(kvText(state)),
   workerModule: { url: import.meta.url, exportName: 'kvModel' },
