@@ -2,7 +2,9 @@
 // after a sync), and the nodes' last zxids and tree digests are snapshotted together. Everything lands in the
 // history as process 'final' events, so checkers (and an offline re-check) decide convergence and durability
 // from the history alone.
+import type { Anomaly } from './checker.js';
 import type { ClusterNode } from './cluster.js';
+import type { Validity } from './errors.js';
 import type { HistoryEvent, HistoryWriter } from './history.js';
 import type { Logger } from './log.js';
 import { sleep, withTimeout } from './time.js';
@@ -84,14 +86,27 @@ export async function recoveryPhase(nodes: readonly ClusterNode[], workload: Wor
   return { readMs: Date.now() - started };
 }
 
-/** The recovery phase's per-node final reads in a history: node → state (or the error when the read failed). */
-export function finalReads(history: readonly HistoryEvent[]): Map<string, { ok: true; state: unknown; index: number } | { ok: false; error: string; index: number }> {
-  const reads = new Map<string, { ok: true; state: unknown; index: number } | { ok: false; error: string; index: number }>();
+/** One node's state as its recovery read returned it; `index` is the read's completion event. */
+export interface NodeFinalState { node: string; state: unknown; index: number }
+
+/** The recovery phase's final reads in a history: the nodes read, and how many could not be read. */
+export interface FinalReads { states: NodeFinalState[]; unreadable: number }
+
+export function finalReads(history: readonly HistoryEvent[]): FinalReads {
+  const states: NodeFinalState[] = [];
+  let unreadable = 0;
   for (const e of history) {
     if (e.process !== 'final' || e.f !== FINAL_READ || e.type === 'invoke' || e.node === undefined) continue;
-    reads.set(e.node, e.type === 'ok' ? { ok: true, state: e.value, index: e.index } : { ok: false, error: e.error ?? e.type, index: e.index });
+    if (e.type === 'ok') states.push({ node: e.node, state: e.value, index: e.index });
+    else unreadable++;
   }
-  return reads;
+  return { states, unreadable };
+}
+
+/** A recovery check's verdict: an anomaly (not documented) is invalid; else unknown when a node went unread. */
+export function recoveryVerdict(anomalies: readonly Anomaly[], reads: FinalReads): Validity {
+  if (anomalies.some((a) => a.documented !== true)) return false;
+  return reads.unreadable > 0 || reads.states.length === 0 ? 'unknown' : true;
 }
 
 /** The 'final-zxids' snapshot of a history, if the recovery phase ran. */

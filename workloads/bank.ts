@@ -1,12 +1,12 @@
 // The bank workload: accounts are znodes BANK_PATH/<account> holding a balance. A transfer reads both balances
 // and writes both in one multi with version checks, so it applies atomically or not at all. A read of all
 // accounts is a snapshot: getData of each, then a multi of version checks proves none changed in between.
-import { completionForError, connectToNode, ZkError, type ClientOptions } from '../src/client.js';
+import { ZkError, type ClientOptions } from '../src/client.js';
 import { bankChecker, type Balances } from '../src/checkers/bank.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
 import { ZkErrorCode, type MultiOp, type ZkClient } from '../src/zk/client.js';
-import type { Completion, Invocation, Workload } from '../src/workload.js';
-import { ensureZnode, withSession } from './register.js';
+import type { Workload } from '../src/workload.js';
+import { ensureZnode, sessionClient, withSession } from './common.js';
 
 export const BANK_PATH = '/faultline-bank';
 export const ACCOUNTS = 5;
@@ -47,31 +47,20 @@ export function bankWorkload(clientOptions: ClientOptions): Workload {
       for (let a = 0; a < ACCOUNTS; a++) await ensureZnode(zk, accountPath(a), encode(INITIAL_BALANCE));
     }),
 
-    async openClient(node) {
-      const zk = await connectToNode(node, clientOptions);
-      return {
-        async invoke(op: Invocation): Promise<Completion> {
-          try {
-            if (op.f === 'read') {
-              const balances = await snapshot(zk);
-              return balances ? { type: 'ok', value: balances } : { type: 'fail', value: null, error: 'no-stable-snapshot' };
-            }
-            const { from, to, amount } = op.value as Transfer;
-            const [source, target] = [await readAccount(zk, from), await readAccount(zk, to)];
-            if (source.balance < amount) return { type: 'fail', value: op.value, error: 'insufficient-funds' };
-            await zk.multi([
-              { type: 'setData', path: accountPath(from), data: encode(source.balance - amount), version: source.version },
-              { type: 'setData', path: accountPath(to), data: encode(target.balance + amount), version: target.version },
-            ]);
-            return { type: 'ok', value: op.value };
-          } catch (err) {
-            return completionForError(err, op.f === 'read' ? null : op.value);
-          }
-        },
-        close: () => zk.close(),
-        isOpen: () => zk.state === 'connected',
-      };
-    },
+    openClient: (node) => sessionClient(node, clientOptions, async (zk, op) => {
+      if (op.f === 'read') {
+        const balances = await snapshot(zk);
+        return balances ? { type: 'ok', value: balances } : { type: 'fail', value: null, error: 'no-stable-snapshot' };
+      }
+      const { from, to, amount } = op.value as Transfer;
+      const [source, target] = [await readAccount(zk, from), await readAccount(zk, to)];
+      if (source.balance < amount) return { type: 'fail', value: op.value, error: 'insufficient-funds' };
+      await zk.multi([
+        { type: 'setData', path: accountPath(from), data: encode(source.balance - amount), version: source.version },
+        { type: 'setData', path: accountPath(to), data: encode(target.balance + amount), version: target.version },
+      ]);
+      return { type: 'ok', value: op.value };
+    }, (op) => (op.f === 'read' ? null : op.value)),
 
     generator({ random }) {
       if (random.int(0, 9) < 4) return { f: 'read', value: null };

@@ -2,12 +2,12 @@
 // dequeue claims the lowest child by deleting it (NONODE: someone else claimed it, try the next). Sequence
 // numbers follow zxid order, so the claimed child is the head at the moment of its delete. A dequeue records
 // the token with its sequence number and the delete's zxid: FIFO means sequence order = delete order.
-import { completionForError, connectToNode, ZkError, type ClientOptions } from '../src/client.js';
+import { ZkError, type ClientOptions } from '../src/client.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
 import { queueChecker, type Dequeued } from '../src/checkers/queue.js';
 import { ZkErrorCode, type ZkClient } from '../src/zk/client.js';
-import type { Completion, Invocation, Workload } from '../src/workload.js';
-import { ensureZnode, hexZxid, withSession } from './register.js';
+import type { Workload } from '../src/workload.js';
+import { ensureZnode, hexZxid, sessionClient, withSession } from './common.js';
 
 export const QUEUE_PATH = '/faultline-queue';
 
@@ -39,25 +39,14 @@ export function queueWorkload(clientOptions: ClientOptions): Workload {
     name: 'queue',
     setup: (node) => withSession(node, clientOptions, (zk) => ensureZnode(zk, QUEUE_PATH)),
 
-    async openClient(node) {
-      const zk = await connectToNode(node, clientOptions);
-      return {
-        async invoke(op: Invocation): Promise<Completion> {
-          try {
-            if (op.f === 'enqueue') {
-              await zk.create(`${QUEUE_PATH}/q-`, Buffer.from(String(op.value)), 'persistent-sequential');
-              return { type: 'ok', value: op.value };
-            }
-            const result = await dequeue(zk);
-            return result ? { type: 'ok', value: result.taken, zxid: result.zxid } : { type: 'ok', value: null };
-          } catch (err) {
-            return completionForError(err, op.f === 'enqueue' ? op.value : null);
-          }
-        },
-        close: () => zk.close(),
-        isOpen: () => zk.state === 'connected',
-      };
-    },
+    openClient: (node) => sessionClient(node, clientOptions, async (zk, op) => {
+      if (op.f === 'enqueue') {
+        await zk.create(`${QUEUE_PATH}/q-`, Buffer.from(String(op.value)), 'persistent-sequential');
+        return { type: 'ok', value: op.value };
+      }
+      const result = await dequeue(zk);
+      return result ? { type: 'ok', value: result.taken, zxid: result.zxid } : { type: 'ok', value: null };
+    }, (op) => (op.f === 'enqueue' ? op.value : null)),
 
     // Slightly more enqueues than dequeues, so the queue is rarely empty and the final reads have work.
     generator({ random }) {

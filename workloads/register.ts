@@ -3,13 +3,13 @@
 // against what ZooKeeper promises per read mode (zxid order, per-session order). With `keys` > 1 it is the
 // multi-register workload: many independent znodes, each event carrying its key, checked key by key.
 import type { Checker } from '../src/checker.js';
-import { completionForError, connectToNode, type ClientOptions, ZkError } from '../src/client.js';
-import type { ClusterNode } from '../src/cluster.js';
+import { type ClientOptions, ZkError } from '../src/client.js';
 import type { Workload, Completion, Invocation } from '../src/workload.js';
 import { checkLinearizable } from '../src/checkers/linearizable.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
 import { linearizableRegisterChecker, registerDurabilityChecker, sequentialChecker, type RegisterFinal, type RegisterReadMode } from '../src/checkers/zk-order.js';
 import { ZkErrorCode, type ZkClient } from '../src/zk/client.js';
+import { ensureZnode, hexZxid, sessionClient, withSession } from './common.js';
 
 export const REGISTER_PATH = '/faultline-register';
 
@@ -39,27 +39,6 @@ export function linearizableChecker(model: Parameters<typeof checkLinearizable>[
   return { check: async (history, context) => ({ ...(await checkLinearizable(history, { model, timeoutMs: context.timeoutMs })) }) };
 }
 
-export const hexZxid = (zxid: bigint): string => zxid.toString(16);
-
-/** Creates a persistent znode unless it exists. */
-export async function ensureZnode(zk: ZkClient, path: string, data: Uint8Array = Buffer.alloc(0)): Promise<void> {
-  try {
-    await zk.create(path, data, 'persistent');
-  } catch (err) {
-    if (!(err instanceof ZkError && err.code === ZkErrorCode.NODEEXISTS)) throw err;
-  }
-}
-
-/** Opens a session on `node`, runs `work`, closes the session whatever happened. */
-export async function withSession<T>(node: ClusterNode, clientOptions: ClientOptions, work: (zk: ZkClient) => Promise<T>): Promise<T> {
-  const zk = await connectToNode(node, clientOptions);
-  try {
-    return await work(zk);
-  } finally {
-    await zk.close();
-  }
-}
-
 export function registerWorkload(options: RegisterOptions, clientOptions: ClientOptions): Workload {
   const keys = options.keys ?? 1;
   const pathOf = (key: string | number | undefined): string => (key === undefined ? REGISTER_PATH : `${REGISTER_PATH}/${key}`);
@@ -73,61 +52,54 @@ export function registerWorkload(options: RegisterOptions, clientOptions: Client
       });
     },
 
-    async openClient(node) {
-      const zk = await connectToNode(node, clientOptions);
-      const read = async (path: string): Promise<{ value: number | null; zxid: bigint }> => {
+    openClient(node) {
+      const read = async (zk: ZkClient, path: string): Promise<{ value: number | null; zxid: bigint }> => {
         if (options.readMode !== 'plain') await zk.sync(path);
         const { data, stat } = await zk.getData(path);
         return { value: decode(data), zxid: stat.mzxid };
       };
-      return {
-        async invoke(op: Invocation): Promise<Completion> {
-          const path = pathOf(op.key);
-          try {
-            switch (op.f) {
-              case 'read': {
-                const { value, zxid } = await read(path);
-                return { type: 'ok', value, zxid: hexZxid(zxid) };
-              }
-              case 'write': {
-                const { stat } = await zk.setData(path, encode(op.value as number), -1);
-                return { type: 'ok', value: op.value, zxid: hexZxid(stat.mzxid) };
-              }
-              case 'cas': {
-                const [expected, next] = op.value as [number, number];
-                // A synced read, so "the value differed" is a fact from within this op's interval.
-                await zk.sync(path);
-                const { data, stat } = await zk.getData(path);
-                if (decode(data) !== expected) return { type: 'fail', value: op.value, error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
-                let written;
-                try {
-                  written = await zk.setData(path, encode(next), stat.version);
-                } catch (err) {
-                  // BADVERSION proves only that someone wrote in between, not that the value differed.
-                  if (err instanceof ZkError && err.code === ZkErrorCode.BADVERSION) return { type: 'fail', value: op.value, error: 'bad-version' };
-                  throw err;
-                }
-                return { type: 'ok', value: op.value, zxid: hexZxid(written.stat.mzxid) };
-              }
-              default:
-                throw new Error(`register: unknown op ${op.f}`);
-            }
-          } catch (err) {
-            return completionForError(err, op.f === 'read' ? null : op.value);
+      return sessionClient(node, clientOptions, async (zk, op: Invocation): Promise<Completion> => {
+        const path = pathOf(op.key);
+        switch (op.f) {
+          case 'read': {
+            const { value, zxid } = await read(zk, path);
+            return { type: 'ok', value, zxid: hexZxid(zxid) };
           }
-        },
-        close: () => zk.close(),
-        isOpen: () => zk.state === 'connected',
-      };
+          case 'write': {
+            const { stat } = await zk.setData(path, encode(op.value as number), -1);
+            return { type: 'ok', value: op.value, zxid: hexZxid(stat.mzxid) };
+          }
+          case 'cas': {
+            const [expected, next] = op.value as [number, number];
+            // A synced read, so "the value differed" is a fact from within this op's interval.
+            await zk.sync(path);
+            const { data, stat } = await zk.getData(path);
+            if (decode(data) !== expected) return { type: 'fail', value: op.value, error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
+            let written;
+            try {
+              written = await zk.setData(path, encode(next), stat.version);
+            } catch (err) {
+              // BADVERSION proves only that someone wrote in between, not that the value differed.
+              if (err instanceof ZkError && err.code === ZkErrorCode.BADVERSION) return { type: 'fail', value: op.value, error: 'bad-version' };
+              throw err;
+            }
+            return { type: 'ok', value: op.value, zxid: hexZxid(written.stat.mzxid) };
+          }
+          default:
+            throw new Error(`register: unknown op ${op.f}`);
+        }
+      }, (op) => (op.f === 'read' ? null : op.value));
     },
 
     generator({ random }) {
       const v = (): number => random.int(0, options.values - 1);
       const key = keys > 1 ? { key: random.int(0, keys - 1) } : {};
-      // Without reads, the share of reads goes to writes.
-      const roll = options.readMode === 'none' ? random.int(4, 9) : random.int(0, 9);
-      if (roll < 4) return { f: 'read', value: null, ...key };
-      if (roll < 7) return { f: 'write', value: v(), ...key };
+      // Without reads, the share of reads goes to writes. Plain reads are what plain mode tests, and a client on a
+      // cut-off server blocks at its first write, so that mode reads more (6 in 10 ops instead of 4).
+      const reads = options.readMode === 'plain' ? 6 : 4;
+      const roll = options.readMode === 'none' ? random.int(reads, 9) : random.int(0, 9);
+      if (roll < reads) return { f: 'read', value: null, ...key };
+      if (roll < reads + (10 - reads) / 2) return { f: 'write', value: v(), ...key };
       return { f: 'cas', value: [v(), v()], ...key };
     },
 

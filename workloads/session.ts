@@ -8,7 +8,7 @@ import { sleep } from '../src/time.js';
 import type { ClusterNode } from '../src/cluster.js';
 import type { ZkClient } from '../src/zk/client.js';
 import type { Completion, Invocation, Workload } from '../src/workload.js';
-import { ensureZnode, withSession } from './register.js';
+import { ensureZnode, withSession } from './common.js';
 
 export const SESSION_PATH = '/faultline-session';
 

@@ -1,11 +1,11 @@
 // The set workload: each add creates a distinct persistent znode SET_PATH/e-<element>; reads list the children.
 // After recovery every node's children decide lost / recovered / unexpected elements.
-import { completionForError, connectToNode, type ClientOptions } from '../src/client.js';
+import type { ClientOptions } from '../src/client.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
 import { setChecker } from '../src/checkers/set.js';
 import type { ZkClient } from '../src/zk/client.js';
-import type { Completion, Invocation, Workload } from '../src/workload.js';
-import { ensureZnode, withSession } from './register.js';
+import type { Workload } from '../src/workload.js';
+import { ensureZnode, sessionClient, withSession } from './common.js';
 
 export const SET_PATH = '/faultline-set';
 
@@ -22,24 +22,13 @@ export function setWorkload(clientOptions: ClientOptions): Workload {
     name: 'set',
     setup: (node) => withSession(node, clientOptions, (zk) => ensureZnode(zk, SET_PATH)),
 
-    async openClient(node) {
-      const zk = await connectToNode(node, clientOptions);
-      return {
-        async invoke(op: Invocation): Promise<Completion> {
-          try {
-            if (op.f === 'add') {
-              await zk.create(`${SET_PATH}/e-${op.value as number}`, Buffer.from(String(op.value)), 'persistent');
-              return { type: 'ok', value: op.value };
-            }
-            return { type: 'ok', value: await readElements(zk) };
-          } catch (err) {
-            return completionForError(err, op.f === 'add' ? op.value : null);
-          }
-        },
-        close: () => zk.close(),
-        isOpen: () => zk.state === 'connected',
-      };
-    },
+    openClient: (node) => sessionClient(node, clientOptions, async (zk, op) => {
+      if (op.f === 'add') {
+        await zk.create(`${SET_PATH}/e-${op.value as number}`, Buffer.from(String(op.value)), 'persistent');
+        return { type: 'ok', value: op.value };
+      }
+      return { type: 'ok', value: await readElements(zk) };
+    }, (op) => (op.f === 'add' ? op.value : null)),
 
     generator({ random }) {
       return random.int(0, 9) < 8 ? { f: 'add', value: nextElement++ } : { f: 'read', value: null };

@@ -2,7 +2,7 @@
 // and each node's recovery read) must show the same total, and no balance may go negative.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent } from '../history.js';
-import { finalReads } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../recovery.js';
 
 export type Balances = Record<string, number>;
 
@@ -19,14 +19,10 @@ export function checkBank(history: readonly HistoryEvent[], total: number): Chec
   const reads = pairOperations(history).filter((op) => op.f === 'read' && op.type === 'ok');
   for (const op of reads) inspect(op.output as Balances, total, [op.invokeIndex], `read by process ${op.process}`, anomalies);
   const finals = finalReads(history);
-  let unreadable = 0;
-  for (const [node, read] of finals) {
-    if (read.ok) inspect(read.state as Balances, total, [read.index], `${node} after recovery`, anomalies);
-    else unreadable++;
-  }
+  for (const { node, state, index } of finals.states) inspect(state as Balances, total, [index], `${node} after recovery`, anomalies);
   return {
-    valid: anomalies.length > 0 ? false : unreadable > 0 ? 'unknown' : true,
-    counts: { reads: reads.length, finalReads: finals.size - unreadable, wrongTotals: anomalies.filter((a) => a.type === 'wrong-total').length, negativeBalances: anomalies.filter((a) => a.type === 'negative-balance').length },
+    valid: recoveryVerdict(anomalies, finals),
+    counts: { reads: reads.length, finalReads: finals.states.length, unreadableNodes: finals.unreadable, wrongTotals: anomalies.filter((a) => a.type === 'wrong-total').length, negativeBalances: anomalies.filter((a) => a.type === 'negative-balance').length },
     total,
     anomalies,
   };

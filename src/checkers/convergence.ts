@@ -2,7 +2,7 @@
 // tree digest; and how long after the final heal could each node be read again.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import type { HistoryEvent } from '../history.js';
-import { finalReads, finalZxids } from '../recovery.js';
+import { finalReads, finalZxids, recoveryVerdict, type NodeFinalState } from '../recovery.js';
 
 /** JSON with object keys sorted, so equal states compare equal whatever order they were built in. */
 export function canonicalJson(value: unknown): string {
@@ -22,24 +22,22 @@ function differingParts(a: unknown, b: unknown): string[] {
 export function checkConvergence(history: readonly HistoryEvent[]): CheckerResult {
   const reads = finalReads(history);
   const snapshot = finalZxids(history);
-  if (reads.size === 0 && !snapshot) return { valid: 'unknown', reason: 'no recovery phase in the history' };
+  if (reads.states.length + reads.unreadable === 0 && !snapshot) return { valid: 'unknown', reason: 'no recovery phase in the history' };
   const anomalies: Anomaly[] = [];
-  const okReads = [...reads].filter(([, r]) => r.ok) as Array<[string, { ok: true; state: unknown; index: number }]>;
-  const groups = new Map<string, Array<[string, { state: unknown; index: number }]>>();
-  for (const [node, read] of okReads) {
+  const groups = new Map<string, NodeFinalState[]>();
+  for (const read of reads.states) {
     const text = canonicalJson(read.state);
-    groups.set(text, [...(groups.get(text) ?? []), [node, read]]);
+    groups.set(text, [...(groups.get(text) ?? []), read]);
   }
-  if (groups.size > 1) {
-    const [first, ...others] = [...groups.values()];
-    for (const group of others) {
-      anomalies.push({
-        type: 'divergent-data',
-        ops: [first![0]![1].index, group[0]![1].index],
-        description: `${first!.map(([n]) => n).join(',')} and ${group.map(([n]) => n).join(',')} hold different data` +
-          (differingParts(first![0]![1].state, group[0]![1].state).length ? ` (differing: ${differingParts(first![0]![1].state, group[0]![1].state).join(', ')})` : ''),
-      });
-    }
+  const [first, ...others] = [...groups.values()];
+  for (const group of others) {
+    const differing = differingParts(first![0]!.state, group[0]!.state);
+    anomalies.push({
+      type: 'divergent-data',
+      ops: [first![0]!.index, group[0]!.index],
+      description: `${first!.map((r) => r.node).join(',')} and ${group.map((r) => r.node).join(',')} hold different data` +
+        (differing.length ? ` (differing: ${differing.join(', ')})` : ''),
+    });
   }
   let digestsCompared = 0;
   if (snapshot) {
@@ -59,10 +57,11 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
       if (values.size > 1) anomalies.push({ type: 'digest-mismatch', ops: [snapshot.index], description: `tree digests differ at zxid ${z}: ${nodes.map(([n, s]) => `${n}=${s.digests[z]!}`).join(' ')}` });
     }
   }
-  const unreadable = reads.size - okReads.length;
+  // Without a workload final read, the zxid/digest snapshot alone decides.
+  const verdict = reads.states.length + reads.unreadable === 0 ? (anomalies.length ? false : true) : recoveryVerdict(anomalies, reads);
   return {
-    valid: anomalies.length > 0 ? false : unreadable > 0 ? 'unknown' : true,
-    counts: { nodes: reads.size || Object.keys(snapshot?.value.nodes ?? {}).length, unreadableNodes: unreadable, distinctStates: groups.size, digestsCompared },
+    valid: verdict,
+    counts: { nodes: reads.states.length || Object.keys(snapshot?.value.nodes ?? {}).length, unreadableNodes: reads.unreadable, distinctStates: groups.size, digestsCompared },
     anomalies,
   };
 }

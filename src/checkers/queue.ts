@@ -4,7 +4,7 @@
 // means the head was skipped). This replaces a porcupine queue search, which blows up on unknown outcomes.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
-import { finalReads } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../recovery.js';
 
 /** What an ok dequeue returns: the token and the sequence number of the znode that held it. */
 export interface Dequeued { token: number; seq: number }
@@ -32,9 +32,8 @@ export function checkQueue(history: readonly HistoryEvent[]): CheckerResult {
     if (!enqueued.has(token)) anomalies.push({ type: 'unexpected-dequeue', ops: [op.invokeIndex], description: `dequeued ${token}, which was never enqueued` });
   }
   const reads = finalReads(history);
-  const okReads = [...reads].filter(([, r]) => r.ok) as Array<[string, { ok: true; state: unknown; index: number }]>;
   let lost = 0;
-  for (const [node, read] of okReads) {
+  for (const { node, ...read } of reads.states) {
     const remaining = new Set((read.state as unknown[]).map((v) => JSON.stringify(v)));
     const missing = [...acked].filter(([token]) => !dequeued.has(token) && !remaining.has(token));
     // Dequeues with unknown outcome may have taken some: only more missing elements than those prove a loss.
@@ -61,9 +60,8 @@ export function checkQueue(history: readonly HistoryEvent[]): CheckerResult {
       anomalies.push({ type: 'fifo-violation', ops: [highest.invokeIndex, op.invokeIndex], description: `token ${skipped.token} (seq ${skipped.seq}) was dequeued at zxid ${highest.zxid!} while the older token ${token} (seq ${seq}) was still queued` });
     } else highest = op;
   }
-  const real = anomalies.filter((a) => a.documented !== true);
   return {
-    valid: real.length > 0 ? false : reads.size === 0 || okReads.length < reads.size ? 'unknown' : true,
+    valid: recoveryVerdict(anomalies, reads),
     counts: {
       enqueued: enqueued.size, acknowledged: acked.size, dequeued: dequeued.size, uncertainDequeues, lost,
       duplicates: anomalies.filter((a) => a.type === 'duplicate-dequeue').length, fifoViolations: anomalies.filter((a) => a.type === 'fifo-violation').length,

@@ -3,7 +3,7 @@
 // Visibility latency: from an add's acknowledgement to the first read that shows it.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
-import { finalReads } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../recovery.js';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0;
@@ -19,15 +19,9 @@ export function checkSet(history: readonly HistoryEvent[]): CheckerResult {
     if (op.type === 'ok') acked.set(op.input as number, op);
   }
   const reads = finalReads(history);
-  if (reads.size === 0) return { valid: 'unknown', reason: 'no recovery reads in the history' };
   const anomalies: Anomaly[] = [];
   const perNode: Record<string, { lost: number; recovered: number; unexpected: number; present: number }> = {};
-  let unreadable = 0;
-  for (const [node, read] of reads) {
-    if (!read.ok) {
-      unreadable++;
-      continue;
-    }
+  for (const { node, ...read } of reads.states) {
     const present = new Set(read.state as number[]);
     const counts = { lost: 0, recovered: 0, unexpected: 0, present: present.size };
     for (const [element, op] of acked) {
@@ -56,13 +50,13 @@ export function checkSet(history: readonly HistoryEvent[]): CheckerResult {
   }
   latencies.sort((a, b) => a - b);
   return {
-    valid: anomalies.length > 0 ? false : unreadable > 0 ? 'unknown' : true,
+    valid: recoveryVerdict(anomalies, reads),
     counts: {
       attempted: attempted.size, acknowledged: acked.size, unknownOutcome: adds.filter((a) => a.type === 'info').length,
       lost: Math.max(0, ...Object.values(perNode).map((c) => c.lost)),
       recovered: Math.max(0, ...Object.values(perNode).map((c) => c.recovered)),
       unexpected: Math.max(0, ...Object.values(perNode).map((c) => c.unexpected)),
-      unreadableNodes: unreadable,
+      unreadableNodes: reads.unreadable,
     },
     perNode,
     visibilityMs: { reads: readOps.length, measured: latencies.length, neverSeenInReads: neverSeen, median: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? 0 },

@@ -7,7 +7,7 @@
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
 import { checkLinearizable, type LinearizableModelName } from './linearizable.js';
-import { finalReads } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../recovery.js';
 
 export type RegisterReadMode = 'sync' | 'plain' | 'none';
 
@@ -177,14 +177,8 @@ export function registerDurabilityChecker(): Checker {
         if (!prev || zx(op.zxid!) > zx(prev.zxid!)) lastByKey.set(k, op);
       }
       const reads = finalReads(history);
-      if (reads.size === 0) return { valid: 'unknown', reason: 'no recovery reads in the history' };
       const anomalies: Anomaly[] = [];
-      let unreadable = 0;
-      for (const [node, read] of reads) {
-        if (!read.ok) {
-          unreadable++;
-          continue;
-        }
+      for (const { node, ...read } of reads.states) {
         const state = read.state as Record<string, RegisterFinal>;
         for (const [k, last] of lastByKey) {
           const final = state[k];
@@ -198,7 +192,7 @@ export function registerDurabilityChecker(): Checker {
           }
         }
       }
-      return { valid: anomalies.length > 0 ? false : unreadable > 0 ? 'unknown' : true, counts: { acknowledgedWrites: ops.length, keys: lastByKey.size, nodes: reads.size, unreadableNodes: unreadable, lost: anomalies.filter((a) => a.type === 'lost-write').length }, anomalies };
+      return { valid: recoveryVerdict(anomalies, reads), counts: { acknowledgedWrites: ops.length, keys: lastByKey.size, nodes: reads.states.length, unreadableNodes: reads.unreadable, lost: anomalies.filter((a) => a.type === 'lost-write').length }, anomalies };
     },
   };
 }

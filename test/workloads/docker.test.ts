@@ -90,7 +90,7 @@ describe('workloads on a real ensemble', () => {
   it('register with plain reads on an isolated follower: stale under linearizability, sequentially consistent', async () => {
     // A long syncLimit keeps the isolated follower serving (stale) reads for the whole partition; its clients
     // block at their first write, so several of them (5 per node) make a read right after the cut likely.
-    const { outcome } = await run({ name: 'plain', readMode: 'plain', nemesis: 'partition-follower', nemesisInterval: '4', timeLimit: '16', rate: '100', concurrency: '15', syncLimit: '20' });
+    const { outcome } = await run({ name: 'plain', readMode: 'plain', nemesis: 'partition-follower', nemesisInterval: '3', timeLimit: '20', rate: '100', concurrency: '15', syncLimit: '20' });
     const lin = outcome.checkers.linearizable!;
     expect(lin.valid).toBe(false);
     expect(lin.advisory).toBe(true);
