@@ -6,8 +6,9 @@ import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import type { Random } from '../src/random.js';
-import { healProcesses, killNodes } from './process.js';
+import { isPaused, killNodes } from './process.js';
 import { resolveTargets } from './targets.js';
+import { TimeoutError, waitFor } from '../src/time.js';
 
 export const DISK_FAMILY = 'disk';
 
@@ -166,18 +167,39 @@ function diskFault(name: string, description: string, damage: Damage, target: Ta
   };
 }
 
+/** What became of a restarted server: it serves, its process exited (ZooKeeper refused the data), or neither yet. */
+export type RestartOutcome = 'serving' | 'exited' | 'not-serving';
+
+/** Waits until the node serves or its server process is gone, up to timeoutMs. */
+export async function restartOutcome(context: NemesisContext, node: ClusterNode, timeoutMs = 20_000): Promise<RestartOutcome> {
+  try {
+    return await waitFor(`${node.name} to serve or exit`, timeoutMs, 250, async () => {
+      if (!(await context.db.isRunning(node))) return 'exited' as const;
+      return (await context.db.status(node)).serving ? ('serving' as const) : undefined;
+    });
+  } catch (err) {
+    if (err instanceof TimeoutError) return 'not-serving';
+    throw err;
+  }
+}
+
 async function damageNode(context: NemesisContext, node: ClusterNode, damage: (dataDir: string) => FaultRecord): Promise<FaultRecord> {
   const killed = await killNodes(context, [node]);
   const done = damage(join(node.hostDir, 'data'));
   try {
     await context.db.start(node);
-    return { killed: killed.length > 0, ...done, restarted: true };
   } catch (err) {
-    return { killed: killed.length > 0, ...done, restarted: false, restartError: (err as Error).message };
+    return { killed: killed.length > 0, ...done, afterRestart: 'exited', restartError: (err as Error).message };
   }
+  return { killed: killed.length > 0, ...done, afterRestart: await restartOutcome(context, node) };
 }
 
-/** The disk family's heal: damage cannot be undone, but a lost myid is rewritten and stopped nodes are started. */
+/**
+ * The disk family's heal. Damage cannot be undone, but the node must serve again: a lost myid is rewritten,
+ * paused servers resumed and stopped ones started; a node that still refuses to start (ZooKeeper rejects some
+ * damage on purpose) is repaired as an operator would, by wiping its data dir (keeping myid) so it resyncs
+ * from the leader. The record says which nodes needed that and why.
+ */
 async function healDisk(context: NemesisContext): Promise<FaultRecord> {
   const restoredMyid: string[] = [];
   for (const node of context.cluster.nodes) {
@@ -186,7 +208,31 @@ async function healDisk(context: NemesisContext): Promise<FaultRecord> {
     writeFileSync(myid, `${node.id}\n`);
     restoredMyid.push(node.name);
   }
-  return { restoredMyid, ...(await healProcesses(context)) };
+  const resumed: string[] = [];
+  const started: string[] = [];
+  const repaired: Record<string, string> = {};
+  await Promise.all(context.cluster.nodes.map(async (node) => {
+    if (await isPaused(context, node)) resumed.push(node.name);
+    await context.db.signal(node, 'CONT');
+    if (!(await context.db.isRunning(node))) {
+      started.push(node.name);
+      await context.db.start(node).catch(() => undefined);
+    }
+    if ((await restartOutcome(context, node)) !== 'exited') return;
+    repaired[node.name] = lastServerError(node) ?? 'the server exited';
+    context.log.warn(`${node.name} does not start after disk damage (${repaired[node.name]}); wiping its data dir so it resyncs`);
+    wipeDataDir(join(node.hostDir, 'data'), true);
+    await context.db.start(node);
+  }));
+  return { restoredMyid, resumed: resumed.sort(), started: started.sort(), ...(Object.keys(repaired).length ? { repaired } : {}) };
+}
+
+/** The last exception line ZooKeeper logged on a node, the reason it refused to start. */
+function lastServerError(node: ClusterNode): string | undefined {
+  const path = join(node.hostDir, 'logs', 'zookeeper.log');
+  if (!existsSync(path)) return undefined;
+  const lines = readFileSync(path, 'utf8').slice(-20_000).split('\n');
+  return lines.reverse().find((l) => /^(Caused by: )?[\w.]+(Exception|Error): /.test(l))?.trim();
 }
 
 export const diskFaults: Fault[] = [

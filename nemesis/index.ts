@@ -21,11 +21,14 @@ const FAMILY_PREFIXES = ['partition', 'kill', 'pause', 'restart', 'disk', 'packe
 
 export const DEFAULT_NEMESIS = [partitionLeader.name, killLeader.name];
 
-/** One fault of every family: healing these heals everything the nemesis can do. */
+/**
+ * One fault of every family, in heal order: the network first (so restarted nodes can reach their peers),
+ * disk before process (the disk heal repairs nodes that would otherwise refuse to start).
+ */
 export function familyHealers(): Fault[] {
-  const byFamily = new Map<string, Fault>();
-  for (const fault of CATALOGUE) if (!byFamily.has(fault.family)) byFamily.set(fault.family, fault);
-  return [...byFamily.values()];
+  const order = ['partition', 'packet', 'disk', 'process'];
+  const families = [...new Set(CATALOGUE.map((f) => f.family))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return families.map((family) => CATALOGUE.find((f) => f.family === family)!);
 }
 
 /**

@@ -78,15 +78,35 @@ describe('nemesis families on a real ensemble', () => {
   it('disk-truncate-log: the log is shorter by the recorded bytes and the node restarts', async () => {
     await writeSome(context.cluster.nodes[0]!, 20);
     const done = await fault('disk-truncate-log').start(context, { target: 'follower', params: { bytes: 30 } }) as {
-      nodes: string[]; damaged: Record<string, { file: string; originalSize: number; newSize: number; fileBytesRemoved: number; dataBytesRemoved: number; restarted: boolean }>;
+      nodes: string[]; damaged: Record<string, { file: string; originalSize: number; newSize: number; fileBytesRemoved: number; dataBytesRemoved: number; afterRestart: string }>;
     };
     const damage = done.damaged[done.nodes[0]!]!;
     expect(damage.dataBytesRemoved).toBe(30);
     expect(damage.originalSize - damage.newSize).toBe(damage.fileBytesRemoved);
     expect(statSync(damage.file).size).toBe(damage.newSize);
-    expect(damage.restarted).toBe(true);
+    expect(damage.afterRestart).toBe('serving');
     expect(await context.db.isRunning(node(done.nodes[0]!))).toBe(true);
     await fault('disk-truncate-log').heal(context);
+    await context.db.waitForQuorum(60_000, { all: true });
+  }, 100_000);
+
+  it('disk-wipe-myid: the node cannot start without myid; the disk heal rewrites it and the node resyncs', async () => {
+    const done = await fault('disk-wipe-myid').start(context, { target: 'follower' }) as { nodes: string[]; damaged: Record<string, { removed: string[]; afterRestart: string }> };
+    const victim = done.nodes[0]!;
+    expect(done.damaged[victim]!.removed).toContain('myid');
+    expect(done.damaged[victim]!.afterRestart).toBe('exited');
+    expect(await fault('disk-wipe-myid').heal(context)).toMatchObject({ restoredMyid: [victim], started: [victim] });
+    await context.db.waitForQuorum(60_000, { all: true });
+  }, 100_000);
+
+  it('disk-rollback-epoch: the epoch files go back by one; the heal gets the node serving again', async () => {
+    const done = await fault('disk-rollback-epoch').start(context, { target: 'follower' }) as { nodes: string[]; damaged: Record<string, { epochs: Record<string, { before: number; after: number }> }> };
+    const victim = done.nodes[0]!;
+    const epochs = done.damaged[victim]!.epochs;
+    expect(epochs['currentEpoch']!.after).toBe(epochs['currentEpoch']!.before - 1);
+    // ZooKeeper refuses an epoch older than its log ("The current epoch, N, is older than the last zxid"): the heal repairs.
+    const healed = await fault('disk-rollback-epoch').heal(context) as { repaired?: Record<string, string> };
+    expect(healed.repaired?.[victim]).toMatch(/current epoch/);
     await context.db.waitForQuorum(60_000, { all: true });
   }, 100_000);
 
@@ -125,9 +145,9 @@ describe('nemesis families on a real ensemble', () => {
     const again = await Promise.all(familyHealers().map((h) => h.heal(context)));
     expect(again).toEqual([
       { healed: [] },
-      { resumed: [], started: [] },
-      { restoredMyid: [], resumed: [], started: [] },
       { removedQdiscs: [], removedLossChains: [] },
+      { restoredMyid: [], resumed: [], started: [] },
+      { resumed: [], started: [] },
     ]);
   }, 100_000);
 });
