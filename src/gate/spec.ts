@@ -105,7 +105,7 @@ export function resolveTestFile(path: string, flags: TestFlags, fromCommandLine:
     given[key] = value;
     (merged as unknown as Record<string, string | undefined>)[key] = value;
   }
-  const config = resolveTestConfig({ ...merged, tickTime: merged.tickTime, syncLimit: merged.syncLimit });
+  const config = resolveTestConfig(merged);
   const settings = mergeSettings(spec.zookeeper, settingsFromFlags(given));
   return checkObservers({ ...config, zookeeper: toZooKeeperConfig(settings, { ...config.zookeeper, ...DEFAULT_TIMING }) });
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseVariant } from '../../src/commands/compare.js';
 import { UsageError } from '../../src/errors.js';
-import { loadSuite, loadTestSpec, planSuite, resolveSpec, SUITE_RUN_DEFAULTS } from '../../src/gate/spec.js';
+import type { TestFlags } from '../../src/commands/test.js';
+import { loadSuite, loadTestSpec, planSuite, resolveSpec, resolveTestFile, SUITE_RUN_DEFAULTS } from '../../src/gate/spec.js';
 import { settingsFromFlags, toZooKeeperConfig, zooKeeperSettingsSchema } from '../../src/settings.js';
 import { renderZooCfg, serverJvmFlags } from '../../src/zookeeper.js';
 
@@ -107,5 +108,18 @@ describe('ZooKeeper settings', () => {
     expect(voter).not.toContain('peerType');
     expect(renderZooCfg(config, nodes, nodes[4])).toContain('peerType=observer');
     expect(usageMessage(() => resolveSpec(SUITE_RUN_DEFAULTS, [{ nodes: 3, zookeeper: { observers: 1 } }]))).toContain('fewer than 3 voters');
+  });
+});
+
+describe('faultline test --file', () => {
+  const base: TestFlags = { ...SUITE_RUN_DEFAULTS, timeLimit: '60', tickTime: '500' };
+  const path = yamlFile('one.yaml', 'name: one\ntimeLimit: 20\nnodes: 5\nzookeeper: { tickTime: 2000, forceSync: no }\n');
+
+  it('lets the file win over flag defaults and flags typed on the command line win over the file', () => {
+    const fromFile = resolveTestFile(path, base, () => false);
+    expect(fromFile).toMatchObject({ name: 'one', timeLimitS: 20, nodes: 5, zookeeper: { tickTime: 2000, extra: { forceSync: 'no' } } });
+    const typed = new Set(['timeLimit', 'tickTime']);
+    const overridden = resolveTestFile(path, { ...base, timeLimit: '30', tickTime: '900' }, (flag) => typed.has(flag));
+    expect(overridden).toMatchObject({ timeLimitS: 30, nodes: 5, zookeeper: { tickTime: 900, extra: { forceSync: 'no' } } });
   });
 });
