@@ -102,12 +102,14 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
 /** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
 export async function executeTest(config: TestConfig, terminal: Logger, abort: AbortSignal): Promise<{ outcome: RunOutcome; runDir: string; runId: string }> {
   // Resolve names first, so a typo fails before a minute of image building.
-  const faults = resolveFaults(config.nemesis);
-  const scenario = config.scenario ? loadScenario(config.scenario, FAULT_CATALOGUE) : undefined;
+  // --nemesis also takes a scenario file in place of a fault list.
+  const scenarioPath = config.scenario ?? (config.nemesis.length === 1 && /\.ya?ml$/i.test(config.nemesis[0]!) ? config.nemesis[0] : undefined);
+  const faults = scenarioPath ? [] : resolveFaults(config.nemesis);
+  const scenario = scenarioPath ? loadScenario(scenarioPath, FAULT_CATALOGUE) : undefined;
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
   const env = await prepareEnvironment(config.server, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
-  if (config.scenario) copyFileSync(config.scenario, join(runDir, 'scenario.yaml'));
+  if (scenarioPath) copyFileSync(scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
   const runId = `${config.name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20)}-${randomBytes(3).toString('hex')}`;
   writeJson(join(runDir, TEST_FILE), { ...config, runId, image: env.image, startedAt: new Date().toISOString(), command: process.argv.slice(2) });
@@ -208,7 +210,7 @@ export function registerTestCommand(program: Command): void {
     .option('--concurrency <n>', 'client processes', '10')
     .option('--rate <r>', 'target ops per second over all processes', '50')
     .option('--seed <n>', 'random seed (default: random, recorded in test.json)')
-    .option('--nemesis <list>', 'faults (names, families such as kill, or family:option such as kill:follower), comma-separated, or none; run on a seeded random schedule', DEFAULT_NEMESIS.join(','))
+    .option('--nemesis <list>', 'faults (names, families such as kill, or family:option such as kill:follower), comma-separated, or none, on a seeded random schedule; or a scenario file (.yaml)', DEFAULT_NEMESIS.join(','))
     .option('--scenario <file>', 'a YAML scenario of timed fault steps, instead of --nemesis (example: nemesis/scenarios/lagging-follower.yaml)')
     .option('--nemesis-interval <s>', 'seconds between nemesis actions', '10')
     .option('--workload <name>', 'workload: register, multi-register, set, queue, bank, session', 'register')
