@@ -336,8 +336,24 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     for (let id = 0; id < bitCount; id++) if ((original[id] as number) >= 0 && model.readOnly(inputs[id] as I, outputs[id] as O)) readOnly[id] = 1;
   }
   const forced = new Uint8Array(bitCount); // forced[d]: the op at depth d was a greedy read-only step
-  let readOnlyPhase = model.readOnly ? 1 : 0;
-  const restartPhase = readOnlyPhase;
+  // Candidates are tried in three phases: read-only ops (greedy), then other completed ops, then ops of
+  // unknown outcome, which never need to be linearized and so are the least likely to be needed now.
+  const opPhase = new Uint8Array(bitCount);
+  const hasPhase = [false, false, false, false];
+  for (let id = 0; id < bitCount; id++) {
+    if ((original[id] as number) < 0) continue;
+    const phase = readOnly[id] === 1 ? 0 : id < completed ? 1 : 2;
+    opPhase[id] = phase;
+    hasPhase[phase] = true;
+  }
+  hasPhase[3] = true;
+  const phaseAfter = (phase: number): number => {
+    let p = phase + 1;
+    while (!hasPhase[p]) p++;
+    return p;
+  };
+  const firstPhase = phaseAfter(-1);
+  let phase = firstPhase;
 
   // Look-ahead (models with canReach): a completed read-only op R not yet linearized must be linearized before
   // its return, so only ops called before that return can be linearized before it. If no sequence of those
@@ -391,8 +407,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
       if (entry < bitCount) {
         const id = entry;
         entry = next[id] as number;
-        // In the read-only phase only read-only ops are tried; afterwards only the others.
-        if ((readOnly[id] as number) !== readOnlyPhase) continue;
+        if (opPhase[id] !== phase) continue;
         // Transition cache: (state, op) -> next state id, or -1 for illegal. The search tries the same op in
         // the same state from many configurations; this skips the model's step and the state's hashing.
         let t = (Math.imul(stateId, 0x9e3779b1) ^ Math.imul(id + 1, 0x85ebca6b)) & transitionMask;
@@ -433,7 +448,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
         if (memoize(newState, newHash, newLo, newHi)) {
           stackOp[depth] = id;
           stackState[depth] = stateId;
-          forced[depth] = readOnlyPhase;
+          forced[depth] = phase === 0 ? 1 : 0;
           depth++;
           stackHi[depth] = newHi;
           stateId = newState;
@@ -451,7 +466,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
             if (rn >= 0) prev[rn] = rp;
             if (--remaining === 0) return 'ok';
           }
-          readOnlyPhase = restartPhase;
+          phase = firstPhase;
           entry = next[HEAD] as number;
           if (canReach === undefined || blockingReachable()) continue;
           // The op that must be linearized next can no longer become legal: this configuration fails.
@@ -465,12 +480,12 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
             return 'unknown';
           }
           // A legal read-only op whose successor configuration already failed: this one fails too.
-          if (readOnlyPhase === 0) continue;
+          if (phase !== 0) continue;
           backtrack = true;
         }
-      } else if (readOnlyPhase === 1) {
-        // No read-only op applies: now try the others.
-        readOnlyPhase = 0;
+      } else if (phaseAfter(phase) < 3) {
+        // Nothing more in this phase: the next phase scans the candidates again.
+        phase = phaseAfter(phase);
         entry = next[HEAD] as number;
         continue;
       } else {
@@ -500,7 +515,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
         const n = next[id] as number;
         if (n >= 0) prev[n] = id;
         if (forced[depth] === 1) continue; // its configuration fails, so does its parent's
-        readOnlyPhase = 0;
+        phase = opPhase[id] as number;
         entry = n;
         break;
       }

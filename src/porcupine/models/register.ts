@@ -47,16 +47,20 @@ function describeRegisterOp(input: CasRegisterInput, output: RegisterOutput): st
 /** Reads, and compares that failed, never change the register. */
 const registerReadOnly = (input: CasRegisterInput, output: RegisterOutput): boolean => input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok);
 
-/** Could a read (or failed cas) become legal after some of the candidate writes and cases? */
+/** Could a read (or failed cas) become legal after some of the candidate writes and cases? (Hot: no closures.) */
 function registerCanReach(state: RegisterValue, input: CasRegisterInput, output: RegisterOutput, candidates: readonly CasRegisterInput[]): boolean {
   if (output === undefined) return true;
-  const writes = (accept: (v: RegisterValue) => boolean): boolean =>
-    candidates.some((c) => (c.f === 'write' && accept(c.value)) || (c.f === 'cas' && accept(c.to)));
   if (input.f === 'read') {
     const value = output.ok ? (output.value ?? null) : null;
-    return state === value || writes((v) => v === value);
+    if (state === value) return true;
+    for (const c of candidates) if ((c.f === 'write' && c.value === value) || (c.f === 'cas' && c.to === value)) return true;
+    return false;
   }
-  if (input.f === 'cas' && !output.ok) return state !== input.from || writes((v) => v !== input.from);
+  if (input.f === 'cas' && !output.ok) {
+    if (state !== input.from) return true;
+    for (const c of candidates) if ((c.f === 'write' && c.value !== input.from) || (c.f === 'cas' && c.to !== input.from)) return true;
+    return false;
+  }
   return true;
 }
 
