@@ -188,7 +188,7 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
   const top = scenarioSchema.safeParse(doc.toJS());
   if (!top.success) {
     const issue = top.error.issues[0]!;
-    fail(issue.path as (string | number)[], issueText(issue));
+    fail(issuePath(issue), issueText(issue));
   }
   const data = top.data!;
   const byName = new Map(catalogue.faults.map((f) => [f.name, f]));
@@ -208,7 +208,7 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
     const parsed = stepSchemas[kind].safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      fail([...path, ...(issue.path as (string | number)[])], issueText(issue));
+      fail([...path, ...issuePath(issue)], issueText(issue));
     }
     const step = parsed.data!;
     if ('wait' in step) return { kind: 'wait', seconds: step.wait };
@@ -236,6 +236,12 @@ function pathParentOffset(doc: Document, path: readonly (string | number)[]): nu
     if (isMap(node) || (node as { range?: number[] } | undefined)?.range) return (node as { range: number[] }).range[0]!;
   }
   return 0;
+}
+
+/** Where an issue is: an unknown field points at that field's own line. */
+function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  return issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
 }
 
 function issueText(issue: z.core.$ZodIssue): string {

@@ -55,7 +55,7 @@ describe('scenario files', () => {
 
   it('names the line and field of each problem', () => {
     expect(bad('steps:\n  - wait: 2\n  - fault: kil-leader\n')).toBe('bad scenario sc.yaml:3 (steps[1].fault): unknown fault "kil-leader"');
-    expect(bad('steps:\n  - fault: kill-leader\n    fro: 3\n')).toMatch(/^bad scenario sc\.yaml:2 \(steps\[0\]\): unknown field "fro"/);
+    expect(bad('steps:\n  - fault: kill-leader\n    fro: 3\n')).toMatch(/^bad scenario sc\.yaml:3 \(steps\[0\]\.fro\): unknown field "fro"/);
     expect(bad('steps:\n  - wait: -1\n')).toMatch(/^bad scenario sc\.yaml:2 \(steps\[0\]\.wait\): must be above 0/);
     expect(bad('steps:\n  - wait-for: sunrise\n')).toMatch(/sc\.yaml:2 \(steps\[0\]\.wait-for\): must be one of leader, quorum, all-serving, new-epoch/);
     expect(bad('steps:\n  - fault: kill-follower\n    target: lagger\n')).toMatch(/sc\.yaml:3 \(steps\[0\]\.target\): unknown target "lagger"/);
