@@ -9,7 +9,7 @@ import { healAll, measureRecovery, type Fault, type NemesisContext, type Recover
 import { Random } from './random.js';
 import type { NemesisSchedule } from './schedule.js';
 import { recoveryPhase } from './recovery.js';
-import { sleep, TimeoutError, withTimeout } from './time.js';
+import { sleep, sleepUnlessAborted, TimeoutError, withTimeout } from './time.js';
 import type { Completion, Workload, WorkloadClient } from './workload.js';
 import type { Database } from './zookeeper.js';
 
@@ -241,22 +241,6 @@ async function watchLeaders(db: Database, leaders: string[], stop: AbortSignal):
     const leader = await db.leader().catch(() => undefined);
     if (leader && leaders[leaders.length - 1] !== leader.name) leaders.push(leader.name);
   }
-}
-
-/** Sleeps; returns false (early) when the signal fires. */
-function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function statusLine(live: LiveState, test: Test): string {

@@ -9,7 +9,10 @@ import { UsageError } from './errors.js';
 import type { HistoryWriter } from './history.js';
 import { familyHeal, recordNemesis, type Fault, type FaultRecord, type FaultRequest, type NemesisContext, type TargetSpec } from './nemesis.js';
 import { Random } from './random.js';
-import { TimeoutError, waitFor } from './time.js';
+import { sleepUnlessAborted, TimeoutError, waitFor } from './time.js';
+
+// Kept importable from here for code written against the schedule module.
+export { sleepUnlessAborted };
 
 export interface ScheduleRun {
   context: NemesisContext;
@@ -24,22 +27,6 @@ export interface NemesisSchedule {
   /** One line for the log: what this schedule does. */
   description: string;
   run(run: ScheduleRun): Promise<void>;
-}
-
-/** Sleeps; returns false (early) when the signal fires. */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Starts a fault, recorded; a failure is recorded and logged, not thrown (the schedule goes on). */

@@ -28,3 +28,19 @@ export async function waitFor<T>(what: string, timeoutMs: number, intervalMs: nu
     await sleep(intervalMs);
   }
 }
+
+/** Sleeps; returns false (early) when the signal fires. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
