@@ -23,6 +23,8 @@ export interface BenchRow {
   ops: number;
   /** Median of three runs. */
   ms: number;
+  /** CPU time (all threads) of the median run: close to the wall time of an idle machine when others load it. */
+  cpuMs: number;
   opsPerSecond: number;
   peakMiB: number;
   verdict: string;
@@ -173,11 +175,16 @@ const cases: Case[] = [
 /** Runs one case in this process: three timed runs, median. */
 async function runCase(c: Case): Promise<BenchRow> {
   const prepared = c.prepare();
+  const cpuOf = new Map<number, number>();
   const timed = async (): Promise<number> => {
     (globalThis as { gc?: () => void }).gc?.();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     verdict = await prepared.run();
-    return performance.now() - started;
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    cpuOf.set(ms, (used.user + used.system) / 1000);
+    return ms;
   };
   let verdict = '';
   const times = [await timed()];
@@ -193,7 +200,7 @@ async function runCase(c: Case): Promise<BenchRow> {
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)] as number;
   const row: BenchRow = {
-    name: c.name, ops: prepared.ops, ms: Math.round(ms * 100) / 100, opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
+    name: c.name, ops: prepared.ops, ms: Math.round(ms * 100) / 100, cpuMs: Math.round((cpuOf.get(ms) ?? 0) * 100) / 100, opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
     peakMiB: Math.round(process.resourceUsage().maxRSS / 1024), verdict,
   };
   if (c.porcupineMs !== undefined) {
@@ -204,8 +211,8 @@ async function runCase(c: Case): Promise<BenchRow> {
 }
 
 function format(rows: readonly BenchRow[]): string {
-  const header = ['case', 'ops', 'median ms', 'ops/s', 'peak MiB', 'verdict', 'Porcupine ms', 'speed-up'];
-  const body = rows.map((r) => [r.name, String(r.ops), r.ms.toFixed(1), r.opsPerSecond.toLocaleString('en'), String(r.peakMiB), r.verdict,
+  const header = ['case', 'ops', 'median ms', 'cpu ms', 'ops/s', 'peak MiB', 'verdict', 'Porcupine ms', 'speed-up'];
+  const body = rows.map((r) => [r.name, String(r.ops), r.ms.toFixed(1), r.cpuMs.toFixed(1), r.opsPerSecond.toLocaleString('en'), String(r.peakMiB), r.verdict,
     r.porcupineMs !== undefined ? String(r.porcupineMs) : '-', r.speedup !== undefined ? `${r.speedup.toFixed(2)}x` : '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   return [header, ...body].map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')).join('\n');
