@@ -57,7 +57,10 @@ async function truncateLogsWhileAllDown(resultsDir: string, name: string): Promi
 
 describe('workloads on a real ensemble', () => {
   it.each(['register', 'multi-register', 'set', 'queue', 'bank', 'session'])('%s is valid under leader partitions and kills', async (workload) => {
-    const { outcome } = await run({ workload, name: `wl-${workload}`, ...(workload === 'session' ? { rate: '20' } : {}) });
+    // A 2 s interval fits both faults (each held 2 s after a 1-3 s wait) into the 10 s run.
+    const { outcome, runDir } = await run({ workload, name: `wl-${workload}`, nemesisInterval: '2', ...(workload === 'session' ? { rate: '20' } : {}) });
+    const started = (await readHistory(join(runDir, 'history.jsonl'))).filter((e) => e.process === 'nemesis' && e.f === 'start' && typeof e.value === 'object');
+    expect(new Set(started.map((e) => (e.value as { fault: string }).fault))).toEqual(new Set(['partition-leader', 'kill-leader']));
     for (const [name, result] of Object.entries(outcome.checkers)) expect(result.valid, `${name}: ${JSON.stringify(result).slice(0, 600)}`).toBe(true);
     expect(outcome.valid).toBe(true);
     expect(outcome.stats.ok).toBeGreaterThan(20);
