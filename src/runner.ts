@@ -35,6 +35,8 @@ export interface Test {
   schedule?: NemesisSchedule;
   historyPath: string;
   runDir: string;
+  /** After the recovery reads, before the history closes (the disaster-recovery scenario restores backups here). */
+  afterRecovery?: (history: HistoryWriter, log: Logger) => Promise<void>;
 }
 
 export interface RunOutcome {
@@ -132,6 +134,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       log.info(`Recovered: every node serves ${(recovery.quorumMs / 1000).toFixed(1)} s after the heal began.`);
       const { readMs } = await recoveryPhase(test.cluster.nodes, test.workload, history, log, { readTimeoutMs: 60_000, settleTimeoutMs: 20_000 });
       recovery.finalReadMs = readMs;
+      await test.afterRecovery?.(history, log);
     }
   } catch (err) {
     if (!aborted) throw err;

@@ -20,6 +20,7 @@ import { prepareEnvironment } from './setup.js';
 import { addZooKeeperOptions, settingsFromFlags, toZooKeeperConfig, type ZooKeeperFlags } from '../settings.js';
 import { checkObservers, resolveTestFile } from '../gate/spec.js';
 import { writeReport } from '../report/index.js';
+import { BACKUP_DAMAGE, parseDrOption, withDisasterRecovery } from '../dr.js';
 
 const int = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
@@ -46,6 +47,8 @@ export const testConfigSchema = z.object({
   }),
   client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
   recoveryTimeoutS: int('recovery-timeout', 5, 3600),
+  /** The disaster-recovery scenario (--dr): backups under load, then disaster and restores. */
+  dr: z.object({ damage: z.array(z.enum(BACKUP_DAMAGE)), seedOne: z.boolean() }).optional(),
 });
 
 export type TestConfig = z.infer<typeof testConfigSchema>;
@@ -67,6 +70,7 @@ export interface TestFlags extends ZooKeeperFlags {
   tickTime: string;
   syncLimit: string;
   opTimeout: string;
+  dr?: string | boolean;
 }
 
 export function resolveTestConfig(flags: TestFlags): TestConfig {
@@ -87,6 +91,7 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
     zookeeper: toZooKeeperConfig(settingsFromFlags(flags)),
     client: { ...DEFAULT_CLIENT_OPTIONS, opTimeoutMs: Number(flags.opTimeout) * 1000 },
     recoveryTimeoutS: 120,
+    ...(flags.dr !== undefined ? { dr: parseDrOption(flags.dr, flags.workload) } : {}),
   };
   const parsed = testConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -116,7 +121,7 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
   log.info(`Run ${runId}: ${runDir}`);
 
   const cluster = new DockerCluster(env.docker, { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes }, log);
-  const test: Test = {
+  const baseTest: Test = {
     name: config.name,
     seed: config.seed,
     timeLimitS: config.timeLimitS,
@@ -134,6 +139,7 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     historyPath: join(runDir, HISTORY_FILE),
     runDir,
   };
+  const test = config.dr ? withDisasterRecovery(baseTest, { docker: env.docker, image: env.image.name, runId, testName: config.name, runDir, nodeCount: config.nodes, zookeeper: config.zookeeper, seed: config.seed }, config.dr) : baseTest;
   try {
     const outcome = await runTest(test, log, abort);
     // The version the servers report, not the one the build promised: recorded with the config too.
@@ -218,6 +224,7 @@ export function registerTestCommand(program: Command): void {
     .option('--tick-time <ms>', 'ZooKeeper tickTime', String(DEFAULT_ZOOKEEPER_CONFIG.tickTime))
     .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
     .option('--op-timeout <s>', 'seconds before an op is given up as unknown (info)', String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000))
+    .option('--dr [damage]', 'disaster recovery (set workload): back up a node\'s data dir live and stopped under load, destroy the ensemble, restore each backup into a fresh one and check it; optional damaged copies to restore too: truncate-log, flip-log, flip-snapshot, drop-logs (comma-separated)')
     .option('--results-dir <dir>', 'where runs are stored', 'results')
     .option('--file <yaml>', 'a YAML test file (fields as in a suite test); flags given here win over it')
     .action(async (flags: TestFlags & { file?: string }, command: Command) => {

@@ -201,6 +201,8 @@ function targetsOf(value: unknown): string[] {
   return [...targets];
 }
 
+const DR_ACTIONS = new Set(['backup', 'disaster', 'restore']);
+
 /**
  * Fault intervals from nemesis events. A `start` (invoke + completion) opens a fault named by its value;
  * the next `heal` closes the open fault of that name (or the oldest open one). Heals of nothing open are ignored.
@@ -209,11 +211,16 @@ export function buildFaultBands(events: readonly HistoryEvent[], endMs: number):
   const bands: FaultBand[] = [];
   const open: FaultBand[] = [];
   let pendingStart: { name: string; time: number } | undefined;
+  const drStarts = new Map<string, number>();
   for (const e of events) {
     if (e.process !== 'nemesis') continue;
     const name = typeof e.value === 'string' ? e.value : faultNameOf(e.value) ?? e.f;
     const time = round2(e.time * MS_PER_NS);
-    if (e.f === 'start') {
+    if (DR_ACTIONS.has(e.f)) {
+      // Backups, the disaster and restores (the DR scenario): each band runs from its invocation to its completion.
+      if (typeof e.value === 'string') drStarts.set(name, time);
+      else bands.push({ name, start: drStarts.get(name) ?? time, end: time, detail: json(e.value) + (e.error ? ` (error: ${e.error})` : ''), targets: targetsOf(e.value) });
+    } else if (e.f === 'start') {
       if (typeof e.value === 'string') {
         pendingStart = { name, time };
         continue;
