@@ -156,6 +156,7 @@ function diskFault(name: string, description: string, damage: Damage, target: Ta
   return {
     name,
     family: DISK_FAMILY,
+    defaultTarget: target,
     description,
     async start(context, request?: FaultRequest) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);

@@ -1,12 +1,12 @@
 // The fault catalogue by name, as `--nemesis` takes it.
 import { UsageError } from '../src/errors.js';
-import type { Fault } from '../src/nemesis.js';
+import type { Fault, TargetSpec } from '../src/nemesis.js';
 import type { FaultCatalogue } from '../src/schedule.js';
 import { diskFaults } from './disk.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults, partitionLeader } from './partition.js';
 import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
-import { TARGET_ROLES } from './targets.js';
+import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
 export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
@@ -31,11 +31,23 @@ export function familyHealers(): Fault[] {
   return families.map((family) => CATALOGUE.find((f) => f.family === family)!);
 }
 
+/** The same fault aimed elsewhere by default (kill-one@n2, disk-truncate-log@follower). */
+export function retarget(fault: Fault, target: TargetSpec): Fault {
+  if (!fault.defaultTarget) throw new UsageError(`${fault.name} takes no target`, 'Only faults that hit chosen nodes take @TARGET; partitions such as halves or rings cut the whole ensemble.');
+  return { ...fault, name: `${fault.name}@${describeTarget(target)}`, defaultTarget: target, start: (context, request) => fault.start(context, { ...request, target: request?.target ?? target }) };
+}
+
 /**
  * Resolves one `--nemesis` entry: a fault name (kill-leader), a family (kill: every kill fault),
- * or family:option (kill:leader, partition:leader), which names the fault family-option.
+ * or family:option (kill:leader, partition:leader), which names the fault family-option; any of them with
+ * @TARGET (a role or node names: kill-one@n2, disk@follower) aims it there.
  */
 export function resolveFaultEntry(entry: string): Fault[] {
+  const at = entry.indexOf('@');
+  if (at > 0) {
+    const target = parseTarget(entry.slice(at + 1));
+    return resolveFaultEntry(entry.slice(0, at)).map((fault) => retarget(fault, target));
+  }
   const exact = FAULTS[entry];
   if (exact) return [exact];
   if (entry.includes(':')) {
@@ -48,7 +60,7 @@ export function resolveFaultEntry(entry: string): Fault[] {
     if (members.length > 0) return members;
   }
   throw new UsageError(`unknown fault "${entry}" in --nemesis`,
-    `Use a comma-separated list of fault names (run \`faultline nemesis list\`), families (${FAMILY_PREFIXES.join(', ')}), family:option such as kill:leader, or none.`);
+    `Use a comma-separated list of fault names (run \`faultline nemesis list\`), families (${FAMILY_PREFIXES.join(', ')}), family:option such as kill:leader, any of them with @TARGET (kill-one@n2), or none.`);
 }
 
 /** Parses a comma-separated fault list; "none" means no faults. Duplicates are dropped, order kept. */

@@ -126,6 +126,7 @@ function packetFault(name: string, description: string, specOf: (params: FaultRe
   return {
     name,
     family: PACKET_FAMILY,
+    defaultTarget: target,
     description,
     async start(context, request) {
       const spec = specOf(request?.params);

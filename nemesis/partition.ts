@@ -105,6 +105,7 @@ function isolateFault(name: string, target: TargetSpec, what: string): Fault {
   return {
     name,
     family: PARTITION_FAMILY,
+    defaultTarget: target,
     description: `isolate ${what} from every other node (clients still reach it)`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);

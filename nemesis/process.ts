@@ -65,6 +65,7 @@ function killFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
   return {
     name: `kill-${target}`,
     family: PROCESS_FAMILY,
+    defaultTarget: target,
     description: `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
@@ -78,6 +79,7 @@ function pauseFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
   return {
     name: `pause-${target}`,
     family: PROCESS_FAMILY,
+    defaultTarget: target,
     description: `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
@@ -93,6 +95,7 @@ function restartFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
   return {
     name: `restart-${target}`,
     family: PROCESS_FAMILY,
+    defaultTarget: target,
     description: `restart the ZooKeeper server of ${WHO[target]} gracefully (SIGTERM, wait for exit, start)`,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);

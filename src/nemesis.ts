@@ -36,6 +36,8 @@ export interface Fault {
   /** partition, process, disk or packet: faults of one family share one heal. */
   family: string;
   description: string;
+  /** The nodes it hits when a schedule does not say; absent for faults that take no target (halves, rings...). */
+  defaultTarget?: TargetSpec;
   start(context: NemesisContext, request?: FaultRequest): Promise<FaultRecord>;
   /** Undoes everything this family may have done, on every node. Idempotent: safe before, during and after a run. */
   heal(context: NemesisContext): Promise<FaultRecord>;

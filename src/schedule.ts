@@ -201,7 +201,10 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
     if ('wait' in step) return { kind: 'wait', seconds: step.wait };
     if ('fault' in step) {
       const fault = byName.get(step.fault) ?? fail([...path, 'fault'], `unknown fault "${step.fault}"`, 'Run `faultline nemesis list` for the fault names.');
-      if (step.target !== undefined) checkTarget([...path, 'target'], step.target);
+      if (step.target !== undefined) {
+        if (!fault.defaultTarget) fail([...path, 'target'], `${fault.name} takes no target`, 'Drop target: here; partitions such as halves or rings cut the whole ensemble.');
+        checkTarget([...path, 'target'], step.target);
+      }
       if (step.as !== undefined) aliases.add(step.as);
       return { kind: 'fault', fault, ...(step.target !== undefined ? { target: step.target } : {}), ...(step.params ? { params: step.params } : {}), ...(step.for !== undefined ? { forS: step.for } : {}), ...(step.as !== undefined ? { as: step.as } : {}) };
     }

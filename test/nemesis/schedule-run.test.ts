@@ -27,7 +27,7 @@ function fakeContext(state: { epoch: number }): NemesisContext {
 /** A fault that records what it was asked and says it hit the requested nodes. */
 function fakeFault(name: string, family: string, requests: string[]): Fault {
   return {
-    name, family, description: name,
+    name, family, description: name, defaultTarget: 'one',
     async start(_context, request?: FaultRequest) {
       const target = request?.target;
       requests.push(`${name}${target ? `@${typeof target === 'string' ? target : target.nodes.join('+')}` : ''}`);

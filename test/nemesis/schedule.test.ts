@@ -59,6 +59,7 @@ describe('scenario files', () => {
     expect(bad('steps:\n  - wait: -1\n')).toMatch(/^bad scenario sc\.yaml:2 \(steps\[0\]\.wait\): must be above 0/);
     expect(bad('steps:\n  - wait-for: sunrise\n')).toMatch(/sc\.yaml:2 \(steps\[0\]\.wait-for\): must be one of leader, quorum, all-serving, new-epoch/);
     expect(bad('steps:\n  - fault: kill-follower\n    target: lagger\n')).toMatch(/sc\.yaml:3 \(steps\[0\]\.target\): unknown target "lagger"/);
+    expect(bad('steps:\n  - fault: partition-halves\n    target: n1\n')).toMatch(/sc\.yaml:3 \(steps\[0\]\.target\): partition-halves takes no target/);
     expect(bad('steps:\n  - heal: everything\n')).toMatch(/unknown family "everything"/);
     expect(bad('steps:\n  - wait: 1\n    heal: all\n')).toMatch(/a step does one thing, not wait and heal/);
     expect(bad('name: x\n')).toMatch(/^bad scenario sc\.yaml:1 \(steps\)/);

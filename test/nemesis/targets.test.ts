@@ -79,4 +79,14 @@ describe('resolveFaults', () => {
     expect(resolveFaults(['none'])).toEqual([]);
     expect(() => resolveFaults(['explode'])).toThrow(/unknown fault "explode"/);
   });
+
+  it('aims faults with @TARGET, and refuses it on faults that take no target', () => {
+    const [killN2] = resolveFaults(['kill-one@n2']);
+    expect(killN2).toMatchObject({ name: 'kill-one@n2', family: 'process', defaultTarget: { nodes: ['n2'] } });
+    const disk = resolveFaults(['disk@follower']);
+    expect(disk.length).toBeGreaterThan(3);
+    for (const fault of disk) expect(fault.defaultTarget).toBe('follower');
+    expect(() => resolveFaults(['partition-halves@n1'])).toThrow(/partition-halves takes no target/);
+    expect(() => resolveFaults(['kill-one@boss'])).toThrow(/unknown target "boss"/);
+  });
 });
