@@ -40,10 +40,14 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
     });
   }
   let digestsCompared = 0;
+  let unanswered = 0;
   if (snapshot) {
     const nodes = Object.entries(snapshot.value.nodes);
-    const zxids = new Set(nodes.map(([, s]) => s.zxid));
-    if (!snapshot.value.settled || zxids.size > 1) {
+    // A node that did not answer srvr proves nothing either way: it makes the verdict unknown, not invalid.
+    const answered = nodes.filter(([, s]) => s.zxid !== null);
+    unanswered = nodes.length - answered.length;
+    const zxids = new Set(answered.map(([, s]) => s.zxid));
+    if (zxids.size > 1 || (!snapshot.value.settled && unanswered === 0)) {
       anomalies.push({ type: 'divergent-zxid', ops: [snapshot.index], description: `last zxids did not agree: ${nodes.map(([n, s]) => `${n}=${s.zxid ?? '?'}`).join(' ')}` });
     }
     for (const [node, s] of nodes) {
@@ -58,25 +62,26 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
     }
   }
   // Without a workload final read, the zxid/digest snapshot alone decides.
-  const verdict = reads.states.length + reads.unreadable === 0 ? (anomalies.length ? false : true) : recoveryVerdict(anomalies, reads);
+  const readsVerdict = reads.states.length + reads.unreadable === 0 ? (anomalies.length ? false : true) : recoveryVerdict(anomalies, reads);
+  const verdict = readsVerdict === true && unanswered > 0 ? 'unknown' : readsVerdict;
   return {
     valid: verdict,
-    counts: { nodes: reads.states.length || Object.keys(snapshot?.value.nodes ?? {}).length, unreadableNodes: reads.unreadable, distinctStates: groups.size, digestsCompared },
+    counts: { nodes: reads.states.length || Object.keys(snapshot?.value.nodes ?? {}).length, unreadableNodes: reads.unreadable, unansweredNodes: unanswered, distinctStates: groups.size, digestsCompared },
     anomalies,
   };
 }
 
 export const convergenceChecker: Checker = { check: async (history) => checkConvergence(history) };
 
-/** Time from the start of the final heal to each node's final read: how long recovery took, as clients see it. */
+/** Time from the start of the final heal (after the main phase) to each node's final read, as clients see it. */
 export function checkRecoveryTime(history: readonly HistoryEvent[]): CheckerResult {
   const heals = history.filter((e) => e.process === 'nemesis' && e.f === 'heal');
   const reads = history.filter((e) => e.process === 'final' && e.f === 'final-read' && e.type !== 'invoke');
   if (reads.length === 0) return { valid: 'unknown', reason: 'no recovery phase in the history' };
-  // The final heal is the last run of heals before the first final read.
-  const firstRead = Math.min(...history.filter((e) => e.process === 'final').map((e) => e.index));
-  const healsBefore = heals.filter((e) => e.index < firstRead);
-  const healTime = healsBefore.length ? healsBefore[healsBefore.length - 1]!.time : reads[0]!.time;
+  // The final heal begins after the main phase, i.e. after the last client event; without one, the phase's end.
+  const lastClientEvent = history.reduce((last, e) => (typeof e.process === 'number' ? e : last), undefined as HistoryEvent | undefined);
+  const finalHeal = heals.find((e) => e.index > (lastClientEvent?.index ?? -1));
+  const healTime = finalHeal?.time ?? lastClientEvent?.time ?? reads[0]!.time;
   const perNodeMs = Object.fromEntries(reads.map((e) => [e.node ?? '?', Math.round((e.time - healTime) / 1e6)]));
   const failed = reads.filter((e) => e.type !== 'ok');
   return {

@@ -225,6 +225,8 @@ describe('recovery checkers', () => {
 
   it('is valid when all nodes agree; recovery time is measured from the final heal', () => {
     const h = new HistoryBuilder();
+    h.heal(); // a heal during the main phase: not the final one
+    h.op(0, 'read', null, 'ok', 1);
     h.heal();
     for (const node of ['n1', 'n2']) h.finalRead(node, { y: 2, x: 1 });
     h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '20', digests: { '10': '111' } } });
