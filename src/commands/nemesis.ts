@@ -14,7 +14,8 @@ export function describeCatalogue(): string {
   lines.push(
     '',
     '--nemesis takes a comma list of fault names, families (partition, kill, pause, restart, disk, packet: every fault',
-    'of that kind) or family:option (kill:follower = kill-follower), run on a random schedule seeded by --seed.',
+    'of that kind) or family:option (kill:follower = kill-follower), each optionally aimed with @TARGET (kill-one@n2,',
+    'disk@follower), run on a random schedule seeded by --seed.',
     'Disk faults hit one random node (kill it, damage its data dir, start it); packet faults shape every node\'s',
     'traffic to its peers (params: peers: n2+n3 narrows that). The named settings (bytes, records, bits, by, delayMs,',
     'jitterMs, percent, rate) are set with params: in a scenario step.',
