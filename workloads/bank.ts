@@ -2,7 +2,7 @@
 // and writes both in one multi with version checks, so it applies atomically or not at all. A read of all
 // accounts is a snapshot: getData of each, then a multi of version checks proves none changed in between.
 import { ZkError, type ClientOptions } from '../src/client.js';
-import { bankChecker, type Balances } from '../src/checkers/bank.js';
+import { bankChecker, type Balances, type Transfer } from '../src/checkers/bank.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
 import { ZkErrorCode, type MultiOp, type ZkClient } from '../src/zk/client.js';
 import type { Workload } from '../src/workload.js';
@@ -13,7 +13,6 @@ export const ACCOUNTS = 5;
 export const INITIAL_BALANCE = 20;
 const SNAPSHOT_ATTEMPTS = 5;
 
-export interface Transfer { from: number; to: number; amount: number }
 
 const accountPath = (account: number): string => `${BANK_PATH}/${account}`;
 const encode = (n: number): Buffer => Buffer.from(String(n), 'utf8');
@@ -76,6 +75,6 @@ export function bankWorkload(clientOptions: ClientOptions): Workload {
       return balances;
     }),
 
-    checkers: { bank: bankChecker(ACCOUNTS * INITIAL_BALANCE), ...RECOVERY_CHECKERS },
+    checkers: { bank: bankChecker(Object.fromEntries(Array.from({ length: ACCOUNTS }, (_, a) => [String(a), INITIAL_BALANCE]))), ...RECOVERY_CHECKERS },
   };
 }

@@ -177,11 +177,12 @@ describe('bank', () => {
     const good = h.op(1, 'read', null, 'ok', { 0: 15, 1: 25 });
     const bad = h.op(1, 'read', null, 'ok', { 0: 15, 1: 20 });
     const n2 = h.finalRead('n2', { 0: -5, 1: 45 });
-    const result = checkBank(h.events, 40);
+    const result = checkBank(h.events, { 0: 20, 1: 20 });
     expect(result.valid).toBe(false);
     expect(result.anomalies).toEqual([
       expect.objectContaining({ type: 'wrong-total', ops: [bad] }),
       expect.objectContaining({ type: 'negative-balance', ops: [n2] }),
+      expect.objectContaining({ type: 'lost-write', ops: [n2] }),
     ]);
     expect(result.anomalies!.some((a) => a.ops.includes(good))).toBe(false);
   });
@@ -190,7 +191,21 @@ describe('bank', () => {
     const h = new HistoryBuilder();
     h.op(1, 'read', null, 'ok', { 0: 20, 1: 20 });
     h.finalRead('n1', { 0: 10, 1: 30 });
-    expect(checkBank(h.events, 40).valid).toBe(true);
+    expect(checkBank(h.events, { 0: 10, 1: 30 }).valid).toBe(true);
+  });
+
+  it('names a lost acknowledged transfer, unless transfers of unknown outcome explain the balances', () => {
+    const h = new HistoryBuilder();
+    h.op(0, 'transfer', { from: 0, to: 1, amount: 5 }, 'ok', { from: 0, to: 1, amount: 5 });
+    h.op(1, 'transfer', { from: 1, to: 0, amount: 3 }, 'info', { from: 1, to: 0, amount: 3 });
+    const lostOn = h.finalRead('n1', { 0: 20, 1: 20 });
+    expect(checkBank(h.events, { 0: 20, 1: 20 }).anomalies).toEqual([expect.objectContaining({ type: 'lost-write', ops: [lostOn] })]);
+    const h2 = new HistoryBuilder();
+    h2.op(0, 'transfer', { from: 0, to: 1, amount: 5 }, 'ok', { from: 0, to: 1, amount: 5 });
+    h2.op(1, 'transfer', { from: 1, to: 0, amount: 3 }, 'info', { from: 1, to: 0, amount: 3 });
+    h2.finalRead('n1', { 0: 18, 1: 22 }); // the unknown transfer happened
+    h2.finalRead('n2', { 0: 15, 1: 25 }); // it did not (nodes disagreeing is convergence's business)
+    expect(checkBank(h2.events, { 0: 20, 1: 20 })).toMatchObject({ valid: true, counts: { acknowledgedTransfers: 1, lostNodes: 0 } });
   });
 });
 
