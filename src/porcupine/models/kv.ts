@@ -34,10 +34,15 @@ export interface KvState {
   /** Children as a linked list: most nodes have one or two, and a Map each would dominate memory. */
   firstChild: KvState | undefined;
   nextSibling: KvState | undefined;
+  /** The last string tested with isPrefixOf, and the answer (the search asks about the same gets repeatedly). */
+  testedAgainst: string | undefined;
+  testedResult: boolean;
 }
 
 function kvRoot(): KvState {
-  const root = { parent: undefined, value: '', length: 0, text: '', firstChild: undefined, nextSibling: undefined } as unknown as { root: KvState } & KvState;
+  const root = {
+    parent: undefined, value: '', length: 0, text: '', firstChild: undefined, nextSibling: undefined, testedAgainst: undefined, testedResult: false,
+  } as unknown as { root: KvState } & KvState;
   root.root = root;
   return root;
 }
@@ -47,6 +52,7 @@ function kvAppend(state: KvState, value: string): KvState {
   for (let child = state.firstChild; child; child = child.nextSibling) if (child.value === value) return child;
   const child: KvState = {
     parent: state, root: state.root, value, length: state.length + value.length, text: undefined, firstChild: undefined, nextSibling: state.firstChild,
+    testedAgainst: undefined, testedResult: false,
   };
   state.firstChild = child;
   return child;
@@ -70,31 +76,52 @@ export function kvText(state: KvState): string {
   return text;
 }
 
+/** Is the state's text a prefix of `text`? Incremental along the trie: O(|value|) when the parent was asked last. */
+function isPrefixOf(state: KvState, text: string): boolean {
+  if (state.length > text.length) return false;
+  const parent = state.parent;
+  if (!parent) return true;
+  if (state.testedAgainst === text) return state.testedResult;
+  const result = isPrefixOf(parent, text) && text.startsWith(state.value, parent.length);
+  state.testedAgainst = text;
+  state.testedResult = result;
+  return result;
+}
+
 /**
  * Appends only extend the string and a put restarts it from its value, so what a get returns must be the
  * current string (or a candidate put's value) followed by values of candidate appends.
  */
 function kvCanReach(state: KvState, _input: KvInput, output: KvOutput, candidates: readonly KvInput[]): boolean {
   if (output === undefined) return true;
-  const appended: string[] = [];
-  for (const c of candidates) if (c.f === 'append' && c.value) appended.push(c.value);
-  if (output.length >= state.length && output.startsWith(kvText(state)) && tileable(output, state.length, appended)) return true;
-  return candidates.some((c) => c.f === 'put' && output.startsWith(c.value ?? '') && tileable(output, (c.value ?? '').length, appended));
+  if (isPrefixOf(state, output) && tileable(output, state.length, candidates)) return true;
+  for (const c of candidates) if (c.f === 'put' && output.startsWith(c.value ?? '') && tileable(output, (c.value ?? '').length, candidates)) return true;
+  return false;
 }
 
-/** Can text[from..] be written as a concatenation of the values (each any number of times: a relaxation)? */
-function tileable(text: string, from: number, values: readonly string[]): boolean {
+/** Can text[from..] be written as a concatenation of candidate append values (each any number of times: a relaxation)? */
+let reachedBuffer = new Uint8Array(256);
+const tileStack: number[] = [];
+
+function tileable(text: string, from: number, candidates: readonly KvInput[]): boolean {
   if (from === text.length) return true;
-  const reached = new Uint8Array(text.length + 1);
-  const stack = [from];
-  reached[from] = 1;
+  const size = text.length - from + 1;
+  if (reachedBuffer.length < size) reachedBuffer = new Uint8Array(size * 2);
+  const reached = reachedBuffer;
+  reached.fill(0, 0, size);
+  const stack = tileStack;
+  stack.length = 0;
+  stack.push(from);
+  reached[0] = 1;
   while (stack.length > 0) {
     const at = stack.pop() as number;
-    for (const v of values) {
+    for (const c of candidates) {
+      const v = c.value;
+      if (c.f !== 'append' || !v) continue;
       const end = at + v.length;
-      if (end > text.length || reached[end] === 1 || !text.startsWith(v, at)) continue;
+      if (end > text.length || reached[end - from] === 1 || !text.startsWith(v, at)) continue;
       if (end === text.length) return true;
-      reached[end] = 1;
+      reached[end - from] = 1;
       stack.push(end);
     }
   }
