@@ -6,7 +6,7 @@ import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import type { Random } from '../src/random.js';
-import { isPaused, killNodes } from './process.js';
+import { killNodes } from './process.js';
 import { resolveTargets } from './targets.js';
 import { TimeoutError, waitFor } from '../src/time.js';
 
@@ -196,8 +196,8 @@ async function damageNode(context: NemesisContext, node: ClusterNode, damage: (d
 }
 
 /**
- * The disk family's heal. Damage cannot be undone, but the node must serve again: a lost myid is rewritten,
- * paused servers resumed and stopped ones started; a node that still refuses to start (ZooKeeper rejects some
+ * The disk family's heal. Damage cannot be undone, but the node must serve again: a lost myid is rewritten
+ * and stopped servers are started; a node that still refuses to start (ZooKeeper rejects some
  * damage on purpose) is repaired as an operator would, by wiping its data dir (keeping myid) so it resyncs
  * from the leader. The record says which nodes needed that and why.
  */
@@ -209,23 +209,20 @@ async function healDisk(context: NemesisContext): Promise<FaultRecord> {
     writeFileSync(myid, `${node.id}\n`);
     restoredMyid.push(node.name);
   }
-  const resumed: string[] = [];
   const started: string[] = [];
   const repaired: Record<string, string> = {};
+  // Only stopped nodes: a paused one is the process family's to resume.
   await Promise.all(context.cluster.nodes.map(async (node) => {
-    if (await isPaused(context, node)) resumed.push(node.name);
-    await context.db.signal(node, 'CONT');
-    if (!(await context.db.isRunning(node))) {
-      started.push(node.name);
-      await context.db.start(node).catch(() => undefined);
-    }
+    if (await context.db.isRunning(node)) return;
+    started.push(node.name);
+    await context.db.start(node).catch(() => undefined);
     if ((await restartOutcome(context, node)) !== 'exited') return;
     repaired[node.name] = lastServerError(node) ?? 'the server exited';
     context.log.warn(`${node.name} does not start after disk damage (${repaired[node.name]}); wiping its data dir so it resyncs`);
     wipeDataDir(join(node.hostDir, 'data'), true);
     await context.db.start(node);
   }));
-  return { restoredMyid, resumed: resumed.sort(), started: started.sort(), ...(Object.keys(repaired).length ? { repaired } : {}) };
+  return { restoredMyid, started: started.sort(), ...(Object.keys(repaired).length ? { repaired } : {}) };
 }
 
 /** The last exception line ZooKeeper logged on a node, the reason it refused to start. */
