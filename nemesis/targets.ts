@@ -112,8 +112,3 @@ export async function resolveTargets(context: NemesisContext, spec: TargetSpec):
   for (const [name, mode] of roles) roleRecord[name] = mode ?? 'down';
   return { nodes, record: { target: describeTarget(spec), nodes: nodes.map((n) => n.name), roles: roleRecord } };
 }
-
-/** The leader now; waits up to 15 s for an election to finish. */
-export async function currentLeader(context: NemesisContext): Promise<ClusterNode> {
-  return (await resolveTargets(context, 'leader')).nodes[0]!;
-}
