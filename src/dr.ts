@@ -137,14 +137,16 @@ export function damageBackup(srcDir: string, destDir: string, damage: BackupDama
 }
 
 /** Records one DR action as an info pair from the nemesis; the completion carries what it did (or the error). */
-async function recordDr(history: HistoryWriter, f: 'backup' | 'disaster' | 'restore', name: string, action: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown> | undefined> {
+async function recordDr(history: HistoryWriter, f: 'backup' | 'disaster' | 'restore', name: string, action: () => Promise<Record<string, unknown>>,
+  plan: Record<string, unknown> = {}): Promise<Record<string, unknown> | undefined> {
   history.append({ process: 'nemesis', type: 'info', f, value: name });
   try {
     const done = await action();
-    history.append({ process: 'nemesis', type: 'info', f, value: { fault: name, ...done } });
+    history.append({ process: 'nemesis', type: 'info', f, value: { fault: name, ...plan, ...done } });
     return done;
   } catch (err) {
-    history.append({ process: 'nemesis', type: 'info', f, value: { fault: name }, error: (err as Error).message });
+    // The plan (which backup, which damage) is recorded with a failure too: the checker judges by it.
+    history.append({ process: 'nemesis', type: 'info', f, value: { fault: name, ...plan }, error: (err as Error).message });
     return undefined;
   }
 }
@@ -215,7 +217,12 @@ export function restorePlans(options: DrOptions): RestorePlan[] {
 function startFailure(node: ClusterNode): string | undefined {
   const path = join(node.hostDir, 'logs', 'zookeeper.log');
   if (!existsSync(path)) return undefined;
-  return readFileSync(path, 'utf8').split('\n').find((l) => /\b(ERROR|FATAL)\b|Exception:/.test(l))?.trim().slice(0, 400);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  // The first error and the first exception (its cause, e.g. "CRC check failed"), without timestamps.
+  const found = [lines.find((l) => /\b(ERROR|FATAL)\b/.test(l)), lines.find((l) => /Exception: /.test(l))]
+    .filter((l): l is string => l !== undefined)
+    .map((l) => l.replace(/^\S+ \[[^\]]*\] /, '').trim());
+  return found.length ? [...new Set(found)].join('; ').slice(0, 500) : undefined;
 }
 
 /**
@@ -265,7 +272,7 @@ export async function disasterAndRestore(env: RestoreEnvironment, plans: readonl
         await readRestored(plan.name, cluster.nodes, workload, history);
         log.info(`${plan.name}: serving after ${(quorumMs / 1000).toFixed(1)} s, read from every node.`);
         return { ...base, quorumMs, recoveryMs: Date.now() - started };
-      });
+      }, { backup: plan.backup, damage: plan.damage, mode: plan.mode });
     } finally {
       await cluster.teardown().catch((err: Error) => log.warn(`teardown of ${plan.name} failed: ${err.message}; run \`faultline clean\``));
     }
