@@ -408,7 +408,7 @@ function shellQuote(arg: string): string {
 /** test.json fields and the `faultline test` flags that set them, for runs not started from the command line. */
 const FLAG_OF_FIELD: [string, string][] = [
   ['name', '--name'], ['server', '--server'], ['nodes', '--nodes'], ['timeLimitS', '--time-limit'], ['concurrency', '--concurrency'],
-  ['rate', '--rate'], ['nemesis', '--nemesis'], ['nemesisIntervalS', '--nemesis-interval'], ['workload', '--workload'], ['readMode', '--read-mode'],
+  ['rate', '--rate'], ['nemesis', '--nemesis'], ['nemesisIntervalS', '--nemesis-interval'], ['scenario', '--scenario'], ['workload', '--workload'], ['readMode', '--read-mode'],
   ['zookeeper.tickTime', '--tick-time'], ['zookeeper.syncLimit', '--sync-limit'],
 ];
 
