@@ -136,9 +136,9 @@ export class ZooKeeperDb implements Database {
     // start-foreground keeps the log on stdout, which we append to the node's log file on the host.
     // Debian's zkServer.sh puts no SLF4J binding on the classpath, so the server would log nothing at all:
     // a second -cp in JVMFLAGS (java takes the last) adds slf4j-simple, which logs to stderr.
+    // Only on Debian builds: a tarball image has no environment file (sh exits on a failed `.`) and its own classpath.
     const command = [
-      '. /etc/zookeeper/conf/environment 2>/dev/null;',
-      `JVMFLAGS="-cp $CLASSPATH:${SERVER_LOG_BINDING} $JVMFLAGS ${SERVER_LOG_FLAGS}"`,
+      `if [ -f /etc/zookeeper/conf/environment ]; then . /etc/zookeeper/conf/environment; JVMFLAGS="-cp $CLASSPATH:${SERVER_LOG_BINDING} $JVMFLAGS ${SERVER_LOG_FLAGS}"; fi;`,
       `exec ${ZK_SERVER} start-foreground ${NODE_MOUNT}/conf/zoo.cfg >> ${NODE_MOUNT}/logs/zookeeper.log 2>&1`,
     ].join(' ');
     await this.cluster.exec(node, ['sh', '-c', command], {

@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { ConsoleLogger } from '../log.js';
+import { ConsoleLogger, type Logger } from '../log.js';
 import { parseOrThrow, parseSettingsList, SETTING_NAMES, zooKeeperSettingsSchema } from '../settings.js';
-import { createRunDir, writeJson } from '../store.js';
-import { runBatch, type BatchRun, type RunRecord } from '../gate/batch.js';
-import { buildComparison, COMPARE_HTML, COMPARE_JSON, COMPARE_MD, renderCompareHtml, renderCompareMarkdown } from '../gate/compare.js';
+import { createRunDir, readJson, writeJson } from '../store.js';
+import { remeasure, runBatch, type BatchRun, type RunRecord } from '../gate/batch.js';
+import { buildComparison, type Comparison, COMPARE_HTML, COMPARE_JSON, COMPARE_MD, renderCompareHtml, renderCompareMarkdown } from '../gate/compare.js';
 import { derivedSeed, resolveSpec, SUITE_RUN_DEFAULTS } from '../gate/spec.js';
 import { resolveParallel } from './gate.js';
 import { abortOnSignals, type TestFlags } from './test.js';
@@ -27,6 +27,7 @@ interface CompareFlags {
   rate: string;
   parallel?: string;
   resultsDir: string;
+  from?: string;
 }
 
 /** Keys a variant may set besides ZooKeeper settings. */
@@ -54,6 +55,24 @@ export function parseVariant(text: string): Variant {
   return variant;
 }
 
+function writeComparison(dir: string, comparison: Comparison, log: Logger): void {
+  writeJson(join(dir, COMPARE_JSON), comparison);
+  const markdown = renderCompareMarkdown(comparison);
+  writeFileSync(join(dir, COMPARE_MD), markdown);
+  writeFileSync(join(dir, COMPARE_HTML), renderCompareHtml(comparison, resolve(dir)));
+  process.stdout.write(markdown);
+  log.info(`Outputs: ${join(dir, COMPARE_JSON)}, ${COMPARE_MD}, ${COMPARE_HTML}`);
+}
+
+/** Rebuilds a comparison's outputs from its runs on disk, with the current measures. */
+async function remeasureComparison(dir: string, log: Logger): Promise<void> {
+  const previous = readJson<Comparison>(join(dir, COMPARE_JSON), 'compare.json');
+  const byVariant = new Map<string, RunRecord[]>();
+  for (const v of previous.variants) byVariant.set(v.variant, await Promise.all(v.runs.map(remeasure)));
+  const comparison = buildComparison({ ...previous, startedAtMs: Date.now() - previous.durationMs }, byVariant);
+  writeComparison(dir, comparison, log);
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -62,7 +81,8 @@ export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
     .description('run the same seeded fault schedule against several configs or builds, N times each, and compare recovery side by side')
-    .requiredOption('--variant <settings>', 'a config or build, as key=value,... (e.g. forceSync=no, tickTime=2000, server=debian:sid); repeat for each', collect, [])
+    .option('--variant <settings>', 'a config or build, as key=value,... (e.g. forceSync=no, tickTime=2000, server=debian:sid); repeat for each', collect, [])
+    .option('--from <dir>', 'measure the runs of an earlier comparison again and rewrite its outputs (no new runs)')
     .option('--repetitions <n>', 'runs per variant (repetition i has the same seed in every variant)', '3')
     .option('--seed <n>', 'seed of the first repetition (default: derived from --name)')
     .option('--name <name>', 'comparison name (results/compares/<name>/<timestamp>)', 'compare')
@@ -78,6 +98,10 @@ export function registerCompareCommand(program: Command): void {
     .option('--results-dir <dir>', 'where the comparison and its runs are stored', 'results')
     .action(async (flags: CompareFlags) => {
       const log = new ConsoleLogger();
+      if (flags.from) {
+        await remeasureComparison(flags.from, log);
+        return;
+      }
       if (flags.variant.length < 2) throw new UsageError('compare needs at least two --variant options', 'For example --variant forceSync=yes --variant forceSync=no.');
       const variants = flags.variant.map(parseVariant);
       const repetitions = Number(flags.repetitions);
@@ -111,12 +135,7 @@ export function registerCompareCommand(program: Command): void {
           name: flags.name, startedAt: new Date(startedAtMs).toISOString(), startedAtMs, repetitions, seeds,
           schedule: { nemesis: runs[0]!.config.nemesis, nemesisIntervalS: runs[0]!.config.nemesisIntervalS, timeLimitS: runs[0]!.config.timeLimitS, workload: flags.workload },
         }, byVariant);
-        writeJson(join(dir, COMPARE_JSON), comparison);
-        const markdown = renderCompareMarkdown(comparison);
-        writeFileSync(join(dir, COMPARE_MD), markdown);
-        writeFileSync(join(dir, COMPARE_HTML), renderCompareHtml(comparison, resolve(dir)));
-        process.stdout.write(markdown);
-        log.info(`Outputs: ${join(dir, COMPARE_JSON)}, ${COMPARE_MD}, ${COMPARE_HTML}`);
+        writeComparison(dir, comparison, log);
         process.exitCode = abort.signal.aborted ? 130 : 0;
       } finally {
         abort.dispose();

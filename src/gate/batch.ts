@@ -4,11 +4,11 @@ import { cpus, freemem } from 'node:os';
 import { join } from 'node:path';
 import { prepareEnvironment } from '../commands/setup.js';
 import { executeTest, type TestConfig } from '../commands/test.js';
-import type { Anomaly } from '../checker.js';
+import type { Anomaly, CheckerResult } from '../checker.js';
 import type { Validity } from '../errors.js';
 import { readHistory } from '../history.js';
 import type { Logger } from '../log.js';
-import { HISTORY_FILE } from '../store.js';
+import { HISTORY_FILE, readJson, RESULTS_FILE } from '../store.js';
 import { computeRunMetrics, type RunMetrics } from './metrics.js';
 
 export interface BatchRun {
@@ -72,19 +72,31 @@ async function runOne(run: BatchRun, log: Logger, abort: AbortSignal): Promise<R
       if (result.valid === false && !(result.anomalies ?? []).some((a) => !a.documented)) anomalies.push(`${name}: invalid${result.reason ? ` (${String(result.reason)})` : ''}`);
       if (result.valid === 'unknown') undecided.push(`${name}: ${String(result.reason ?? result.error ?? 'undecided')}`);
     }
-    const events = await readHistory(join(runDir, HISTORY_FILE)).catch(() => []);
     const versions = Object.values(outcome.serverVersions ?? {});
     return {
       ...base, valid: outcome.valid, runId, runDir, durationMs: Date.now() - started,
       serverVersion: versions.length ? [...new Set(versions)].sort().join(' / ') : null,
       anomalies, undecided, ...(outcome.aborted ? { error: `aborted: ${outcome.aborted}` } : {}),
-      metrics: events.length ? computeRunMetrics(events, outcome.checkers, outcome.recovery) : null,
+      metrics: await measureRun(runDir, outcome.checkers, outcome.recovery),
     };
   } catch (err) {
     // A harness error is no verdict on the server: the run counts as unknown, and the batch goes on.
     log.warn(`[${label}] run failed: ${(err as Error).message}`);
     return { ...base, valid: 'unknown', runId: null, runDir: null, durationMs: Date.now() - started, serverVersion: null, anomalies: [], undecided: [], error: (err as Error).message, metrics: null };
   }
+}
+
+/** The run's measures from its history on disk; null when the history is missing or empty. */
+export async function measureRun(runDir: string, checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined): Promise<RunMetrics | null> {
+  const events = await readHistory(join(runDir, HISTORY_FILE)).catch(() => []);
+  return events.length ? computeRunMetrics(events, checkers, recovery) : null;
+}
+
+/** Measures a recorded run again (after the measures changed) from its history and results.json. */
+export async function remeasure(record: RunRecord): Promise<RunRecord> {
+  if (!record.runDir) return record;
+  const results = readJson<{ checkers?: Record<string, CheckerResult>; recovery?: { quorumMs?: number } | null }>(join(record.runDir, RESULTS_FILE), 'results.json');
+  return { ...record, metrics: await measureRun(record.runDir, results.checkers ?? {}, results.recovery) };
 }
 
 export interface BatchOptions {

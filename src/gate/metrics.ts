@@ -27,7 +27,10 @@ interface Window {
   end: number;
 }
 
-/** Fault windows in ms: a start completion until the next heal completion of the same fault (or the end). */
+/**
+ * Fault windows in ms: a start completion until the next heal completion of the same fault (or the end). Heals
+ * are those that ended a fault: the runner also heals every family before and after the main phase.
+ */
 function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; heals: number[] } {
   const windows: Window[] = [];
   const heals: number[] = [];
@@ -40,9 +43,10 @@ function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; hea
     const ms = e.time / 1e6;
     if (e.f === 'start') open.set(fault, ms);
     if (e.f === 'heal') {
-      heals.push(ms);
       const start = open.get(fault);
-      if (start !== undefined) windows.push({ start, end: ms });
+      if (start === undefined) continue;
+      heals.push(ms);
+      windows.push({ start, end: ms });
       open.delete(fault);
     }
   }

@@ -67,8 +67,9 @@ function ev(index: number, ms: number, process: HistoryEvent['process'], type: H
 
 describe('run metrics', () => {
   // A write at 0-10 ms, a kill at 100 ms, a write failing during the fault, the first ok write at 400 ms,
-  // the heal at 600 ms and a write right after it.
+  // the heal at 600 ms and a write right after it. The family heal before the main phase ends no fault.
   const history: HistoryEvent[] = [
+    ev(100, 0, 'nemesis', 'info', 'heal', 'process'), ev(101, 1, 'nemesis', 'info', 'heal', { fault: 'process', started: [] }),
     ev(0, 0, 0, 'invoke', 'write', 1), ev(1, 10, 0, 'ok', 'write', 1),
     ev(2, 90, 'nemesis', 'info', 'start', 'kill-leader'), ev(3, 100, 'nemesis', 'info', 'start', { fault: 'kill-leader', killed: ['n1'] }),
     ev(4, 150, 1, 'invoke', 'write', 2), ev(5, 200, 1, 'info', 'write', 2),
