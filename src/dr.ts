@@ -37,6 +37,8 @@ export interface DrOptions {
 }
 
 export const RESTORE_READ = 'restore-read';
+/** Missing adds named in one anomaly, at most. */
+const MAX_CITED = 20;
 const BACKUP_DIR = 'backups';
 
 /** What a backup holds: files copied and the zxids they reach. */
@@ -420,7 +422,8 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
           anomalies.push({ type: 'unexpected-element', ops: [read.index], description: `${where}: ${element} is present but was never added` });
         } else latestInvoke = Math.max(latestInvoke, op.invokeTime);
       }
-      let lost = 0;
+      const holes: Operation[] = [];
+      const lostOps: Operation[] = [];
       let missingAfter = 0;
       // The cut: the last acknowledgement up to which every acknowledged add is present.
       let cutNs = 0;
@@ -431,15 +434,26 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
           continue;
         }
         whole = false;
-        if (op.completeTime < latestInvoke) {
-          inconsistent = true;
-          anomalies.push({ type: 'cut-violation', ops: [op.invokeIndex, read.index], description: `${where}: acknowledged add of ${String(op.input)} is missing though a later add is present` });
-        } else if (op.completeTime < backupStart) {
-          lost++;
-          anomalies.push({ type: damaged ? 'backup-data-loss' : 'lost-write', ops: [op.invokeIndex, read.index], description: `${where}: add of ${String(op.input)}, acknowledged before the backup started, is missing`, ...(damaged ? { documented: true } : {}) });
-        } else missingAfter++;
+        if (op.completeTime < latestInvoke) holes.push(op);
+        else if (op.completeTime < backupStart) lostOps.push(op);
+        else missingAfter++;
       }
-      if (lost > 0) dataLoss = true;
+      // One anomaly per node and kind, naming the adds (the first few) and pointing at their invocations.
+      const cite = (missing: Operation[]): { ops: number[]; list: string } => ({
+        ops: [...missing.slice(0, MAX_CITED).map((op) => op.invokeIndex), read.index],
+        list: missing.slice(0, MAX_CITED).map((op) => String(op.input)).join(', ') + (missing.length > MAX_CITED ? ', ...' : ''),
+      });
+      if (holes.length) {
+        inconsistent = true;
+        const { ops, list } = cite(holes);
+        anomalies.push({ type: 'cut-violation', ops, description: `${where}: ${holes.length} acknowledged adds missing though later ones are present (${list})` });
+      }
+      if (lostOps.length) {
+        dataLoss = true;
+        const { ops, list } = cite(lostOps);
+        anomalies.push({ type: damaged ? 'backup-data-loss' : 'lost-write', ops, description: `${where}: ${lostOps.length} adds acknowledged before the backup started are missing (${list})`, ...(damaged ? { documented: true } : {}) });
+      }
+      const lost = lostOps.length;
       result.lostBeforeBackup = Math.max(result.lostBeforeBackup, lost);
       result.missingAfterBackupStart = Math.max(result.missingAfterBackupStart, missingAfter);
       const pointS = whole ? 0 : (lastAckNs - cutNs) / 1e9;

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveWorkload } from '../../workloads/index.js';
+import { restoreChecker } from '../dr.js';
 import { describeCheckerResult, overallValidity } from '../checker.js';
 import { exitCodeForVerdict, UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
@@ -28,7 +29,8 @@ export function registerAnalyzeCommand(program: Command): void {
       const config = parsed.data;
       const history = await readHistory(join(runDir, HISTORY_FILE), (msg) => log.warn(msg));
       const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
-      const checkers = await runCheckers(workload.checkers, history, { runDir, timeoutMs: Number(opts.timeout) * 1000 });
+      // A disaster-recovery run (--dr) is checked by the restore checker too.
+      const checkers = await runCheckers({ ...workload.checkers, ...(config.dr ? { restore: restoreChecker } : {}) }, history, { runDir, timeoutMs: Number(opts.timeout) * 1000 });
       const valid = overallValidity(checkers);
       const previous = (() => {
         try {
