@@ -1,6 +1,7 @@
 // Test specs as YAML holds them (a `faultline test --file`, one entry of a gate suite, a compare variant), and
 // suites: a list of specs with repetitions and seeds. Specs resolve to the same TestConfig `faultline test` runs.
 import { createHash } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveTestConfig, type TestConfig, type TestFlags } from '../commands/test.js';
 import { UsageError } from '../errors.js';
@@ -21,6 +22,8 @@ const runFields = {
   concurrency: whole('concurrency', 1, 1000).optional(),
   rate: z.number({ error: 'rate must be a number' }).positive('rate must be above 0').optional(),
   nemesis: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  /** A YAML scenario file (relative to the suite or test file); it replaces the nemesis schedule. */
+  scenario: z.string().min(1).optional(),
   nemesisInterval: z.number({ error: 'nemesisInterval must be a number' }).positive('nemesisInterval must be above 0').optional(),
   workload: z.string().optional(),
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'readMode must be sync, plain or none' }).optional(),
@@ -61,8 +64,14 @@ export const SUITE_RUN_DEFAULTS: TestFlags = {
   nemesisInterval: '6', workload: 'register', readMode: 'sync', resultsDir: 'results', tickTime: '500', syncLimit: '5', opTimeout: '5',
 };
 
+/** Scenario paths are written relative to the file that names them. */
+function resolveScenarioPath<T extends { scenario?: string | undefined }>(layer: T, file: string): T {
+  return layer.scenario === undefined ? layer : { ...layer, scenario: resolve(dirname(file), layer.scenario) };
+}
+
 export function loadSuite(path: string): Suite {
-  const suite = parseOrThrow(suiteSchema, readYamlFile(path, 'suite'), `suite ${path}`, 'Fix the fields named; suites/default.yaml shows every field.');
+  const parsed = parseOrThrow(suiteSchema, readYamlFile(path, 'suite'), `suite ${path}`, 'Fix the fields named; suites/default.yaml shows every field.');
+  const suite: Suite = { ...parsed, ...(parsed.defaults ? { defaults: resolveScenarioPath(parsed.defaults, path) } : {}), tests: parsed.tests.map((t) => resolveScenarioPath(t, path)) };
   const names = suite.tests.map((t) => t.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new UsageError(`suite ${path}: two tests are named "${twice}"`, 'Give every test its own name: run directories and JUnit cases are named after it.');
@@ -75,7 +84,7 @@ export function loadSuite(path: string): Suite {
 }
 
 export function loadTestSpec(path: string): TestSpec {
-  return parseOrThrow(testSpecSchema, readYamlFile(path, 'test file'), `test file ${path}`, 'Fix the fields named; a test file holds name, server, nodes, timeLimit, workload, nemesis, zookeeper, ...');
+  return resolveScenarioPath(parseOrThrow(testSpecSchema, readYamlFile(path, 'test file'), `test file ${path}`, 'Fix the fields named; a test file holds name, server, nodes, timeLimit, workload, nemesis, zookeeper, ...'), path);
 }
 
 type Layer = Omit<RunDefaults, 'zookeeper'> & { name?: string; seed?: number; zookeeper?: ZooKeeperSettings };
@@ -121,6 +130,7 @@ function applyLayers(base: TestFlags, layers: Layer[]): TestFlags {
     if (layer.rate !== undefined) flags.rate = String(layer.rate);
     if (layer.seed !== undefined) flags.seed = String(layer.seed);
     if (layer.nemesis !== undefined) flags.nemesis = Array.isArray(layer.nemesis) ? layer.nemesis.join(',') : layer.nemesis;
+    if (layer.scenario !== undefined) flags.scenario = layer.scenario;
     if (layer.nemesisInterval !== undefined) flags.nemesisInterval = String(layer.nemesisInterval);
     if (layer.workload !== undefined) flags.workload = layer.workload;
     if (layer.readMode !== undefined) flags.readMode = layer.readMode;

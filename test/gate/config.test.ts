@@ -50,6 +50,7 @@ tests:
     expect(runs.map((r) => [r.test, r.seed])).toEqual([['a', 5], ['a', 6], ['b', 9], ['b', 11]]);
     expect(runs[0]!.config.zookeeper).toMatchObject({ tickTime: 1000, extra: { forceSync: 'no', snapCount: '100' } });
     expect(runs[2]!.config).toMatchObject({ nemesis: ['kill-leader'], workload: 'set', timeLimitS: 10 });
+    expect(planSuite(loadSuite(yamlFile('sc.yaml', 'name: sc\ntests: [{ name: a, scenario: kills.yaml }]\n')), { resultsDir: dir })[0]!.config.scenario).toBe(join(dir, 'kills.yaml'));
   });
 
   it('names every problem with its place', () => {
