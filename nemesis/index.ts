@@ -11,8 +11,6 @@ import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 /** Every fault, in the order `faultline nemesis list` shows them. */
 export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
 
-/** What scenario files may name: every fault, and the target roles. */
-export const FAULT_CATALOGUE: FaultCatalogue = { faults: CATALOGUE, roles: TARGET_ROLES };
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
@@ -30,6 +28,9 @@ export function familyHealers(): Fault[] {
   const families = [...new Set(CATALOGUE.map((f) => f.family))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return families.map((family) => CATALOGUE.find((f) => f.family === family)!);
 }
+
+/** What scenario files may name: every fault, the target roles, the families in heal order. */
+export const FAULT_CATALOGUE: FaultCatalogue = { faults: CATALOGUE, roles: TARGET_ROLES, families: familyHealers().map((f) => f.family) };
 
 /** The same fault aimed elsewhere by default (kill-one@n2, disk-truncate-log@follower). */
 export function retarget(fault: Fault, target: TargetSpec): Fault {

@@ -55,65 +55,54 @@ export async function healProcesses(context: NemesisContext): Promise<FaultRecor
   return { resumed: resumed.filter((n) => n !== undefined).sort(), started };
 }
 
+type RoleTarget = Exclude<TargetSpec, { nodes: string[] }>;
+
 /** How a role target reads in a description. */
-const WHO: Record<Exclude<TargetSpec, { nodes: string[] }>, string> = {
+const WHO: Record<RoleTarget, string> = {
   leader: 'the leader', follower: 'one follower', one: 'one random node', minority: 'a random minority of nodes',
   majority: 'a random majority of nodes', all: 'every node at once',
 };
 
-function killFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
+/** A process fault: resolve the targets now, act on them, record both. */
+function processFault(verb: string, target: RoleTarget, description: string, act: (context: NemesisContext, nodes: ClusterNode[]) => Promise<FaultRecord>): Fault {
   return {
-    name: `kill-${target}`,
+    name: `${verb}-${target}`,
     family: PROCESS_FAMILY,
     defaultTarget: target,
-    description: `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`,
+    description,
     async start(context, request) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
-      return { ...record, signal: 'KILL', killed: await killNodes(context, nodes) };
+      return { ...record, ...(await act(context, nodes)) };
     },
     heal: healProcesses,
   };
 }
 
-function pauseFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
-  return {
-    name: `pause-${target}`,
-    family: PROCESS_FAMILY,
-    defaultTarget: target,
-    description: `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`,
-    async start(context, request) {
-      const { nodes, record } = await resolveTargets(context, request?.target ?? target);
-      const paused = await Promise.all(nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)));
-      return { ...record, signal: 'STOP', paused: paused.filter((n) => n !== undefined) };
-    },
-    heal: healProcesses,
-  };
-}
+const killFault = (target: RoleTarget): Fault =>
+  processFault('kill', target, `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`, async (context, nodes) =>
+    ({ signal: 'KILL', killed: await killNodes(context, nodes) }));
+
+const pauseFault = (target: RoleTarget): Fault =>
+  processFault('pause', target, `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`, async (context, nodes) => {
+    const paused = await Promise.all(nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)));
+    return { signal: 'STOP', paused: paused.filter((n) => n !== undefined) };
+  });
 
 /** Graceful restart: SIGTERM, wait for the process to exit (kill -9 after 10 s), start again. */
-function restartFault(target: Exclude<TargetSpec, { nodes: string[] }>): Fault {
-  return {
-    name: `restart-${target}`,
-    family: PROCESS_FAMILY,
-    defaultTarget: target,
-    description: `restart the ZooKeeper server of ${WHO[target]} gracefully (SIGTERM, wait for exit, start)`,
-    async start(context, request) {
-      const { nodes, record } = await resolveTargets(context, request?.target ?? target);
-      const forced: string[] = [];
-      await Promise.all(nodes.map(async (node) => {
-        await context.db.signal(node, 'TERM');
-        await waitUntilStopped(context.db, node, 10_000);
-        if (await context.db.isRunning(node)) {
-          forced.push(node.name);
-          await killNodes(context, [node]);
-        }
-      }));
-      const restarted = await startStopped(context, nodes);
-      return { ...record, signal: 'TERM', restarted, ...(forced.length ? { forcedKill: forced.sort() } : {}) };
-    },
-    heal: healProcesses,
-  };
-}
+const restartFault = (target: RoleTarget): Fault =>
+  processFault('restart', target, `restart the ZooKeeper server of ${WHO[target]} gracefully (SIGTERM, wait for exit, start)`, async (context, nodes) => {
+    const forced: string[] = [];
+    await Promise.all(nodes.map(async (node) => {
+      await context.db.signal(node, 'TERM');
+      await waitUntilStopped(context.db, node, 10_000);
+      if (await context.db.isRunning(node)) {
+        forced.push(node.name);
+        await killNodes(context, [node]);
+      }
+    }));
+    const restarted = await startStopped(context, nodes);
+    return { signal: 'TERM', restarted, ...(forced.length ? { forcedKill: forced.sort() } : {}) };
+  });
 
 const ROLE_TARGETS = ['leader', 'follower', 'one', 'minority', 'majority', 'all'] as const;
 

@@ -151,6 +151,8 @@ export interface FaultCatalogue {
   faults: readonly Fault[];
   /** Roles a target may name (leader, follower, ...). */
   roles: readonly string[];
+  /** Every fault family, in the order `heal: all` heals them. */
+  families: readonly string[];
 }
 
 /** Parses and validates a scenario; every error names the file, line and field, and how to fix it. */
@@ -179,7 +181,7 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
   }
   const data = top.data!;
   const byName = new Map(catalogue.faults.map((f) => [f.name, f]));
-  const families = [...new Set(catalogue.faults.map((f) => f.family))];
+  const families = catalogue.families;
   const aliases = new Set<string>();
   const checkTarget = (path: (string | number)[], target: string): void => {
     const parts = target.split('+');

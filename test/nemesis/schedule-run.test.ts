@@ -81,15 +81,15 @@ describe('scenario at run time', () => {
       '  - fault: kill-follower',
       '    target: lagger',
       '  - heal: all',
-    ].join('\n'), 'sc.yaml', { faults, roles: ['leader', 'follower'] });
+    ].join('\n'), 'sc.yaml', { faults, roles: ['leader', 'follower'], families: ['partition', 'process'] });
     const state = { epoch: 1 };
     // The new epoch shows up a little after the leader is killed.
     setTimeout(() => { state.epoch = 2; }, 150);
     const history = await runFor(scenarioSchedule(scenario), fakeContext(state), 3000);
-    expect(requests).toEqual(['pause-follower', 'heal process', 'kill-leader', 'kill-follower@n2', 'heal process', 'heal partition']);
+    expect(requests).toEqual(['pause-follower', 'heal process', 'kill-leader', 'kill-follower@n2', 'heal partition', 'heal process']);
     const waited = history.events.find((e) => e.f === 'wait-for' && typeof e.value === 'object')!;
     expect(waited.value).toMatchObject({ condition: 'new-epoch', watching: ['n2'], node: 'n2', epoch: 2, previousEpoch: 1 });
     const heals = history.events.filter((e) => e.f === 'heal' && typeof e.value === 'string').map((e) => e.value);
-    expect(heals).toEqual(['pause-follower', 'process', 'partition']);
+    expect(heals).toEqual(['pause-follower', 'partition', 'process']);
   });
 });
