@@ -1,7 +1,9 @@
 // `faultline nemesis list`: every fault the nemesis knows, by family, with what it does.
 import type { Command } from 'commander';
-import { CATALOGUE } from '../../nemesis/index.js';
+import { CATALOGUE, resolveFaults } from '../../nemesis/index.js';
 import { TARGET_ROLES } from '../../nemesis/targets.js';
+import { UsageError } from '../errors.js';
+import { planRandomSchedule } from '../schedule.js';
 
 export function describeCatalogue(): string {
   const families = [...new Set(CATALOGUE.map((f) => f.family))];
@@ -24,6 +26,28 @@ export function describeCatalogue(): string {
   return lines.join('\n');
 }
 
+/** The first `count` fault requests of the random schedule for a seed, with when each starts (seconds into the run, ignoring time spent healing). */
+export function describePlan(names: readonly string[], seed: number, intervalS: number, count: number): string {
+  const faults = resolveFaults(names).map((f) => f.name);
+  if (faults.length === 0) return 'no faults';
+  const lines: string[] = [];
+  let at = 0;
+  let i = 0;
+  for (const planned of planRandomSchedule(faults, seed, intervalS)) {
+    at += planned.waitS;
+    lines.push(`${String(i + 1).padStart(3)}  t≈${at.toFixed(1).padStart(6)} s  ${planned.fault}`);
+    at += intervalS;
+    if (++i === count) break;
+  }
+  return lines.join('\n');
+}
+
+function positiveNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`bad option: ${flag} must be a number above 0, not ${text}`, `For example ${flag} 10.`);
+  return value;
+}
+
 export function registerNemesisCommand(program: Command): void {
   const nemesis = program.command('nemesis').description('the fault catalogue');
   nemesis
@@ -31,5 +55,18 @@ export function registerNemesisCommand(program: Command): void {
     .description('list every fault by family, with what it does')
     .action(() => {
       process.stdout.write(describeCatalogue() + '\n');
+    });
+  nemesis
+    .command('plan')
+    .description('print the fault requests the random schedule makes for a seed (the same seed gives the same plan)')
+    .requiredOption('--seed <n>', 'the run\'s seed')
+    .option('--nemesis <list>', 'faults, as `faultline test --nemesis` takes them', 'partition-leader,kill-leader')
+    .option('--nemesis-interval <s>', 'seconds, as `faultline test --nemesis-interval`', '10')
+    .option('--count <n>', 'how many requests', '10')
+    .action((opts: { seed: string; nemesis: string; nemesisInterval: string; count: string }) => {
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`bad option: --seed must be a whole number ≥ 0, not ${opts.seed}`, 'Use the seed recorded in test.json.');
+      const names = opts.nemesis.split(',').map((s) => s.trim()).filter(Boolean);
+      process.stdout.write(describePlan(names, seed, positiveNumber('--nemesis-interval', opts.nemesisInterval), Math.floor(positiveNumber('--count', opts.count))) + '\n');
     });
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { loadScenario, parseScenario, planRandomSchedule, type PlannedFault } from '../../src/schedule.js';
 import { FAULT_CATALOGUE } from '../../nemesis/index.js';
+import { describePlan } from '../../src/commands/nemesis.js';
 
 function first(n: number, plan: Generator<PlannedFault>): PlannedFault[] {
   const out: PlannedFault[] = [];
@@ -31,6 +32,16 @@ describe('random schedule', () => {
       expect(p.waitS).toBeGreaterThanOrEqual(5);
       expect(p.waitS).toBeLessThan(15);
     }
+  });
+});
+
+describe('faultline nemesis plan', () => {
+  it('prints the same plan for the same seed, resolving families', () => {
+    const plan = describePlan(['kill', 'partition-bridge'], 7, 10, 8);
+    expect(plan.split('\n')).toHaveLength(8);
+    expect(plan).toContain('partition-bridge');
+    expect(describePlan(['kill', 'partition-bridge'], 7, 10, 8)).toBe(plan);
+    expect(describePlan(['none'], 7, 10, 8)).toBe('no faults');
   });
 });
 
