@@ -16,10 +16,10 @@ function drAction(b: HistoryBuilder, f: string, name: string, done: Record<strin
 }
 
 /** Adds 0..3 acknowledged, then the backup starts, then adds 4..5 acknowledged; one restore read per node. */
-function history(reads: Record<string, number[]>, restore: Record<string, unknown> = {}, error?: string): HistoryEvent[] {
+function history(reads: Record<string, number[]>, restore: Record<string, unknown> = {}, error?: string, backup: Record<string, unknown> = {}): HistoryEvent[] {
   const b = new HistoryBuilder();
   for (const e of [0, 1, 2, 3]) b.op(e, 'add', e, 'ok', e);
-  drAction(b, 'backup', 'backup-live', { backup: 'live', node: 'n2', lastZxid: '100000004' });
+  drAction(b, 'backup', 'backup-live', { backup: 'live', node: 'n2', lastZxid: '100000004', committedAtStart: '100000004', ...backup });
   for (const e of [4, 5]) b.op(e, 'add', e, 'ok', e);
   drAction(b, 'disaster', 'disaster', {});
   drAction(b, 'restore', 'restore-live', { backup: 'live', damage: 'none', mode: 'all', recoveryMs: 5000, ...restore }, error);
@@ -47,6 +47,14 @@ describe('restore checker', () => {
     expect(result(events)).toMatchObject({ status: 'data-loss', lostBeforeBackup: 2 });
     expect(checked.anomalies!.map((a) => a.type)).toEqual(Array(3).fill('lost-write')); // one per node
     expect(checked.anomalies![0]!.description).toMatch(/2 adds acknowledged before the backup started are missing \(2, 3\)/);
+  });
+
+  it('a copy of a lagging replica (its last zxid below the leader\'s at the start) may miss adds: documented', () => {
+    const events = history({ n1: [0, 1], n2: [0, 1], n3: [0, 1] }, {}, undefined, { lastZxid: '100000002' });
+    const checked = checkRestores(events);
+    expect(checked.valid).toBe(true);
+    expect(result(events)).toMatchObject({ status: 'data-loss', lostBeforeBackup: 2, laggingReplica: true });
+    expect(checked.anomalies!.every((a) => a.type === 'lagging-backup' && a.documented)).toBe(true);
   });
 
   it('a damaged backup that lost the same adds is reported as documented loss, not failed', () => {
