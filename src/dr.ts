@@ -506,7 +506,7 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
       inconsistent: summary.filter((r) => r.status === 'inconsistent').length,
       failedToStart: summary.filter((r) => r.status === 'failed-to-start').length,
     },
-    backups: Object.fromEntries([...backups].map(([k, b]) => [k, { node: b.value.node, startS: b.startNs / 1e9, endS: b.endNs / 1e9, snapshotZxid: b.value.snapshotZxid, lastZxid: b.value.lastZxid, ...(b.error ? { error: b.error } : {}) }])),
+    backups: Object.fromEntries([...backups].map(([k, b]) => [k, { node: b.value.node, startS: b.startNs / 1e9, endS: b.endNs / 1e9, snapshotZxid: b.value.snapshotZxid, lastZxid: b.value.lastZxid, committedAtStart: b.value.committedAtStart, laggingReplica: laggingBackup(b.value), ...(b.error ? { error: b.error } : {}) }])),
     restores,
     anomalies,
   };
