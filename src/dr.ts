@@ -212,6 +212,8 @@ export interface RestoreEnvironment {
   nodeCount: number;
   zookeeper: ZooKeeperConfig;
   seed: number;
+  /** The run's abort (Ctrl-C): the restores not yet begun are skipped. */
+  abort?: AbortSignal;
 }
 
 interface RestorePlan { name: string; backup: BackupKind; damage: BackupDamage; mode: SeedMode }
@@ -251,6 +253,10 @@ export async function disasterAndRestore(env: RestoreEnvironment, plans: readonl
   });
   const random = new Random(env.seed).fork(8);
   for (const [i, plan] of plans.entries()) {
+    if (env.abort?.aborted) {
+      log.warn(`Aborted: ${plans.length - i} restores skipped.`);
+      break;
+    }
     const backupDir = join(env.runDir, BACKUP_DIR, plan.backup);
     if (!existsSync(join(backupDir, 'version-2'))) {
       log.warn(`${plan.name}: no ${plan.backup} backup was taken; skipped`);

@@ -139,7 +139,7 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     historyPath: join(runDir, HISTORY_FILE),
     runDir,
   };
-  const test = config.dr ? withDisasterRecovery(baseTest, { docker: env.docker, image: env.image.name, runId, testName: config.name, runDir, nodeCount: config.nodes, zookeeper: config.zookeeper, seed: config.seed }, config.dr) : baseTest;
+  const test = config.dr ? withDisasterRecovery(baseTest, { docker: env.docker, image: env.image.name, runId, testName: config.name, runDir, nodeCount: config.nodes, zookeeper: config.zookeeper, seed: config.seed, abort }, config.dr) : baseTest;
   try {
     const outcome = await runTest(test, log, abort);
     // The version the servers report, not the one the build promised: recorded with the config too.
