@@ -83,7 +83,10 @@ describe('nemesis in real runs', () => {
     const last = Object.fromEntries(heals.slice(-4).map((h) => [h['fault'], h]));
     expect(last['partition']!['healed']).toEqual(['n1', 'n2', 'n3']);
     expect((last['packet']!['removedQdiscs'] as string[]).length).toBe(3);
-    expect(last['process']!['resumed']).toHaveLength(1);
+    // The pause must have taken effect before the abort, or there is nothing to resume: say what it did.
+    const pauseStart = completions(await readHistory(join(runDir, 'history.jsonl'))).find((e) => e.f === 'start' && (e.value as Value)['fault'] === 'pause-one');
+    expect(pauseStart?.error, JSON.stringify(pauseStart)).toBeUndefined();
+    expect(last['process']!['resumed'], JSON.stringify(last['process'])).toHaveLength(1);
     expect(await leftovers(runId)).toEqual([]);
   }, 150_000);
 });
