@@ -41,6 +41,7 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
   }
   let digestsCompared = 0;
   let unanswered = 0;
+  const counted: Anomaly[] = [];
   if (snapshot) {
     const nodes = Object.entries(snapshot.value.nodes);
     // A node that did not answer srvr proves nothing either way: it makes the verdict unknown, not invalid.
@@ -51,7 +52,7 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
       anomalies.push({ type: 'divergent-zxid', ops: [snapshot.index], description: `last zxids did not agree: ${nodes.map(([n, s]) => `${n}=${s.zxid ?? '?'}`).join(' ')}` });
     }
     for (const [node, s] of nodes) {
-      if ((s.digestMismatches ?? 0) > 0) anomalies.push({ type: 'digest-mismatch', ops: [snapshot.index], description: `${node} itself counted ${s.digestMismatches!} digest mismatch(es) with the leader (mntr zk_digest_mismatches_count)` });
+      if ((s.digestMismatches ?? 0) > 0) counted.push({ type: 'digest-mismatch-counted', ops: [snapshot.index], description: `${node} itself counted ${s.digestMismatches!} digest mismatch(es) with the leader during the run (mntr zk_digest_mismatches_count)` });
     }
     // Digests are compared at every zxid all nodes still have in their digest log.
     const common = nodes.length ? Object.keys(nodes[0]![1].digests).filter((z) => nodes.every(([, s]) => z in s.digests)) : [];
@@ -61,8 +62,13 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
       if (values.size > 1) anomalies.push({ type: 'digest-mismatch', ops: [snapshot.index], description: `tree digests differ at zxid ${z}: ${nodes.map(([n, s]) => `${n}=${s.digests[z]!}`).join(' ')}` });
     }
   }
+  // A server counts digest mismatches while it catches up (e.g. a DIFF sync replaying on-disk txns, the path of
+  // ZOOKEEPER-2846). When the final data, the last zxids and every common tree digest agree, the count is a
+  // warning worth showing, not divergence: reported as documented. With any other divergence it counts in full.
+  const diverged = anomalies.some((a) => a.documented !== true);
+  for (const a of counted) anomalies.push(diverged ? a : { ...a, documented: true, description: `${a.description}; transient: the final data, zxids and digests agree (see ZOOKEEPER-2846)` });
   // Without a workload final read, the zxid/digest snapshot alone decides.
-  const readsVerdict = reads.states.length + reads.unreadable === 0 ? (anomalies.length ? false : true) : recoveryVerdict(anomalies, reads);
+  const readsVerdict = reads.states.length + reads.unreadable === 0 ? (anomalies.some((a) => a.documented !== true) ? false : true) : recoveryVerdict(anomalies, reads);
   const verdict = readsVerdict === true && unanswered > 0 ? 'unknown' : readsVerdict;
   return {
     valid: verdict,

@@ -233,9 +233,20 @@ describe('recovery checkers', () => {
     h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '1f', digests: { '10': '222' } }, n3: { zxid: '20', digests: {}, digestMismatches: 1 } }, false);
     const result = checkConvergence(h.events);
     expect(result.valid).toBe(false);
-    expect(types(result)).toEqual(['divergent-data', 'divergent-zxid', 'digest-mismatch']);
+    expect(types(result)).toEqual(['divergent-data', 'divergent-zxid', 'digest-mismatch-counted']);
+    expect(result.anomalies![2]!.documented).toBeUndefined();
     expect(result.anomalies![0]!.ops).toEqual([a, b]);
     expect(result.anomalies![0]!.description).toContain('differing: x');
+  });
+
+  it('reports digest mismatches a server counted while catching up as documented when everything converged', () => {
+    const h = new HistoryBuilder();
+    h.heal();
+    for (const node of ['n1', 'n2']) h.finalRead(node, { x: 1 });
+    h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '20', digests: { '10': '111' }, digestMismatches: 76 } });
+    const result = checkConvergence(h.events);
+    expect(result.valid).toBe(true);
+    expect(result.anomalies).toEqual([expect.objectContaining({ type: 'digest-mismatch-counted', documented: true })]);
   });
 
   it('is valid when all nodes agree; recovery time is measured from the final heal', () => {
