@@ -439,6 +439,15 @@ function describeChecker(name: string, raw: unknown): CheckerSummary {
   if (typeof r.ms === 'number') parts.push(`${r.ms.toFixed(0)} ms`);
   if (Array.isArray(r.failures)) parts.push(`${r.failures.length} failing key${r.failures.length === 1 ? '' : 's'}`);
   if (typeof r.reason === 'string') parts.push(r.reason);
+  if (Array.isArray(r.anomalies) && r.anomalies.length > 0) {
+    const byType = new Map<string, number>();
+    for (const a of r.anomalies as { type?: unknown; documented?: unknown }[]) {
+      const label = `${String(a.type)}${a.documented === true ? ' (documented)' : ''}`;
+      byType.set(label, (byType.get(label) ?? 0) + 1);
+    }
+    parts.push([...byType].map(([type, n]) => `${type} ×${n}`).join(', '));
+  }
+  if (r.advisory === true) parts.push('advisory: not promised in this mode, does not decide the run');
   return { name, valid, details: parts.join(', ') };
 }
 
