@@ -114,6 +114,8 @@ describe('report of a real stale-read run', () => {
     expect(text).toContain('model state is');
     expect(await page.$$eval('table.unplaced tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
     expect(await page.textContent('table.unplaced tbody')).toMatch(/#\d+/);
+    // The counterexample timeline draws the prefix's tail (blue) and the unplaceable ops (red), in view.
+    expect(await pixelsOfColour(page, '#cx-0 canvas', [0x4a, 0x78, 0xc2])).toBeGreaterThan(4);
     expect(await pixelsOfColour(page, '#cx-0 canvas', [0xb0, 0x12, 0x2b])).toBeGreaterThan(4);
     expect(await pixelsOfColour(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
     await screenshot(page, 'report-invalid.png');

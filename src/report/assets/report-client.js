@@ -80,7 +80,11 @@
     this.axisH = 46; // time axis, fault labels, leader labels
     this.gutter = 96;
     var lo = Infinity, hi = -Infinity;
-    rows.forEach(function (r) { lo = Math.min(lo, ops.start[r]); hi = Math.max(hi, endOf(r)); });
+    // With focus rows (a counterexample's unplaceable ops), the view ends where they end: one long op of the
+    // prefix must not stretch the view until the stuck ops are thinner than a pixel.
+    var focus = options.focus;
+    rows.forEach(function (r) { lo = Math.min(lo, ops.start[r]); hi = Math.max(hi, focus ? ops.start[r] : endOf(r)); });
+    if (focus) focus.forEach(function (r) { hi = Math.max(hi, endOf(r)); });
     if (!isFinite(lo)) { lo = 0; hi = data.durationMs || 1; }
     var pad = options.rows ? Math.max(5, (hi - lo) * 0.05) : 0;
     this.home = [Math.max(0, lo - pad), hi + pad];
@@ -153,6 +157,8 @@
         var x0 = self.x(ops.start[row]), x1 = self.x(endOf(row));
         var color = self.emphasis.get(row) || COLORS[OUTCOMES[ops.outcome[row]]];
         ctx.fillStyle = color;
+        // Emphasised ops (a counterexample's) stay wide enough to see their colour however far out the view is.
+        if (self.emphasis.has(row)) x1 = Math.max(x1, x0 + 5);
         ctx.fillRect(x0, y, Math.max(1, x1 - x0), h);
         if (ops.end[row] < 0) { ctx.fillStyle = 'rgba(255,255,255,0.6)'; ctx.fillRect(x1 - 6, y, 6, h); }
         if (self.emphasis.has(row) || self.labels.has(row)) outlined.push([row, x0, x1, y, h]);
@@ -282,7 +288,7 @@
     c.prefix.forEach(function (row, k) { labels.set(row, String(first + k)); marks.set(row, COLORS.prefix); });
     c.unplaced.forEach(function (u) { labels.set(u.row, '✗'); marks.set(u.row, COLORS.unplaced); });
     var rows = c.prefix.concat(c.unplaced.map(function (u) { return u.row; }));
-    var cx = new Timeline(document.getElementById('cx-' + i), { rows: rows, labels: labels, emphasis: marks });
+    var cx = new Timeline(document.getElementById('cx-' + i), { rows: rows, labels: labels, emphasis: marks, focus: c.unplaced.map(function (u) { return u.row; }) });
     timelines.push(cx);
     var button = document.querySelector('.show-in-history[data-index="' + i + '"]');
     if (button) button.addEventListener('click', function () {
