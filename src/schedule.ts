@@ -11,9 +11,6 @@ import { familyHeal, recordNemesis, type Fault, type FaultRecord, type FaultRequ
 import { Random } from './random.js';
 import { sleepUnlessAborted, TimeoutError, waitFor } from './time.js';
 
-// Kept importable from here for code written against the schedule module.
-export { sleepUnlessAborted };
-
 export interface ScheduleRun {
   context: NemesisContext;
   history: HistoryWriter;
