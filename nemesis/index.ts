@@ -5,17 +5,17 @@ import type { FaultCatalogue } from '../src/schedule.js';
 import { diskFaults } from './disk.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults, partitionLeader } from './partition.js';
-import { killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
+import { crashFaults, killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
 import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
-export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
+export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...crashFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
 
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
-/** Family names as `--nemesis` accepts them (`kill` and `pause` and `restart` all belong to the process family). */
-const FAMILY_PREFIXES = ['partition', 'kill', 'pause', 'restart', 'disk', 'packet'];
+/** Family names as `--nemesis` accepts them (`kill`, `crash`, `pause` and `restart` all belong to the process family). */
+const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet'];
 
 export const DEFAULT_NEMESIS = [partitionLeader.name, killLeader.name];
 

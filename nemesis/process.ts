@@ -1,5 +1,6 @@
-// Process faults: kill -9 and restart, pause and resume (SIGSTOP / SIGCONT), graceful restart.
-// The container stays up, so a killed node keeps its address, its data and any network fault.
+// Process faults: kill -9 and restart, crash (a silent kill, as a machine losing power), pause and resume
+// (SIGSTOP / SIGCONT), graceful restart. The container stays up, so a killed node keeps its address, its data
+// and any network fault.
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, NemesisContext, TargetSpec } from '../src/nemesis.js';
@@ -36,13 +37,44 @@ export async function killNodes(context: NemesisContext, nodes: readonly Cluster
   return killed.filter((n): n is string => n !== undefined);
 }
 
+/**
+ * A crash silences the node before killing it: every packet in or out is dropped (Faultline's own chain, first in
+ * INPUT and OUTPUT), so the FIN and RST of the dying process never reach the peers. They notice only by their
+ * timeouts (syncLimit × tickTime and friends), as after a power loss, where kill -9 alone tells them at once.
+ */
+const CRASH_CHAIN = 'FAULTLINE-CRASH';
+
+const silenceScript = [
+  `iptables -w -N ${CRASH_CHAIN} 2>/dev/null || true`,
+  `iptables -w -F ${CRASH_CHAIN}`,
+  `iptables -w -A ${CRASH_CHAIN} -j DROP`,
+  `(iptables -w -C INPUT -j ${CRASH_CHAIN} 2>/dev/null || iptables -w -I INPUT -j ${CRASH_CHAIN})`,
+  `(iptables -w -C OUTPUT -j ${CRASH_CHAIN} 2>/dev/null || iptables -w -I OUTPUT -j ${CRASH_CHAIN})`,
+].join(' && ');
+
+const unsilenceScript = [
+  `if iptables -w -L ${CRASH_CHAIN} -n >/dev/null 2>&1; then`,
+  `  while iptables -w -D INPUT -j ${CRASH_CHAIN} 2>/dev/null; do :; done;`,
+  `  while iptables -w -D OUTPUT -j ${CRASH_CHAIN} 2>/dev/null; do :; done;`,
+  `  iptables -w -F ${CRASH_CHAIN} && iptables -w -X ${CRASH_CHAIN} && echo unsilenced;`,
+  'fi',
+].join(' ');
+
+async function crashNodes(context: NemesisContext, nodes: readonly ClusterNode[]): Promise<string[]> {
+  await Promise.all(nodes.map(async (node) => {
+    const result = await context.cluster.exec(node, ['sh', '-c', silenceScript]);
+    if (result.exitCode !== 0) throw new HarnessError(`${node.name}: could not silence the node before the crash (${result.stderr.trim()})`);
+  }));
+  return killNodes(context, nodes);
+}
+
 /** Whether the node's server process is stopped by a signal (ps state T). */
 export async function isPaused(context: NemesisContext, node: ClusterNode): Promise<boolean> {
   const script = "ps -eo stat=,args= | awk '$1 ~ /^T/ && /QuorumPeerMain/ && !/awk/ { found = 1 } END { exit !found }'";
   return (await context.cluster.exec(node, ['sh', '-c', script])).exitCode === 0;
 }
 
-/** The process family's heal: resume every paused server, then start every stopped one. */
+/** The process family's heal: resume every paused server, let crashed nodes talk again, then start every stopped one. */
 export async function healProcesses(context: NemesisContext): Promise<FaultRecord> {
   // A paused process is not stopped; resume it first so it is not taken for running-and-well.
   // SIGCONT goes to every node (harmless when running); the record names only the nodes that were paused.
@@ -51,8 +83,9 @@ export async function healProcesses(context: NemesisContext): Promise<FaultRecor
     await context.db.signal(n, 'CONT');
     return paused ? n.name : undefined;
   }));
+  const unsilenced = await Promise.all(context.cluster.nodes.map(async (n) => ((await context.cluster.run(n, ['sh', '-c', unsilenceScript])).includes('unsilenced') ? n.name : undefined)));
   const started = await startStopped(context);
-  return { resumed: resumed.filter((n) => n !== undefined).sort(), started };
+  return { resumed: resumed.filter((n) => n !== undefined).sort(), ...(unsilenced.some((n) => n) ? { unsilenced: unsilenced.filter((n) => n !== undefined).sort() } : {}), started };
 }
 
 type RoleTarget = Exclude<TargetSpec, { nodes: string[] }>;
@@ -82,6 +115,10 @@ const killFault = (target: RoleTarget): Fault =>
   processFault('kill', target, `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`, async (context, nodes) =>
     ({ signal: 'KILL', killed: await killNodes(context, nodes) }));
 
+const crashFault = (target: RoleTarget): Fault =>
+  processFault('crash', target, `crash ${WHO[target]} silently (drop all its traffic, then kill -9, so peers notice only by timeout); the heal lets it talk and restarts it`, async (context, nodes) =>
+    ({ signal: 'KILL', silenced: true, killed: await crashNodes(context, nodes) }));
+
 const pauseFault = (target: RoleTarget): Fault =>
   processFault('pause', target, `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`, async (context, nodes) => {
     const paused = await Promise.all(nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)));
@@ -107,6 +144,7 @@ const restartFault = (target: RoleTarget): Fault =>
 const ROLE_TARGETS = ['leader', 'follower', 'one', 'minority', 'majority', 'all'] as const;
 
 export const killFaults: Fault[] = ROLE_TARGETS.map(killFault);
+export const crashFaults: Fault[] = ROLE_TARGETS.map(crashFault);
 export const pauseFaults: Fault[] = ROLE_TARGETS.map(pauseFault);
 export const restartFaults: Fault[] = (['leader', 'follower', 'one', 'all'] as const).map(restartFault);
 

@@ -1,5 +1,6 @@
 // Orchestration of one test run: cluster up, database up, clients and nemesis run concurrently,
 // everything healed and torn down, the history checked. Teardown happens on success, failure and abort.
+import { join } from 'node:path';
 import type { Validity } from './errors.js';
 import { overallValidity, type Checker, type CheckerResult } from './checker.js';
 import type { Cluster, ClusterNode } from './cluster.js';
@@ -9,7 +10,8 @@ import { healAll, measureRecovery, type Fault, type NemesisContext, type Recover
 import { Random } from './random.js';
 import type { NemesisSchedule } from './schedule.js';
 import { recoveryPhase } from './recovery.js';
-import { sleep, sleepUnlessAborted, TimeoutError, withTimeout } from './time.js';
+import { ROLES_FILE, startRoleMonitor, type RoleMonitor } from './roles.js';
+import { sleep, TimeoutError, withTimeout } from './time.js';
 import type { Completion, Workload, WorkloadClient } from './workload.js';
 import type { Database } from './zookeeper.js';
 
@@ -48,6 +50,8 @@ export interface RunOutcome {
   /** After the final heal: ms to heal, then (from the heal's start) to a leader, a first write, every node serving. */
   recovery?: { healMs: number; finalReadMs?: number } & RecoveryTimings;
   leaders: string[];
+  /** Each time a node reported leading (role monitor), on the history's clock in ns: the report's leader marks. */
+  leaderChanges: { time: number; leader: string }[];
   /** Node → the version its srvr reported when the ensemble first served. */
   serverVersions?: Record<string, string>;
 }
@@ -72,10 +76,12 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   const nemesisContext: NemesisContext = { cluster: test.cluster, db: test.db, log, random: random.fork(1) };
   const live: LiveState = { stats: { ok: 0, fail: 0, info: 0, nemesis: 0 }, fault: null, startedAt: 0 };
   const leaders: string[] = [];
+  const leaderChanges: RunOutcome['leaderChanges'] = [];
   let aborted: string | undefined;
   let recovery: RunOutcome['recovery'];
   let healed = false;
   let serverVersions: Record<string, string> | undefined;
+  let roles: RoleMonitor | undefined;
   const onAbort = (): void => {
     aborted = String(abort.reason ?? 'aborted');
   };
@@ -88,8 +94,9 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const initial = await test.db.waitForQuorum(90_000, { all: true });
     serverVersions = Object.fromEntries(initial.filter((s) => s.versionText).map((s) => [s.node, s.versionText!]));
     const firstLeader = await test.db.leader();
-    if (firstLeader) leaders.push(firstLeader.name);
     log.info(`Ensemble serving; leader ${firstLeader?.name ?? 'unknown'}.`);
+    // From here to the end of recovery, every role change of every node goes to roles.jsonl.
+    roles = startRoleMonitor(test.cluster.nodes, join(test.runDir, ROLES_FILE), () => history.now());
     // Heal before the run too (idempotent): every family starts from a clean slate, and the history says so.
     const preHealErrors = await healAll(test.faults, nemesisContext, history);
     if (preHealErrors.length) throw preHealErrors[0]!;
@@ -103,14 +110,12 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const timer = setTimeout(stopPhase, test.timeLimitS * 1000);
     live.startedAt = Date.now();
     const status = setInterval(() => log.status(statusLine(live, test)), 500);
-    const leaderWatch = watchLeaders(test.db, leaders, phase.signal);
     log.info(`Running ${test.workload.name} for ${test.timeLimitS} s with ${test.concurrency} processes` +
       `, nemesis: ${test.schedule?.description ?? 'none'}.`);
     try {
       await Promise.all([
         ...Array.from({ length: test.concurrency }, (_, w) => runWorker(test, w, history, random.fork(100 + w), live, phase.signal, log)),
         runNemesis(test, nemesisContext, history, live, phase.signal),
-        leaderWatch,
       ]);
     } finally {
       clearTimeout(timer);
@@ -128,9 +133,8 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     if (!aborted) {
       log.info('Healed; waiting for the ensemble to recover...');
       recovery = { healMs, ...(await measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000)) };
+      await roles.stop();
       log.info(`Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`);
-      const leader = await test.db.leader();
-      if (leader && leaders[leaders.length - 1] !== leader.name) leaders.push(leader.name);
       log.info(`Recovered: every node serves ${(recovery.quorumMs / 1000).toFixed(1)} s after the heal began.`);
       const { readMs } = await recoveryPhase(test.cluster.nodes, test.workload, history, log, { readTimeoutMs: 60_000, settleTimeoutMs: 20_000 });
       recovery.finalReadMs = readMs;
@@ -141,6 +145,13 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   } finally {
     // Teardown heal, when the run stopped (abort, error) before its final heal: nothing of the nemesis stays.
     if (!healed && live.startedAt > 0) await healAll(test.faults, nemesisContext, history).catch(() => []);
+    await roles?.stop();
+    // Polls of different nodes finish out of order: sort by when each was sent.
+    for (const change of [...(roles?.changes ?? [])].sort((a, b) => a.time - b.time)) {
+      if (change.role !== 'leader') continue;
+      leaderChanges.push({ time: change.time, leader: change.node });
+      if (leaders[leaders.length - 1] !== change.node) leaders.push(change.node);
+    }
     abort.removeEventListener('abort', onAbort);
     await history.close();
     log.status(null);
@@ -148,12 +159,12 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
 
   if (aborted) {
     log.warn(`Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`);
-    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
+    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, leaderChanges, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
   }
   log.info('Checking the history...');
   const checkers = await runCheckers(test.workload.checkers, history.events, { runDir: test.runDir, timeoutMs: 120_000 });
   // Advisory checkers test what ZooKeeper does not promise in this mode (e.g. linearizable plain reads): reported, not counted.
-  return { valid: overallValidity(checkers), checkers, stats: live.stats, leaders, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
+  return { valid: overallValidity(checkers), checkers, stats: live.stats, leaders, leaderChanges, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
 }
 
 export async function runCheckers(checkers: Record<string, Checker>, events: readonly HistoryEvent[], context: { runDir?: string; timeoutMs: number }): Promise<Record<string, CheckerResult>> {
@@ -239,13 +250,6 @@ async function runNemesis(test: Test, context: NemesisContext, history: HistoryW
 }
 
 /** Notes each new leader during the main phase. */
-async function watchLeaders(db: Database, leaders: string[], stop: AbortSignal): Promise<void> {
-  while (await sleepUnlessAborted(1000, stop)) {
-    const leader = await db.leader().catch(() => undefined);
-    if (leader && leaders[leaders.length - 1] !== leader.name) leaders.push(leader.name);
-  }
-}
-
 function statusLine(live: LiveState, test: Test): string {
   const elapsed = Math.round((Date.now() - live.startedAt) / 1000);
   const s = live.stats;

@@ -145,7 +145,7 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     // The version the servers report, not the one the build promised: recorded with the config too.
     const server = { build: config.server, image: env.image.name, version: outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null, versions: outcome.serverVersions ?? {} };
     writeJson(join(runDir, TEST_FILE), { ...readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test.json'), serverVersion: server.version });
-    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, server, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
+    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, server, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, leaderChanges: outcome.leaderChanges, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
     await writeReport(runDir).catch((err: Error) => log.warn(`report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`));
     return { outcome, runDir, runId };
   } finally {

@@ -9,6 +9,7 @@ import type { Validity } from '../errors.js';
 import { readHistory } from '../history.js';
 import type { Logger } from '../log.js';
 import { HISTORY_FILE, readJson, RESULTS_FILE } from '../store.js';
+import { readRoleChanges, ROLES_FILE } from '../roles.js';
 import { computeRunMetrics, type RunMetrics } from './metrics.js';
 
 export interface BatchRun {
@@ -89,7 +90,7 @@ async function runOne(run: BatchRun, log: Logger, abort: AbortSignal): Promise<R
 /** The run's measures from its history on disk; null when the history is missing or empty. */
 export async function measureRun(runDir: string, checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined): Promise<RunMetrics | null> {
   const events = await readHistory(join(runDir, HISTORY_FILE)).catch(() => []);
-  return events.length ? computeRunMetrics(events, checkers, recovery) : null;
+  return events.length ? computeRunMetrics(events, checkers, recovery, await readRoleChanges(join(runDir, ROLES_FILE))) : null;
 }
 
 /** Measures a recorded run again (after the measures changed) from its history and results.json. */

@@ -21,7 +21,9 @@ interface Measure {
 const MEASURES: Measure[] = [
   { key: 'lostWrites', label: 'lost writes', unit: 'count', values: (m) => [m.lostWrites] },
   { key: 'availability', label: 'availability during faults (ok share)', unit: '%', values: (m) => (m.availabilityDuringFaults === null ? [] : [m.availabilityDuringFaults * 100]) },
-  { key: 'timeToElect', label: 'time to elect (fault → first ok write), per fault', unit: 'ms', values: (m) => m.timeToElectMs },
+  { key: 'timeToNewLeader', label: 'time to a new leader (fault → it reports leading), per leader change', unit: 'ms', values: (m) => m.timeToNewLeaderMs },
+  { key: 'timeToElect', label: 'time to first write after a fault, per fault', unit: 'ms', values: (m) => m.timeToElectMs },
+  { key: 'rejoin', label: 'time for a restarted or reconnected node to serve (heal → serving), per node', unit: 'ms', values: (m) => m.rejoinMs },
   { key: 'timeToFirstWriteAfterHeal', label: 'time to first write after heal, per heal', unit: 'ms', values: (m) => m.timeToFirstWriteAfterHealMs },
   { key: 'timeUntilAllServe', label: 'time until every node serves (final heal)', unit: 'ms', values: (m) => (m.timeUntilAllServeMs === null ? [] : [m.timeUntilAllServeMs]) },
   { key: 'latencyP50', label: 'latency p50', unit: 'ms', values: (m) => (m.latencyMs ? [m.latencyMs.p50] : []) },

@@ -3,6 +3,7 @@
 import type { CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent } from '../history.js';
 import { quantile } from '../report/data.js';
+import { newLeaderAfter, rolesAt, SERVING_ROLES, type RoleChange } from '../roles.js';
 
 export interface RunMetrics {
   /** Acknowledged writes missing after recovery (lost-write anomalies over all checkers). */
@@ -11,6 +12,13 @@ export interface RunMetrics {
   availabilityDuringFaults: number | null;
   /** Per fault: from the fault's start to the first ok write after it (a write needs an elected leader). */
   timeToElectMs: number[];
+  /**
+   * Per fault that changed the leader before its heal: from the fault's request to the first report of a new
+   * leader by the node itself (roles.jsonl, polled every 200 ms).
+   */
+  timeToNewLeaderMs: number[];
+  /** Per node that was down or not serving at a heal: from the last such heal to the node serving again (roles.jsonl). */
+  rejoinMs: number[];
   /** Per heal: from the heal's end to the first ok write after it. */
   timeToFirstWriteAfterHealMs: number[];
   /** After the final heal: until every node served again (results.json recovery.quorumMs). */
@@ -54,9 +62,72 @@ function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; hea
   return { windows, heals };
 }
 
-export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined): RunMetrics {
+/** Nemesis info events that succeeded: the request time of each fault start, and every heal's completion time, in ns. */
+function nemesisTimes(events: readonly HistoryEvent[]): { starts: { requested: number; healed: number }[]; healsNs: number[] } {
+  const starts: { requested: number; healed: number }[] = [];
+  const healsNs: number[] = [];
+  const requested = new Map<string, number>();
+  const open = new Map<string, { requested: number; healed: number }>();
+  for (const e of events) {
+    if (e.process !== 'nemesis') continue;
+    const done = typeof e.value === 'object' && e.value !== null;
+    // The request is the first event of the pair (its value is the fault's name or request), the completion the second.
+    if (!done) {
+      requested.set(`${e.f}`, e.time);
+      continue;
+    }
+    if (e.error) continue;
+    const fault = String((e.value as { fault?: unknown }).fault);
+    if (e.f === 'start') {
+      const start = { requested: requested.get('start') ?? e.time, healed: Infinity };
+      starts.push(start);
+      open.set(fault, start);
+    } else if (e.f === 'heal') {
+      healsNs.push(e.time);
+      const start = open.get(fault);
+      if (start) start.healed = e.time;
+      open.delete(fault);
+    }
+  }
+  return { starts, healsNs };
+}
+
+/** Per leader-changing fault: request → a new leader reports itself, before the fault's heal. */
+function newLeaderTimes(roles: readonly RoleChange[], starts: readonly { requested: number; healed: number }[]): number[] {
+  const times: number[] = [];
+  for (const start of starts) {
+    const before = [...rolesAt(roles, start.requested)].filter(([, role]) => role === 'leader').map(([node]) => node);
+    const next = newLeaderAfter(roles, start.requested, before.length === 1 ? before[0] : undefined);
+    if (next && start.requested + next.ms * 1e6 <= start.healed) times.push(next.ms);
+  }
+  return times;
+}
+
+/**
+ * Per spell of a node not serving that a heal fell into: from the last heal inside the spell to the node serving.
+ * Spells with no heal in them (a follower waiting out an election) are elections, not rejoins.
+ */
+function rejoinTimes(roles: readonly RoleChange[], healsNs: readonly number[]): number[] {
+  const times: number[] = [];
+  const spellStart = new Map<string, number>();
+  for (const c of roles) {
+    if (!SERVING_ROLES.has(c.role)) {
+      if (!spellStart.has(c.node)) spellStart.set(c.node, c.time);
+      continue;
+    }
+    const from = spellStart.get(c.node);
+    spellStart.delete(c.node);
+    if (from === undefined) continue;
+    const lastHeal = healsNs.filter((h) => h >= from && h <= c.time).pop();
+    if (lastHeal !== undefined) times.push((c.time - lastHeal) / 1e6);
+  }
+  return times;
+}
+
+export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined, roles: readonly RoleChange[] = []): RunMetrics {
   const ops = pairOperations(events);
   const { windows, heals } = faultWindows(events);
+  const { starts, healsNs } = nemesisTimes(events);
   const okWrites = ops.filter((o) => o.type === 'ok' && WRITES.has(o.f)).map((o) => o.completeTime / 1e6).sort((a, b) => a - b);
   const firstWriteAfter = (ms: number): number | undefined => {
     const t = okWrites.find((w) => w > ms);
@@ -69,6 +140,8 @@ export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Rec
     lostWrites,
     availabilityDuringFaults: inFault.length ? inFault.filter((o) => o.type === 'ok').length / inFault.length : null,
     timeToElectMs: windows.map((w) => firstWriteAfter(w.start)).filter((v): v is number => v !== undefined),
+    timeToNewLeaderMs: newLeaderTimes(roles, starts),
+    rejoinMs: rejoinTimes(roles, healsNs),
     timeToFirstWriteAfterHealMs: heals.map(firstWriteAfter).filter((v): v is number => v !== undefined),
     timeUntilAllServeMs: recovery?.quorumMs ?? null,
     latencyMs: latencies.length ? { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,

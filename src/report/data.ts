@@ -4,6 +4,7 @@
 import type { HistoryEvent, Operation } from '../history.js';
 import { pairOperations } from '../history.js';
 import type { PartitionFailure } from '../checkers/linearizable.js';
+import type { NodeRole, RoleChange } from '../roles.js';
 
 export const OUTCOMES = ['ok', 'fail', 'info'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -123,6 +124,8 @@ export interface ReportData {
   faults: FaultBand[];
   leaders: LeaderMark[];
   leaderSequence: string[];
+  /** Per node, its roles over time as the monitor saw them: [start ms, end ms, role]. Empty for older runs. */
+  roles: RoleSpans[];
   counterexamples: CounterexampleView[];
   latency: LatencySeries[];
   quantiles: QuantileRow[];
@@ -131,6 +134,11 @@ export interface ReportData {
   dataLoss: { title: string; value: unknown }[];
   logs: LogExcerpt[];
   logNote: string;
+}
+
+export interface RoleSpans {
+  node: string;
+  spans: [number, number, NodeRole][];
 }
 
 /** What readers of a run directory hand to buildReportData. */
@@ -142,6 +150,8 @@ export interface RunInput {
   defaults: Record<string, unknown> | undefined;
   /** Node name → { relative path, text } of each node's log. */
   nodeLogs: { node: string; path: string; text: string }[];
+  /** roles.jsonl: each node's role changes (absent for runs from before the role monitor). */
+  roles?: readonly RoleChange[];
 }
 
 const MS_PER_NS = 1e-6;
@@ -280,6 +290,19 @@ export function buildLeaderMarks(results: Record<string, unknown> | undefined, f
     searchFrom = (at >= 0 ? at : searchFrom) + 1;
   }
   return marks;
+}
+
+/** Each node's role changes as spans on the report's time axis; the last span of a node runs to `endMs`. */
+export function buildRoleSpans(changes: readonly RoleChange[], endMs: number): RoleSpans[] {
+  const byNode = new Map<string, RoleChange[]>();
+  for (const c of [...changes].sort((a, b) => a.time - b.time)) {
+    if (!byNode.has(c.node)) byNode.set(c.node, []);
+    byNode.get(c.node)!.push(c);
+  }
+  return [...byNode].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([node, list]) => ({
+    node,
+    spans: list.map((c, i): [number, number, NodeRole] => [round2(c.time * MS_PER_NS), round2(Math.max(c.time * MS_PER_NS, list[i + 1] ? list[i + 1]!.time * MS_PER_NS : endMs)), c.role]),
+  }));
 }
 
 /** Maps each porcupine failure to rows of the op table. */
@@ -518,6 +541,7 @@ export function buildReportData(input: RunInput): ReportData {
     ops,
     faults,
     leaders: buildLeaderMarks(results, faults),
+    roles: buildRoleSpans(input.roles ?? [], durationMs),
     leaderSequence: Array.isArray(results?.leaders) ? (results.leaders as unknown[]).map(String) : [],
     counterexamples: buildCounterexamples(failures, ops),
     latency,

@@ -93,7 +93,8 @@ function historySection(data: ReportData): string {
   <h2>History</h2>
   <p class="muted">${data.ops.start.length} operations by ${data.lanes.length} processes; one lane per process, grouped by node.
   Scroll to zoom, drag to pan, double-click to reset; hover an operation for details.
-  <span class="legend"><i class="ok"></i>ok <i class="fail"></i>fail <i class="info"></i>info (unknown outcome) <i class="fault"></i>fault <i class="leader"></i>leader change</span></p>
+  <span class="legend"><i class="ok"></i>ok <i class="fail"></i>fail <i class="info"></i>info (unknown outcome) <i class="fault"></i>fault <i class="leader"></i>leader change;
+  role strip above each node's lanes: <i class="role-leader"></i>leader <i class="role-follower"></i>follower <i class="role-not-serving"></i>not serving <i class="role-down"></i>down (no answer)</span></p>
   <div class="timeline" id="timeline"><canvas></canvas><div class="tooltip" hidden></div></div>
   <h3>Faults</h3>${faults.length ? table(['#', 'fault', 'from', 'to', 'what the nemesis did'], faults, 'faults') : '<p class="muted">No faults were injected.</p>'}
 </section>`;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
+import { readRoleChanges, ROLES_FILE } from '../roles.js';
 import { HISTORY_FILE, readJson, RESULTS_FILE, TEST_FILE } from '../store.js';
 import { buildReportData, type ReportData } from './data.js';
 import { renderReportHtml, type ReportAssets } from './html.js';
@@ -83,6 +84,7 @@ export async function loadReportData(runDir: string, warn: (msg: string) => void
     events, results, test,
     defaults: await defaultTestConfig(),
     nodeLogs: logs.map((l) => ({ ...l, text: readLogText(join(runDir, l.path)) })),
+    roles: await readRoleChanges(join(runDir, ROLES_FILE)),
   });
 }
 

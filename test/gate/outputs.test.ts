@@ -5,6 +5,7 @@ import { buildComparison, formatSpread, renderCompareMarkdown } from '../../src/
 import { computeRunMetrics, spread } from '../../src/gate/metrics.js';
 import { gateExitCode, renderGateHtml, renderJUnit, summarizeGate } from '../../src/gate/outputs.js';
 import type { HistoryEvent } from '../../src/history.js';
+import type { RoleChange } from '../../src/roles.js';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {
@@ -89,6 +90,24 @@ describe('run metrics', () => {
     expect(m.latencyMs?.max).toBe(100);
   });
 
+  it('measures leader changes and rejoins from what the nodes said (roles.jsonl)', () => {
+    const ms = 1e6;
+    const roles: RoleChange[] = [
+      { time: 5 * ms, node: 'n1', role: 'leader' }, { time: 5 * ms, node: 'n2', role: 'follower' }, { time: 5 * ms, node: 'n3', role: 'follower' },
+      // The kill (requested at 90 ms): n1 goes quiet, the followers elect, n2 reports leading at 250 ms.
+      { time: 95 * ms, node: 'n1', role: 'down' }, { time: 120 * ms, node: 'n3', role: 'not-serving' }, { time: 120 * ms, node: 'n2', role: 'not-serving' },
+      { time: 250 * ms, node: 'n2', role: 'leader' }, { time: 260 * ms, node: 'n3', role: 'follower' },
+      // The heal (done at 600 ms) restarts n1, which answers unready, then follows at 1400 ms.
+      { time: 1000 * ms, node: 'n1', role: 'not-serving' }, { time: 1400 * ms, node: 'n1', role: 'follower' },
+    ];
+    const m = computeRunMetrics(history, {}, null, roles);
+    expect(m.timeToNewLeaderMs).toEqual([160]);
+    // n3's election spell held no heal: an election, not a rejoin.
+    expect(m.rejoinMs).toEqual([800]);
+    // Without roles (runs from before the monitor) there is nothing to measure, not zero.
+    expect(computeRunMetrics(history, {}, null).timeToNewLeaderMs).toEqual([]);
+  });
+
   it('summarises spreads and renders them side by side', () => {
     expect(spread([3, 1, 2])).toMatchObject({ n: 3, min: 1, median: 2, max: 3, mean: 2 });
     expect(formatSpread(spread([1000, 2000, 30_000]), 'ms')).toBe('2000 ms [1000 ms–30.0 s] ±13.4 s (n=3)');
@@ -97,7 +116,7 @@ describe('run metrics', () => {
       new Map([['tickTime=500', [record({ group: 'tickTime=500', metrics })]], ['tickTime=2000', [record({ group: 'tickTime=2000', metrics: { ...metrics, timeToElectMs: [4000, 5000] } })]]]));
     const md = renderCompareMarkdown(c);
     expect(md).toContain('| measure | `tickTime=500` | `tickTime=2000` |');
-    expect(md).toContain('| time to elect (fault → first ok write), per fault | 300 ms | 4000 ms [4000 ms–5000 ms] ±500 ms (n=2) |');
+    expect(md).toContain('| time to first write after a fault, per fault | 300 ms | 4000 ms [4000 ms–5000 ms] ±500 ms (n=2) |');
     expect(md).toContain('| verdicts | 1 valid, 0 invalid, 0 unknown |');
   });
 });

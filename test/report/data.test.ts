@@ -7,7 +7,7 @@ import type { HistoryEvent } from '../../src/history.js';
 import { pairOperations } from '../../src/history.js';
 import {
   buildCounterexamples, buildFaultBands, buildLanes, buildLatency, buildLeaderMarks, buildLogExcerpts, buildOpColumns,
-  buildReportData, buildThroughput, diffConfig, quantile, reproduceCommand,
+  buildReportData, buildRoleSpans, buildThroughput, diffConfig, quantile, reproduceCommand,
 } from '../../src/report/data.js';
 import { escapeHtml, renderValue, scriptSafeJson } from '../../src/report/html.js';
 import { listRuns, renderRunIndex, resolveRunFile } from '../../src/report/serve.js';
@@ -121,6 +121,19 @@ describe('report data', () => {
     expect(reproduceCommand({ command: [], name: 'it', nodes: 3, nemesis: ['kill-leader', 'partition-leader'], zookeeper: { tickTime: 500 }, client: { opTimeoutMs: 3000 }, seed: 7 }))
       .toBe('npx faultline test --name it --nodes 3 --nemesis kill-leader,partition-leader --tick-time 500 --op-timeout 3 --seed 7');
     expect(diffConfig({ rate: 50 }, { rate: 50, nodes: 3 }, new Set())).toEqual([]);
+  });
+
+  it('turns role changes into per-node spans, the last one running to the end of the run', () => {
+    const ms = 1e6;
+    const spans = buildRoleSpans([
+      { time: 100 * ms, node: 'n10', role: 'follower' }, { time: 0, node: 'n2', role: 'leader' },
+      { time: 0, node: 'n10', role: 'leader' }, { time: 300 * ms, node: 'n2', role: 'down' },
+    ], 1000);
+    expect(spans).toEqual([
+      { node: 'n2', spans: [[0, 300, 'leader'], [300, 1000, 'down']] },
+      { node: 'n10', spans: [[0, 100, 'leader'], [100, 1000, 'follower']] },
+    ]);
+    expect(buildRoleSpans([], 1000)).toEqual([]);
   });
 
   it('finds data-loss fields anywhere in results and notes silent server logs', () => {

@@ -10,6 +10,10 @@
   var FAULT_FILL = 'rgba(255, 140, 0, 0.13)';
   var FAULT_EDGE = 'rgba(220, 110, 0, 0.7)';
   var LEADER = '#7b3fb5';
+  /** The role strip above each node's lanes: what the node's srvr said over time. */
+  var ROLE_COLORS = { leader: LEADER, follower: '#a9d3b4', observer: '#a8c4e0', standalone: LEADER, 'not-serving': '#f0ad4e', down: '#333' };
+  var ROLE_STRIP = 7;
+  var rolesOf = new Map((data.roles || []).map(function (r) { return [r.node, r.spans]; }));
 
   function endOf(row) {
     var e = ops.end[row];
@@ -96,7 +100,12 @@
     this.nodeStarts = [];
     this.laneOrder.forEach(function (l) {
       var node = data.lanes[l].node;
-      if (node !== lastNode) { if (lastNode !== null) y += 6; self.nodeStarts.push({ node: node, y: y }); lastNode = node; }
+      if (node !== lastNode) {
+        if (lastNode !== null) y += 6;
+        if (rolesOf.has(node)) y += ROLE_STRIP;
+        self.nodeStarts.push({ node: node, y: y });
+        lastNode = node;
+      }
       self.laneY.set(l, y);
       y += self.laneH;
     });
@@ -145,6 +154,15 @@
       ctx.fillRect(x0, 16, 1, H - 16);
       ctx.fillStyle = '#8a4b00';
       ctx.fillText((i + 1) + ' ' + band.name + (band.targets.length ? ' ' + band.targets.join(',') : ''), x0 + 3, 24);
+    });
+    // Each node's roles, in a strip just above its lanes.
+    this.nodeStarts.forEach(function (n) {
+      (rolesOf.get(n.node) || []).forEach(function (span) {
+        var x0 = Math.max(self.gutter, self.x(span[0])), x1 = Math.min(W, self.x(span[1]));
+        if (x1 < self.gutter || x0 > W) return;
+        ctx.fillStyle = ROLE_COLORS[span[2]] || '#999';
+        ctx.fillRect(x0, n.y - ROLE_STRIP, Math.max(1, x1 - x0), ROLE_STRIP - 2);
+      });
     });
     // Ops, culled to the view by binary search per lane.
     var t0 = this.view[0], t1 = this.view[1];

@@ -1,0 +1,117 @@
+// The role monitor: every node's role as `srvr` tells it, polled a few times a second through the run and its
+// recovery, each change streamed to roles.jsonl on the history's clock. Leader changes and rejoins are then
+// measured from what the nodes said, not guessed from the faults or from the first successful write.
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ClusterNode } from './cluster.js';
+import { sleepUnlessAborted } from './time.js';
+import { fourLetterWord, parseSrvr } from './zookeeper.js';
+
+export const ROLES_FILE = 'roles.jsonl';
+
+/** A node's role: its srvr Mode, `not-serving` when it answers without one (electing, syncing), `down` when it does not answer. */
+export type NodeRole = 'leader' | 'follower' | 'observer' | 'standalone' | 'not-serving' | 'down';
+
+export interface RoleChange {
+  /** Nanoseconds on the history's clock: when the poll that saw the new role was sent. */
+  time: number;
+  node: string;
+  role: NodeRole;
+  zxid?: string;
+}
+
+export const SERVING_ROLES: ReadonlySet<NodeRole> = new Set(['leader', 'follower', 'observer', 'standalone']);
+
+/** One probe of one node; a paused or cut-off node does not answer within the timeout and counts as down. */
+export async function probeRole(node: ClusterNode, timeoutMs: number): Promise<{ role: NodeRole; zxid?: string }> {
+  try {
+    const status = parseSrvr(node.name, await fourLetterWord(node.ip, 'srvr', timeoutMs));
+    return { role: status.mode ?? 'not-serving', ...(status.zxid ? { zxid: status.zxid } : {}) };
+  } catch {
+    return { role: 'down' };
+  }
+}
+
+export interface RoleMonitor {
+  /** Every change so far, in the order seen. */
+  readonly changes: readonly RoleChange[];
+  /** The node that alone says it leads now, if any. */
+  currentLeader(): string | undefined;
+  /** Stops polling and closes the file (once; later calls wait for the same stop). */
+  stop(): Promise<void>;
+}
+
+/** Starts polling every node each `intervalMs`; `now` is the history's clock. */
+export function startRoleMonitor(nodes: readonly ClusterNode[], path: string, now: () => number, intervalMs = 200): RoleMonitor {
+  const out = createWriteStream(path, { flags: 'a' });
+  const changes: RoleChange[] = [];
+  const current = new Map<string, NodeRole>();
+  const stopper = new AbortController();
+  const poll = async (node: ClusterNode): Promise<void> => {
+    do {
+      const time = now();
+      const { role, zxid } = await probeRole(node, Math.max(500, intervalMs * 4));
+      if (stopper.signal.aborted) break;
+      if (current.get(node.name) === role) continue;
+      current.set(node.name, role);
+      const change: RoleChange = { time, node: node.name, role, ...(zxid ? { zxid } : {}) };
+      changes.push(change);
+      out.write(JSON.stringify(change) + '\n');
+    } while (await sleepUnlessAborted(intervalMs, stopper.signal));
+  };
+  const loops = Promise.all(nodes.map(poll));
+  let stopped: Promise<void> | undefined;
+  return {
+    changes,
+    currentLeader() {
+      const leaders = [...current].filter(([, role]) => role === 'leader');
+      return leaders.length === 1 ? leaders[0]![0] : undefined;
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopper.abort();
+        await loops;
+        await new Promise<void>((resolve) => out.end(resolve));
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Reads roles.jsonl; a missing file (a run from before the monitor) is no changes. Torn last lines are skipped. */
+export async function readRoleChanges(path: string): Promise<RoleChange[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const changes: RoleChange[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const value = JSON.parse(line) as RoleChange;
+      if (typeof value.time === 'number' && typeof value.node === 'string' && typeof value.role === 'string') changes.push(value);
+    } catch {
+      // A crash mid-line leaves a torn last line; the lines before it stand.
+    }
+  }
+  return changes.sort((a, b) => a.time - b.time);
+}
+
+/** Each node's role at a moment (the last change at or before it). */
+export function rolesAt(changes: readonly RoleChange[], time: number): Map<string, NodeRole> {
+  const roles = new Map<string, NodeRole>();
+  for (const c of changes) {
+    if (c.time > time) break;
+    roles.set(c.node, c.role);
+  }
+  return roles;
+}
+
+/** After `from`: the first time a node other than `previous` said it leads, in ms after `from`. */
+export function newLeaderAfter(changes: readonly RoleChange[], from: number, previous: string | undefined): { node: string; ms: number } | undefined {
+  const c = changes.find((x) => x.time >= from && x.role === 'leader' && x.node !== previous);
+  return c ? { node: c.node, ms: (c.time - from) / 1e6 } : undefined;
+}
+
+/** After `from`: the first time `node` served (any serving role), in ms after `from`. */
+export function servingAfter(changes: readonly RoleChange[], from: number, node: string): number | undefined {
+  const c = changes.find((x) => x.time >= from && x.node === node && SERVING_ROLES.has(x.role));
+  return c ? (c.time - from) / 1e6 : undefined;
+}
