@@ -1,12 +1,17 @@
-// Packet faults with tc inside the containers, on the egress of the target nodes towards chosen peers:
-// an HTB root (handle fa11:, Faultline's mark) with one class for the peers' traffic, a netem leaf under it
-// for delay / loss / duplication / reordering, and u32 filters sending only the peers' addresses there.
-// Client traffic and every other destination stay untouched. The heal deletes exactly that root qdisc.
-// Kernels without sch_netem (CONFIG_NET_SCH_NETEM unset) still get rate limits (HTB) and loss (iptables
-// statistic match, in Faultline's own OUTPUT chain); delay, duplication and reordering then fail and say why.
+// Packet faults inside the containers, on the egress of the target nodes towards chosen peers; client traffic and
+// every other destination stay untouched.
+// - netem where the kernel has it: an HTB root (handle fa11:, Faultline's mark) with one class for the peers'
+//   traffic, a netem leaf under it for delay / loss / duplication / reordering, and u32 filters sending only the
+//   peers' addresses there. Rate limits are HTB alone.
+// - Kernels without sch_netem (CONFIG_NET_SCH_NETEM unset): loss is an iptables statistic match in Faultline's
+//   own OUTPUT chain; delay, jitter, duplication and reordering send the peers' packets (iptables NFQUEUE, in
+//   another chain of Faultline's own, with --queue-bypass so traffic flows if it dies) to a userspace delayer
+//   (delayer.c) that holds each packet until its release time.
+// The heal deletes exactly Faultline's root qdisc and chains and stops the delayer.
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import { DELAYER_MARK, DELAYER_QUEUE, parseDelayerCounters, startDelayer, stopDelayerScript, type DelayerCounters, type DelayerSettings } from './delayer.js';
 import { parseTarget, resolveTargets } from './targets.js';
 
 export const PACKET_FAMILY = 'packet';
@@ -16,6 +21,7 @@ const ROOT_HANDLE = 'fa11:';
 const PEER_CLASS = 'fa11:1';
 const NETEM_HANDLE = 'fa12:';
 const LOSS_CHAIN = 'FAULTLINE-LOSS';
+const QUEUE_CHAIN = 'FAULTLINE-QUEUE';
 
 export interface PacketSpec {
   delayMs?: number;
@@ -50,28 +56,80 @@ export function shapingCommands(spec: PacketSpec, peerIps: readonly string[], wi
   ];
 }
 
-function lossRules(percent: number, peerIps: readonly string[]): string[] {
+export function lossRules(percent: number, peerIps: readonly string[]): string[] {
   return peerIps.map((ip) => `-A ${LOSS_CHAIN} -d ${ip} -m statistic --mode random --probability ${(percent / 100).toFixed(4)} -j DROP`);
 }
 
+/** Whether a spec needs packets held or copied: what netem does and, without netem, the userspace delayer. */
+export function needsDelayer(spec: PacketSpec): boolean {
+  return spec.delayMs !== undefined || spec.duplicatePercent !== undefined || spec.reorderPercent !== undefined;
+}
+
+/** The delayer's settings for a spec, with netem's meaning: reordering is against a delay (10 ms unless given). */
+export function delayerSettings(spec: PacketSpec, seed: number): DelayerSettings {
+  const delayMs = spec.delayMs ?? (spec.reorderPercent !== undefined ? 10 : 0);
+  return { delayMs, jitterMs: spec.jitterMs ?? 0, duplicatePercent: spec.duplicatePercent ?? 0, reorderPercent: spec.reorderPercent ?? 0, seed };
+}
+
+/**
+ * The rules that send the peers' packets to the delayer's queue. The delayer's own duplicates carry its mark and
+ * pass; --queue-bypass lets packets through unharmed whenever no delayer serves the queue.
+ */
+export function queueRules(peerIps: readonly string[]): string[] {
+  return [
+    `-A ${QUEUE_CHAIN} -m mark --mark ${DELAYER_MARK} -j RETURN`,
+    ...peerIps.map((ip) => `-A ${QUEUE_CHAIN} -d ${ip} -j NFQUEUE --queue-num ${DELAYER_QUEUE} --queue-bypass`),
+  ];
+}
+
+/** Creates one of Faultline's chains, hooks it first in OUTPUT and fills it. */
+function chainCommands(chain: string, rules: readonly string[]): string[] {
+  return rules.length === 0 ? [] : [`iptables -w -N ${chain}`, `iptables -w -I OUTPUT -j ${chain}`, ...rules.map((r) => `iptables -w ${r}`)];
+}
+
+function removeChainScript(chain: string, marker: string): string {
+  return [
+    `if iptables -w -L ${chain} -n >/dev/null 2>&1; then`,
+    `  while iptables -w -D OUTPUT -j ${chain} 2>/dev/null; do :; done;`,
+    `  iptables -w -F ${chain} && iptables -w -X ${chain} && echo ${marker};`,
+    'fi;',
+  ].join(' ');
+}
+
+// The queue chain goes before the delayer stops, so no packet is queued to a delayer that is gone.
 const healScript = [
   `if tc qdisc show dev ${IFACE} | grep -q 'qdisc htb ${ROOT_HANDLE} root'; then tc qdisc del dev ${IFACE} root && echo qdisc; fi;`,
-  `if iptables -w -L ${LOSS_CHAIN} -n >/dev/null 2>&1; then`,
-  `  while iptables -w -D OUTPUT -j ${LOSS_CHAIN} 2>/dev/null; do :; done;`,
-  `  iptables -w -F ${LOSS_CHAIN} && iptables -w -X ${LOSS_CHAIN} && echo loss;`,
-  'fi',
+  removeChainScript(LOSS_CHAIN, 'loss'),
+  removeChainScript(QUEUE_CHAIN, 'queue'),
+  stopDelayerScript,
 ].join(' ');
 
-/** Removes Faultline's root qdisc and loss chain on every node; returns what was removed where. */
+/** Removes Faultline's root qdisc and chains and stops the delayer on every node; returns what was removed where. */
 export async function healPackets(context: NemesisContext): Promise<FaultRecord> {
   const qdiscs: string[] = [];
   const lossChains: string[] = [];
+  const queueChains: string[] = [];
+  const delayers: Record<string, DelayerCounters | undefined> = {};
   await Promise.all(context.cluster.nodes.map(async (node) => {
-    const out = await context.cluster.run(node, ['sh', '-c', healScript]);
-    if (out.includes('qdisc')) qdiscs.push(node.name);
-    if (out.includes('loss')) lossChains.push(node.name);
+    const lines = (await context.cluster.run(node, ['sh', '-c', healScript])).split('\n');
+    if (lines.includes('qdisc')) qdiscs.push(node.name);
+    if (lines.includes('loss')) lossChains.push(node.name);
+    if (lines.includes('queue')) queueChains.push(node.name);
+    const stopped = lines.find((l) => l.startsWith('delayer'));
+    if (stopped !== undefined) delayers[node.name] = parseDelayerCounters(stopped.slice('delayer'.length));
   }));
-  return { removedQdiscs: qdiscs.sort(), removedLossChains: lossChains.sort() };
+  const stoppedDelayers = Object.keys(delayers).sort();
+  // A queue chain without a delayer: it had died, and --queue-bypass let its packets through unharmed since.
+  const deadDelayers = queueChains.filter((n) => !stoppedDelayers.includes(n)).sort();
+  return {
+    removedQdiscs: qdiscs.sort(),
+    removedLossChains: lossChains.sort(),
+    removedQueueChains: queueChains.sort(),
+    stoppedDelayers,
+    // What each delayer did over its life: how many packets it held, duplicated, let overtake.
+    ...(stoppedDelayers.length > 0 ? { delayerCounters: Object.fromEntries(stoppedDelayers.map((n) => [n, delayers[n] ?? 'unreadable'])) } : {}),
+    ...(deadDelayers.length > 0 ? { deadDelayers } : {}),
+  };
 }
 
 /** Whether this node's kernel has netem: a no-op netem root, added and removed (the node has no root of ours now). */
@@ -81,28 +139,50 @@ async function hasNetem(context: NemesisContext, node: ClusterNode): Promise<boo
   return result.exitCode === 0;
 }
 
-async function shapeNode(context: NemesisContext, node: ClusterNode, spec: PacketSpec, peers: readonly ClusterNode[]): Promise<FaultRecord> {
+/** How a node's packets are damaged: netem, the userspace delayer, an iptables statistic (loss), or HTB alone (rate). */
+export type PacketMechanism = 'netem' | 'nfqueue' | 'iptables' | 'htb';
+
+/** The mechanism for a spec: netem when the kernel has it, else the delayer for holding or copying packets. */
+export function packetMechanism(spec: PacketSpec, kernelHasNetem: boolean): PacketMechanism {
+  if (netemArgs(spec).length === 0) return 'htb';
+  if (kernelHasNetem) return 'netem';
+  return needsDelayer(spec) ? 'nfqueue' : 'iptables';
+}
+
+async function shapeNode(context: NemesisContext, node: ClusterNode, spec: PacketSpec, peers: readonly ClusterNode[], seed: number): Promise<FaultRecord> {
   const peerIps = peers.map((p) => p.ip);
   // One packet fault at a time per node: a new one replaces the old.
   await context.cluster.run(node, ['sh', '-c', healScript]);
-  const netemWanted = netemArgs(spec).length > 0;
-  const netem = netemWanted && (await hasNetem(context, node));
-  const onlyLoss = spec.delayMs === undefined && spec.duplicatePercent === undefined && spec.reorderPercent === undefined;
-  if (netemWanted && !netem && !onlyLoss) {
-    throw new HarnessError(`${node.name}: the kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), so delay, duplication and reordering cannot be emulated here`);
-  }
-  const commands = shapingCommands(spec, peerIps, netem);
-  const iptablesRules = !netem && spec.lossPercent !== undefined ? lossRules(spec.lossPercent, peerIps) : [];
-  const script = [
-    ...commands,
-    ...(iptablesRules.length > 0 ? [`iptables -w -N ${LOSS_CHAIN}`, `iptables -w -I OUTPUT -j ${LOSS_CHAIN}`, ...iptablesRules.map((r) => `iptables -w ${r}`)] : []),
-  ].join(' && ');
-  const result = await context.cluster.exec(node, ['sh', '-c', script]);
-  if (result.exitCode !== 0) {
+  const mechanism = packetMechanism(spec, netemArgs(spec).length > 0 && (await hasNetem(context, node)));
+  const netem = mechanism === 'netem';
+  // Without netem the HTB root serves rate limits only.
+  const tc = netem || spec.rate !== undefined ? shapingCommands(spec, peerIps, netem) : [];
+  const loss = !netem && spec.lossPercent !== undefined ? lossRules(spec.lossPercent, peerIps) : [];
+  const queue = mechanism === 'nfqueue' ? queueRules(peerIps) : [];
+  const settings = delayerSettings(spec, seed);
+  try {
+    // The delayer serves the queue before any rule sends packets there.
+    const delayer = queue.length > 0 ? await startDelayer(context, node, settings) : undefined;
+    const script = [...tc, ...chainCommands(LOSS_CHAIN, loss), ...chainCommands(QUEUE_CHAIN, queue)].join(' && ');
+    const result = await context.cluster.exec(node, ['sh', '-c', script]);
+    if (result.exitCode !== 0) throw new HarnessError(`${node.name}: shaping failed (${result.stderr.trim() || result.stdout.trim()})`);
+    return {
+      peers: peers.map((p) => p.name),
+      mechanism,
+      ...(tc.length ? { tc } : {}),
+      ...(netem ? { netem: netemArgs(spec).join(' ') } : {}),
+      ...(loss.length || queue.length ? { iptables: [...loss, ...queue] } : {}),
+      ...(delayer ? { delayer: { delayMs: settings.delayMs, jitterMs: settings.jitterMs, duplicatePercent: settings.duplicatePercent, reorderPercent: settings.reorderPercent, command: delayer.join(' ') } } : {}),
+    };
+  } catch (err) {
     await context.cluster.exec(node, ['sh', '-c', healScript]);
-    throw new HarnessError(`${node.name}: shaping failed (${result.stderr.trim() || result.stdout.trim()}); undone`);
+    throw err instanceof HarnessError ? new HarnessError(`${err.message}; undone`, err.fix, { cause: err }) : err;
   }
-  return { peers: peers.map((p) => p.name), tc: commands, ...(netem ? { netem: netemArgs(spec).join(' ') } : {}), ...(iptablesRules.length ? { iptables: iptablesRules } : {}) };
+}
+
+/** The delayer's seed: from the run's seed, on a stream of its own so the schedule's draws do not shift. */
+function delayerSeed(context: NemesisContext, node: ClusterNode): number {
+  return context.random.fork(0xfa11 + node.id).int(1, 0x3fffffff);
 }
 
 function num(params: FaultRequest['params'], name: string, fallback: number): number {
@@ -137,7 +217,7 @@ function packetFault(name: string, description: string, specOf: (params: FaultRe
       const shaped: Record<string, FaultRecord> = {};
       await Promise.all(nodes.map(async (node) => {
         const peers = context.cluster.nodes.filter((p) => p.name !== node.name && (peerNames === undefined || peerNames.includes(p.name)));
-        shaped[node.name] = await shapeNode(context, node, spec, peers);
+        shaped[node.name] = await shapeNode(context, node, spec, peers, delayerSeed(context, node));
       }));
       return { ...record, spec, shaped };
     },
