@@ -18,6 +18,9 @@ interface Measure {
   values(m: RunMetrics): number[];
 }
 
+/** Where the role-based measures come from, and so how fine they are. */
+const ROLE_NOTE = 'Times to a new leader and to rejoin come from each node\'s own srvr, polled every 200 ms (roles.jsonl).';
+
 const MEASURES: Measure[] = [
   { key: 'lostWrites', label: 'lost writes', unit: 'count', values: (m) => [m.lostWrites] },
   { key: 'availability', label: 'availability during faults (ok share)', unit: '%', values: (m) => (m.availabilityDuringFaults === null ? [] : [m.availabilityDuringFaults * 100]) },
@@ -108,7 +111,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     `# Comparison ${c.name}`, '',
     `${c.repetitions} repetitions (seeds ${c.seeds.join(', ')}; the same seed gives the same fault schedule in every variant); ` +
     `${c.schedule.workload}, nemesis ${c.schedule.nemesis.join(', ')} every ${c.schedule.nemesisIntervalS} s for ${c.schedule.timeLimitS} s. ` +
-    'Cells: median [min–max] ±standard deviation (n values).', '',
+    `Cells: median [min–max] ±standard deviation (n values). ${ROLE_NOTE}`, '',
     head, sep, ...rows, '',
   ].join('\n');
 }
@@ -146,7 +149,7 @@ export function renderCompareHtml(c: Comparison, pageDir: string): string {
   return htmlPage(`compare ${c.name}`, `
 <h1>Comparison ${escapeHtml(c.name)}</h1>
 <p>${c.repetitions} repetitions (seeds ${c.seeds.join(', ')}; a seed gives the same fault schedule in every variant); ${escapeHtml(c.schedule.workload)},
-nemesis ${escapeHtml(c.schedule.nemesis.join(', '))} every ${c.schedule.nemesisIntervalS} s for ${c.schedule.timeLimitS} s. Cells: median [min–max] ±sd (n values).</p>
+nemesis ${escapeHtml(c.schedule.nemesis.join(', '))} every ${c.schedule.nemesisIntervalS} s for ${c.schedule.timeLimitS} s. Cells: median [min–max] ±sd (n values). ${escapeHtml(ROLE_NOTE)}</p>
 <table><thead><tr><th>measure</th>${th}</tr></thead><tbody>${rows}</tbody></table>
 <h2>Distributions</h2>
 <div style="display:flex;flex-wrap:wrap;gap:12px">${c.measures.map((m) => `<div id="chart-${m.key}"></div>`).join('')}</div>

@@ -447,6 +447,8 @@ export function reproduceCommand(test: Record<string, unknown> | undefined): str
     }
     const client = test?.client as { opTimeoutMs?: unknown } | undefined;
     if (typeof client?.opTimeoutMs === 'number') args.push('--op-timeout', String(client.opTimeoutMs / 1000));
+    const dr = test?.dr as { damage?: unknown } | undefined;
+    if (dr) args.push('--dr', ...(Array.isArray(dr.damage) && dr.damage.length > 0 ? [dr.damage.join(',')] : []));
   }
   if (typeof test?.seed === 'number' && !args.includes('--seed')) args.push('--seed', String(test.seed));
   return ['npx', 'faultline', ...args].map(shellQuote).join(' ');

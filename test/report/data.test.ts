@@ -121,6 +121,10 @@ describe('report data', () => {
     expect(reproduceCommand({ command: [], name: 'it', nodes: 3, nemesis: ['kill-leader', 'partition-leader'], zookeeper: { tickTime: 500 }, client: { opTimeoutMs: 3000 }, seed: 7 }))
       .toBe('npx faultline test --name it --nodes 3 --nemesis kill-leader,partition-leader --tick-time 500 --op-timeout 3 --seed 7');
     expect(diffConfig({ rate: 50 }, { rate: 50, nodes: 3 }, new Set())).toEqual([]);
+    // A disaster-recovery run started from code keeps its --dr (and the damaged copies) in the command.
+    expect(reproduceCommand({ command: [], workload: 'set', dr: { damage: ['truncate-log', 'flip-log'], seedOne: true }, seed: 2 }))
+      .toBe('npx faultline test --workload set --dr truncate-log,flip-log --seed 2');
+    expect(reproduceCommand({ command: [], workload: 'set', dr: { damage: [], seedOne: true }, seed: 2 })).toBe('npx faultline test --workload set --dr --seed 2');
   });
 
   it('turns role changes into per-node spans, the last one running to the end of the run', () => {
