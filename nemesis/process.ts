@@ -116,7 +116,7 @@ const killFault = (target: RoleTarget): Fault =>
     ({ signal: 'KILL', killed: await killNodes(context, nodes) }));
 
 const crashFault = (target: RoleTarget): Fault =>
-  processFault('crash', target, `crash ${WHO[target]} silently (drop all its traffic, then kill -9, so peers notice only by timeout); the heal lets it talk and restarts it`, async (context, nodes) =>
+  processFault('crash', target, `crash ${WHO[target]} silently (drop all traffic, then kill -9, so peers notice only by timeout); the heal restores traffic and restarts`, async (context, nodes) =>
     ({ signal: 'KILL', silenced: true, killed: await crashNodes(context, nodes) }));
 
 const pauseFault = (target: RoleTarget): Fault =>
