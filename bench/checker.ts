@@ -1,8 +1,8 @@
 // Benchmark of the linearizability checker (src/porcupine via src/checkers/linearizable.ts) on Porcupine's
 // corpus and on synthetic histories. Each case runs in a fresh child process (so peak memory is that case's
-// own), three times; we print the median wall time, ops/s, the peak RSS, and the ratio to Porcupine (Go)
-// measured on this machine kind (from ../shared/porcupine-data/README.md). Short cases are warmed up first;
-// a case over 20 s is run once. Run: npm run bench:checker [-- --only NAME].
+// own); we print the median wall time of the measured runs, ops/s, the peak RSS, and the ratio to Porcupine
+// (Go) measured on this machine kind (from ../shared/porcupine-data/README.md). How many runs, and how many
+// warm-up runs before them, is printed with each row (see runCase). Run: npm run bench:checker [-- --only NAME].
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,8 +21,14 @@ const corpusDir = path.resolve(repoRoot, '..', 'shared', 'porcupine-data');
 export interface BenchRow {
   name: string;
   ops: number;
-  /** Median of three runs. */
+  /** Median of the measured runs. */
   ms: number;
+  /** The first (cold) run, JIT warm-up included. */
+  firstMs: number;
+  /** Untimed runs before the measured ones. */
+  warmups: number;
+  /** Measured runs. */
+  runs: number;
   /** CPU time (all threads) of the median run: close to the wall time of an idle machine when others load it. */
   cpuMs: number;
   opsPerSecond: number;
@@ -172,7 +178,12 @@ const cases: Case[] = [
   historyCase('synthetic 1M ops, 1,000 keys', undefined, () => [syntheticRegisterHistory(1_000_000, 50, 1000)], 'cas-register'),
 ];
 
-/** Runs one case in this process: three timed runs, median. */
+/**
+ * Runs one case in this process. A short case (first run under 100 ms) is warmed up, as Go's benchmarks run
+ * compiled code and repeat: runs until 1 s of checking or 200 runs, then 21 measured runs. A longer case is
+ * measured three times with no warm-up (its first, cold run is one of the three), and one over 20 s only once.
+ * Every run starts after a full GC, so it does not pay for the garbage of the one before.
+ */
 async function runCase(c: Case): Promise<BenchRow> {
   const prepared = c.prepare();
   const cpuOf = new Map<number, number>();
@@ -187,20 +198,23 @@ async function runCase(c: Case): Promise<BenchRow> {
     return ms;
   };
   let verdict = '';
-  const times = [await timed()];
-  // Short cases: warm the JIT up first (as Go's benchmarks run compiled code), for up to ~1 s.
-  if ((times[0] as number) < 100) {
-    times.length = 0;
-    for (let spent = 0, n = 0; spent < 1000 && n < 20; n++) spent += await timed();
+  const firstMs = await timed();
+  let warmups = 0;
+  let runs: number;
+  const times: number[] = [];
+  if (firstMs < 100) {
+    warmups = 1;
+    for (let spent = firstMs; spent < 1000 && warmups < 200; warmups++) spent += await timed();
+    runs = 21;
+  } else {
+    times.push(firstMs);
+    runs = firstMs > 20_000 ? 1 : 3;
   }
-  // A case that takes longer than 20 s is run once: its time is dominated by the search, not noise.
-  const runs = (times[0] ?? 0) > 20_000 ? 1 : 3;
   while (times.length < runs) times.push(await timed());
-  if (runs === 3 && times.length > 3) times.splice(0, times.length - 3);
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)] as number;
   const row: BenchRow = {
-    name: c.name, ops: prepared.ops, ms: Math.round(ms * 100) / 100, cpuMs: Math.round((cpuOf.get(ms) ?? 0) * 100) / 100, opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
+    name: c.name, ops: prepared.ops, ms: Math.round(ms * 100) / 100, firstMs: Math.round(firstMs * 100) / 100, warmups, runs, cpuMs: Math.round((cpuOf.get(ms) ?? 0) * 100) / 100, opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
     peakMiB: Math.round(process.resourceUsage().maxRSS / 1024), verdict,
   };
   if (c.porcupineMs !== undefined) {
@@ -211,8 +225,8 @@ async function runCase(c: Case): Promise<BenchRow> {
 }
 
 function format(rows: readonly BenchRow[]): string {
-  const header = ['case', 'ops', 'median ms', 'cpu ms', 'ops/s', 'peak MiB', 'verdict', 'Porcupine ms', 'speed-up'];
-  const body = rows.map((r) => [r.name, String(r.ops), r.ms.toFixed(1), r.cpuMs.toFixed(1), r.opsPerSecond.toLocaleString('en'), String(r.peakMiB), r.verdict,
+  const header = ['case', 'ops', 'warm-up', 'runs', 'median ms', 'first ms', 'cpu ms', 'ops/s', 'peak MiB', 'verdict', 'Porcupine ms', 'speed-up'];
+  const body = rows.map((r) => [r.name, String(r.ops), String(r.warmups), String(r.runs), r.ms < 10 ? r.ms.toFixed(2) : r.ms.toFixed(1), r.firstMs.toFixed(1), r.cpuMs < 10 ? r.cpuMs.toFixed(2) : r.cpuMs.toFixed(1), r.opsPerSecond.toLocaleString('en'), String(r.peakMiB), r.verdict,
     r.porcupineMs !== undefined ? String(r.porcupineMs) : '-', r.speedup !== undefined ? `${r.speedup.toFixed(2)}x` : '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   return [header, ...body].map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')).join('\n');
@@ -227,9 +241,10 @@ export async function runCheckerBench(options: { only?: string } = {}): Promise<
     const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', script, '--case', c.name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const row = JSON.parse(out.trim().split('\n').pop() as string) as BenchRow;
     rows.push(row);
-    process.stdout.write(`${row.name}: ${row.ms.toFixed(1)} ms, ${row.peakMiB} MiB, ${row.verdict}\n`);
+    process.stdout.write(`${row.name}: ${row.ms.toFixed(2)} ms (median of ${row.runs} after ${row.warmups} warm-up runs), ${row.peakMiB} MiB, ${row.verdict}\n`);
   }
-  process.stdout.write(`\nLinearizability checker, median of 3, ${new Date().toISOString()}\n${format(rows)}\n`);
+  process.stdout.write(`\nLinearizability checker, ${new Date().toISOString()}. median ms: median of the measured runs (runs), after that\n`
+    + `many untimed warm-up runs (warm-up); first ms: the first, cold run; cpu ms: CPU time of the median run.\n${format(rows)}\n`);
   return rows;
 }
 

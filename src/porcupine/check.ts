@@ -88,12 +88,14 @@ function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition
     // goes to the big ones.
     const order = parts.map((_, i) => i).sort((a, b) => (parts[a] as Partition<I, O>).indexes.length - (parts[b] as Partition<I, O>).indexes.length);
     const infos: PartitionInfo[] = new Array(parts.length);
-    order.forEach((index, i) => {
+    // A loop, not a callback: a closure made per check loses its optimized code at every full GC.
+    for (let i = 0; i < order.length; i++) {
+      const index = order[i] as number;
       const part = parts[index] as Partition<I, O>;
       const share = (limits.deadline - Date.now()) / (parts.length - i);
       const deadline = Number.isFinite(share) ? Math.min(limits.deadline, Date.now() + share) : limits.deadline;
       infos[index] = toPartitionInfo(part, searchPartition(model, part, { ...limits, deadline }));
-    });
+    }
     return infos;
   }
   // Only the verdict is needed: let the partitions take turns in growing slices, so one hard legal partition

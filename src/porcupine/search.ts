@@ -57,47 +57,30 @@ function zobristKeys(count: number): Int32Array {
   return keys;
 }
 
-/** Maps states to dense integer ids. */
-class StateTable<S> {
-  readonly states: S[] = [];
-  private readonly byValue = new Map<S, number>();
-  private readonly byHash = new Map<number, number | number[]>();
-
-  constructor(private readonly hash?: (s: S) => number, private readonly equal?: (a: S, b: S) => boolean) {}
-
-  intern(state: S): number {
-    if (!this.hash) {
-      let id = this.byValue.get(state);
-      if (id === undefined) {
-        id = this.states.length;
-        this.states.push(state);
-        this.byValue.set(state, id);
-      }
-      return id;
-    }
-    const equal = this.equal ?? Object.is;
-    const h = this.hash(state) | 0;
-    const found = this.byHash.get(h);
-    if (found === undefined) {
-      const id = this.states.length;
-      this.states.push(state);
-      this.byHash.set(h, id);
-      return id;
-    }
-    if (typeof found === 'number') {
-      if (equal(this.states[found] as S, state)) return found;
-      const id = this.states.length;
-      this.states.push(state);
-      this.byHash.set(h, [found, id]);
-      return id;
-    }
-    for (const candidate of found) if (equal(this.states[candidate] as S, state)) return candidate;
-    const id = this.states.length;
-    this.states.push(state);
-    found.push(id);
-    return id;
-  }
+/** Shared by all searches (a longer table starts with the same keys), so a small partition does not regenerate it. */
+let zobristTable = zobristKeys(1024);
+function zobristFor(count: number): Int32Array {
+  if (zobristTable.length < count) zobristTable = zobristKeys(Math.max(count, zobristTable.length * 2));
+  return zobristTable;
 }
+
+/**
+ * Tuning knobs, exported for the tests (the property tests force the look-ahead on from the first step, so
+ * brute force checks it on small histories too).
+ */
+export const searchTuning = {
+  /**
+   * The look-ahead (model.canReach) starts once the search has backtracked lookaheadAfterFailures times plus
+   * lookaheadAfterFailuresPerOp per completed op, the latter at most lookaheadAfterFailuresPerOpMax. Most
+   * partitions of real histories are searched almost without backtracking, and there the look-ahead (several
+   * canReach calls per step) was most of the cost; where the search does branch, it starts after a bounded
+   * number of extra steps (the cap keeps that small next to what a big partition explores). It only prunes,
+   * so verdicts do not depend on when it starts. 0 and 0: from the first step.
+   */
+  lookaheadAfterFailures: 32,
+  lookaheadAfterFailuresPerOp: 1,
+  lookaheadAfterFailuresPerOpMax: 1024,
+};
 
 /** A search that can run in slices (so several partitions can take turns in one thread). */
 export interface PartitionSearch {
@@ -105,100 +88,443 @@ export interface PartitionSearch {
   run(budget: number): SearchResult | undefined;
 }
 
-export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): PartitionSearch {
-  const count = ops.inputs.length;
-  if (count === 0) return { run: () => ({ result: 'ok', explored: 0 }) };
-
-  // Ids: completed ops 0..completed-1 in call order, then ops of unknown outcome from infoBase on.
-  const byCall = Array.from({ length: count }, (_, i) => i).sort((a, b) => (ops.calls[a] as number) - (ops.calls[b] as number) || a - b);
-  const completedOrder = byCall.filter((i) => (ops.returns[i] as number) !== Infinity);
-  const openOrder = byCall.filter((i) => (ops.returns[i] as number) === Infinity);
-  const completed = completedOrder.length;
-  // Only ops of unknown outcome: leaving them all out is a linearization.
-  if (completed === 0) return { run: () => ({ result: 'ok', explored: 0 }) };
-  const infoBase = (completed + 31) & ~31;
-  const bitCount = infoBase + openOrder.length;
-  const wordCount = (bitCount + 31) >>> 5;
-  const infoWord = infoBase >>> 5;
-  const infoWords = wordCount - infoWord;
-  const original = new Int32Array(bitCount).fill(-1); // id -> index into ops
-  const inputs: I[] = new Array<I>(bitCount);
-  const outputs: O[] = new Array<O>(bitCount);
-  completedOrder.forEach((op, id) => { original[id] = op; });
-  openOrder.forEach((op, k) => { original[infoBase + k] = op; });
-  for (let id = 0; id < bitCount; id++) {
-    const op = original[id] as number;
-    if (op >= 0) {
-      inputs[id] = ops.inputs[op] as I;
-      outputs[id] = ops.outputs[op] as O;
+/**
+ * Sorts ids[from..to) by (times[original[id]], id) in place by insertion, which is linear for the nearly sorted
+ * lists we have. Gives up (returns false, leaving a permutation) after `maxShifts` moves, so a badly ordered
+ * list costs no more than that before the caller sorts it properly. (Times are passed, not a key function: a
+ * closure made per partition would lose its optimized code at every full GC.)
+ */
+function insertionSort(ids: Int32Array, from: number, to: number, original: Int32Array, times: readonly number[], maxShifts: number): boolean {
+  let shifts = 0;
+  for (let i = from + 1; i < to; i++) {
+    const id = ids[i] as number;
+    const k = times[original[id] as number] as number;
+    let j = i - 1;
+    for (; j >= from; j--) {
+      const other = ids[j] as number;
+      const ko = times[original[other] as number] as number;
+      if (ko < k || (ko === k && other < id)) break;
+      ids[j + 1] = other;
+      if (++shifts > maxShifts) {
+        ids[j] = id;
+        return false;
+      }
     }
+    ids[j + 1] = id;
   }
+  return true;
+}
 
-  // The entry list. Entry id for the call of op `id` is `id`; its return is `bitCount + id`; HEAD is the sentinel.
-  const HEAD = 2 * bitCount;
-  const next = new Int32Array(HEAD + 1);
-  const prev = new Int32Array(HEAD + 1);
-  {
-    const entries: number[] = [];
-    const times: number[] = [];
+/** TypedArray.prototype.fill is a call into the runtime: for the short ranges of small partitions a loop is cheaper. */
+function fillRange(a: Int32Array, value: number, from: number, to: number): void {
+  if (to - from > 256) {
+    a.fill(value, from, to);
+    return;
+  }
+  for (let i = from; i < to; i++) a[i] = value;
+}
+
+/** Arrays longer than this (elements) are not kept for the next search: a huge partition should not pin its memory. */
+const KEEP_ELEMENTS = 1 << 16;
+/** Caps the look-ahead countdown: fields stay small integers (a double field would give the class a second shape). */
+const COUNTDOWN_CAP = 0x3fffffff;
+const MAX_TRANSITION_MASK = (1 << 22) - 1;
+const emptyInts = new Int32Array(0);
+
+function int32(a: Int32Array, n: number): Int32Array {
+  return a.length >= n ? a : new Int32Array(Math.max(n, Math.min(a.length * 2, KEEP_ELEMENTS)));
+}
+function uint8(a: Uint8Array, n: number): Uint8Array {
+  return a.length >= n ? a : new Uint8Array(Math.max(n, Math.min(a.length * 2, KEEP_ELEMENTS)));
+}
+/** A kept array, or a small one instead of an oversized one. */
+function shrink<T extends Int32Array | Uint8Array>(a: T): T {
+  return a.length <= KEEP_ELEMENTS ? a : (new (a.constructor as new (n: number) => T)(256));
+}
+
+type AnyModel = Model<unknown, unknown, unknown>;
+
+/**
+ * One partition's search. Its state lives in fields and its steps are methods, not closures made per search:
+ * V8 holds a closure's optimized code only weakly once the closure dies, so with a closure per partition a
+ * full GC between checks threw the optimized search away and the next check ran unoptimized (a small check
+ * ran several times slower after a GC). Searches are pooled and reused, which also keeps their typed arrays
+ * (allocating some twenty per partition, each with an off-heap store, cost more than searching a small one)
+ * and keeps the class's shape alive across GCs.
+ */
+class Search {
+  // The partition.
+  model: AnyModel = undefined as unknown as AnyModel;
+  limits: SearchLimits = undefined as unknown as SearchLimits;
+  opCalls: readonly number[] = [];
+  opReturns: readonly number[] = [];
+  inputs: unknown[] = [];
+  outputs: unknown[] = [];
+  completed = 0;
+  bitCount = 0;
+  infoWord = 0;
+  infoWords = 0;
+  head = 0;
+  /** id -> index into the partition's ops (-1: no op). */
+  original: Int32Array = new Int32Array(64);
+  next: Int32Array = new Int32Array(129);
+  prev: Int32Array = new Int32Array(129);
+  order: Int32Array = new Int32Array(128);
+  zobrist: Int32Array = emptyInts;
+  readOnly: Uint8Array = new Uint8Array(64);
+  /** forced[d]: the op at depth d was a greedy read-only step. */
+  forced: Uint8Array = new Uint8Array(64);
+  opPhase: Uint8Array = new Uint8Array(64);
+  /** Bit p set: some op is tried in phase p (bit 3, the end, always). */
+  phases = 0;
+  firstPhase = 0;
+  // States, interned to dense ids: primitives in a Map; states with a hash in an open-addressing table of
+  // (id + 1, 0 = empty) with the hashes alongside, which spares a Map's allocation and hashing.
+  states: unknown[] = [];
+  stateCount = 0;
+  byValue: Map<unknown, number> | undefined = undefined;
+  stateMask = 0;
+  stateSlots: Int32Array = new Int32Array(256);
+  stateHashes: Int32Array = new Int32Array(256);
+  // The memo table and the transition cache.
+  bits: Int32Array = new Int32Array(8);
+  slotMask = 0;
+  slots: Int32Array = new Int32Array(256);
+  slotHashes: Int32Array = new Int32Array(256);
+  arena: Int32Array = new Int32Array(1024);
+  arenaUsed = 0;
+  explored = 0;
+  outOfMemory = false;
+  transitionMask = 0;
+  transitionState: Int32Array = new Int32Array(256);
+  transitionOp: Int32Array = new Int32Array(256);
+  transitionNext: Int32Array = new Int32Array(256);
+  transitionCount = 0;
+  // Where the search is.
+  stateId = 0;
+  hash = 0;
+  /** Lowest completed id not linearized. */
+  lo = 0;
+  /** Completed ops not yet linearized. */
+  remaining = 0;
+  depth = 0;
+  stackOp: Int32Array = new Int32Array(64);
+  stackState: Int32Array = new Int32Array(64);
+  /** stackHi[d]: highest completed id linearized in the first d. */
+  stackHi: Int32Array = new Int32Array(65);
+  iterations = 0;
+  entry = 0;
+  phase = 0;
+  // Best (longest) prefix seen, kept incrementally: only the part of the stack changed since the last copy.
+  best: Int32Array = new Int32Array(64);
+  bestDepth = -1;
+  bestBlocking = -1;
+  bestState = 0;
+  poppedTo = 0;
+  // Look-ahead.
+  lookahead = false;
+  /** Backtracks left before the look-ahead starts; -1: it has started, or the model has none. */
+  failuresBeforeLookahead = -1;
+  candidateInputs: unknown[] = [];
+  blockingReturn = -1;
+  reason = '';
+
+  /** Sets up the search of a partition with at least one completed op. */
+  reset(model: AnyModel, ops: PartitionInput<unknown, unknown>, limits: SearchLimits, completed: number, sortedByCall: boolean): void {
+    const count = ops.inputs.length;
+    const opCalls = ops.calls;
+    const opReturns = ops.returns;
+    this.model = model;
+    this.limits = limits;
+    this.opCalls = opCalls;
+    this.opReturns = opReturns;
+    // Ids: completed ops 0..completed-1 in call order, then ops of unknown outcome from infoBase on.
+    const infoBase = (completed + 31) & ~31;
+    const bitCount = infoBase + (count - completed);
+    const wordCount = (bitCount + 31) >>> 5;
+    const head = 2 * bitCount;
+    this.completed = completed;
+    this.bitCount = bitCount;
+    this.infoWord = infoBase >>> 5;
+    this.infoWords = wordCount - (infoBase >>> 5);
+    this.head = head;
+
+    const original = (this.original = int32(this.original, bitCount));
+    fillRange(original, -1, 0, bitCount);
+    {
+      // Histories usually come in call order: sort only when they do not.
+      const byCall = sortedByCall ? undefined : Array.from({ length: count }, (_, i) => i).sort((a, b) => (opCalls[a] as number) - (opCalls[b] as number) || a - b);
+      let nextCompleted = 0;
+      let nextOpen = infoBase;
+      for (let k = 0; k < count; k++) {
+        const op = byCall ? (byCall[k] as number) : k;
+        original[(opReturns[op] as number) !== Infinity ? nextCompleted++ : nextOpen++] = op;
+      }
+    }
+    // Kept from search to search, like the typed arrays (release empties them).
+    const inputs = this.inputs;
+    const outputs = this.outputs;
+    while (inputs.length < bitCount) {
+      inputs.push(undefined);
+      outputs.push(undefined);
+    }
     for (let id = 0; id < bitCount; id++) {
       const op = original[id] as number;
-      if (op < 0) continue;
-      entries.push(id);
-      times.push(ops.calls[op] as number);
-      if (id < completed) {
-        entries.push(bitCount + id);
-        times.push(ops.returns[op] as number);
+      if (op >= 0) {
+        inputs[id] = ops.inputs[op];
+        outputs[id] = ops.outputs[op];
       }
     }
-    const order = Array.from({ length: entries.length }, (_, k) => k);
-    // By time; at equal times calls before returns, so touching intervals count as concurrent.
-    order.sort((a, b) => (times[a] as number) - (times[b] as number) || Number((entries[a] as number) >= bitCount) - Number((entries[b] as number) >= bitCount) || a - b);
-    // Between two returns the order of calls is free (they become candidates together): put the ones that
-    // must be linearized soonest (earliest return) first, so the search tries the likelier orders first.
-    const returnTime = (e: number): number => ops.returns[original[e] as number] as number;
-    for (let k = 0; k < order.length; ) {
-      let end = k;
-      while (end < order.length && (entries[order[end] as number] as number) < bitCount) end++;
-      if (end - k > 1) {
-        const run = order.slice(k, end).sort((a, b) => returnTime(entries[a] as number) - returnTime(entries[b] as number) || a - b);
-        for (let j = 0; j < run.length; j++) order[k + j] = run[j] as number;
+
+    // The entry list. Entry id for the call of op `id` is `id`; its return is `bitCount + id`; head is the
+    // sentinel. Entries by time; at equal times calls before returns, so touching intervals count as
+    // concurrent. Between two returns the order of calls is free (they become candidates together): put the
+    // ones that must be linearized soonest (earliest return; unknown outcome last) first, so the search tries
+    // the likelier orders first.
+    const next = (this.next = int32(this.next, head + 1));
+    const prev = (this.prev = int32(this.prev, head + 1));
+    {
+      const order = (this.order = int32(this.order, count + completed));
+      // Returns, by (return time, id): insertion sort for the usual few inversions, a full sort beyond that.
+      // order[0..count): calls; order[count..count + completed): returns.
+      const returns = count;
+      for (let id = 0; id < completed; id++) order[returns + id] = id;
+      if (!insertionSort(order, returns, returns + completed, original, opReturns, completed * 8)) {
+        const time = (id: number): number => opReturns[original[id] as number] as number;
+        order.set(Array.from(order.subarray(returns, returns + completed)).sort((a, b) => time(a) - time(b) || a - b), returns);
       }
-      k = end + 1;
+      // Calls, by (call time, id): a merge of the completed ids and the unknown-outcome ids, each in call order.
+      for (let k = 0, c = 0, u = infoBase; k < count; k++) {
+        order[k] = c < completed && (u >= bitCount || (opCalls[original[c] as number] as number) <= (opCalls[original[u] as number] as number)) ? c++ : u++;
+      }
+      let last = head;
+      let r = 0;
+      for (let k = 0; k < count || r < completed; ) {
+        // The run of calls up to the next return, by (return time, id); then that return.
+        const until = r < completed ? (opReturns[original[order[returns + r] as number] as number] as number) : Infinity;
+        let end = k;
+        while (end < count && (opCalls[original[order[end] as number] as number] as number) <= until) end++;
+        if (end - k > 1) insertionSort(order, k, end, original, opReturns, Infinity);
+        for (; k < end; k++) {
+          const e = order[k] as number;
+          next[last] = e;
+          prev[e] = last;
+          last = e;
+        }
+        if (r < completed) {
+          const e = bitCount + (order[returns + r++] as number);
+          next[last] = e;
+          prev[e] = last;
+          last = e;
+        }
+      }
+      next[last] = -1;
+      prev[head] = -1;
     }
-    let last = HEAD;
-    for (const k of order) {
-      const e = entries[k] as number;
-      next[last] = e;
-      prev[e] = last;
-      last = e;
+
+    // Read-only ops (reads, failed compares) are tried first, and taken greedily: if one is legal now, taking it
+    // now loses nothing (it cannot change the state, and every op that must precede it already has), so when
+    // the configuration after it fails, the configuration before it fails too and we backtrack past it.
+    const readOnly = (this.readOnly = uint8(this.readOnly, bitCount));
+    for (let id = 0; id < bitCount; id++) readOnly[id] = 0;
+    if (model.readOnly) {
+      for (let id = 0; id < bitCount; id++) if ((original[id] as number) >= 0 && model.readOnly(inputs[id], outputs[id])) readOnly[id] = 1;
     }
-    next[last] = -1;
-    prev[HEAD] = -1;
+    this.forced = uint8(this.forced, bitCount);
+    // Candidates are tried in three phases: read-only ops (greedy), then other completed ops, then ops of
+    // unknown outcome, which never need to be linearized and so are the least likely to be needed now.
+    const opPhase = (this.opPhase = uint8(this.opPhase, bitCount));
+    let phases = 1 << 3;
+    for (let id = 0; id < bitCount; id++) {
+      if ((original[id] as number) < 0) continue;
+      const phase = readOnly[id] === 1 ? 0 : id < completed ? 1 : 2;
+      opPhase[id] = phase;
+      phases |= 1 << phase;
+    }
+    this.phases = phases;
+    this.firstPhase = this.phaseAfter(-1);
+    this.phase = this.firstPhase;
+
+    this.stateCount = 0;
+    this.byValue = model.hash ? undefined : new Map();
+    this.zobrist = zobristFor(bitCount);
+    this.bits = int32(this.bits, wordCount);
+    fillRange(this.bits, 0, 0, wordCount);
+
+    // Memo table: open addressing over `slots` (entry offset + 1, 0 = empty) with the hash alongside.
+    // Small partitions are common (one per key): start small, grow by doubling. (Not smaller than this: a
+    // doubling allocates, which costs more than clearing a few hundred slots.)
+    const initialBits = Math.min(16, Math.max(8, 32 - Math.clz32(bitCount * 4)));
+    this.slotMask = (1 << initialBits) - 1;
+    this.slots = int32(this.slots, this.slotMask + 1);
+    fillRange(this.slots, 0, 0, this.slotMask + 1);
+    this.slotHashes = int32(this.slotHashes, this.slotMask + 1);
+    this.arena = int32(this.arena, (this.slotMask + 1) * (4 + this.infoWords));
+    this.arenaUsed = 0;
+    this.explored = 0;
+    this.outOfMemory = false;
+    // Transition cache (open addressing; state -1 marks an empty slot).
+    this.transitionMask = this.slotMask;
+    this.transitionState = int32(this.transitionState, this.transitionMask + 1);
+    fillRange(this.transitionState, -1, 0, this.transitionMask + 1);
+    this.transitionOp = int32(this.transitionOp, this.transitionMask + 1);
+    this.transitionNext = int32(this.transitionNext, this.transitionMask + 1);
+    this.transitionCount = 0;
+    if (model.hash) {
+      this.stateMask = this.slotMask;
+      this.stateSlots = int32(this.stateSlots, this.stateMask + 1);
+      this.stateHashes = int32(this.stateHashes, this.stateMask + 1);
+      fillRange(this.stateSlots, 0, 0, this.stateMask + 1);
+    }
+
+    this.stateId = this.intern(model.init());
+    this.hash = 0;
+    this.lo = 0;
+    this.remaining = completed;
+    this.depth = 0;
+    this.stackOp = int32(this.stackOp, bitCount);
+    this.stackState = int32(this.stackState, bitCount);
+    this.stackHi = int32(this.stackHi, bitCount + 1);
+    this.stackHi[0] = -1;
+    this.iterations = 0;
+    this.entry = next[head] as number;
+    this.best = int32(this.best, bitCount);
+    this.bestDepth = -1;
+    this.bestBlocking = -1;
+    this.bestState = 0;
+    this.poppedTo = 0;
+    // See searchTuning.lookaheadAfterFailures.
+    const after = searchTuning.lookaheadAfterFailures + Math.min(completed * searchTuning.lookaheadAfterFailuresPerOp, searchTuning.lookaheadAfterFailuresPerOpMax);
+    this.lookahead = model.canReach !== undefined && after <= 0;
+    this.failuresBeforeLookahead = model.canReach === undefined || after <= 0 ? -1 : Math.min(COUNTDOWN_CAP, Math.ceil(after));
+    this.candidateInputs = [];
+    this.blockingReturn = -1;
+    this.reason = '';
   }
 
-  const step = model.step.bind(model);
-  const stateTable = new StateTable<S>(model.hash?.bind(model), model.equal?.bind(model));
-  const states = stateTable.states;
-  const zobrist = zobristKeys(bitCount);
-  const bits = new Int32Array(wordCount);
+  /** Drops the references to the partition (so a pooled search does not keep it alive) and oversized arrays. */
+  release(): void {
+    this.model = undefined as unknown as AnyModel;
+    this.limits = undefined as unknown as SearchLimits;
+    this.opCalls = [];
+    this.opReturns = [];
+    // Emptied, not dropped: kept arrays spare the next search their growth.
+    const inputs = this.inputs;
+    const outputs = this.outputs;
+    for (let id = 0; id < this.bitCount; id++) {
+      inputs[id] = undefined;
+      outputs[id] = undefined;
+    }
+    const states = this.states;
+    for (let id = 0; id < this.stateCount; id++) states[id] = undefined;
+    if (inputs.length > KEEP_ELEMENTS) {
+      this.inputs = [];
+      this.outputs = [];
+    }
+    if (states.length > KEEP_ELEMENTS) this.states = [];
+    this.byValue = undefined;
+    this.stateSlots = shrink(this.stateSlots);
+    this.stateHashes = shrink(this.stateHashes);
+    this.candidateInputs = [];
+    this.original = shrink(this.original);
+    this.next = shrink(this.next);
+    this.prev = shrink(this.prev);
+    this.order = shrink(this.order);
+    this.readOnly = shrink(this.readOnly);
+    this.forced = shrink(this.forced);
+    this.opPhase = shrink(this.opPhase);
+    this.bits = shrink(this.bits);
+    this.slots = shrink(this.slots);
+    this.slotHashes = shrink(this.slotHashes);
+    this.arena = shrink(this.arena);
+    this.transitionState = shrink(this.transitionState);
+    this.transitionOp = shrink(this.transitionOp);
+    this.transitionNext = shrink(this.transitionNext);
+    this.stackOp = shrink(this.stackOp);
+    this.stackState = shrink(this.stackState);
+    this.stackHi = shrink(this.stackHi);
+    this.best = shrink(this.best);
+  }
 
-  // Memo table: open addressing over `slots` (entry offset + 1, 0 = empty) with the hash alongside.
-  // Small partitions are common (one per key): start small, grow by doubling.
-  const initialBits = Math.min(16, Math.max(8, 32 - Math.clz32(bitCount * 4)));
-  let slotMask = (1 << initialBits) - 1;
-  let slots = new Int32Array(slotMask + 1);
-  let slotHashes = new Int32Array(slotMask + 1);
-  let arena = new Int32Array((slotMask + 1) * (4 + infoWords));
-  let arenaUsed = 0;
-  let explored = 0;
+  phaseAfter(phase: number): number {
+    let p = phase + 1;
+    while (((this.phases >>> p) & 1) === 0) p++;
+    return p;
+  }
 
-  // The memory bound is on the process's resident set (states live on the JS heap, the memo in typed arrays):
-  // checked before each growth of a table, with the growth counted, and every few thousand steps.
-  const wouldExceed = (extraWords: number): boolean => process.memoryUsage.rss() + extraWords * 4 > limits.maxMemoryBytes;
-  let outOfMemory = false;
+  intern(state: unknown): number {
+    const states = this.states;
+    const byValue = this.byValue;
+    if (byValue !== undefined) {
+      let id = byValue.get(state);
+      if (id === undefined) {
+        id = this.addState(state);
+        byValue.set(state, id);
+      }
+      return id;
+    }
+    const model = this.model;
+    const h = (model.hash as (s: unknown) => number).call(model, state) | 0;
+    const slots = this.stateSlots;
+    const hashes = this.stateHashes;
+    const mask = this.stateMask;
+    // Mixed, as models' hashes may be sequential or weak in the low bits.
+    let s = (Math.imul(h, 0x9e3779b1) ^ (h >>> 15)) & mask;
+    for (;;) {
+      const slot = slots[s] as number;
+      if (slot === 0) break;
+      if (hashes[s] === h && this.sameState(states[slot - 1], state)) return slot - 1;
+      s = (s + 1) & mask;
+    }
+    const id = this.addState(state);
+    slots[s] = id + 1;
+    hashes[s] = h;
+    if (id * 2 > mask) this.growStates();
+    return id;
+  }
 
-  const growSlots = (): void => {
+  addState(state: unknown): number {
+    const id = this.stateCount++;
+    if (id < this.states.length) this.states[id] = state;
+    else this.states.push(state);
+    return id;
+  }
+
+  growStates(): void {
+    const slots = this.stateSlots;
+    const hashes = this.stateHashes;
+    const oldMask = this.stateMask;
+    const mask = (oldMask << 1) | 1;
+    const newSlots = new Int32Array(mask + 1);
+    const newHashes = new Int32Array(mask + 1);
+    for (let k = 0; k <= oldMask; k++) {
+      const slot = slots[k] as number;
+      if (slot === 0) continue;
+      const h = hashes[k] as number;
+      let s = (Math.imul(h, 0x9e3779b1) ^ (h >>> 15)) & mask;
+      while (newSlots[s] !== 0) s = (s + 1) & mask;
+      newSlots[s] = slot;
+      newHashes[s] = h;
+    }
+    this.stateMask = mask;
+    this.stateSlots = newSlots;
+    this.stateHashes = newHashes;
+  }
+
+  sameState(a: unknown, b: unknown): boolean {
+    const model = this.model;
+    return model.equal ? model.equal(a, b) : Object.is(a, b);
+  }
+
+  /** The memory bound is on the process's resident set (states live on the JS heap, the memo in typed arrays). */
+  wouldExceed(extraWords: number): boolean {
+    return process.memoryUsage.rss() + extraWords * 4 > this.limits.maxMemoryBytes;
+  }
+
+  growSlots(): void {
+    const slotMask = this.slotMask;
+    const slots = this.slots;
+    const slotHashes = this.slotHashes;
     const newMask = (slotMask << 1) | 1;
     const newSlots = new Int32Array(newMask + 1);
     const newHashes = new Int32Array(newMask + 1);
@@ -211,65 +537,51 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
       newSlots[t] = entry;
       newHashes[t] = h;
     }
-    slots = newSlots;
-    slotHashes = newHashes;
-    slotMask = newMask;
-  };
+    this.slots = newSlots;
+    this.slotHashes = newHashes;
+    this.slotMask = newMask;
+  }
 
-  // Transition cache (open addressing; state -1 marks an empty slot). Capped: past the cap, new transitions
-  // are simply not cached.
-  const MAX_TRANSITION_MASK = (1 << 22) - 1;
-  let transitionMask = slotMask;
-  let transitionState = new Int32Array(transitionMask + 1).fill(-1);
-  let transitionOp = new Int32Array(transitionMask + 1);
-  let transitionNext = new Int32Array(transitionMask + 1);
-  let transitionCount = 0;
-  const growTransitions = (): void => {
-    const oldState = transitionState;
-    const oldOp = transitionOp;
-    const oldNext = transitionNext;
-    transitionMask = (transitionMask << 1) | 1;
-    transitionState = new Int32Array(transitionMask + 1).fill(-1);
-    transitionOp = new Int32Array(transitionMask + 1);
-    transitionNext = new Int32Array(transitionMask + 1);
-    for (let k = 0; k < oldState.length; k++) {
+  growTransitions(): void {
+    const oldState = this.transitionState;
+    const oldOp = this.transitionOp;
+    const oldNext = this.transitionNext;
+    const oldMask = this.transitionMask;
+    const mask = (oldMask << 1) | 1;
+    const transitionState = new Int32Array(mask + 1).fill(-1);
+    const transitionOp = new Int32Array(mask + 1);
+    const transitionNext = new Int32Array(mask + 1);
+    for (let k = 0; k <= oldMask; k++) {
       const st = oldState[k] as number;
       if (st === -1) continue;
-      let t = (Math.imul(st, 0x9e3779b1) ^ Math.imul((oldOp[k] as number) + 1, 0x85ebca6b)) & transitionMask;
-      while (transitionState[t] !== -1) t = (t + 1) & transitionMask;
+      let t = (Math.imul(st, 0x9e3779b1) ^ Math.imul((oldOp[k] as number) + 1, 0x85ebca6b)) & mask;
+      while (transitionState[t] !== -1) t = (t + 1) & mask;
       transitionState[t] = st;
       transitionOp[t] = oldOp[k] as number;
       transitionNext[t] = oldNext[k] as number;
     }
-  };
+    this.transitionMask = mask;
+    this.transitionState = transitionState;
+    this.transitionOp = transitionOp;
+    this.transitionNext = transitionNext;
+  }
 
-  // Search state.
-  let stateId = stateTable.intern(model.init());
-  let hash = 0;
-  let lo = 0; // lowest completed id not linearized
-  let remaining = completed; // completed ops not yet linearized
-  const stackOp = new Int32Array(bitCount);
-  const stackState = new Int32Array(bitCount);
-  const stackHi = new Int32Array(bitCount + 1); // stackHi[d]: highest completed id linearized in the first d
-  stackHi[0] = -1;
-  let depth = 0;
-
-  // Best (longest) prefix seen, kept incrementally: only the part of the stack changed since the last copy.
-  const best = limits.details ? new Int32Array(bitCount) : new Int32Array(0);
-  let bestDepth = -1;
-  let bestBlocking = -1;
-  let bestState = 0;
-  let poppedTo = 0;
-
-  /** Inserts the configuration (bits with `id` set, newState) unless present; returns whether it was new. */
-  const memoize = (newState: number, newHash: number, newLo: number, newHi: number): boolean => {
+  /** Inserts the configuration (the current bits, newState) unless present; returns whether it was new. */
+  memoize(newState: number, newHash: number, newLo: number, newHi: number): boolean {
+    const bits = this.bits;
+    const infoWord = this.infoWord;
+    const infoWords = this.infoWords;
     const loWord = newLo >>> 5;
     let windowLen = 0;
-    if (newLo < completed) {
+    if (newLo < this.completed) {
       const hiWord = newHi >= 0 ? newHi >>> 5 : 0;
       windowLen = hiWord >= loWord ? hiWord - loWord + 1 : 1;
     }
     const h = (newHash ^ Math.imul(newState + 1, 0x9e3779b1) ^ Math.imul(loWord + 7, 0x85ebca6b)) | 0;
+    const slots = this.slots;
+    const slotHashes = this.slotHashes;
+    const slotMask = this.slotMask;
+    let arena = this.arena;
     let s = h & slotMask;
     for (;;) {
       const entry = slots[s] as number;
@@ -290,15 +602,16 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
       s = (s + 1) & slotMask;
     }
     const size = 3 + windowLen + infoWords;
+    const arenaUsed = this.arenaUsed;
     if (arenaUsed + size > arena.length) {
       const wanted = Math.max(arena.length * 2, arenaUsed + size);
-      if (wouldExceed(wanted)) {
-        outOfMemory = true;
+      if (this.wouldExceed(wanted)) {
+        this.outOfMemory = true;
         return false;
       }
       const grown = new Int32Array(wanted);
       grown.set(arena.subarray(0, arenaUsed));
-      arena = grown;
+      this.arena = arena = grown;
     }
     const off = arenaUsed;
     arena[off] = newState;
@@ -306,103 +619,113 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
     arena[off + 2] = windowLen;
     for (let w = 0; w < windowLen; w++) arena[off + 3 + w] = bits[loWord + w] as number;
     for (let w = 0; w < infoWords; w++) arena[off + 3 + windowLen + w] = bits[infoWord + w] as number;
-    arenaUsed += size;
+    this.arenaUsed = arenaUsed + size;
     slots[s] = off + 1;
     slotHashes[s] = h;
-    explored++;
+    const explored = ++this.explored;
     if (explored * 2 > slotMask) {
-      if (wouldExceed(4 * (slotMask + 1))) {
-        outOfMemory = true;
+      if (this.wouldExceed(4 * (slotMask + 1))) {
+        this.outOfMemory = true;
         return false;
       }
-      growSlots();
+      this.growSlots();
     }
     return true;
-  };
-
-  const recordBest = (blockingReturn: number): void => {
-    for (let d = poppedTo; d < depth; d++) best[d] = stackOp[d] as number;
-    poppedTo = depth;
-    bestDepth = depth;
-    bestBlocking = blockingReturn - bitCount;
-    bestState = stateId;
-  };
-
-  // Read-only ops (reads, failed compares) are tried first, and taken greedily: if one is legal now, taking it
-  // now loses nothing (it cannot change the state, and every op that must precede it already has), so when
-  // the configuration after it fails, the configuration before it fails too and we backtrack past it.
-  const readOnly = new Uint8Array(bitCount);
-  if (model.readOnly) {
-    for (let id = 0; id < bitCount; id++) if ((original[id] as number) >= 0 && model.readOnly(inputs[id] as I, outputs[id] as O)) readOnly[id] = 1;
   }
-  const forced = new Uint8Array(bitCount); // forced[d]: the op at depth d was a greedy read-only step
-  // Candidates are tried in three phases: read-only ops (greedy), then other completed ops, then ops of
-  // unknown outcome, which never need to be linearized and so are the least likely to be needed now.
-  const opPhase = new Uint8Array(bitCount);
-  const hasPhase = [false, false, false, false];
-  for (let id = 0; id < bitCount; id++) {
-    if ((original[id] as number) < 0) continue;
-    const phase = readOnly[id] === 1 ? 0 : id < completed ? 1 : 2;
-    opPhase[id] = phase;
-    hasPhase[phase] = true;
-  }
-  hasPhase[3] = true;
-  const phaseAfter = (phase: number): number => {
-    let p = phase + 1;
-    while (!hasPhase[p]) p++;
-    return p;
-  };
-  const firstPhase = phaseAfter(-1);
-  let phase = firstPhase;
 
-  // Look-ahead (models with canReach): a completed read-only op R not yet linearized must be linearized before
-  // its return, so only ops called before that return can be linearized before it. If no sequence of those
-  // can make R legal, the configuration is dead. We test the first LOOKAHEAD_READS read-only ops to return,
-  // looking at most LOOKAHEAD_ENTRIES entries down the list.
-  const canReach = model.canReach?.bind(model);
-  const candidateInputs: I[] = [];
-  let blockingReturn = -1;
-  const blockingReachable = (): boolean => {
+  recordBest(blockingReturn: number): void {
+    const depth = this.depth;
+    for (let d = this.poppedTo; d < depth; d++) this.best[d] = this.stackOp[d] as number;
+    this.poppedTo = depth;
+    this.bestDepth = depth;
+    this.bestBlocking = blockingReturn - this.bitCount;
+    this.bestState = this.stateId;
+  }
+
+  /**
+   * Look-ahead (models with canReach): a completed read-only op R not yet linearized must be linearized before
+   * its return, so only ops called before that return can be linearized before it. If no sequence of those
+   * can make R legal, the configuration is dead. We test the first LOOKAHEAD_READS read-only ops to return,
+   * looking at most LOOKAHEAD_ENTRIES entries down the list.
+   */
+  blockingReachable(): boolean {
+    const model = this.model;
+    const canReach = model.canReach as NonNullable<AnyModel['canReach']>;
+    const next = this.next;
+    const bitCount = this.bitCount;
+    const inputs = this.inputs;
+    const candidateInputs = this.candidateInputs;
     candidateInputs.length = 0;
-    const state = states[stateId] as S;
-    let e = next[HEAD] as number;
+    const state = this.states[this.stateId];
+    let e = next[this.head] as number;
     for (let seen = 0, checked = 0; e >= 0 && seen < LOOKAHEAD_ENTRIES && checked < LOOKAHEAD_READS; seen++) {
       if (e < bitCount) {
-        candidateInputs.push(inputs[e] as I);
-      } else if (readOnly[e - bitCount] === 1) {
+        candidateInputs.push(inputs[e]);
+      } else if (this.readOnly[e - bitCount] === 1) {
         const reader = e - bitCount;
         checked++;
-        if (!(canReach as NonNullable<typeof canReach>)(state, inputs[reader] as I, outputs[reader] as O, candidateInputs)) {
-          blockingReturn = e;
+        if (!canReach.call(model, state, inputs[reader], this.outputs[reader], candidateInputs)) {
+          this.blockingReturn = e;
           return false;
         }
       }
       e = next[e] as number;
     }
     return true;
-  };
+  }
 
-  let iterations = 0;
-  let entry = next[HEAD] as number;
-  let verdict: CheckVerdict | undefined;
-  let reason: string | undefined;
-
-  /** Runs at most `budget` iterations; returns undefined when the budget ran out first. */
-  const run = (budget: number): CheckVerdict | undefined => {
+  /**
+   * Runs at most `budget` iterations; returns undefined when the budget ran out first. The hot fields live in
+   * locals while it runs, and are stored back before any method that reads them and on the way out.
+   */
+  run(budget: number): CheckVerdict | undefined {
+    const model = this.model;
+    const limits = this.limits;
+    const next = this.next;
+    const prev = this.prev;
+    const bits = this.bits;
+    const zobrist = this.zobrist;
+    const opPhase = this.opPhase;
+    const forced = this.forced;
+    const stackOp = this.stackOp;
+    const stackState = this.stackState;
+    const stackHi = this.stackHi;
+    const states = this.states;
+    const inputs = this.inputs;
+    const outputs = this.outputs;
+    const bitCount = this.bitCount;
+    const completed = this.completed;
+    const head = this.head;
+    const firstPhase = this.firstPhase;
+    const details = limits.details;
+    let iterations = this.iterations;
+    let entry = this.entry;
+    let phase = this.phase;
+    let depth = this.depth;
+    let stateId = this.stateId;
+    let hash = this.hash;
+    let lo = this.lo;
+    let transitionMask = this.transitionMask;
+    let transitionState = this.transitionState;
+    let transitionOp = this.transitionOp;
+    let transitionNext = this.transitionNext;
     const stopAt = iterations + budget;
+    let verdict: CheckVerdict | undefined;
     for (;;) {
       if ((++iterations & DEADLINE_CHECK_MASK) === 0) {
         if (Date.now() > limits.deadline) {
-          reason = 'time budget exhausted';
-          return 'unknown';
+          this.reason = 'time budget exhausted';
+          verdict = 'unknown';
+          break;
         }
-        if ((iterations & MEMORY_CHECK_MASK) === 0 && wouldExceed(0)) outOfMemory = true;
-        if (outOfMemory) {
-          reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
-          return 'unknown';
+        if ((iterations & MEMORY_CHECK_MASK) === 0 && this.wouldExceed(0)) this.outOfMemory = true;
+        if (this.outOfMemory) {
+          this.reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
+          verdict = 'unknown';
+          break;
         }
       }
-      if (iterations > stopAt) return undefined;
+      if (iterations > stopAt) break;
       let backtrack = false;
       if (entry < bitCount) {
         const id = entry;
@@ -422,15 +745,22 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
           t = (t + 1) & transitionMask;
         }
         if (newState === -2) {
-          const stepped = step(states[stateId] as S, inputs[id] as I, outputs[id] as O);
-          newState = stepped === ILLEGAL ? -1 : stateTable.intern(stepped);
-          if (transitionCount * 2 < transitionMask) {
+          const current = states[stateId];
+          const stepped = model.step(current, inputs[id], outputs[id]);
+          // An unchanged state (a read) needs no interning.
+          newState = stepped === ILLEGAL ? -1 : stepped === current ? stateId : this.intern(stepped);
+          if (this.transitionCount * 2 < transitionMask) {
             transitionState[t] = stateId;
             transitionOp[t] = id;
             transitionNext[t] = newState;
-            transitionCount++;
+            this.transitionCount++;
           } else if (transitionMask < MAX_TRANSITION_MASK) {
-            growTransitions();
+            // Past the cap, new transitions are simply not cached.
+            this.growTransitions();
+            transitionMask = this.transitionMask;
+            transitionState = this.transitionState;
+            transitionOp = this.transitionOp;
+            transitionNext = this.transitionNext;
           }
         }
         if (newState < 0) continue;
@@ -445,7 +775,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
         }
         const oldHi = stackHi[depth] as number;
         const newHi = id < completed && id > oldHi ? id : oldHi;
-        if (memoize(newState, newHash, newLo, newHi)) {
+        if (this.memoize(newState, newHash, newLo, newHi)) {
           stackOp[depth] = id;
           stackState[depth] = stateId;
           forced[depth] = phase === 0 ? 1 : 0;
@@ -464,47 +794,68 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
             const rn = next[r] as number;
             next[rp] = rn;
             if (rn >= 0) prev[rn] = rp;
-            if (--remaining === 0) return 'ok';
+            if (--this.remaining === 0) {
+              verdict = 'ok';
+              break;
+            }
           }
           phase = firstPhase;
-          entry = next[HEAD] as number;
-          if (canReach === undefined || blockingReachable()) continue;
+          entry = next[head] as number;
+          if (!this.lookahead) continue;
+          this.stateId = stateId;
+          if (this.blockingReachable()) continue;
           // The op that must be linearized next can no longer become legal: this configuration fails.
-          if (limits.details && depth > bestDepth) recordBest(blockingReturn);
+          if (details && depth > this.bestDepth) {
+            this.depth = depth;
+            this.recordBest(this.blockingReturn);
+          }
           backtrack = true;
         }
         if (!backtrack) {
           bits[word] = (bits[word] as number) & ~mask;
-          if (outOfMemory) {
-            reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
-            return 'unknown';
+          if (this.outOfMemory) {
+            this.reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
+            verdict = 'unknown';
+            break;
           }
           // A legal read-only op whose successor configuration already failed: this one fails too.
           if (phase !== 0) continue;
           backtrack = true;
         }
-      } else if (phaseAfter(phase) < 3) {
+      } else if (this.phaseAfter(phase) < 3) {
         // Nothing more in this phase: the next phase scans the candidates again.
-        phase = phaseAfter(phase);
-        entry = next[HEAD] as number;
+        phase = this.phaseAfter(phase);
+        entry = next[head] as number;
         continue;
       } else {
         // A return of an op not yet linearized: nothing in this configuration works.
-        if (limits.details && depth > bestDepth) recordBest(entry);
+        if (details && depth > this.bestDepth) {
+          this.depth = depth;
+          this.stateId = stateId;
+          this.recordBest(entry);
+        }
         backtrack = true;
       }
       if (!backtrack) continue;
+      if (this.failuresBeforeLookahead > 0 && --this.failuresBeforeLookahead === 0) {
+        this.lookahead = true;
+        this.failuresBeforeLookahead = -1;
+      }
+      let exhausted = false;
       for (;;) {
-        if (depth === 0) return 'illegal';
+        if (depth === 0) {
+          exhausted = true;
+          break;
+        }
         depth--;
         const id = stackOp[depth] as number;
         stateId = stackState[depth] as number;
-        if (depth < poppedTo) poppedTo = depth;
+        if (depth < this.poppedTo) this.poppedTo = depth;
         bits[id >>> 5] = (bits[id >>> 5] as number) & ~(1 << (id & 31));
         hash ^= zobrist[id] as number;
         if (id < completed) {
           if (id < lo) lo = id;
-          remaining++;
+          this.remaining++;
           // Unlift: the return first (lifted last), then the call.
           const r = bitCount + id;
           next[prev[r] as number] = r;
@@ -519,42 +870,90 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
         entry = n;
         break;
       }
+      if (exhausted) {
+        verdict = 'illegal';
+        break;
+      }
     }
-  };
+    this.iterations = iterations;
+    this.entry = entry;
+    this.phase = phase;
+    this.depth = depth;
+    this.stateId = stateId;
+    this.hash = hash;
+    this.lo = lo;
+    return verdict;
+  }
 
+  finish(verdict: CheckVerdict, ops: PartitionInput<unknown, unknown>): SearchResult {
+    const result: SearchResult = { result: verdict, explored: this.explored };
+    if (this.reason) result.reason = this.reason;
+    const bestDepth = this.bestDepth;
+    if (verdict === 'illegal' && this.limits.details && bestDepth >= 0) {
+      const original = this.original;
+      const best = this.best;
+      const bitCount = this.bitCount;
+      result.longestPrefix = Array.from(best.subarray(0, bestDepth), (id) => original[id] as number);
+      // The ops pending at that point: rebuild the configuration's list order by replaying nothing — every call
+      // whose op is not in the prefix and whose call precedes the blocking return was a candidate.
+      const inPrefix = new Uint8Array(bitCount);
+      for (let d = 0; d < bestDepth; d++) inPrefix[best[d] as number] = 1;
+      const blockingOp = original[this.bestBlocking] as number;
+      const blockingReturn = ops.returns[blockingOp] as number;
+      const unplaced = [blockingOp];
+      for (let id = 0; id < bitCount; id++) {
+        const op = original[id] as number;
+        if (op < 0 || inPrefix[id] || id === this.bestBlocking) continue;
+        if ((ops.calls[op] as number) <= blockingReturn) unplaced.push(op);
+      }
+      result.unplaced = unplaced;
+      const state = this.states[this.bestState];
+      const model = this.model;
+      result.stateBefore = model.describeState ? model.describeState(state) : safeDescribe(state);
+    }
+    return result;
+  }
+}
+
+/** Finished searches, for reuse (a few: several are alive at once only when partitions take turns). */
+const searchPool: Search[] = [];
+
+/** For a partition with nothing to search: no op, or only ops of unknown outcome. */
+const nothingToSearch: PartitionSearch = { run: () => ({ result: 'ok', explored: 0 }) };
+
+/**
+ * A search that can run in slices (so several partitions can take turns in one thread). The search goes back
+ * to the pool once it has a verdict.
+ */
+export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): PartitionSearch {
+  const count = ops.inputs.length;
+  let completed = 0;
+  let sortedByCall = true;
+  for (let i = 0; i < count; i++) {
+    if ((ops.returns[i] as number) !== Infinity) completed++;
+    if (i > 0 && (ops.calls[i] as number) < (ops.calls[i - 1] as number)) sortedByCall = false;
+  }
+  // No op, or only ops of unknown outcome: leaving them all out is a linearization.
+  if (completed === 0) return nothingToSearch;
+  const search = searchPool.pop() ?? new Search();
+  const input = ops as PartitionInput<unknown, unknown>;
+  search.reset(model as unknown as AnyModel, input, limits, completed, sortedByCall);
+  // The handle is a closure, but a small one, run a few times per partition: after a full GC it runs
+  // unoptimized, which costs little. (A class instead would die with its check, and with no live instance of
+  // its shape left, a full GC collects the shape and deoptimizes createSearch, which allocates it.)
+  let finished: SearchResult | undefined;
   return {
     run(budget: number): SearchResult | undefined {
-      if (verdict === undefined) {
-        verdict = run(budget);
-        if (verdict === undefined) return undefined;
-      }
-      return finish(verdict);
+      if (finished) return finished;
+      const verdict = search.run(budget);
+      if (verdict === undefined) return undefined;
+      finished = search.finish(verdict, input);
+      // Back to the pool only now: nothing reads the search after this, and the handle only repeats the result.
+      search.release();
+      if (searchPool.length < 2) searchPool.push(search);
+      return finished;
     },
   };
-
-  function finish(verdict: CheckVerdict): SearchResult {
-  const result: SearchResult = { result: verdict, explored };
-  if (reason) result.reason = reason;
-  if (verdict === 'illegal' && limits.details && bestDepth >= 0) {
-    result.longestPrefix = Array.from(best.subarray(0, bestDepth), (id) => original[id] as number);
-    // The ops pending at that point: rebuild the configuration's list order by replaying nothing — every call
-    // whose op is not in the prefix and whose call precedes the blocking return was a candidate.
-    const inPrefix = new Uint8Array(bitCount);
-    for (let d = 0; d < bestDepth; d++) inPrefix[best[d] as number] = 1;
-    const blockingOp = original[bestBlocking] as number;
-    const blockingReturn = ops.returns[blockingOp] as number;
-    const unplaced = [blockingOp];
-    for (let id = 0; id < bitCount; id++) {
-      const op = original[id] as number;
-      if (op < 0 || inPrefix[id] || id === bestBlocking) continue;
-      if ((ops.calls[op] as number) <= blockingReturn) unplaced.push(op);
-    }
-    result.unplaced = unplaced;
-    const state = states[bestState] as S;
-    result.stateBefore = model.describeState ? model.describeState(state) : safeDescribe(state);
-  }
-  return result;
-  }
 }
 
 /** Checks one partition to the end (or until the deadline or the memory bound). */

@@ -1,12 +1,13 @@
 // Property tests: the checker agrees with brute-force enumeration on many small random histories, including
 // ops of unknown outcome and failed compare-and-sets.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   casRegisterModel, checkOperations, checkOperationsParallel, kvModel, queueModel, zkRegisterModel, ILLEGAL,
   type CasRegisterInput, type KvInput, type KvOutput, type Model, type Operation, type QueueInput, type QueueOutput,
   type RegisterOutput, type RegisterValue, type ZkRegisterInput, type ZkRegisterOutput, workerUrls, kvText, type KvState,
 } from '../../src/porcupine/index.js';
+import { searchTuning } from '../../src/porcupine/search.js';
 import { bruteForceLinearizable } from './brute-force.js';
 
 interface Timing {
@@ -135,6 +136,44 @@ describe('checker agrees with brute force', () => {
     const corrupt = (o: QueueOutput, i: QueueInput): QueueOutput => (i.f === 'dequeue' ? { ok: true, value: o?.value === 1 ? 2 : 1 } : o);
     agreeOnRandom(queueModel, input, observe, corrupt, 2_000);
   });
+
+  // Histories this small rarely backtrack enough to start the look-ahead (model.canReach): start it from the
+  // first step, and after two backtracks (so it also starts in the middle of a search).
+  for (const [when, failures] of [['from the first step', 0], ['after two backtracks', 2]] as const) {
+    describe(`with the look-ahead ${when}`, () => {
+      const saved = { ...searchTuning };
+      beforeAll(() => {
+        searchTuning.lookaheadAfterFailures = failures;
+        searchTuning.lookaheadAfterFailuresPerOp = 0;
+      });
+      afterAll(() => {
+        Object.assign(searchTuning, saved);
+      });
+
+      it('cas-register (3,000 histories)', () => {
+        const input: fc.Arbitrary<CasRegisterInput> = fc.oneof(
+          fc.record({ f: fc.constant('read' as const), key }),
+          fc.record({ f: fc.constant('write' as const), value, key }),
+          fc.record({ f: fc.constant('cas' as const), from: value, to: value, key }),
+        );
+        const observe = (state: RegisterValue, i: CasRegisterInput): RegisterOutput =>
+          i.f === 'read' ? { ok: true, value: state } : i.f === 'cas' && state !== i.from ? { ok: false } : { ok: true };
+        const corrupt = (o: RegisterOutput, i: CasRegisterInput): RegisterOutput =>
+          i.f === 'read' ? { ok: true, value: o?.ok && o.value === 1 ? 2 : 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o;
+        agreeOnRandom(casRegisterModel, input, observe, corrupt, 3_000);
+      });
+
+      it('kv get/put/append (3,000 histories)', () => {
+        const input: fc.Arbitrary<KvInput> = fc.oneof(
+          fc.record({ f: fc.constant('get' as const), key }),
+          fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y', 'xy', 'yx', '') }),
+        );
+        const observe = (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : '');
+        const corrupt = (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o);
+        agreeOnRandom(kvModel, input, observe, corrupt, 3_000);
+      });
+    });
+  }
 
   it('worker threads give the same verdicts as the calling thread', async () => {
     const ops: Operation<CasRegisterInput, RegisterOutput>[] = [];

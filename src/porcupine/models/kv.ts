@@ -26,6 +26,10 @@ function describeKvOp(input: KvInput, output: KvOutput): string {
 export interface KvState {
   readonly parent: KvState | undefined;
   readonly root: KvState;
+  /** Unique within the trie (the root is 0): the state's hash, so the checker interns it without a Map. */
+  readonly id: number;
+  /** In the root: how many nodes the trie has. */
+  size: number;
   /** The text appended to the parent's. */
   readonly value: string;
   readonly length: number;
@@ -39,21 +43,26 @@ export interface KvState {
   testedResult: boolean;
 }
 
+/**
+ * Every node, the root too, comes from this one literal: one shape, so the code that reads nodes stays
+ * monomorphic. (The root used to get its `root` field added afterwards, a second shape that only per-check
+ * objects had: a full GC between checks collected it, and V8 threw away the optimized code that tested for it.)
+ */
+function kvNode(parent: KvState | undefined, root: KvState | undefined, id: number, value: string, length: number, text: string | undefined, nextSibling: KvState | undefined): KvState {
+  return { parent, root, id, size: 1, value, length, text, firstChild: undefined, nextSibling, testedAgainst: undefined, testedResult: false } as unknown as KvState;
+}
+
 function kvRoot(): KvState {
-  const root = {
-    parent: undefined, value: '', length: 0, text: '', firstChild: undefined, nextSibling: undefined, testedAgainst: undefined, testedResult: false,
-  } as unknown as { root: KvState } & KvState;
-  root.root = root;
+  const root = kvNode(undefined, undefined, 0, '', 0, '', undefined);
+  (root as { root: KvState }).root = root;
   return root;
 }
 
 function kvAppend(state: KvState, value: string): KvState {
   if (value === '') return state;
   for (let child = state.firstChild; child; child = child.nextSibling) if (child.value === value) return child;
-  const child: KvState = {
-    parent: state, root: state.root, value, length: state.length + value.length, text: undefined, firstChild: undefined, nextSibling: state.firstChild,
-    testedAgainst: undefined, testedResult: false,
-  };
+  const root = state.root;
+  const child = kvNode(state, root, root.size++, value, state.length + value.length, undefined, state.firstChild);
   state.firstChild = child;
   return child;
 }
@@ -136,6 +145,9 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
     if (input.f === 'get') return output === undefined || (output.length === state.length && output === kvText(state)) ? state : ILLEGAL;
     return kvAppend(input.f === 'put' ? state.root : state, input.value ?? '');
   },
+  // Nodes are unique per text path, so identity is equality; the id spares the checker a Map keyed by objects.
+  hash: (state) => state.id,
+  equal: (a, b) => a === b,
   partition: (input) => input.key,
   readOnly: (input) => input.f === 'get',
   canReach: kvCanReach,
