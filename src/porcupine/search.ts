@@ -152,6 +152,33 @@ type AnyModel = Model<unknown, unknown, unknown>;
  * (allocating some twenty per partition, each with an off-heap store, cost more than searching a small one)
  * and keeps the class's shape alive across GCs.
  */
+/** Where a state's hash starts probing the state table: mixed, as models' hashes may be sequential or weak in the low bits. */
+function stateProbeStart(h: number, mask: number): number {
+  return (Math.imul(h, 0x9e3779b1) ^ (h >>> 15)) & mask;
+}
+
+/** Where a configuration's hash starts probing the memo table (already mixed). */
+function slotProbeStart(h: number, mask: number): number {
+  return h & mask;
+}
+
+/** An open-addressing table (0 = empty slot) of twice the size, every entry moved to its new probe position. */
+function rehash(slots: Int32Array, hashes: Int32Array, oldMask: number, probeStart: (h: number, mask: number) => number): { slots: Int32Array; hashes: Int32Array; mask: number } {
+  const mask = (oldMask << 1) | 1;
+  const newSlots = new Int32Array(mask + 1);
+  const newHashes = new Int32Array(mask + 1);
+  for (let k = 0; k <= oldMask; k++) {
+    const slot = slots[k] as number;
+    if (slot === 0) continue;
+    const h = hashes[k] as number;
+    let s = probeStart(h, mask);
+    while (newSlots[s] !== 0) s = (s + 1) & mask;
+    newSlots[s] = slot;
+    newHashes[s] = h;
+  }
+  return { slots: newSlots, hashes: newHashes, mask };
+}
+
 class Search {
   // The partition.
   model: AnyModel = undefined as unknown as AnyModel;
@@ -468,8 +495,7 @@ class Search {
     const slots = this.stateSlots;
     const hashes = this.stateHashes;
     const mask = this.stateMask;
-    // Mixed, as models' hashes may be sequential or weak in the low bits.
-    let s = (Math.imul(h, 0x9e3779b1) ^ (h >>> 15)) & mask;
+    let s = stateProbeStart(h, mask);
     for (;;) {
       const slot = slots[s] as number;
       if (slot === 0) break;
@@ -491,24 +517,10 @@ class Search {
   }
 
   growStates(): void {
-    const slots = this.stateSlots;
-    const hashes = this.stateHashes;
-    const oldMask = this.stateMask;
-    const mask = (oldMask << 1) | 1;
-    const newSlots = new Int32Array(mask + 1);
-    const newHashes = new Int32Array(mask + 1);
-    for (let k = 0; k <= oldMask; k++) {
-      const slot = slots[k] as number;
-      if (slot === 0) continue;
-      const h = hashes[k] as number;
-      let s = (Math.imul(h, 0x9e3779b1) ^ (h >>> 15)) & mask;
-      while (newSlots[s] !== 0) s = (s + 1) & mask;
-      newSlots[s] = slot;
-      newHashes[s] = h;
-    }
-    this.stateMask = mask;
-    this.stateSlots = newSlots;
-    this.stateHashes = newHashes;
+    const grown = rehash(this.stateSlots, this.stateHashes, this.stateMask, stateProbeStart);
+    this.stateMask = grown.mask;
+    this.stateSlots = grown.slots;
+    this.stateHashes = grown.hashes;
   }
 
   sameState(a: unknown, b: unknown): boolean {
@@ -522,24 +534,10 @@ class Search {
   }
 
   growSlots(): void {
-    const slotMask = this.slotMask;
-    const slots = this.slots;
-    const slotHashes = this.slotHashes;
-    const newMask = (slotMask << 1) | 1;
-    const newSlots = new Int32Array(newMask + 1);
-    const newHashes = new Int32Array(newMask + 1);
-    for (let s = 0; s <= slotMask; s++) {
-      const entry = slots[s] as number;
-      if (entry === 0) continue;
-      const h = slotHashes[s] as number;
-      let t = h & newMask;
-      while (newSlots[t] !== 0) t = (t + 1) & newMask;
-      newSlots[t] = entry;
-      newHashes[t] = h;
-    }
-    this.slots = newSlots;
-    this.slotHashes = newHashes;
-    this.slotMask = newMask;
+    const grown = rehash(this.slots, this.slotHashes, this.slotMask, slotProbeStart);
+    this.slots = grown.slots;
+    this.slotHashes = grown.hashes;
+    this.slotMask = grown.mask;
   }
 
   growTransitions(): void {

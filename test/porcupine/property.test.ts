@@ -78,17 +78,32 @@ function agreeOnRandom<S, I, O>(model: Model<S, I, O>, input: fc.Arbitrary<I>, o
   );
 }
 
+/** cas-register ops over two keys, what a correct register answers, and a wrong answer. */
+const casRegister = {
+  input: fc.oneof(
+    fc.record({ f: fc.constant('read' as const), key }),
+    fc.record({ f: fc.constant('write' as const), value, key }),
+    fc.record({ f: fc.constant('cas' as const), from: value, to: value, key }),
+  ) as fc.Arbitrary<CasRegisterInput>,
+  observe: (state: RegisterValue, i: CasRegisterInput): RegisterOutput =>
+    i.f === 'read' ? { ok: true, value: state } : i.f === 'cas' && state !== i.from ? { ok: false } : { ok: true },
+  corrupt: (o: RegisterOutput, i: CasRegisterInput): RegisterOutput =>
+    i.f === 'read' ? { ok: true, value: o?.ok && o.value === 1 ? 2 : 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o,
+};
+
+/** kv ops over two keys, what a correct store answers, and a wrong answer. */
+const kv = {
+  input: fc.oneof(
+    fc.record({ f: fc.constant('get' as const), key }),
+    fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y', 'xy', 'yx', '') }),
+  ) as fc.Arbitrary<KvInput>,
+  observe: (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : ''),
+  corrupt: (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o),
+};
+
 describe('checker agrees with brute force', () => {
   it('cas-register with keys, unknown outcomes and failed cas (10,000 histories)', () => {
-    const input: fc.Arbitrary<CasRegisterInput> = fc.oneof(
-      fc.record({ f: fc.constant('read' as const), key }),
-      fc.record({ f: fc.constant('write' as const), value, key }),
-      fc.record({ f: fc.constant('cas' as const), from: value, to: value, key }),
-    );
-    const observe = (state: RegisterValue, i: CasRegisterInput): RegisterOutput =>
-      i.f === 'read' ? { ok: true, value: state } : i.f === 'cas' && state !== i.from ? { ok: false } : { ok: true };
-    const corrupt = (o: RegisterOutput, i: CasRegisterInput): RegisterOutput =>
-      i.f === 'read' ? { ok: true, value: o?.ok && o.value === 1 ? 2 : 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o;
+    const { input, observe, corrupt } = casRegister;
     let illegal = 0;
     fc.assert(
       fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {
@@ -118,13 +133,7 @@ describe('checker agrees with brute force', () => {
   });
 
   it('kv get/put/append (4,000 histories)', () => {
-    const input: fc.Arbitrary<KvInput> = fc.oneof(
-      fc.record({ f: fc.constant('get' as const), key }),
-      fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y', 'xy', 'yx', '') }),
-    );
-    const observe = (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : '');
-    const corrupt = (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o);
-    agreeOnRandom(kvModel, input, observe, corrupt, 4_000);
+    agreeOnRandom(kvModel, kv.input, kv.observe, kv.corrupt, 4_000);
   });
 
   it('queue (2,000 histories)', () => {
@@ -151,26 +160,11 @@ describe('checker agrees with brute force', () => {
       });
 
       it('cas-register (3,000 histories)', () => {
-        const input: fc.Arbitrary<CasRegisterInput> = fc.oneof(
-          fc.record({ f: fc.constant('read' as const), key }),
-          fc.record({ f: fc.constant('write' as const), value, key }),
-          fc.record({ f: fc.constant('cas' as const), from: value, to: value, key }),
-        );
-        const observe = (state: RegisterValue, i: CasRegisterInput): RegisterOutput =>
-          i.f === 'read' ? { ok: true, value: state } : i.f === 'cas' && state !== i.from ? { ok: false } : { ok: true };
-        const corrupt = (o: RegisterOutput, i: CasRegisterInput): RegisterOutput =>
-          i.f === 'read' ? { ok: true, value: o?.ok && o.value === 1 ? 2 : 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o;
-        agreeOnRandom(casRegisterModel, input, observe, corrupt, 3_000);
+        agreeOnRandom(casRegisterModel, casRegister.input, casRegister.observe, casRegister.corrupt, 3_000);
       });
 
       it('kv get/put/append (3,000 histories)', () => {
-        const input: fc.Arbitrary<KvInput> = fc.oneof(
-          fc.record({ f: fc.constant('get' as const), key }),
-          fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y', 'xy', 'yx', '') }),
-        );
-        const observe = (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : '');
-        const corrupt = (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o);
-        agreeOnRandom(kvModel, input, observe, corrupt, 3_000);
+        agreeOnRandom(kvModel, kv.input, kv.observe, kv.corrupt, 3_000);
       });
     });
   }
