@@ -109,7 +109,7 @@ export async function compileDelayer(sourcePath: string, output: string, candida
     );
   }
   throw new HarnessError(
-    `this kernel has no netem, so packet delay, duplication and reordering use Faultline's userspace delayer, which needs a C compiler to build, and none was found (tried ${tried.join(', ')})`,
+    `Faultline's userspace packet delayer (packet delay, duplication and reordering where the kernel has no netem) needs a C compiler to build, and none was found (tried ${tried.join(', ')})`,
     'Install one, e.g. `apt-get install gcc libc6-dev` on Debian, or set CC to a compiler.',
   );
 }

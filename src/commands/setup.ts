@@ -1,8 +1,10 @@
-// `faultline setup`: make sure a Docker engine runs and the server image exists.
+// `faultline setup`: make sure a Docker engine runs and the server image exists, and build the packet delayer.
 import type { Command } from 'commander';
 import type Docker from 'dockerode';
 import { ensureEngine } from '../../docker/engine.js';
 import { DEFAULT_SERVER, ensureImage, type ServerImage } from '../../docker/image.js';
+import { delayerBinary } from '../../nemesis/delayer.js';
+import { HarnessError } from '../errors.js';
 import { ConsoleLogger, type Logger } from '../log.js';
 
 export interface Environment {
@@ -25,6 +27,12 @@ export function registerSetupCommand(program: Command): void {
     .action(async (opts: { server: string }) => {
       const log = new ConsoleLogger();
       const { image } = await prepareEnvironment(opts.server, log);
-      log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}).`);
+      // Built now so a missing compiler shows here, not at the first delay fault; only kernels without netem need it.
+      const delayer = await delayerBinary().then((path) => `packet delayer ${path}`, (err: unknown) => {
+        const fix = err instanceof HarnessError && err.fix ? ` Fix: ${err.fix}` : '';
+        log.warn(`The packet delayer was not built: ${(err as Error).message}.${fix}`);
+        return 'no packet delayer';
+      });
+      log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}); ${delayer}.`);
     });
 }

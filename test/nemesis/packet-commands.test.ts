@@ -79,7 +79,7 @@ describe('without netem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'faultline-delayer-'));
     try {
       await expect(compileDelayer(delayerSourcePath(), join(dir, 'd'), ['no-such-cc-fa11'])).rejects.toMatchObject({
-        message: expect.stringMatching(/no netem.*needs a C compiler.*none was found \(tried no-such-cc-fa11\)/),
+        message: expect.stringMatching(/no netem\) needs a C compiler.*none was found \(tried no-such-cc-fa11\)/),
         fix: expect.stringMatching(/apt-get install gcc libc6-dev/),
       });
     } finally {
