@@ -249,7 +249,6 @@ async function runNemesis(test: Test, context: NemesisContext, history: HistoryW
   });
 }
 
-/** Notes each new leader during the main phase. */
 function statusLine(live: LiveState, test: Test): string {
   const elapsed = Math.round((Date.now() - live.startedAt) / 1000);
   const s = live.stats;
