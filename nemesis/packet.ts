@@ -12,6 +12,7 @@ import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import { DELAYER_MARK, DELAYER_QUEUE, parseDelayerCounters, startDelayer, stopDelayerScript, type DelayerCounters, type DelayerSettings } from './delayer.js';
+import { iptables, removeChainScript } from './chains.js';
 import { parseTarget, resolveTargets } from './targets.js';
 
 export const PACKET_FAMILY = 'packet';
@@ -84,23 +85,14 @@ export function queueRules(peerIps: readonly string[]): string[] {
 
 /** Creates one of Faultline's chains, hooks it first in OUTPUT and fills it. */
 function chainCommands(chain: string, rules: readonly string[]): string[] {
-  return rules.length === 0 ? [] : [`iptables -w -N ${chain}`, `iptables -w -I OUTPUT -j ${chain}`, ...rules.map((r) => `iptables -w ${r}`)];
-}
-
-function removeChainScript(chain: string, marker: string): string {
-  return [
-    `if iptables -w -L ${chain} -n >/dev/null 2>&1; then`,
-    `  while iptables -w -D OUTPUT -j ${chain} 2>/dev/null; do :; done;`,
-    `  iptables -w -F ${chain} && iptables -w -X ${chain} && echo ${marker};`,
-    'fi;',
-  ].join(' ');
+  return rules.length === 0 ? [] : [iptables(`-N ${chain}`), iptables(`-I OUTPUT -j ${chain}`), ...rules.map(iptables)];
 }
 
 // The queue chain goes before the delayer stops, so no packet is queued to a delayer that is gone.
 const healScript = [
   `if tc qdisc show dev ${IFACE} | grep -q 'qdisc htb ${ROOT_HANDLE} root'; then tc qdisc del dev ${IFACE} root && echo qdisc; fi;`,
-  removeChainScript(LOSS_CHAIN, 'loss'),
-  removeChainScript(QUEUE_CHAIN, 'queue'),
+  removeChainScript(LOSS_CHAIN, ['OUTPUT'], 'loss'),
+  removeChainScript(QUEUE_CHAIN, ['OUTPUT'], 'queue'),
   stopDelayerScript,
 ].join(' ');
 

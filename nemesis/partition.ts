@@ -2,15 +2,11 @@
 // so the heal removes exactly what Faultline added and nothing else.
 import type { ClusterNode } from '../src/cluster.js';
 import type { Fault, FaultRecord, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import { iptables, removeChainScript } from './chains.js';
 import { majoritySize, resolveTargets, shuffle } from './targets.js';
 
 const CHAIN = 'FAULTLINE';
 export const PARTITION_FAMILY = 'partition';
-
-function iptables(args: string): string {
-  // -w waits for the xtables lock instead of failing when another iptables call holds it.
-  return `iptables -w ${args}`;
-}
 
 /** A grudge: for each node, the nodes whose packets it drops. Asymmetric grudges are allowed (majorities ring). */
 export type Grudge = Record<string, string[]>;
@@ -78,13 +74,7 @@ export async function applyGrudge(context: NemesisContext, grudge: Grudge): Prom
 export async function healPartitions(context: NemesisContext): Promise<string[]> {
   const healed: string[] = [];
   await Promise.all(context.cluster.nodes.map(async (node) => {
-    const script = [
-      `if ${iptables(`-L ${CHAIN} -n`)} >/dev/null 2>&1; then`,
-      `  while ${iptables(`-D INPUT -j ${CHAIN}`)} 2>/dev/null; do :; done;`,
-      `  ${iptables(`-F ${CHAIN}`)} && ${iptables(`-X ${CHAIN}`)} && echo healed;`,
-      'fi',
-    ].join(' ');
-    const out = await context.cluster.run(node, ['sh', '-c', script]);
+    const out = await context.cluster.run(node, ['sh', '-c', removeChainScript(CHAIN, ['INPUT'], 'healed')]);
     if (out.includes('healed')) healed.push(node.name);
   }));
   return healed.sort();

@@ -5,6 +5,7 @@ import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import { waitUntilStopped } from '../src/zookeeper.js';
+import { iptables, removeChainScript } from './chains.js';
 import { resolveTargets } from './targets.js';
 
 export const PROCESS_FAMILY = 'process';
@@ -45,20 +46,13 @@ export async function killNodes(context: NemesisContext, nodes: readonly Cluster
 const CRASH_CHAIN = 'FAULTLINE-CRASH';
 
 const silenceScript = [
-  `iptables -w -N ${CRASH_CHAIN} 2>/dev/null || true`,
-  `iptables -w -F ${CRASH_CHAIN}`,
-  `iptables -w -A ${CRASH_CHAIN} -j DROP`,
-  `(iptables -w -C INPUT -j ${CRASH_CHAIN} 2>/dev/null || iptables -w -I INPUT -j ${CRASH_CHAIN})`,
-  `(iptables -w -C OUTPUT -j ${CRASH_CHAIN} 2>/dev/null || iptables -w -I OUTPUT -j ${CRASH_CHAIN})`,
+  `${iptables(`-N ${CRASH_CHAIN}`)} 2>/dev/null || true`,
+  iptables(`-F ${CRASH_CHAIN}`),
+  iptables(`-A ${CRASH_CHAIN} -j DROP`),
+  ...(['INPUT', 'OUTPUT'] as const).map((hook) => `(${iptables(`-C ${hook} -j ${CRASH_CHAIN}`)} 2>/dev/null || ${iptables(`-I ${hook} -j ${CRASH_CHAIN}`)})`),
 ].join(' && ');
 
-const unsilenceScript = [
-  `if iptables -w -L ${CRASH_CHAIN} -n >/dev/null 2>&1; then`,
-  `  while iptables -w -D INPUT -j ${CRASH_CHAIN} 2>/dev/null; do :; done;`,
-  `  while iptables -w -D OUTPUT -j ${CRASH_CHAIN} 2>/dev/null; do :; done;`,
-  `  iptables -w -F ${CRASH_CHAIN} && iptables -w -X ${CRASH_CHAIN} && echo unsilenced;`,
-  'fi',
-].join(' ');
+const unsilenceScript = removeChainScript(CRASH_CHAIN, ['INPUT', 'OUTPUT'], 'unsilenced');
 
 async function crashNodes(context: NemesisContext, nodes: readonly ClusterNode[]): Promise<string[]> {
   await Promise.all(nodes.map(async (node) => {
