@@ -31,74 +31,55 @@ export interface RunMetrics {
 const WRITES = new Set(['write', 'cas', 'add', 'enqueue', 'transfer', 'create']);
 
 interface Window {
+  /** When the fault was asked for (its first event): the measure of a new leader starts here. */
+  requested: number;
   start: number;
   end: number;
 }
 
 /**
  * Fault windows in ms: a start completion until the next heal completion of the same fault (or the end). Heals
- * are those that ended a fault: the runner also heals every family before and after the main phase.
+ * are those that ended a fault: the runner also heals every family before and after the main phase, and those
+ * count only in `allHeals`.
  */
-function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; heals: number[] } {
+function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; heals: number[]; allHeals: number[] } {
   const windows: Window[] = [];
   const heals: number[] = [];
-  const open = new Map<string, number>();
+  const allHeals: number[] = [];
+  const open = new Map<string, Omit<Window, 'end'>>();
   const endMs = (events[events.length - 1]?.time ?? 0) / 1e6;
-  for (const e of events) {
-    // A nemesis action is an info pair; the second event (an object value) says what was done and when it was done.
-    if (e.process !== 'nemesis' || typeof e.value !== 'object' || e.value === null || e.error) continue;
-    const fault = String((e.value as { fault?: unknown }).fault);
-    const ms = e.time / 1e6;
-    if (e.f === 'start') open.set(fault, ms);
-    if (e.f === 'heal') {
-      const start = open.get(fault);
-      if (start === undefined) continue;
-      heals.push(ms);
-      windows.push({ start, end: ms });
-      open.delete(fault);
-    }
-  }
-  for (const start of open.values()) windows.push({ start, end: endMs });
-  return { windows, heals };
-}
-
-/** Nemesis info events that succeeded: the request time of each fault start, and every heal's completion time, in ns. */
-function nemesisTimes(events: readonly HistoryEvent[]): { starts: { requested: number; healed: number }[]; healsNs: number[] } {
-  const starts: { requested: number; healed: number }[] = [];
-  const healsNs: number[] = [];
-  const requested = new Map<string, number>();
-  const open = new Map<string, { requested: number; healed: number }>();
+  let startRequested: number | undefined;
   for (const e of events) {
     if (e.process !== 'nemesis') continue;
-    const done = typeof e.value === 'object' && e.value !== null;
-    // The request is the first event of the pair (its value is the fault's name or request), the completion the second.
-    if (!done) {
-      requested.set(`${e.f}`, e.time);
+    const ms = e.time / 1e6;
+    // A nemesis action is an info pair: the request (the fault's name), then an object saying what was done.
+    if (typeof e.value !== 'object' || e.value === null) {
+      if (e.f === 'start') startRequested = ms;
       continue;
     }
     if (e.error) continue;
     const fault = String((e.value as { fault?: unknown }).fault);
-    if (e.f === 'start') {
-      const start = { requested: requested.get('start') ?? e.time, healed: Infinity };
-      starts.push(start);
-      open.set(fault, start);
-    } else if (e.f === 'heal') {
-      healsNs.push(e.time);
-      const start = open.get(fault);
-      if (start) start.healed = e.time;
+    if (e.f === 'start') open.set(fault, { requested: startRequested ?? ms, start: ms });
+    if (e.f === 'heal') {
+      allHeals.push(ms);
+      const started = open.get(fault);
+      if (started === undefined) continue;
+      heals.push(ms);
+      windows.push({ ...started, end: ms });
       open.delete(fault);
     }
   }
-  return { starts, healsNs };
+  for (const started of open.values()) windows.push({ ...started, end: endMs });
+  return { windows, heals, allHeals };
 }
 
 /** Per leader-changing fault: request → a new leader reports itself, before the fault's heal. */
-function newLeaderTimes(roles: readonly RoleChange[], starts: readonly { requested: number; healed: number }[]): number[] {
+function newLeaderTimes(roles: readonly RoleChange[], windows: readonly Window[]): number[] {
   const times: number[] = [];
-  for (const start of starts) {
-    const before = [...rolesAt(roles, start.requested)].filter(([, role]) => role === 'leader').map(([node]) => node);
-    const next = newLeaderAfter(roles, start.requested, before.length === 1 ? before[0] : undefined);
-    if (next && start.requested + next.ms * 1e6 <= start.healed) times.push(next.ms);
+  for (const w of windows) {
+    const before = [...rolesAt(roles, w.requested * 1e6)].filter(([, role]) => role === 'leader').map(([node]) => node);
+    const next = newLeaderAfter(roles, w.requested * 1e6, before.length === 1 ? before[0] : undefined);
+    if (next && w.requested + next.ms <= w.end) times.push(next.ms);
   }
   return times;
 }
@@ -107,7 +88,7 @@ function newLeaderTimes(roles: readonly RoleChange[], starts: readonly { request
  * Per spell of a node not serving that a heal fell into: from the last heal inside the spell to the node serving.
  * Spells with no heal in them (a follower waiting out an election) are elections, not rejoins.
  */
-function rejoinTimes(roles: readonly RoleChange[], healsNs: readonly number[]): number[] {
+function rejoinTimes(roles: readonly RoleChange[], healsMs: readonly number[]): number[] {
   const times: number[] = [];
   const spellStart = new Map<string, number>();
   for (const c of roles) {
@@ -118,16 +99,15 @@ function rejoinTimes(roles: readonly RoleChange[], healsNs: readonly number[]): 
     const from = spellStart.get(c.node);
     spellStart.delete(c.node);
     if (from === undefined) continue;
-    const lastHeal = healsNs.filter((h) => h >= from && h <= c.time).pop();
-    if (lastHeal !== undefined) times.push((c.time - lastHeal) / 1e6);
+    const lastHeal = healsMs.filter((h) => h * 1e6 >= from && h * 1e6 <= c.time).pop();
+    if (lastHeal !== undefined) times.push(c.time / 1e6 - lastHeal);
   }
   return times;
 }
 
 export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined, roles: readonly RoleChange[] = []): RunMetrics {
   const ops = pairOperations(events);
-  const { windows, heals } = faultWindows(events);
-  const { starts, healsNs } = nemesisTimes(events);
+  const { windows, heals, allHeals } = faultWindows(events);
   const okWrites = ops.filter((o) => o.type === 'ok' && WRITES.has(o.f)).map((o) => o.completeTime / 1e6).sort((a, b) => a - b);
   const firstWriteAfter = (ms: number): number | undefined => {
     const t = okWrites.find((w) => w > ms);
@@ -140,8 +120,8 @@ export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Rec
     lostWrites,
     availabilityDuringFaults: inFault.length ? inFault.filter((o) => o.type === 'ok').length / inFault.length : null,
     timeToElectMs: windows.map((w) => firstWriteAfter(w.start)).filter((v): v is number => v !== undefined),
-    timeToNewLeaderMs: newLeaderTimes(roles, starts),
-    rejoinMs: rejoinTimes(roles, healsNs),
+    timeToNewLeaderMs: newLeaderTimes(roles, windows),
+    rejoinMs: rejoinTimes(roles, allHeals),
     timeToFirstWriteAfterHealMs: heals.map(firstWriteAfter).filter((v): v is number => v !== undefined),
     timeUntilAllServeMs: recovery?.quorumMs ?? null,
     latencyMs: latencies.length ? { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,
