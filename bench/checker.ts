@@ -1,7 +1,7 @@
 // Benchmark of the linearizability checker (src/porcupine via src/checkers/linearizable.ts) on Porcupine's
 // corpus and on synthetic histories. Each case runs in a fresh child process (so peak memory is that case's
 // own); we print the median wall time of the measured runs, ops/s, the peak RSS, and the ratio to Porcupine
-// (Go) measured on this machine kind (from ../shared/porcupine-data/README.md). How many runs, and how many
+// (Go) measured on this machine kind (from test/fixtures/porcupine/README.md). How many runs, and how many
 // warm-up runs before them, is printed with each row (see runCase). Run: npm run bench:checker [-- --only NAME].
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,12 +11,22 @@ import { availableParallelism } from 'node:os';
 import { convertHistory, type LinearizableModelName } from '../src/checkers/linearizable.js';
 import { parseJepsenLog, parseKvLog } from '../src/commands/import.js';
 import type { HistoryEvent } from '../src/history.js';
-import { checkOperations, checkOperationsParallel, kvSinglePartitionModel, type KvInput, type KvOutput, type Operation } from '../src/porcupine/index.js';
+import {
+  checkOperations,
+  checkOperationsParallel,
+  kvSinglePartitionModel,
+  type KvInput,
+  type KvOutput,
+  type Operation,
+} from '../src/porcupine/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** bench/ in the sources, dist/bench/ when compiled: the repository root is found by its package.json. */
-const repoRoot = [path.resolve(here, '..'), path.resolve(here, '..', '..')].find((dir) => readdirSync(dir).includes('package.json') && readdirSync(dir).includes('src')) ?? process.cwd();
-const corpusDir = path.resolve(repoRoot, '..', 'shared', 'porcupine-data');
+const repoRoot =
+  [path.resolve(here, '..'), path.resolve(here, '..', '..')].find(
+    (dir) => readdirSync(dir).includes('package.json') && readdirSync(dir).includes('src'),
+  ) ?? process.cwd();
+const corpusDir = path.resolve(repoRoot, 'test', 'fixtures', 'porcupine');
 
 export interface BenchRow {
   name: string;
@@ -51,16 +61,27 @@ interface Case {
 
 function etcdEvents(): HistoryEvent[][] {
   const dir = path.join(corpusDir, 'jepsen');
-  return readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
-    .map((f) => readFileSync(path.join(dir, f), 'utf8')).filter((t) => t.trim() !== '').map((t) => parseJepsenLog(t));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .filter((t) => t.trim() !== '')
+    .map((t) => parseJepsenLog(t));
 }
-const kvEvents = (name: string): HistoryEvent[] => parseKvLog(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
+const kvEvents = (name: string): HistoryEvent[] =>
+  parseKvLog(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
 
 /**
  * A case over histories in our JSONL event form. Conversion to porcupine operations happens while preparing
  * (untimed), as Porcupine's own benchmark times CheckOperations on already parsed operations.
  */
-function historyCase(name: string, porcupineMs: number | undefined, load: () => HistoryEvent[][], model: LinearizableModelName, stopEarly = false): Case {
+function historyCase(
+  name: string,
+  porcupineMs: number | undefined,
+  load: () => HistoryEvent[][],
+  model: LinearizableModelName,
+  stopEarly = false,
+): Case {
   return {
     name,
     ...(porcupineMs !== undefined ? { porcupineMs } : {}),
@@ -74,7 +95,9 @@ function historyCase(name: string, porcupineMs: number | undefined, load: () => 
           let decided = 0;
           for (const c of converted) {
             const result = await checkOperationsParallel(c.model, c.operations, {
-              stopEarly, timeoutMs: 60_000, workers: c.operations.length >= 50_000 ? availableParallelism() : 1,
+              stopEarly,
+              timeoutMs: 60_000,
+              workers: c.operations.length >= 50_000 ? availableParallelism() : 1,
             });
             verdicts.add(result.result);
             partitions += result.partitions.length;
@@ -95,10 +118,22 @@ function historyCase(name: string, porcupineMs: number | undefined, load: () => 
 export function syntheticRegisterHistory(opsCount: number, processes: number, keys: number, seed = 1): HistoryEvent[] {
   let x = seed >>> 0 || 1;
   const random = (): number => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     return x / 2 ** 32;
   };
-  interface Pending { time: number; process: number; type: 'invoke' | 'ok' | 'fail' | 'info'; f: string; value: unknown; key: number; error?: string }
+  interface Pending {
+    time: number;
+    process: number;
+    type: 'invoke' | 'ok' | 'fail' | 'info';
+    f: string;
+    value: unknown;
+    key: number;
+    error?: string;
+  }
   const raw: Pending[] = [];
   const values = new Map<number, number | null>();
   const clock = new Array<number>(processes).fill(0);
@@ -120,12 +155,22 @@ export function syntheticRegisterHistory(opsCount: number, processes: number, ke
     const invoke: Pending = { time: start, process, type: 'invoke', f: 'read', value: null, key };
     const complete: Pending = { time: end, process, type: 'ok', f: 'read', value: null, key };
     if (r < 0.5) {
-      effects.push({ at, apply: () => { complete.value = values.get(key) ?? null; } });
+      effects.push({
+        at,
+        apply: () => {
+          complete.value = values.get(key) ?? null;
+        },
+      });
     } else if (r < 0.8) {
       const v = nextValue++;
       invoke.f = complete.f = 'write';
       invoke.value = complete.value = v;
-      effects.push({ at, apply: () => { values.set(key, v); } });
+      effects.push({
+        at,
+        apply: () => {
+          values.set(key, v);
+        },
+      });
     } else {
       const v = nextValue++;
       invoke.f = complete.f = 'cas';
@@ -137,7 +182,10 @@ export function syntheticRegisterHistory(opsCount: number, processes: number, ke
           const from = random() < 0.5 ? current : v - 1;
           invoke.value = complete.value = [from, v];
           if (current === from) values.set(key, v);
-          else { complete.type = 'fail'; complete.error = 'value-mismatch'; }
+          else {
+            complete.type = 'fail';
+            complete.error = 'value-mismatch';
+          }
         },
       });
     }
@@ -155,7 +203,15 @@ export function syntheticRegisterHistory(opsCount: number, processes: number, ke
   for (const e of effects) e.apply();
   raw.sort((a, b) => a.time - b.time);
   return raw.map((e, index) => {
-    const event: HistoryEvent = { index, time: Math.round(e.time * 1000), process: e.process, type: e.type, f: e.f, value: e.type === 'info' ? null : e.value, key: e.key };
+    const event: HistoryEvent = {
+      index,
+      time: Math.round(e.time * 1000),
+      process: e.process,
+      type: e.type,
+      f: e.f,
+      value: e.type === 'info' ? null : e.value,
+      key: e.key,
+    };
     if (e.error) event.error = e.error;
     return event;
   });
@@ -163,8 +219,18 @@ export function syntheticRegisterHistory(opsCount: number, processes: number, ke
 
 const cases: Case[] = [
   historyCase('etcd: all 102 histories', 425, etcdEvents, 'cas-register'),
-  historyCase('etcd_002', 156, () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_002.log'), 'utf8'))], 'cas-register'),
-  historyCase('etcd_007', 104, () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_007.log'), 'utf8'))], 'cas-register'),
+  historyCase(
+    'etcd_002',
+    156,
+    () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_002.log'), 'utf8'))],
+    'cas-register',
+  ),
+  historyCase(
+    'etcd_007',
+    104,
+    () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_007.log'), 'utf8'))],
+    'cas-register',
+  ),
   historyCase('kv c50-ok', 122, () => [kvEvents('c50-ok')], 'kv'),
   historyCase('kv c10-ok', 0.5, () => [kvEvents('c10-ok')], 'kv'),
   {
@@ -172,12 +238,27 @@ const cases: Case[] = [
     porcupineMs: 1930,
     prepare() {
       const { operations } = convertHistory(kvEvents('c10-ok'), 'kv');
-      return { ops: operations.length, run: async () => checkOperations(kvSinglePartitionModel(), operations as Operation<KvInput, KvOutput>[], { timeoutMs: 60_000 }).result };
+      return {
+        ops: operations.length,
+        run: async () =>
+          checkOperations(kvSinglePartitionModel(), operations as Operation<KvInput, KvOutput>[], { timeoutMs: 60_000 })
+            .result,
+      };
     },
   },
   historyCase('kv c50-bad, every key (no early stop)', undefined, () => [kvEvents('c50-bad')], 'kv'),
-  historyCase('synthetic 100k ops, 1 key, 20 processes', undefined, () => [syntheticRegisterHistory(100_000, 20, 1)], 'cas-register'),
-  historyCase('synthetic 1M ops, 1,000 keys', undefined, () => [syntheticRegisterHistory(1_000_000, 50, 1000)], 'cas-register'),
+  historyCase(
+    'synthetic 100k ops, 1 key, 20 processes',
+    undefined,
+    () => [syntheticRegisterHistory(100_000, 20, 1)],
+    'cas-register',
+  ),
+  historyCase(
+    'synthetic 1M ops, 1,000 keys',
+    undefined,
+    () => [syntheticRegisterHistory(1_000_000, 50, 1000)],
+    'cas-register',
+  ),
 ];
 
 /**
@@ -225,8 +306,17 @@ async function runCase(c: Case): Promise<BenchRow> {
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)] as number;
   const row: BenchRow = {
-    name: c.name, ops: prepared.ops, ms: Math.round(ms * 100) / 100, firstMs: Math.round(firstMs * 100) / 100, warmups, runs, batch, cpuMs: Math.round((cpuOf.get(ms) ?? 0) * 100) / 100, opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
-    peakMiB: Math.round(process.resourceUsage().maxRSS / 1024), verdict,
+    name: c.name,
+    ops: prepared.ops,
+    ms: Math.round(ms * 100) / 100,
+    firstMs: Math.round(firstMs * 100) / 100,
+    warmups,
+    runs,
+    batch,
+    cpuMs: Math.round((cpuOf.get(ms) ?? 0) * 100) / 100,
+    opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
+    peakMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    verdict,
   };
   if (c.porcupineMs !== undefined) {
     row.porcupineMs = c.porcupineMs;
@@ -236,11 +326,42 @@ async function runCase(c: Case): Promise<BenchRow> {
 }
 
 function format(rows: readonly BenchRow[]): string {
-  const header = ['case', 'ops', 'warm-up', 'runs', 'checks/run', 'median ms', 'first ms', 'cpu ms', 'ops/s', 'peak MiB', 'verdict', 'Porcupine ms', 'speed-up'];
-  const body = rows.map((r) => [r.name, String(r.ops), String(r.warmups), String(r.runs), String(r.batch), r.ms < 10 ? r.ms.toFixed(2) : r.ms.toFixed(1), r.firstMs.toFixed(1), r.cpuMs < 10 ? r.cpuMs.toFixed(2) : r.cpuMs.toFixed(1), r.opsPerSecond.toLocaleString('en'), String(r.peakMiB), r.verdict,
-    r.porcupineMs !== undefined ? String(r.porcupineMs) : '-', r.speedup !== undefined ? `${r.speedup.toFixed(2)}x` : '-']);
+  const header = [
+    'case',
+    'ops',
+    'warm-up',
+    'runs',
+    'checks/run',
+    'median ms',
+    'first ms',
+    'cpu ms',
+    'ops/s',
+    'peak MiB',
+    'verdict',
+    'Porcupine ms',
+    'speed-up',
+  ];
+  const body = rows.map((r) => [
+    r.name,
+    String(r.ops),
+    String(r.warmups),
+    String(r.runs),
+    String(r.batch),
+    r.ms < 10 ? r.ms.toFixed(2) : r.ms.toFixed(1),
+    r.firstMs.toFixed(1),
+    r.cpuMs < 10 ? r.cpuMs.toFixed(2) : r.cpuMs.toFixed(1),
+    r.opsPerSecond.toLocaleString('en'),
+    String(r.peakMiB),
+    r.verdict,
+    r.porcupineMs !== undefined ? String(r.porcupineMs) : '-',
+    r.speedup !== undefined ? `${r.speedup.toFixed(2)}x` : '-',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  return [header, ...body].map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')).join('\n');
+  return [header, ...body]
+    .map((cells) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  '),
+    )
+    .join('\n');
 }
 
 /** Runs every case, each in its own child process, prints the table and returns the rows. */
@@ -249,14 +370,21 @@ export async function runCheckerBench(options: { only?: string } = {}): Promise<
   const rows: BenchRow[] = [];
   for (const c of cases) {
     if (options.only && !c.name.includes(options.only)) continue;
-    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', script, '--case', c.name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', script, '--case', c.name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const row = JSON.parse(out.trim().split('\n').pop() as string) as BenchRow;
     rows.push(row);
-    process.stdout.write(`${row.name}: ${row.ms.toFixed(2)} ms (median of ${row.runs} runs of ${row.batch} checks after ${row.warmups} warm-up checks), ${row.peakMiB} MiB, ${row.verdict}\n`);
+    process.stdout.write(
+      `${row.name}: ${row.ms.toFixed(2)} ms (median of ${row.runs} runs of ${row.batch} checks after ${row.warmups} warm-up checks), ${row.peakMiB} MiB, ${row.verdict}\n`,
+    );
   }
-  process.stdout.write(`\nLinearizability checker, ${new Date().toISOString()}. median ms: median over the measured runs (runs) of the time per\n`
-    + 'check, each run timing checks/run checks back to back after a full GC, after that many untimed warm-up checks (warm-up);\n'
-    + `first ms: the first, cold check (JIT warm-up included); cpu ms: CPU time per check in the median run.\n${format(rows)}\n`);
+  process.stdout.write(
+    `\nLinearizability checker, ${new Date().toISOString()}. median ms: median over the measured runs (runs) of the time per\n` +
+      'check, each run timing checks/run checks back to back after a full GC, after that many untimed warm-up checks (warm-up);\n' +
+      `first ms: the first, cold check (JIT warm-up included); cpu ms: CPU time per check in the median run.\n${format(rows)}\n`,
+  );
   return rows;
 }
 

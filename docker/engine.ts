@@ -31,8 +31,10 @@ async function commandExists(name: string): Promise<boolean> {
 export async function ensureDebianPackage(command: string, pkg: string, why: string, log: Logger): Promise<void> {
   if (await commandExists(command)) return;
   if (!onDebianAsRoot()) {
-    throw new HarnessError(`${command} is not installed; Faultline needs it ${why}.`,
-      `Install the Debian package ${pkg} (apt-get install ${pkg}), or run faultline as root on Debian so it can.`);
+    throw new HarnessError(
+      `${command} is not installed; Faultline needs it ${why}.`,
+      `Install the Debian package ${pkg} (apt-get install ${pkg}), or run faultline as root on Debian so it can.`,
+    );
   }
   log.info(`Installing Debian's ${pkg} (needed ${why}): apt-get update && apt-get install -y ${pkg}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -40,8 +42,11 @@ export async function ensureDebianPackage(command: string, pkg: string, why: str
     await execa('apt-get', ['update'], { env });
     await execa('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env });
   } catch (err) {
-    throw new HarnessError(`installing ${pkg} failed: ${(err as Error).message.split('\n')[0]}`,
-      `Install ${pkg} by hand (apt-get install ${pkg}) and run again.`, { cause: err });
+    throw new HarnessError(
+      `installing ${pkg} failed: ${(err as Error).message.split('\n')[0]}`,
+      `Install ${pkg} by hand (apt-get install ${pkg}) and run again.`,
+      { cause: err },
+    );
   }
 }
 
@@ -55,9 +60,11 @@ export async function ensureEngine(log: Logger): Promise<Docker> {
 
   const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
   if (!onDebianAsRoot()) {
-    throw new HarnessError(`no Docker engine answers at ${where}.`,
+    throw new HarnessError(
+      `no Docker engine answers at ${where}.`,
       'Start Docker (or install it: on Debian `apt-get install docker.io`, then start `dockerd`), ' +
-      'or run faultline as root on Debian so it can do this itself.');
+        'or run faultline as root on Debian so it can do this itself.',
+    );
   }
   await ensureDebianPackage('dockerd', 'docker.io', 'to run ZooKeeper ensembles in containers', log);
   log.info(`No Docker engine answered at ${where}: starting dockerd in the background (log: ${DOCKERD_LOG}).`);
@@ -73,6 +80,8 @@ export async function ensureEngine(log: Logger): Promise<Docker> {
     }
     await sleep(500);
   }
-  throw new HarnessError(`dockerd did not come up within 60 s${daemon.exitCode !== null ? ` (it exited with code ${daemon.exitCode})` : ''}.`,
-    `Read ${DOCKERD_LOG} for the reason, fix it, and run again.`);
+  throw new HarnessError(
+    `dockerd did not come up within 60 s${daemon.exitCode !== null ? ` (it exited with code ${daemon.exitCode})` : ''}.`,
+    `Read ${DOCKERD_LOG} for the reason, fix it, and run again.`,
+  );
 }

@@ -27,17 +27,40 @@ const RECIPE_REVISION = 1;
 const BASE_PACKAGES = ['zookeeper', 'iptables', 'iproute2', 'procps'];
 
 export const SERVER_RECIPES: Record<string, ServerRecipe> = {
-  'debian:bookworm': { id: 'debian:bookworm', suite: 'bookworm', expectedVersion: '3.8.0', packages: [...BASE_PACKAGES, 'openjdk-17-jre-headless'], aptOptions: [] },
-  'debian:trixie': { id: 'debian:trixie', suite: 'trixie', expectedVersion: '3.9.3', packages: [...BASE_PACKAGES, 'openjdk-21-jre-headless'], aptOptions: [] },
+  'debian:bookworm': {
+    id: 'debian:bookworm',
+    suite: 'bookworm',
+    expectedVersion: '3.8.0',
+    packages: [...BASE_PACKAGES, 'openjdk-17-jre-headless'],
+    aptOptions: [],
+  },
+  'debian:trixie': {
+    id: 'debian:trixie',
+    suite: 'trixie',
+    expectedVersion: '3.9.3',
+    packages: [...BASE_PACKAGES, 'openjdk-21-jre-headless'],
+    aptOptions: [],
+  },
   // sid's mirror snapshot is frozen, so its Release file has expired.
-  'debian:sid': { id: 'debian:sid', suite: 'sid', expectedVersion: '3.9.6', packages: BASE_PACKAGES, aptOptions: ['Acquire::Check-Valid-Until "false"'] },
+  'debian:sid': {
+    id: 'debian:sid',
+    suite: 'sid',
+    expectedVersion: '3.9.6',
+    packages: BASE_PACKAGES,
+    aptOptions: ['Acquire::Check-Valid-Until "false"'],
+  },
 };
 
 export const DEFAULT_SERVER = 'debian:bookworm';
 
 /** A JDK and the tools faults need, no ZooKeeper: the base that Apache binary tarballs are layered on. */
 export const JDK_BASE_RECIPE: ServerRecipe = {
-  id: 'jdk:bookworm', suite: 'bookworm', expectedVersion: '', packages: ['openjdk-17-jre-headless', 'iptables', 'iproute2', 'procps', 'bash'], aptOptions: [], repo: 'faultline/jdk',
+  id: 'jdk:bookworm',
+  suite: 'bookworm',
+  expectedVersion: '',
+  packages: ['openjdk-17-jre-headless', 'iptables', 'iproute2', 'procps', 'bash'],
+  aptOptions: [],
+  repo: 'faultline/jdk',
 };
 
 export interface ServerImage {
@@ -55,7 +78,10 @@ export function recipeFor(server: string): ServerRecipe {
 }
 
 export function recipeHash(recipe: ServerRecipe): string {
-  return createHash('sha256').update(JSON.stringify({ RECIPE_REVISION, ...recipe })).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify({ RECIPE_REVISION, ...recipe }))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 export function imageName(recipe: ServerRecipe): string {
@@ -94,8 +120,10 @@ export async function ensureImage(docker: Docker, server: string, log: Logger): 
   if (SERVER_RECIPES[server]) return ensureRecipeImage(docker, SERVER_RECIPES[server], log);
   if (isTarballServer(server)) return ensureTarballImage(docker, server, log);
   if (await imageExists(docker, server)) return { name: server, server, recipeHash: 'local' };
-  throw new UsageError(`unknown server build "${server}"`,
-    `Use one of ${Object.keys(SERVER_RECIPES).join(', ')}, a path to an apache-zookeeper-X-bin.tar.gz, or the name of a local image (\`docker images\`).`);
+  throw new UsageError(
+    `unknown server build "${server}"`,
+    `Use one of ${Object.keys(SERVER_RECIPES).join(', ')}, a path to an apache-zookeeper-X-bin.tar.gz, or the name of a local image (\`docker images\`).`,
+  );
 }
 
 /** Builds (or finds) the image of a recipe. */
@@ -106,9 +134,16 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
   if (await imageExists(docker, name)) return { name, server, recipeHash: hash };
 
   await ensureDebianPackage('mmdebstrap', 'mmdebstrap', 'to build ZooKeeper images from Debian packages', log);
-  log.info(`Building image ${name} from Debian ${recipe.suite} packages (${recipe.expectedVersion ? `ZooKeeper ${recipe.expectedVersion}` : recipe.packages.join(', ')}; about a minute)...`);
+  log.info(
+    `Building image ${name} from Debian ${recipe.suite} packages (${recipe.expectedVersion ? `ZooKeeper ${recipe.expectedVersion}` : recipe.packages.join(', ')}; about a minute)...`,
+  );
   const started = Date.now();
-  const build = execa('mmdebstrap', mmdebstrapArgs(recipe), { buffer: { stdout: false, stderr: true }, stdout: 'pipe', stderr: 'pipe', reject: false });
+  const build = execa('mmdebstrap', mmdebstrapArgs(recipe), {
+    buffer: { stdout: false, stderr: true },
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+  });
   let phase = 'starting';
   const stderrLines: string[] = [];
   build.stderr?.setEncoding('utf8');
@@ -121,9 +156,12 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
       log.debug(`mmdebstrap: ${line}`);
     }
   });
-  const ticker = setInterval(() => log.status(`building ${name}: ${Math.round((Date.now() - started) / 1000)} s, ${phase}`), 250);
+  const ticker = setInterval(
+    () => log.status(`building ${name}: ${Math.round((Date.now() - started) / 1000)} s, ${phase}`),
+    250,
+  );
   try {
-    const imported = docker.importImage(build.stdout!, {
+    const imported = docker.importImage(build.stdout, {
       repo: name.split(':')[0],
       tag: name.split(':')[1],
       changes: [
@@ -132,17 +170,26 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
     } as Record<string, unknown>);
     const [stream, result] = await Promise.all([imported, build]);
     await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream as NodeJS.ReadableStream, (err: Error | null) => (err ? reject(err) : resolve()));
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
     });
     if (result.exitCode !== 0) {
-      throw new HarnessError(`mmdebstrap failed building ${server} (exit ${result.exitCode}):\n  ${stderrLines.slice(-8).join('\n  ')}`,
-        'Check that Debian packages can be fetched (apt-get update works) and run again.');
+      throw new HarnessError(
+        `mmdebstrap failed building ${server} (exit ${result.exitCode}):\n  ${stderrLines.slice(-8).join('\n  ')}`,
+        'Check that Debian packages can be fetched (apt-get update works) and run again.',
+      );
     }
   } catch (err) {
     // A half-imported image must not be taken for a good one next time.
-    await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(name)
+      .remove({ force: true })
+      .catch(() => undefined);
     if (err instanceof HarnessError) throw err;
-    throw new HarnessError(`building image ${name} failed: ${(err as Error).message}`, 'Run `faultline setup` again; see harness.log for details.', { cause: err });
+    throw new HarnessError(
+      `building image ${name} failed: ${(err as Error).message}`,
+      'Run `faultline setup` again; see harness.log for details.',
+      { cause: err },
+    );
   } finally {
     clearInterval(ticker);
     log.status(null);
@@ -167,11 +214,24 @@ export function tarballVersion(path: string): string {
 /** The single top-level directory of a tarball (apache-zookeeper-X-bin/). */
 async function tarballTopDir(path: string): Promise<string> {
   const listing = await execa('tar', ['-tzf', path], { reject: false, buffer: true, maxBuffer: 64 * 2 ** 20 });
-  if (listing.exitCode !== 0) throw new UsageError(`${path} is not a readable .tar.gz: ${listing.stderr.split('\n')[0]}`, 'Give an apache-zookeeper-X-bin.tar.gz as released by Apache.');
-  const tops = new Set(listing.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\.\//, '').split('/')[0]!).filter(Boolean));
+  if (listing.exitCode !== 0)
+    throw new UsageError(
+      `${path} is not a readable .tar.gz: ${listing.stderr.split('\n')[0]}`,
+      'Give an apache-zookeeper-X-bin.tar.gz as released by Apache.',
+    );
+  const tops = new Set(
+    listing.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\.\//, '').split('/')[0]!)
+      .filter(Boolean),
+  );
   const names = listing.stdout.split('\n');
   if (tops.size !== 1 || !names.some((n) => /(^|\/)bin\/zkServer\.sh$/.test(n))) {
-    throw new UsageError(`${path} does not hold one apache-zookeeper-X-bin/ directory with bin/zkServer.sh`, 'Give an Apache ZooKeeper binary tarball (the -bin one, not the source release).');
+    throw new UsageError(
+      `${path} does not hold one apache-zookeeper-X-bin/ directory with bin/zkServer.sh`,
+      'Give an Apache ZooKeeper binary tarball (the -bin one, not the source release).',
+    );
   }
   return [...tops][0]!;
 }
@@ -182,7 +242,11 @@ async function tarballTopDir(path: string): Promise<string> {
  * Named by the tarball's content hash, so the same file is layered once.
  */
 export async function ensureTarballImage(docker: Docker, path: string, log: Logger): Promise<ServerImage> {
-  if (!existsSync(path)) throw new UsageError(`server tarball not found: ${path}`, 'Give the path of an apache-zookeeper-X-bin.tar.gz on this machine.');
+  if (!existsSync(path))
+    throw new UsageError(
+      `server tarball not found: ${path}`,
+      'Give the path of an apache-zookeeper-X-bin.tar.gz on this machine.',
+    );
   const hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
   const version = tarballVersion(path);
   const name = `faultline/zookeeper:tarball-${version.replace(/[^\w.-]/g, '_')}-${hash}`;
@@ -190,19 +254,44 @@ export async function ensureTarballImage(docker: Docker, path: string, log: Logg
   const top = await tarballTopDir(path);
   const base = await ensureRecipeImage(docker, JDK_BASE_RECIPE, log);
   log.info(`Layering ${basename(path)} on ${base.name} as ${name}...`);
-  const container = await docker.createContainer({ Image: base.name, Cmd: ['sleep', 'infinity'], Labels: { 'faultline.image-build': name }, HostConfig: { NetworkMode: 'none' } });
+  const container = await docker.createContainer({
+    Image: base.name,
+    Cmd: ['sleep', 'infinity'],
+    Labels: { 'faultline.image-build': name },
+    HostConfig: { NetworkMode: 'none' },
+  });
   try {
     await container.start();
     await container.putArchive(createReadStream(path), { path: '/opt' });
-    const link = await container.exec({ Cmd: ['sh', '-c', `rm -rf /usr/share/zookeeper && ln -s /opt/${top} /usr/share/zookeeper && test -x /usr/share/zookeeper/bin/zkServer.sh`], AttachStdout: true, AttachStderr: true });
+    const link = await container.exec({
+      Cmd: [
+        'sh',
+        '-c',
+        `rm -rf /usr/share/zookeeper && ln -s /opt/${top} /usr/share/zookeeper && test -x /usr/share/zookeeper/bin/zkServer.sh`,
+      ],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
     const stream = await link.start({ hijack: true, stdin: false });
-    await new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); stream.resume(); });
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.resume();
+    });
     const { ExitCode } = await link.inspect();
-    if (ExitCode !== 0) throw new UsageError(`${path}: bin/zkServer.sh is missing or not executable after unpacking`, 'Give an Apache ZooKeeper binary tarball.');
+    if (ExitCode !== 0)
+      throw new UsageError(
+        `${path}: bin/zkServer.sh is missing or not executable after unpacking`,
+        'Give an Apache ZooKeeper binary tarball.',
+      );
     await container.stop({ t: 0 }).catch(() => undefined);
     await container.commit({
-      repo: name.split(':')[0], tag: name.split(':')[1],
-      changes: [`LABEL faultline.image=zookeeper faultline.server=${basename(path)} faultline.recipe=${hash} faultline.zookeeper.expected=${version} faultline.base=${base.name}`, 'CMD ["sleep", "infinity"]'],
+      repo: name.split(':')[0],
+      tag: name.split(':')[1],
+      changes: [
+        `LABEL faultline.image=zookeeper faultline.server=${basename(path)} faultline.recipe=${hash} faultline.zookeeper.expected=${version} faultline.base=${base.name}`,
+        'CMD ["sleep", "infinity"]',
+      ],
     } as Record<string, unknown>);
   } finally {
     await container.remove({ force: true }).catch(() => undefined);

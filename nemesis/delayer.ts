@@ -50,15 +50,24 @@ export interface DelayerCounters {
 export function delayerArgs(settings: DelayerSettings): string[] {
   return [
     DELAYER_BINARY,
-    '-q', String(DELAYER_QUEUE),
-    '-d', String(settings.delayMs),
-    '-j', String(settings.jitterMs),
-    '-u', String(settings.duplicatePercent),
-    '-r', String(settings.reorderPercent),
-    '-s', String(settings.seed),
-    '-m', DELAYER_MARK,
-    '-p', DELAYER_PIDFILE,
-    '-c', DELAYER_COUNTERS,
+    '-q',
+    String(DELAYER_QUEUE),
+    '-d',
+    String(settings.delayMs),
+    '-j',
+    String(settings.jitterMs),
+    '-u',
+    String(settings.duplicatePercent),
+    '-r',
+    String(settings.reorderPercent),
+    '-s',
+    String(settings.seed),
+    '-m',
+    DELAYER_MARK,
+    '-p',
+    DELAYER_PIDFILE,
+    '-c',
+    DELAYER_COUNTERS,
   ];
 }
 
@@ -66,7 +75,9 @@ export function delayerArgs(settings: DelayerSettings): string[] {
 export function parseDelayerCounters(text: string): DelayerCounters | undefined {
   try {
     const value = JSON.parse(text) as Partial<DelayerCounters>;
-    return typeof value.queued === 'number' && typeof value.released === 'number' ? value as DelayerCounters : undefined;
+    return typeof value.queued === 'number' && typeof value.released === 'number'
+      ? (value as DelayerCounters)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -77,7 +88,11 @@ export function delayerSourcePath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, SOURCE_NAME), join(here, '..', '..', 'nemesis', SOURCE_NAME)];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new HarnessError(`the packet delayer's source ${SOURCE_NAME} is missing (looked in ${candidates.join(', ')})`, 'Reinstall Faultline from a complete checkout.');
+  if (!found)
+    throw new HarnessError(
+      `the packet delayer's source ${SOURCE_NAME} is missing (looked in ${candidates.join(', ')})`,
+      'Reinstall Faultline from a complete checkout.',
+    );
   return found;
 }
 
@@ -94,7 +109,11 @@ function compilers(): string[] {
 }
 
 /** Compiles the delayer with the first of the compilers that exists; says how to get one when none does. */
-export async function compileDelayer(sourcePath: string, output: string, candidates: readonly string[] = compilers()): Promise<void> {
+export async function compileDelayer(
+  sourcePath: string,
+  output: string,
+  candidates: readonly string[] = compilers(),
+): Promise<void> {
   const tried: string[] = [];
   for (const compiler of candidates) {
     tried.push(compiler);
@@ -105,7 +124,7 @@ export async function compileDelayer(sourcePath: string, output: string, candida
     const said = (result.stderr || result.shortMessage || '').trim().split('\n').slice(-3).join(' | ');
     throw new HarnessError(
       `building the packet delayer with ${compiler} failed: ${said}`,
-      'Static linking needs the C library\'s static archive: on Debian, `apt-get install libc6-dev`.',
+      "Static linking needs the C library's static archive: on Debian, `apt-get install libc6-dev`.",
     );
   }
   throw new HarnessError(
@@ -120,7 +139,12 @@ let building: Promise<string> | undefined;
 export function delayerBinary(): Promise<string> {
   building ??= (async () => {
     const sourcePath = delayerSourcePath();
-    const hash = createHash('sha256').update(readFileSync(sourcePath)).update(COMPILE_FLAGS.join(' ')).update(process.arch).digest('hex').slice(0, 12);
+    const hash = createHash('sha256')
+      .update(readFileSync(sourcePath))
+      .update(COMPILE_FLAGS.join(' '))
+      .update(process.arch)
+      .digest('hex')
+      .slice(0, 12);
     const dir = cacheDir(sourcePath);
     const binary = join(dir, `faultline-delayer-${hash}`);
     if (existsSync(binary)) return binary;
@@ -132,14 +156,18 @@ export function delayerBinary(): Promise<string> {
       chmodSync(partial, 0o755);
       renameSync(partial, binary);
       // Builds of older sources are dead weight.
-      for (const old of readdirSync(dir)) if (old.startsWith('faultline-delayer-') && join(dir, old) !== binary && !old.endsWith('.tmp')) rmSync(join(dir, old), { force: true });
+      for (const old of readdirSync(dir))
+        if (old.startsWith('faultline-delayer-') && join(dir, old) !== binary && !old.endsWith('.tmp'))
+          rmSync(join(dir, old), { force: true });
     } finally {
       rmSync(partial, { force: true });
     }
     return binary;
   })();
   // A failed build is not cached: the next fault tries again (a compiler may have been installed meanwhile).
-  building.catch(() => { building = undefined; });
+  building.catch(() => {
+    building = undefined;
+  });
   return building;
 }
 
@@ -155,12 +183,19 @@ async function installDelayer(context: NemesisContext, node: ClusterNode, binary
 }
 
 /** Builds (once), installs and starts the delayer on one node; returns its command line. It serves the queue when this returns. */
-export async function startDelayer(context: NemesisContext, node: ClusterNode, settings: DelayerSettings): Promise<string[]> {
+export async function startDelayer(
+  context: NemesisContext,
+  node: ClusterNode,
+  settings: DelayerSettings,
+): Promise<string[]> {
   await installDelayer(context, node, await delayerBinary());
   const args = delayerArgs(settings);
   // The delayer forks once it has bound the queue: the exec ends then, with its error when it could not.
   const result = await context.cluster.exec(node, args);
-  if (result.exitCode !== 0) throw new HarnessError(`${node.name}: the packet delayer did not start (${(result.stderr || result.stdout).trim()})`);
+  if (result.exitCode !== 0)
+    throw new HarnessError(
+      `${node.name}: the packet delayer did not start (${(result.stderr || result.stdout).trim()})`,
+    );
   return args;
 }
 

@@ -86,9 +86,15 @@ export function truncateTxnLog(path: string, amount: TruncateAmount): FaultRecor
   truncateSync(path, newSize);
   const removedRecords = layout.records.filter((r) => r.offset + r.bytes > newSize).length;
   return {
-    file: path, originalSize, dataEnd: layout.dataEnd, recordsBefore: layout.records.length, newSize,
+    file: path,
+    originalSize,
+    dataEnd: layout.dataEnd,
+    recordsBefore: layout.records.length,
+    newSize,
     // The file itself shrinks by more than the data when it was preallocated.
-    fileBytesRemoved: originalSize - newSize, dataBytesRemoved: layout.dataEnd - newSize, recordsDamaged: removedRecords,
+    fileBytesRemoved: originalSize - newSize,
+    dataBytesRemoved: layout.dataEnd - newSize,
+    recordsDamaged: removedRecords,
   };
 }
 
@@ -102,7 +108,7 @@ export function flipBits(path: string, count: number, from: number, to: number, 
     const bit = random.int(0, 7);
     const before = data[offset]!;
     data[offset] = before ^ (1 << bit);
-    flips.push({ offset, bit, before, after: data[offset]! });
+    flips.push({ offset, bit, before, after: data[offset] });
   }
   writeFileSync(path, data);
   return { file: path, range: [from, to], flips };
@@ -147,7 +153,8 @@ type Damage = (dataDir: string, random: Random, params: Record<string, number | 
 function positive(params: Record<string, number | string | boolean>, name: string): number | undefined {
   const value = params[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new HarnessError(`disk fault parameter ${name} must be a positive whole number, not ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    throw new HarnessError(`disk fault parameter ${name} must be a positive whole number, not ${String(value)}`);
   return value;
 }
 
@@ -161,7 +168,10 @@ function diskFault(name: string, description: string, damage: Damage, target: Ta
     async start(context, request?: FaultRequest) {
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
       const damaged: Record<string, FaultRecord> = {};
-      for (const node of nodes) damaged[node.name] = await damageNode(context, node, (dir) => damage(dir, context.random, request?.params ?? {}));
+      for (const node of nodes)
+        damaged[node.name] = await damageNode(context, node, (dir) =>
+          damage(dir, context.random, request?.params ?? {}),
+        );
       return { ...record, damaged };
     },
     heal: healDisk,
@@ -172,7 +182,11 @@ function diskFault(name: string, description: string, damage: Damage, target: Ta
 export type RestartOutcome = 'serving' | 'exited' | 'not-serving';
 
 /** Waits until the node serves or its server process is gone, up to timeoutMs. */
-export async function restartOutcome(context: NemesisContext, node: ClusterNode, timeoutMs = 20_000): Promise<RestartOutcome> {
+export async function restartOutcome(
+  context: NemesisContext,
+  node: ClusterNode,
+  timeoutMs = 20_000,
+): Promise<RestartOutcome> {
   try {
     return await waitFor(`${node.name} to serve or exit`, timeoutMs, 250, async () => {
       if (!(await context.db.isRunning(node))) return 'exited' as const;
@@ -184,7 +198,11 @@ export async function restartOutcome(context: NemesisContext, node: ClusterNode,
   }
 }
 
-async function damageNode(context: NemesisContext, node: ClusterNode, damage: (dataDir: string) => FaultRecord): Promise<FaultRecord> {
+async function damageNode(
+  context: NemesisContext,
+  node: ClusterNode,
+  damage: (dataDir: string) => FaultRecord,
+): Promise<FaultRecord> {
   const killed = await killNodes(context, [node]);
   const done = damage(join(node.hostDir, 'data'));
   try {
@@ -212,16 +230,20 @@ async function healDisk(context: NemesisContext): Promise<FaultRecord> {
   const started: string[] = [];
   const repaired: Record<string, string> = {};
   // Only stopped nodes: a paused one is the process family's to resume.
-  await Promise.all(context.cluster.nodes.map(async (node) => {
-    if (await context.db.isRunning(node)) return;
-    started.push(node.name);
-    await context.db.start(node).catch(() => undefined);
-    if ((await restartOutcome(context, node)) !== 'exited') return;
-    repaired[node.name] = lastServerError(node) ?? 'the server exited';
-    context.log.warn(`${node.name} does not start after disk damage (${repaired[node.name]}); wiping its data dir so it resyncs`);
-    wipeDataDir(join(node.hostDir, 'data'), true);
-    await context.db.start(node);
-  }));
+  await Promise.all(
+    context.cluster.nodes.map(async (node) => {
+      if (await context.db.isRunning(node)) return;
+      started.push(node.name);
+      await context.db.start(node).catch(() => undefined);
+      if ((await restartOutcome(context, node)) !== 'exited') return;
+      repaired[node.name] = lastServerError(node) ?? 'the server exited';
+      context.log.warn(
+        `${node.name} does not start after disk damage (${repaired[node.name]}); wiping its data dir so it resyncs`,
+      );
+      wipeDataDir(join(node.hostDir, 'data'), true);
+      await context.db.start(node);
+    }),
+  );
   return { restoredMyid, started: started.sort(), ...(Object.keys(repaired).length ? { repaired } : {}) };
 }
 
@@ -230,25 +252,43 @@ function lastServerError(node: ClusterNode): string | undefined {
   const path = join(node.hostDir, 'logs', 'zookeeper.log');
   if (!existsSync(path)) return undefined;
   const lines = readFileSync(path, 'utf8').slice(-20_000).split('\n');
-  return lines.reverse().find((l) => /^(Caused by: )?[\w.]+(Exception|Error): /.test(l))?.trim();
+  return lines
+    .reverse()
+    .find((l) => /^(Caused by: )?[\w.]+(Exception|Error): /.test(l))
+    ?.trim();
 }
 
 export const diskFaults: Fault[] = [
-  diskFault('disk-truncate-log', 'cut bytes (default: random 1-256, or `bytes`) off the end of the newest txn log\'s data', (dir, random, params) => {
-    const bytes = positive(params, 'bytes') ?? random.int(1, 256);
-    return truncateTxnLog(newestFile(dir, 'log'), { bytes });
-  }),
-  diskFault('disk-truncate-log-records', 'drop whole records (default 1, or `records`) from the end of the newest txn log', (dir, _random, params) =>
-    truncateTxnLog(newestFile(dir, 'log'), { records: positive(params, 'records') ?? 1 })),
-  diskFault('disk-flip-log-bits', 'flip random bits (default 1, or `bits`) in the data of the newest txn log', (dir, random, params) => {
-    const path = newestFile(dir, 'log');
-    const layout = parseTxnLog(readFileSync(path));
-    return flipBits(path, positive(params, 'bits') ?? 1, TXN_LOG_HEADER_BYTES, layout.dataEnd, random);
-  }),
-  diskFault('disk-flip-snapshot-bits', 'flip random bits (default 1, or `bits`) in the newest snapshot', (dir, random, params) => {
-    const path = newestFile(dir, 'snapshot');
-    return flipBits(path, positive(params, 'bits') ?? 1, 0, statSync(path).size, random);
-  }),
+  diskFault(
+    'disk-truncate-log',
+    "cut bytes (default: random 1-256, or `bytes`) off the end of the newest txn log's data",
+    (dir, random, params) => {
+      const bytes = positive(params, 'bytes') ?? random.int(1, 256);
+      return truncateTxnLog(newestFile(dir, 'log'), { bytes });
+    },
+  ),
+  diskFault(
+    'disk-truncate-log-records',
+    'drop whole records (default 1, or `records`) from the end of the newest txn log',
+    (dir, _random, params) => truncateTxnLog(newestFile(dir, 'log'), { records: positive(params, 'records') ?? 1 }),
+  ),
+  diskFault(
+    'disk-flip-log-bits',
+    'flip random bits (default 1, or `bits`) in the data of the newest txn log',
+    (dir, random, params) => {
+      const path = newestFile(dir, 'log');
+      const layout = parseTxnLog(readFileSync(path));
+      return flipBits(path, positive(params, 'bits') ?? 1, TXN_LOG_HEADER_BYTES, layout.dataEnd, random);
+    },
+  ),
+  diskFault(
+    'disk-flip-snapshot-bits',
+    'flip random bits (default 1, or `bits`) in the newest snapshot',
+    (dir, random, params) => {
+      const path = newestFile(dir, 'snapshot');
+      return flipBits(path, positive(params, 'bits') ?? 1, 0, statSync(path).size, random);
+    },
+  ),
   diskFault('disk-delete-snapshot', 'delete the newest snapshot', (dir) => {
     const path = newestFile(dir, 'snapshot');
     const bytes = statSync(path).size;
@@ -256,7 +296,10 @@ export const diskFaults: Fault[] = [
     return { deleted: path, bytes };
   }),
   diskFault('disk-wipe', 'wipe the whole data dir but keep myid', (dir) => wipeDataDir(dir, true)),
-  diskFault('disk-wipe-myid', 'wipe the whole data dir including myid (the heal rewrites myid)', (dir) => wipeDataDir(dir, false)),
+  diskFault('disk-wipe-myid', 'wipe the whole data dir including myid (the heal rewrites myid)', (dir) =>
+    wipeDataDir(dir, false),
+  ),
   diskFault('disk-rollback-epoch', 'roll acceptedEpoch and currentEpoch back (by 1, or `by`)', (dir, _random, params) =>
-    rollBackEpochs(dir, positive(params, 'by') ?? 1)),
+    rollBackEpochs(dir, positive(params, 'by') ?? 1),
+  ),
 ];

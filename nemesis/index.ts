@@ -9,8 +9,15 @@ import { crashFaults, killFaults, killLeader, pauseFaults, restartFaults } from 
 import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
-export const CATALOGUE: readonly Fault[] = [...partitionFaults, ...killFaults, ...crashFaults, ...pauseFaults, ...restartFaults, ...diskFaults, ...packetFaults];
-
+export const CATALOGUE: readonly Fault[] = [
+  ...partitionFaults,
+  ...killFaults,
+  ...crashFaults,
+  ...pauseFaults,
+  ...restartFaults,
+  ...diskFaults,
+  ...packetFaults,
+];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
@@ -30,12 +37,25 @@ export function familyHealers(): Fault[] {
 }
 
 /** What scenario files may name: every fault, the target roles, the families in heal order. */
-export const FAULT_CATALOGUE: FaultCatalogue = { faults: CATALOGUE, roles: TARGET_ROLES, families: familyHealers().map((f) => f.family) };
+export const FAULT_CATALOGUE: FaultCatalogue = {
+  faults: CATALOGUE,
+  roles: TARGET_ROLES,
+  families: familyHealers().map((f) => f.family),
+};
 
 /** The same fault aimed elsewhere by default (kill-one@n2, disk-truncate-log@follower). */
 export function retarget(fault: Fault, target: TargetSpec): Fault {
-  if (!fault.defaultTarget) throw new UsageError(`${fault.name} takes no target`, 'Only faults that hit chosen nodes take @TARGET; partitions such as halves or rings cut the whole ensemble.');
-  return { ...fault, name: `${fault.name}@${describeTarget(target)}`, defaultTarget: target, start: (context, request) => fault.start(context, { ...request, target: request?.target ?? target }) };
+  if (!fault.defaultTarget)
+    throw new UsageError(
+      `${fault.name} takes no target`,
+      'Only faults that hit chosen nodes take @TARGET; partitions such as halves or rings cut the whole ensemble.',
+    );
+  return {
+    ...fault,
+    name: `${fault.name}@${describeTarget(target)}`,
+    defaultTarget: target,
+    start: (context, request) => fault.start(context, { ...request, target: request?.target ?? target }),
+  };
 }
 
 /**
@@ -60,8 +80,10 @@ export function resolveFaultEntry(entry: string): Fault[] {
     const members = CATALOGUE.filter((f) => f.name.startsWith(`${entry}-`));
     if (members.length > 0) return members;
   }
-  throw new UsageError(`unknown fault "${entry}" in --nemesis`,
-    `Use a comma-separated list of fault names (run \`faultline nemesis list\`), families (${FAMILY_PREFIXES.join(', ')}), family:option such as kill:leader, any of them with @TARGET (kill-one@n2), or none.`);
+  throw new UsageError(
+    `unknown fault "${entry}" in --nemesis`,
+    `Use a comma-separated list of fault names (run \`faultline nemesis list\`), families (${FAMILY_PREFIXES.join(', ')}), family:option such as kill:leader, any of them with @TARGET (kill-one@n2), or none.`,
+  );
 }
 
 /** Parses a comma-separated fault list; "none" means no faults. Duplicates are dropped, order kept. */

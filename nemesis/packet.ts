@@ -11,7 +11,15 @@
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
-import { DELAYER_MARK, DELAYER_QUEUE, parseDelayerCounters, startDelayer, stopDelayerScript, type DelayerCounters, type DelayerSettings } from './delayer.js';
+import {
+  DELAYER_MARK,
+  DELAYER_QUEUE,
+  parseDelayerCounters,
+  startDelayer,
+  stopDelayerScript,
+  type DelayerCounters,
+  type DelayerSettings,
+} from './delayer.js';
 import { iptables, removeChainScript } from './chains.js';
 import { parseTarget, resolveTargets } from './targets.js';
 
@@ -38,7 +46,8 @@ export interface PacketSpec {
 export function netemArgs(spec: PacketSpec): string[] {
   const args: string[] = [];
   const delay = spec.delayMs ?? (spec.reorderPercent !== undefined ? 10 : undefined);
-  if (delay !== undefined) args.push('delay', `${delay}ms`, ...(spec.jitterMs ? [`${spec.jitterMs}ms`, 'distribution', 'normal'] : []));
+  if (delay !== undefined)
+    args.push('delay', `${delay}ms`, ...(spec.jitterMs ? [`${spec.jitterMs}ms`, 'distribution', 'normal'] : []));
   if (spec.lossPercent !== undefined) args.push('loss', `${spec.lossPercent}%`);
   if (spec.duplicatePercent !== undefined) args.push('duplicate', `${spec.duplicatePercent}%`);
   if (spec.reorderPercent !== undefined) args.push('reorder', `${spec.reorderPercent}%`, '50%');
@@ -52,13 +61,20 @@ export function shapingCommands(spec: PacketSpec, peerIps: readonly string[], wi
     `tc qdisc add dev ${IFACE} root handle ${ROOT_HANDLE} htb`,
     // Without a rate limit the class is effectively unlimited; the netem leaf does the damage.
     `tc class add dev ${IFACE} parent ${ROOT_HANDLE} classid ${PEER_CLASS} htb rate ${spec.rate ?? '10gbit'}`,
-    ...(withNetem && netem.length > 0 ? [`tc qdisc add dev ${IFACE} parent ${PEER_CLASS} handle ${NETEM_HANDLE} netem ${netem.join(' ')}`] : []),
-    ...peerIps.map((ip) => `tc filter add dev ${IFACE} parent ${ROOT_HANDLE} protocol ip prio 1 u32 match ip dst ${ip}/32 flowid ${PEER_CLASS}`),
+    ...(withNetem && netem.length > 0
+      ? [`tc qdisc add dev ${IFACE} parent ${PEER_CLASS} handle ${NETEM_HANDLE} netem ${netem.join(' ')}`]
+      : []),
+    ...peerIps.map(
+      (ip) =>
+        `tc filter add dev ${IFACE} parent ${ROOT_HANDLE} protocol ip prio 1 u32 match ip dst ${ip}/32 flowid ${PEER_CLASS}`,
+    ),
   ];
 }
 
 export function lossRules(percent: number, peerIps: readonly string[]): string[] {
-  return peerIps.map((ip) => `-A ${LOSS_CHAIN} -d ${ip} -m statistic --mode random --probability ${(percent / 100).toFixed(4)} -j DROP`);
+  return peerIps.map(
+    (ip) => `-A ${LOSS_CHAIN} -d ${ip} -m statistic --mode random --probability ${(percent / 100).toFixed(4)} -j DROP`,
+  );
 }
 
 /** Whether a spec needs packets held or copied: what netem does and, without netem, the userspace delayer. */
@@ -69,7 +85,13 @@ export function needsDelayer(spec: PacketSpec): boolean {
 /** The delayer's settings for a spec, with netem's meaning: reordering is against a delay (10 ms unless given). */
 export function delayerSettings(spec: PacketSpec, seed: number): DelayerSettings {
   const delayMs = spec.delayMs ?? (spec.reorderPercent !== undefined ? 10 : 0);
-  return { delayMs, jitterMs: spec.jitterMs ?? 0, duplicatePercent: spec.duplicatePercent ?? 0, reorderPercent: spec.reorderPercent ?? 0, seed };
+  return {
+    delayMs,
+    jitterMs: spec.jitterMs ?? 0,
+    duplicatePercent: spec.duplicatePercent ?? 0,
+    reorderPercent: spec.reorderPercent ?? 0,
+    seed,
+  };
 }
 
 /**
@@ -102,14 +124,16 @@ export async function healPackets(context: NemesisContext): Promise<FaultRecord>
   const lossChains: string[] = [];
   const queueChains: string[] = [];
   const delayers: Record<string, DelayerCounters | undefined> = {};
-  await Promise.all(context.cluster.nodes.map(async (node) => {
-    const lines = (await context.cluster.run(node, ['sh', '-c', healScript])).split('\n');
-    if (lines.includes('qdisc')) qdiscs.push(node.name);
-    if (lines.includes('loss')) lossChains.push(node.name);
-    if (lines.includes('queue')) queueChains.push(node.name);
-    const stopped = lines.find((l) => l.startsWith('delayer'));
-    if (stopped !== undefined) delayers[node.name] = parseDelayerCounters(stopped.slice('delayer'.length));
-  }));
+  await Promise.all(
+    context.cluster.nodes.map(async (node) => {
+      const lines = (await context.cluster.run(node, ['sh', '-c', healScript])).split('\n');
+      if (lines.includes('qdisc')) qdiscs.push(node.name);
+      if (lines.includes('loss')) lossChains.push(node.name);
+      if (lines.includes('queue')) queueChains.push(node.name);
+      const stopped = lines.find((l) => l.startsWith('delayer'));
+      if (stopped !== undefined) delayers[node.name] = parseDelayerCounters(stopped.slice('delayer'.length));
+    }),
+  );
   const stoppedDelayers = Object.keys(delayers).sort();
   // A queue chain without a delayer: it had died, and --queue-bypass let its packets through unharmed since.
   const deadDelayers = queueChains.filter((n) => !stoppedDelayers.includes(n)).sort();
@@ -119,7 +143,9 @@ export async function healPackets(context: NemesisContext): Promise<FaultRecord>
     removedQueueChains: queueChains.sort(),
     stoppedDelayers,
     // What each delayer did over its life: how many packets it held, duplicated, let overtake.
-    ...(stoppedDelayers.length > 0 ? { delayerCounters: Object.fromEntries(stoppedDelayers.map((n) => [n, delayers[n] ?? 'unreadable'])) } : {}),
+    ...(stoppedDelayers.length > 0
+      ? { delayerCounters: Object.fromEntries(stoppedDelayers.map((n) => [n, delayers[n] ?? 'unreadable'])) }
+      : {}),
     ...(deadDelayers.length > 0 ? { deadDelayers } : {}),
   };
 }
@@ -141,7 +167,13 @@ export function packetMechanism(spec: PacketSpec, kernelHasNetem: boolean): Pack
   return needsDelayer(spec) ? 'nfqueue' : 'iptables';
 }
 
-async function shapeNode(context: NemesisContext, node: ClusterNode, spec: PacketSpec, peers: readonly ClusterNode[], seed: number): Promise<FaultRecord> {
+async function shapeNode(
+  context: NemesisContext,
+  node: ClusterNode,
+  spec: PacketSpec,
+  peers: readonly ClusterNode[],
+  seed: number,
+): Promise<FaultRecord> {
   const peerIps = peers.map((p) => p.ip);
   // One packet fault at a time per node: a new one replaces the old.
   await context.cluster.run(node, ['sh', '-c', healScript]);
@@ -157,14 +189,25 @@ async function shapeNode(context: NemesisContext, node: ClusterNode, spec: Packe
     const delayer = queue.length > 0 ? await startDelayer(context, node, settings) : undefined;
     const script = [...tc, ...chainCommands(LOSS_CHAIN, loss), ...chainCommands(QUEUE_CHAIN, queue)].join(' && ');
     const result = await context.cluster.exec(node, ['sh', '-c', script]);
-    if (result.exitCode !== 0) throw new HarnessError(`${node.name}: shaping failed (${result.stderr.trim() || result.stdout.trim()})`);
+    if (result.exitCode !== 0)
+      throw new HarnessError(`${node.name}: shaping failed (${result.stderr.trim() || result.stdout.trim()})`);
     return {
       peers: peers.map((p) => p.name),
       mechanism,
       ...(tc.length ? { tc } : {}),
       ...(netem ? { netem: netemArgs(spec).join(' ') } : {}),
       ...(loss.length || queue.length ? { iptables: [...loss, ...queue] } : {}),
-      ...(delayer ? { delayer: { delayMs: settings.delayMs, jitterMs: settings.jitterMs, duplicatePercent: settings.duplicatePercent, reorderPercent: settings.reorderPercent, command: delayer.join(' ') } } : {}),
+      ...(delayer
+        ? {
+            delayer: {
+              delayMs: settings.delayMs,
+              jitterMs: settings.jitterMs,
+              duplicatePercent: settings.duplicatePercent,
+              reorderPercent: settings.reorderPercent,
+              command: delayer.join(' '),
+            },
+          }
+        : {}),
     };
   } catch (err) {
     await context.cluster.exec(node, ['sh', '-c', healScript]);
@@ -179,14 +222,16 @@ function delayerSeed(context: NemesisContext, node: ClusterNode): number {
 
 function num(params: FaultRequest['params'], name: string, fallback: number): number {
   const value = params?.[name] ?? fallback;
-  if (typeof value !== 'number' || !(value >= 0)) throw new HarnessError(`packet fault parameter ${name} must be a number ≥ 0, not ${String(value)}`);
+  if (typeof value !== 'number' || !(value >= 0))
+    throw new HarnessError(`packet fault parameter ${name} must be a number ≥ 0, not ${String(value)}`);
   return value;
 }
 
 function rateParam(params: FaultRequest['params']): string {
   const rate = params?.['rate'] ?? '256kbit';
   // The rate goes into a shell command: accept tc's rate syntax only.
-  if (typeof rate !== 'string' || !/^\d+(\.\d+)?[kmg]?(bit|bps)$/.test(rate)) throw new HarnessError(`packet fault parameter rate must look like 256kbit or 1mbit, not ${String(rate)}`);
+  if (typeof rate !== 'string' || !/^\d+(\.\d+)?[kmg]?(bit|bps)$/.test(rate))
+    throw new HarnessError(`packet fault parameter rate must look like 256kbit or 1mbit, not ${String(rate)}`);
   return rate;
 }
 
@@ -194,7 +239,12 @@ function rateParam(params: FaultRequest['params']): string {
  * A packet fault on the egress of the target nodes (default: all) towards the peers
  * (param `peers`: node names joined by "+", default every other node).
  */
-function packetFault(name: string, description: string, specOf: (params: FaultRequest['params']) => PacketSpec, target: TargetSpec = 'all'): Fault {
+function packetFault(
+  name: string,
+  description: string,
+  specOf: (params: FaultRequest['params']) => PacketSpec,
+  target: TargetSpec = 'all',
+): Fault {
   return {
     name,
     family: PACKET_FAMILY,
@@ -204,13 +254,23 @@ function packetFault(name: string, description: string, specOf: (params: FaultRe
       const spec = specOf(request?.params);
       const { nodes, record } = await resolveTargets(context, request?.target ?? target);
       const peersParam = request?.params?.['peers'];
-      const chosen = typeof peersParam === 'string' ? parseTarget(peersParam, context.cluster.nodes.map((n) => n.name)) : undefined;
+      const chosen =
+        typeof peersParam === 'string'
+          ? parseTarget(
+              peersParam,
+              context.cluster.nodes.map((n) => n.name),
+            )
+          : undefined;
       const peerNames = chosen && typeof chosen !== 'string' ? chosen.nodes : undefined;
       const shaped: Record<string, FaultRecord> = {};
-      await Promise.all(nodes.map(async (node) => {
-        const peers = context.cluster.nodes.filter((p) => p.name !== node.name && (peerNames === undefined || peerNames.includes(p.name)));
-        shaped[node.name] = await shapeNode(context, node, spec, peers, delayerSeed(context, node));
-      }));
+      await Promise.all(
+        nodes.map(async (node) => {
+          const peers = context.cluster.nodes.filter(
+            (p) => p.name !== node.name && (peerNames === undefined || peerNames.includes(p.name)),
+          );
+          shaped[node.name] = await shapeNode(context, node, spec, peers, delayerSeed(context, node));
+        }),
+      );
       return { ...record, spec, shaped };
     },
     heal: healPackets,
@@ -218,9 +278,20 @@ function packetFault(name: string, description: string, specOf: (params: FaultRe
 }
 
 export const packetFaults: Fault[] = [
-  packetFault('packet-delay', 'delay packets to peers (delayMs, default 100; jitterMs, default 20)', (p) => ({ delayMs: num(p, 'delayMs', 100), jitterMs: num(p, 'jitterMs', 20) })),
-  packetFault('packet-loss', 'drop a share of packets to peers (percent, default 20)', (p) => ({ lossPercent: num(p, 'percent', 20) })),
-  packetFault('packet-duplicate', 'duplicate a share of packets to peers (percent, default 10)', (p) => ({ duplicatePercent: num(p, 'percent', 10) })),
-  packetFault('packet-reorder', 'reorder a share of packets to peers (percent, default 25, against a 10 ms delay)', (p) => ({ reorderPercent: num(p, 'percent', 25), delayMs: num(p, 'delayMs', 10) })),
+  packetFault('packet-delay', 'delay packets to peers (delayMs, default 100; jitterMs, default 20)', (p) => ({
+    delayMs: num(p, 'delayMs', 100),
+    jitterMs: num(p, 'jitterMs', 20),
+  })),
+  packetFault('packet-loss', 'drop a share of packets to peers (percent, default 20)', (p) => ({
+    lossPercent: num(p, 'percent', 20),
+  })),
+  packetFault('packet-duplicate', 'duplicate a share of packets to peers (percent, default 10)', (p) => ({
+    duplicatePercent: num(p, 'percent', 10),
+  })),
+  packetFault(
+    'packet-reorder',
+    'reorder a share of packets to peers (percent, default 25, against a 10 ms delay)',
+    (p) => ({ reorderPercent: num(p, 'percent', 25), delayMs: num(p, 'delayMs', 10) }),
+  ),
   packetFault('packet-rate', 'limit the bandwidth to peers (rate, default 256kbit)', (p) => ({ rate: rateParam(p) })),
 ];

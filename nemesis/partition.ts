@@ -55,28 +55,32 @@ export function bridgeGrudge(order: readonly string[]): { grudge: Grudge; bridge
 /** Applies a grudge with DROP rules in Faultline's chain. Returns the rules added, per node. */
 export async function applyGrudge(context: NemesisContext, grudge: Grudge): Promise<Record<string, string[]>> {
   const rules: Record<string, string[]> = {};
-  await Promise.all(context.cluster.nodes.map(async (node) => {
-    const dropped = (grudge[node.name] ?? []).map((name) => context.cluster.nodes.find((n) => n.name === name)!);
-    if (dropped.length === 0) return;
-    const nodeRules = dropped.map((o) => `-A ${CHAIN} -s ${o.ip} -j DROP`);
-    const script = [
-      `${iptables(`-N ${CHAIN}`)} 2>/dev/null || true`,
-      `${iptables(`-C INPUT -j ${CHAIN}`)} 2>/dev/null || ${iptables(`-I INPUT -j ${CHAIN}`)}`,
-      ...nodeRules.map(iptables),
-    ].join(' && ');
-    await context.cluster.run(node, ['sh', '-c', script]);
-    rules[node.name] = nodeRules;
-  }));
+  await Promise.all(
+    context.cluster.nodes.map(async (node) => {
+      const dropped = (grudge[node.name] ?? []).map((name) => context.cluster.nodes.find((n) => n.name === name)!);
+      if (dropped.length === 0) return;
+      const nodeRules = dropped.map((o) => `-A ${CHAIN} -s ${o.ip} -j DROP`);
+      const script = [
+        `${iptables(`-N ${CHAIN}`)} 2>/dev/null || true`,
+        `${iptables(`-C INPUT -j ${CHAIN}`)} 2>/dev/null || ${iptables(`-I INPUT -j ${CHAIN}`)}`,
+        ...nodeRules.map(iptables),
+      ].join(' && ');
+      await context.cluster.run(node, ['sh', '-c', script]);
+      rules[node.name] = nodeRules;
+    }),
+  );
   return rules;
 }
 
 /** Removes Faultline's chain and its jump on every node. */
 export async function healPartitions(context: NemesisContext): Promise<string[]> {
   const healed: string[] = [];
-  await Promise.all(context.cluster.nodes.map(async (node) => {
-    const out = await context.cluster.run(node, ['sh', '-c', removeChainScript(CHAIN, ['INPUT'], 'healed')]);
-    if (out.includes('healed')) healed.push(node.name);
-  }));
+  await Promise.all(
+    context.cluster.nodes.map(async (node) => {
+      const out = await context.cluster.run(node, ['sh', '-c', removeChainScript(CHAIN, ['INPUT'], 'healed')]);
+      if (out.includes('healed')) healed.push(node.name);
+    }),
+  );
   return healed.sort();
 }
 
@@ -87,7 +91,10 @@ async function healPartitionFamily(context: NemesisContext): Promise<FaultRecord
 /** The iptables rules now in Faultline's chain on one node (empty when the chain does not exist). */
 export async function faultlineRules(context: NemesisContext, node: ClusterNode): Promise<string[]> {
   const result = await context.cluster.exec(node, ['sh', '-c', `${iptables('-S')} | grep -- ${CHAIN} || true`]);
-  return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return result.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** Cuts the targets off from every other node (the targets still see each other). */
@@ -109,13 +116,20 @@ function isolateFault(name: string, target: TargetSpec, what: string): Fault {
 }
 
 /** A grudge computed from the node names alone (halves, rings, bridges). */
-function grudgeFault(name: string, description: string, make: (names: string[], context: NemesisContext) => { grudge: Grudge; [detail: string]: unknown }): Fault {
+function grudgeFault(
+  name: string,
+  description: string,
+  make: (names: string[], context: NemesisContext) => { grudge: Grudge; [detail: string]: unknown },
+): Fault {
   return {
     name,
     family: PARTITION_FAMILY,
     description,
     async start(context) {
-      const { grudge, ...details } = make(context.cluster.nodes.map((n) => n.name), context);
+      const { grudge, ...details } = make(
+        context.cluster.nodes.map((n) => n.name),
+        context,
+      );
       return { ...details, grudge, rules: await applyGrudge(context, grudge) };
     },
     heal: healPartitionFamily,
@@ -137,9 +151,17 @@ export const partitionFaults: Fault[] = [
     const groups = halves(shuffle(names, context.random));
     return { groups, grudge: completeGrudge(groups) };
   }),
-  grudgeFault('partition-majorities-ring', 'every node sees a majority, no two nodes the same one (a shuffled ring)', (names, context) => {
-    const ring = shuffle(names, context.random);
-    return { ring, grudge: majoritiesRingGrudge(ring) };
-  }),
-  grudgeFault('partition-bridge', 'two halves cut apart, joined only through one bridge node that sees both', (names, context) => bridgeGrudge(shuffle(names, context.random))),
+  grudgeFault(
+    'partition-majorities-ring',
+    'every node sees a majority, no two nodes the same one (a shuffled ring)',
+    (names, context) => {
+      const ring = shuffle(names, context.random);
+      return { ring, grudge: majoritiesRingGrudge(ring) };
+    },
+  ),
+  grudgeFault(
+    'partition-bridge',
+    'two halves cut apart, joined only through one bridge node that sees both',
+    (names, context) => bridgeGrudge(shuffle(names, context.random)),
+  ),
 ];

@@ -11,30 +11,37 @@ import { resolveTargets } from './targets.js';
 export const PROCESS_FAMILY = 'process';
 
 /** Starts the server on every given node where it does not run (waits for the process, not the quorum). */
-export async function startStopped(context: NemesisContext, nodes: readonly ClusterNode[] = context.cluster.nodes): Promise<string[]> {
+export async function startStopped(
+  context: NemesisContext,
+  nodes: readonly ClusterNode[] = context.cluster.nodes,
+): Promise<string[]> {
   const started: string[] = [];
   const failed: string[] = [];
   // Every node gets its start even when another's fails; the failures are reported together.
-  await Promise.all(nodes.map(async (node) => {
-    if (await context.db.isRunning(node)) return;
-    try {
-      await context.db.start(node);
-      started.push(node.name);
-    } catch (err) {
-      failed.push(`${node.name}: ${(err as Error).message}`);
-    }
-  }));
+  await Promise.all(
+    nodes.map(async (node) => {
+      if (await context.db.isRunning(node)) return;
+      try {
+        await context.db.start(node);
+        started.push(node.name);
+      } catch (err) {
+        failed.push(`${node.name}: ${(err as Error).message}`);
+      }
+    }),
+  );
   if (failed.length > 0) throw new HarnessError(`could not start ZooKeeper on ${failed.join('; ')}`);
   return started.sort();
 }
 
 /** kill -9 the server on the nodes and wait until the processes are gone; returns the nodes really killed. */
 export async function killNodes(context: NemesisContext, nodes: readonly ClusterNode[]): Promise<string[]> {
-  const killed = await Promise.all(nodes.map(async (node) => {
-    const signalled = await context.db.signal(node, 'KILL');
-    await waitUntilStopped(context.db, node);
-    return signalled ? node.name : undefined;
-  }));
+  const killed = await Promise.all(
+    nodes.map(async (node) => {
+      const signalled = await context.db.signal(node, 'KILL');
+      await waitUntilStopped(context.db, node);
+      return signalled ? node.name : undefined;
+    }),
+  );
   return killed.filter((n): n is string => n !== undefined);
 }
 
@@ -49,16 +56,22 @@ const silenceScript = [
   `${iptables(`-N ${CRASH_CHAIN}`)} 2>/dev/null || true`,
   iptables(`-F ${CRASH_CHAIN}`),
   iptables(`-A ${CRASH_CHAIN} -j DROP`),
-  ...(['INPUT', 'OUTPUT'] as const).map((hook) => `(${iptables(`-C ${hook} -j ${CRASH_CHAIN}`)} 2>/dev/null || ${iptables(`-I ${hook} -j ${CRASH_CHAIN}`)})`),
+  ...(['INPUT', 'OUTPUT'] as const).map(
+    (hook) =>
+      `(${iptables(`-C ${hook} -j ${CRASH_CHAIN}`)} 2>/dev/null || ${iptables(`-I ${hook} -j ${CRASH_CHAIN}`)})`,
+  ),
 ].join(' && ');
 
 const unsilenceScript = removeChainScript(CRASH_CHAIN, ['INPUT', 'OUTPUT'], 'unsilenced');
 
 async function crashNodes(context: NemesisContext, nodes: readonly ClusterNode[]): Promise<string[]> {
-  await Promise.all(nodes.map(async (node) => {
-    const result = await context.cluster.exec(node, ['sh', '-c', silenceScript]);
-    if (result.exitCode !== 0) throw new HarnessError(`${node.name}: could not silence the node before the crash (${result.stderr.trim()})`);
-  }));
+  await Promise.all(
+    nodes.map(async (node) => {
+      const result = await context.cluster.exec(node, ['sh', '-c', silenceScript]);
+      if (result.exitCode !== 0)
+        throw new HarnessError(`${node.name}: could not silence the node before the crash (${result.stderr.trim()})`);
+    }),
+  );
   return killNodes(context, nodes);
 }
 
@@ -72,26 +85,45 @@ export async function isPaused(context: NemesisContext, node: ClusterNode): Prom
 export async function healProcesses(context: NemesisContext): Promise<FaultRecord> {
   // A paused process is not stopped; resume it first so it is not taken for running-and-well.
   // SIGCONT goes to every node (harmless when running); the record names only the nodes that were paused.
-  const resumed = await Promise.all(context.cluster.nodes.map(async (n) => {
-    const paused = await isPaused(context, n);
-    await context.db.signal(n, 'CONT');
-    return paused ? n.name : undefined;
-  }));
-  const unsilenced = await Promise.all(context.cluster.nodes.map(async (n) => ((await context.cluster.run(n, ['sh', '-c', unsilenceScript])).includes('unsilenced') ? n.name : undefined)));
+  const resumed = await Promise.all(
+    context.cluster.nodes.map(async (n) => {
+      const paused = await isPaused(context, n);
+      await context.db.signal(n, 'CONT');
+      return paused ? n.name : undefined;
+    }),
+  );
+  const unsilenced = await Promise.all(
+    context.cluster.nodes.map(async (n) =>
+      (await context.cluster.run(n, ['sh', '-c', unsilenceScript])).includes('unsilenced') ? n.name : undefined,
+    ),
+  );
   const started = await startStopped(context);
-  return { resumed: resumed.filter((n) => n !== undefined).sort(), ...(unsilenced.some((n) => n) ? { unsilenced: unsilenced.filter((n) => n !== undefined).sort() } : {}), started };
+  return {
+    resumed: resumed.filter((n) => n !== undefined).sort(),
+    ...(unsilenced.some((n) => n) ? { unsilenced: unsilenced.filter((n) => n !== undefined).sort() } : {}),
+    started,
+  };
 }
 
 type RoleTarget = Exclude<TargetSpec, { nodes: string[] }>;
 
 /** How a role target reads in a description. */
 const WHO: Record<RoleTarget, string> = {
-  leader: 'the leader', follower: 'one follower', one: 'one random node', minority: 'a random minority of nodes',
-  majority: 'a random majority of nodes', all: 'every node at once',
+  leader: 'the leader',
+  follower: 'one follower',
+  one: 'one random node',
+  minority: 'a random minority of nodes',
+  majority: 'a random majority of nodes',
+  all: 'every node at once',
 };
 
 /** A process fault: resolve the targets now, act on them, record both. */
-function processFault(verb: string, target: RoleTarget, description: string, act: (context: NemesisContext, nodes: ClusterNode[]) => Promise<FaultRecord>): Fault {
+function processFault(
+  verb: string,
+  target: RoleTarget,
+  description: string,
+  act: (context: NemesisContext, nodes: ClusterNode[]) => Promise<FaultRecord>,
+): Fault {
   return {
     name: `${verb}-${target}`,
     family: PROCESS_FAMILY,
@@ -106,34 +138,56 @@ function processFault(verb: string, target: RoleTarget, description: string, act
 }
 
 const killFault = (target: RoleTarget): Fault =>
-  processFault('kill', target, `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`, async (context, nodes) =>
-    ({ signal: 'KILL', killed: await killNodes(context, nodes) }));
+  processFault(
+    'kill',
+    target,
+    `kill -9 the ZooKeeper server of ${WHO[target]}; the heal restarts it`,
+    async (context, nodes) => ({ signal: 'KILL', killed: await killNodes(context, nodes) }),
+  );
 
 const crashFault = (target: RoleTarget): Fault =>
-  processFault('crash', target, `crash ${WHO[target]} silently (drop all traffic, then kill -9, so peers notice only by timeout); the heal restores traffic and restarts`, async (context, nodes) =>
-    ({ signal: 'KILL', silenced: true, killed: await crashNodes(context, nodes) }));
+  processFault(
+    'crash',
+    target,
+    `crash ${WHO[target]} silently (drop all traffic, then kill -9, so peers notice only by timeout); the heal restores traffic and restarts`,
+    async (context, nodes) => ({ signal: 'KILL', silenced: true, killed: await crashNodes(context, nodes) }),
+  );
 
 const pauseFault = (target: RoleTarget): Fault =>
-  processFault('pause', target, `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`, async (context, nodes) => {
-    const paused = await Promise.all(nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)));
-    return { signal: 'STOP', paused: paused.filter((n) => n !== undefined) };
-  });
+  processFault(
+    'pause',
+    target,
+    `SIGSTOP the ZooKeeper server of ${WHO[target]}; the heal sends SIGCONT`,
+    async (context, nodes) => {
+      const paused = await Promise.all(
+        nodes.map(async (n) => ((await context.db.signal(n, 'STOP')) ? n.name : undefined)),
+      );
+      return { signal: 'STOP', paused: paused.filter((n) => n !== undefined) };
+    },
+  );
 
 /** Graceful restart: SIGTERM, wait for the process to exit (kill -9 after 10 s), start again. */
 const restartFault = (target: RoleTarget): Fault =>
-  processFault('restart', target, `restart the ZooKeeper server of ${WHO[target]} gracefully (SIGTERM, wait for exit, start)`, async (context, nodes) => {
-    const forced: string[] = [];
-    await Promise.all(nodes.map(async (node) => {
-      await context.db.signal(node, 'TERM');
-      await waitUntilStopped(context.db, node, 10_000);
-      if (await context.db.isRunning(node)) {
-        forced.push(node.name);
-        await killNodes(context, [node]);
-      }
-    }));
-    const restarted = await startStopped(context, nodes);
-    return { signal: 'TERM', restarted, ...(forced.length ? { forcedKill: forced.sort() } : {}) };
-  });
+  processFault(
+    'restart',
+    target,
+    `restart the ZooKeeper server of ${WHO[target]} gracefully (SIGTERM, wait for exit, start)`,
+    async (context, nodes) => {
+      const forced: string[] = [];
+      await Promise.all(
+        nodes.map(async (node) => {
+          await context.db.signal(node, 'TERM');
+          await waitUntilStopped(context.db, node, 10_000);
+          if (await context.db.isRunning(node)) {
+            forced.push(node.name);
+            await killNodes(context, [node]);
+          }
+        }),
+      );
+      const restarted = await startStopped(context, nodes);
+      return { signal: 'TERM', restarted, ...(forced.length ? { forcedKill: forced.sort() } : {}) };
+    },
+  );
 
 const ROLE_TARGETS = ['leader', 'follower', 'one', 'minority', 'majority', 'all'] as const;
 

@@ -17,10 +17,16 @@ export function majoritySize(n: number): number {
 export function parseTarget(text: string, nodeNames?: readonly string[]): TargetSpec {
   const role = TARGET_ROLES.find((r) => r === text);
   if (role) return role;
-  const nodes = text.split('+').map((s) => s.trim()).filter(Boolean);
+  const nodes = text
+    .split('+')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = nodes.filter((n) => !/^n\d+$/.test(n) || (nodeNames !== undefined && !nodeNames.includes(n)));
   if (nodes.length === 0 || bad.length > 0) {
-    throw new UsageError(`unknown target "${text}"`, `Use one of ${TARGET_ROLES.join(', ')}, or node names joined by "+" such as n1+n3.`);
+    throw new UsageError(
+      `unknown target "${text}"`,
+      `Use one of ${TARGET_ROLES.join(', ')}, or node names joined by "+" such as n1+n3.`,
+    );
   }
   return { nodes };
 }
@@ -45,19 +51,28 @@ export function shuffle<T>(items: readonly T[], random: Random): T[] {
  * Pure target selection: which nodes a spec means, given the roles each node reports now.
  * Results are in cluster order so records read the same way every time.
  */
-export function selectTargets(spec: TargetSpec, nodes: readonly ClusterNode[], roles: ReadonlyMap<string, ServerMode | undefined>, random: Random): ClusterNode[] {
+export function selectTargets(
+  spec: TargetSpec,
+  nodes: readonly ClusterNode[],
+  roles: ReadonlyMap<string, ServerMode | undefined>,
+  random: Random,
+): ClusterNode[] {
   const inOrder = (chosen: readonly ClusterNode[]): ClusterNode[] => nodes.filter((n) => chosen.includes(n));
   if (typeof spec !== 'string') {
     const unknown = spec.nodes.filter((name) => !nodes.some((n) => n.name === name));
     if (unknown.length > 0) {
-      throw new UsageError(`unknown node ${unknown.join(', ')} in a fault target`, `This ensemble has ${nodes.map((n) => n.name).join(', ')}.`);
+      throw new UsageError(
+        `unknown node ${unknown.join(', ')} in a fault target`,
+        `This ensemble has ${nodes.map((n) => n.name).join(', ')}.`,
+      );
     }
     return nodes.filter((n) => spec.nodes.includes(n.name));
   }
   switch (spec) {
     case 'leader': {
       const leaders = nodes.filter((n) => roles.get(n.name) === 'leader');
-      if (leaders.length !== 1) throw new HarnessError(`no single leader to target (${leaders.length} nodes say they lead)`);
+      if (leaders.length !== 1)
+        throw new HarnessError(`no single leader to target (${leaders.length} nodes say they lead)`);
       return leaders;
     }
     case 'follower': {
@@ -103,7 +118,8 @@ export async function resolveTargets(context: NemesisContext, spec: TargetSpec):
         return leaders === 1 && wanted >= 1 ? now : undefined;
       });
     } catch (err) {
-      if (err instanceof TimeoutError) throw new HarnessError(`no ${spec} found within 15 s, so there is no ${spec} to target`);
+      if (err instanceof TimeoutError)
+        throw new HarnessError(`no ${spec} found within 15 s, so there is no ${spec} to target`);
       throw err;
     }
   }

@@ -18,12 +18,20 @@ export interface CheckerResult {
   advisory?: boolean;
   counts?: Record<string, number>;
   anomalies?: Anomaly[];
+  /** Why the checker decided as it did, in a few words (why it could not decide, for unknown). */
+  reason?: string;
+  /** The checker itself failed (an exception): its verdict is unknown. */
+  error?: string;
   [detail: string]: unknown;
 }
 
 /** A run's verdict from its checkers' results. Advisory ones (properties not promised in the mode) do not count. */
 export function overallValidity(results: Record<string, CheckerResult>): Validity {
-  return mergeValidity(Object.values(results).filter((c) => c.advisory !== true).map((c) => c.valid));
+  return mergeValidity(
+    Object.values(results)
+      .filter((c) => c.advisory !== true)
+      .map((c) => c.valid),
+  );
 }
 
 /** One line for the terminal: verdict, whether it counts, and the anomalies by name (documented ones marked). */
@@ -35,8 +43,10 @@ export function describeCheckerResult(name: string, result: CheckerResult): stri
     byType.set(label, (byType.get(label) ?? 0) + 1);
   }
   const anomalies = [...byType].map(([type, n]) => `${type} ×${n}`).join(', ');
-  return `${name}: ${verdict}${result.advisory ? ' [advisory: not promised in this mode]' : ''}` +
-    `${anomalies ? ` — ${anomalies}` : ''}${result.reason ? ` (${String(result.reason)})` : ''}`;
+  return (
+    `${name}: ${verdict}${result.advisory ? ' [advisory: not promised in this mode]' : ''}` +
+    `${anomalies ? ` — ${anomalies}` : ''}${result.reason ? ` (${result.reason})` : ''}`
+  );
 }
 
 export interface CheckContext {

@@ -13,7 +13,11 @@ export interface ClientOptions {
   opTimeoutMs: number;
 }
 
-export const DEFAULT_CLIENT_OPTIONS: ClientOptions = { sessionTimeoutMs: 5000, connectTimeoutMs: 3000, opTimeoutMs: 5000 };
+export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
+  sessionTimeoutMs: 5000,
+  connectTimeoutMs: 3000,
+  opTimeoutMs: 5000,
+};
 
 export function connectToNode(node: ClusterNode, options: ClientOptions): Promise<ZkClient> {
   return ZkClient.connect({

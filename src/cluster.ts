@@ -38,9 +38,17 @@ export interface Cluster {
   readonly subnet: string;
   setup(): Promise<void>;
   /** Runs a command in a node's container and waits for it; detach starts it and returns at once. */
-  exec(node: ClusterNode, cmd: string[], options?: { timeoutMs?: number; detach?: boolean; env?: Record<string, string> }): Promise<ExecResult>;
+  exec(
+    node: ClusterNode,
+    cmd: string[],
+    options?: { timeoutMs?: number; detach?: boolean; env?: Record<string, string> },
+  ): Promise<ExecResult>;
   /** Like exec, but a non-zero exit is an error; returns stdout. */
-  run(node: ClusterNode, cmd: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<string>;
+  run(
+    node: ClusterNode,
+    cmd: string[],
+    options?: { timeoutMs?: number; env?: Record<string, string> },
+  ): Promise<string>;
   teardown(): Promise<void>;
 }
 
@@ -62,7 +70,11 @@ export class DockerCluster implements Cluster {
   private networkName: string;
   private readonly labels: Record<string, string>;
 
-  constructor(private readonly docker: Docker, private readonly options: DockerClusterOptions, private readonly log: Logger) {
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerClusterOptions,
+    private readonly log: Logger,
+  ) {
     this.runId = options.runId;
     this.networkName = `faultline-${options.runId}`;
     this.labels = {
@@ -81,7 +93,9 @@ export class DockerCluster implements Cluster {
       this.nodes.push({ name: `n${i}`, id: i, ip: `${prefix}.${10 + i}`, hostDir });
     }
     await Promise.all(this.nodes.map((node) => this.createContainer(node)));
-    this.log.info(`Cluster ${this.runId}: network ${this.networkName} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`);
+    this.log.info(
+      `Cluster ${this.runId}: network ${this.networkName} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`,
+    );
   }
 
   /** Picks a free /24 in 172.29.0.0/16 (the run's own subnet) and creates the network; returns the first three octets. */
@@ -105,10 +119,17 @@ export class DockerCluster implements Cluster {
       } catch (err) {
         // Another run may have taken the subnet between list and create: try the next one.
         if (/overlap/i.test((err as Error).message)) continue;
-        throw new HarnessError(`creating Docker network ${this.networkName} failed: ${(err as Error).message}`, 'Run `faultline clean` and try again.', { cause: err });
+        throw new HarnessError(
+          `creating Docker network ${this.networkName} failed: ${(err as Error).message}`,
+          'Run `faultline clean` and try again.',
+          { cause: err },
+        );
       }
     }
-    throw new HarnessError('no free /24 subnet left in 172.29.0.0/16 for a run network', 'Run `faultline clean` to remove networks of old runs.');
+    throw new HarnessError(
+      'no free /24 subnet left in 172.29.0.0/16 for a run network',
+      'Run `faultline clean` to remove networks of old runs.',
+    );
   }
 
   private containerName(node: ClusterNode): string {
@@ -134,10 +155,19 @@ export class DockerCluster implements Cluster {
     await container.start();
   }
 
-  async exec(node: ClusterNode, cmd: string[], options: { timeoutMs?: number; detach?: boolean; env?: Record<string, string> } = {}): Promise<ExecResult> {
+  async exec(
+    node: ClusterNode,
+    cmd: string[],
+    options: { timeoutMs?: number; detach?: boolean; env?: Record<string, string> } = {},
+  ): Promise<ExecResult> {
     const container = this.docker.getContainer(this.containerName(node));
     const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
-    const exec = await container.exec({ Cmd: cmd, AttachStdout: !options.detach, AttachStderr: !options.detach, Env: env });
+    const exec = await container.exec({
+      Cmd: cmd,
+      AttachStdout: !options.detach,
+      AttachStderr: !options.detach,
+      Env: env,
+    });
     if (options.detach) {
       // The answer is a stream that Docker keeps open; nothing comes on it, and left open it keeps Node alive.
       const stream: unknown = await exec.start({ Detach: true });
@@ -158,15 +188,25 @@ export class DockerCluster implements Cluster {
       });
       stream.destroy();
       const info = await exec.inspect();
-      return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      return {
+        exitCode: info.ExitCode ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
     };
     return withTimeout(run(), options.timeoutMs ?? 30_000, `${node.name}: ${cmd.join(' ')}`);
   }
 
-  async run(node: ClusterNode, cmd: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<string> {
+  async run(
+    node: ClusterNode,
+    cmd: string[],
+    options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  ): Promise<string> {
     const result = await this.exec(node, cmd, options);
     if (result.exitCode !== 0) {
-      throw new HarnessError(`${node.name}: \`${cmd.join(' ')}\` exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
+      throw new HarnessError(
+        `${node.name}: \`${cmd.join(' ')}\` exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`,
+      );
     }
     return result.stdout;
   }
@@ -177,15 +217,21 @@ export class DockerCluster implements Cluster {
 }
 
 /** Removes containers, then networks, that carry a label filter (`key=value` or just `key`). Returns what was removed. */
-export async function removeByLabel(docker: Docker, label: string, log: Logger): Promise<{ containers: string[]; networks: string[] }> {
+export async function removeByLabel(
+  docker: Docker,
+  label: string,
+  log: Logger,
+): Promise<{ containers: string[]; networks: string[] }> {
   const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-  await Promise.all(containers.map(async (c) => {
-    try {
-      await docker.getContainer(c.Id).remove({ force: true, v: true });
-    } catch (err) {
-      if (!/no such container|already in progress/i.test((err as Error).message)) throw err;
-    }
-  }));
+  await Promise.all(
+    containers.map(async (c) => {
+      try {
+        await docker.getContainer(c.Id).remove({ force: true, v: true });
+      } catch (err) {
+        if (!/no such container|already in progress/i.test((err as Error).message)) throw err;
+      }
+    }),
+  );
   const networks = await docker.listNetworks({ filters: { label: [label] } });
   for (const n of networks) {
     try {
@@ -194,9 +240,14 @@ export async function removeByLabel(docker: Docker, label: string, log: Logger):
       if (!/not found|no such network/i.test((err as Error).message)) throw err;
     }
   }
-  const removed = { containers: containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')), networks: networks.map((n) => n.Name) };
+  const removed = {
+    containers: containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')),
+    networks: networks.map((n) => n.Name),
+  };
   if (removed.containers.length + removed.networks.length > 0) {
-    log.debug(`removed containers [${removed.containers.join(', ')}] and networks [${removed.networks.join(', ')}] (${label})`);
+    log.debug(
+      `removed containers [${removed.containers.join(', ')}] and networks [${removed.networks.join(', ')}] (${label})`,
+    );
   }
   return removed;
 }

@@ -3,7 +3,16 @@
 // ensemble and restore every backup into a fresh one. The restored state must be a consistent cut of the history;
 // what it lacks is the recovery point. Everything lands in the history: backups, the disaster and restores as
 // 'nemesis' info pairs (fault bands in the report), the restored nodes' reads as 'final' events keyed by restore.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type Docker from 'dockerode';
@@ -68,7 +77,13 @@ export function describeBackup(dir: string): BackupContents {
   const snapshot = filesByZxid(v2, 'snapshot')[0];
   let last = snapshot ? zxidOfName(snapshot) : undefined;
   for (const log of filesByZxid(v2, 'log')) {
-    const zxid = (() => { try { return lastLoggedZxid(join(v2, log)); } catch { return undefined; } })();
+    const zxid = (() => {
+      try {
+        return lastLoggedZxid(join(v2, log));
+      } catch {
+        return undefined;
+      }
+    })();
     if (zxid !== undefined) {
       if (last === undefined || zxid > last) last = zxid;
       break; // the newest log with records holds the newest txns
@@ -103,9 +118,15 @@ export function copyBackup(dataDir: string, destDir: string): BackupContents {
 }
 
 /** Copies a backup and damages the copy; returns what was done (file, offsets, bytes) for the record. */
-export function damageBackup(srcDir: string, destDir: string, damage: BackupDamage, random: Random): Record<string, unknown> {
+export function damageBackup(
+  srcDir: string,
+  destDir: string,
+  damage: BackupDamage,
+  random: Random,
+): Record<string, unknown> {
   mkdirSync(join(destDir, 'version-2'), { recursive: true });
-  for (const name of readdirSync(join(srcDir, 'version-2'))) copyFileSync(join(srcDir, 'version-2', name), join(destDir, 'version-2', name));
+  for (const name of readdirSync(join(srcDir, 'version-2')))
+    copyFileSync(join(srcDir, 'version-2', name), join(destDir, 'version-2', name));
   const v2 = join(destDir, 'version-2');
   const newestLog = filesByZxid(v2, 'log')[0];
   const snapshot = filesByZxid(v2, 'snapshot')[0];
@@ -139,8 +160,13 @@ export function damageBackup(srcDir: string, destDir: string, damage: BackupDama
 }
 
 /** Records one DR action as an info pair from the nemesis; the completion carries what it did (or the error). */
-async function recordDr(history: HistoryWriter, f: 'backup' | 'disaster' | 'restore', name: string, action: () => Promise<Record<string, unknown>>,
-  plan: Record<string, unknown> = {}): Promise<Record<string, unknown> | undefined> {
+async function recordDr(
+  history: HistoryWriter,
+  f: 'backup' | 'disaster' | 'restore',
+  name: string,
+  action: () => Promise<Record<string, unknown>>,
+  plan: Record<string, unknown> = {},
+): Promise<Record<string, unknown> | undefined> {
   history.append({ process: 'nemesis', type: 'info', f, value: name });
   try {
     const done = await action();
@@ -148,7 +174,13 @@ async function recordDr(history: HistoryWriter, f: 'backup' | 'disaster' | 'rest
     return done;
   } catch (err) {
     // The plan (which backup, which damage) is recorded with a failure too: the checker judges by it.
-    history.append({ process: 'nemesis', type: 'info', f, value: { fault: name, ...plan }, error: (err as Error).message });
+    history.append({
+      process: 'nemesis',
+      type: 'info',
+      f,
+      value: { fault: name, ...plan },
+      error: (err as Error).message,
+    });
     return undefined;
   }
 }
@@ -179,7 +211,10 @@ export function backupSchedule(base: NemesisSchedule | undefined, timeLimitS: nu
     if (!(await wait(timeLimitS * 400))) return;
     const liveNode = await pickFollower(context);
     await recordDr(history, 'backup', 'backup-live', async () => ({
-      backup: 'live', node: liveNode.name, committedAtStart: await committedZxid(context), ...copyBackup(join(liveNode.hostDir, 'data'), join(runDir, BACKUP_DIR, 'live')),
+      backup: 'live',
+      node: liveNode.name,
+      committedAtStart: await committedZxid(context),
+      ...copyBackup(join(liveNode.hostDir, 'data'), join(runDir, BACKUP_DIR, 'live')),
     }));
     if (!(await wait(timeLimitS * 250))) return;
     const stoppedNode = await pickFollower(context, liveNode.name);
@@ -189,7 +224,12 @@ export function backupSchedule(base: NemesisSchedule | undefined, timeLimitS: nu
       await context.db.signal(stoppedNode, 'TERM');
       await waitUntilStopped(context.db, stoppedNode, 10_000);
       try {
-        return { backup: 'stopped', node: stoppedNode.name, committedAtStart, ...copyBackup(join(stoppedNode.hostDir, 'data'), join(runDir, BACKUP_DIR, 'stopped')) };
+        return {
+          backup: 'stopped',
+          node: stoppedNode.name,
+          committedAtStart,
+          ...copyBackup(join(stoppedNode.hostDir, 'data'), join(runDir, BACKUP_DIR, 'stopped')),
+        };
       } finally {
         await context.db.start(stoppedNode);
       }
@@ -216,7 +256,12 @@ export interface RestoreEnvironment {
   abort?: AbortSignal;
 }
 
-interface RestorePlan { name: string; backup: BackupKind; damage: BackupDamage; mode: SeedMode }
+interface RestorePlan {
+  name: string;
+  backup: BackupKind;
+  damage: BackupDamage;
+  mode: SeedMode;
+}
 
 export function restorePlans(options: DrOptions): RestorePlan[] {
   const plans: RestorePlan[] = [
@@ -224,7 +269,8 @@ export function restorePlans(options: DrOptions): RestorePlan[] {
     { name: 'restore-stopped', backup: 'stopped', damage: 'none', mode: 'all' },
   ];
   if (options.seedOne) plans.push({ name: 'restore-live-one', backup: 'live', damage: 'none', mode: 'one' });
-  for (const damage of options.damage) if (damage !== 'none') plans.push({ name: `restore-live-${damage}`, backup: 'live', damage, mode: 'all' });
+  for (const damage of options.damage)
+    if (damage !== 'none') plans.push({ name: `restore-live-${damage}`, backup: 'live', damage, mode: 'all' });
   return plans;
 }
 
@@ -244,8 +290,14 @@ function startFailure(node: ClusterNode): string | undefined {
  * Destroys the ensemble (containers and data dirs), then restores each planned backup into a fresh ensemble,
  * waits for a serving quorum, reads the whole set from every node, and removes that ensemble again.
  */
-export async function disasterAndRestore(env: RestoreEnvironment, plans: readonly RestorePlan[], original: { teardown(): Promise<void>; nodes: readonly ClusterNode[] },
-  workload: Workload, history: HistoryWriter, log: Logger): Promise<void> {
+export async function disasterAndRestore(
+  env: RestoreEnvironment,
+  plans: readonly RestorePlan[],
+  original: { teardown(): Promise<void>; nodes: readonly ClusterNode[] },
+  workload: Workload,
+  history: HistoryWriter,
+  log: Logger,
+): Promise<void> {
   await recordDr(history, 'disaster', 'disaster', async () => {
     await original.teardown();
     for (const node of original.nodes) rmSync(join(node.hostDir, 'data'), { recursive: true, force: true });
@@ -262,38 +314,69 @@ export async function disasterAndRestore(env: RestoreEnvironment, plans: readonl
       log.warn(`${plan.name}: no ${plan.backup} backup was taken; skipped`);
       continue;
     }
-    log.info(`${plan.name}: restoring the ${plan.backup} backup${plan.damage !== 'none' ? ` (damaged: ${plan.damage})` : ''} into a fresh ensemble (${plan.mode === 'all' ? 'every node seeded' : 'n1 seeded, the others empty'})...`);
+    log.info(
+      `${plan.name}: restoring the ${plan.backup} backup${plan.damage !== 'none' ? ` (damaged: ${plan.damage})` : ''} into a fresh ensemble (${plan.mode === 'all' ? 'every node seeded' : 'n1 seeded, the others empty'})...`,
+    );
     const restoreDir = join(env.runDir, 'restores', plan.name);
-    const cluster = new DockerCluster(env.docker, { runId: `${env.runId}-r${i + 1}`, testName: env.testName, runDir: restoreDir, image: env.image, nodeCount: env.nodeCount }, log);
+    const cluster = new DockerCluster(
+      env.docker,
+      {
+        runId: `${env.runId}-r${i + 1}`,
+        testName: env.testName,
+        runDir: restoreDir,
+        image: env.image,
+        nodeCount: env.nodeCount,
+      },
+      log,
+    );
     const db = new ZooKeeperDb(cluster, env.zookeeper, log);
     const started = Date.now();
     try {
-      await recordDr(history, 'restore', plan.name, async () => {
-        const source = plan.damage === 'none' ? backupDir : join(env.runDir, BACKUP_DIR, `live-${plan.damage}`);
-        const damage = plan.damage === 'none' ? {} : damageBackup(backupDir, source, plan.damage, random);
-        await cluster.setup();
-        for (const node of plan.mode === 'all' ? cluster.nodes : cluster.nodes.slice(0, 1)) {
-          const dest = join(node.hostDir, 'data', 'version-2');
-          mkdirSync(dest, { recursive: true });
-          for (const name of readdirSync(join(source, 'version-2'))) copyFileSync(join(source, 'version-2', name), join(dest, name));
-        }
-        const contents = describeBackup(source);
-        const base = { backup: plan.backup, damage: plan.damage, ...(plan.damage !== 'none' ? { damageDone: damage } : {}), mode: plan.mode, snapshotZxid: contents.snapshotZxid, lastZxid: contents.lastZxid };
-        try {
-          if (plan.mode === 'all') await db.setup();
-          else await startSeededFirst(cluster.nodes, env.zookeeper, db);
-          await waitForRestoredQuorum(db, cluster.nodes, 45_000);
-        } catch (err) {
-          const why = cluster.nodes.map((n) => startFailure(n)).find((m) => m !== undefined);
-          throw new Error(`the restored ensemble did not serve: ${(err as Error).message}${why ? `; server log: ${why}` : ''}`);
-        }
-        const quorumMs = Date.now() - started;
-        await readRestored(plan.name, cluster.nodes, workload, history);
-        log.info(`${plan.name}: serving after ${(quorumMs / 1000).toFixed(1)} s, read from every node.`);
-        return { ...base, quorumMs, recoveryMs: Date.now() - started };
-      }, { backup: plan.backup, damage: plan.damage, mode: plan.mode });
+      await recordDr(
+        history,
+        'restore',
+        plan.name,
+        async () => {
+          const source = plan.damage === 'none' ? backupDir : join(env.runDir, BACKUP_DIR, `live-${plan.damage}`);
+          const damage = plan.damage === 'none' ? {} : damageBackup(backupDir, source, plan.damage, random);
+          await cluster.setup();
+          for (const node of plan.mode === 'all' ? cluster.nodes : cluster.nodes.slice(0, 1)) {
+            const dest = join(node.hostDir, 'data', 'version-2');
+            mkdirSync(dest, { recursive: true });
+            for (const name of readdirSync(join(source, 'version-2')))
+              copyFileSync(join(source, 'version-2', name), join(dest, name));
+          }
+          const contents = describeBackup(source);
+          const base = {
+            backup: plan.backup,
+            damage: plan.damage,
+            ...(plan.damage !== 'none' ? { damageDone: damage } : {}),
+            mode: plan.mode,
+            snapshotZxid: contents.snapshotZxid,
+            lastZxid: contents.lastZxid,
+          };
+          try {
+            if (plan.mode === 'all') await db.setup();
+            else await startSeededFirst(cluster.nodes, env.zookeeper, db);
+            await waitForRestoredQuorum(db, cluster.nodes, 45_000);
+          } catch (err) {
+            const why = cluster.nodes.map((n) => startFailure(n)).find((m) => m !== undefined);
+            throw new Error(
+              `the restored ensemble did not serve: ${(err as Error).message}${why ? `; server log: ${why}` : ''}`,
+              { cause: err },
+            );
+          }
+          const quorumMs = Date.now() - started;
+          await readRestored(plan.name, cluster.nodes, workload, history);
+          log.info(`${plan.name}: serving after ${(quorumMs / 1000).toFixed(1)} s, read from every node.`);
+          return { ...base, quorumMs, recoveryMs: Date.now() - started };
+        },
+        { backup: plan.backup, damage: plan.damage, mode: plan.mode },
+      );
     } finally {
-      await cluster.teardown().catch((err: Error) => log.warn(`teardown of ${plan.name} failed: ${err.message}; run \`faultline clean\``));
+      await cluster
+        .teardown()
+        .catch((err: Error) => log.warn(`teardown of ${plan.name} failed: ${err.message}; run \`faultline clean\``));
     }
   }
 }
@@ -303,7 +386,11 @@ export async function disasterAndRestore(env: RestoreEnvironment, plans: readonl
  * would. Started together, the two empty nodes can elect each other before the seeded one loads its snapshot,
  * and the restored ensemble comes up empty.
  */
-async function startSeededFirst(nodes: readonly ClusterNode[], config: ZooKeeperConfig, db: ZooKeeperDb): Promise<void> {
+async function startSeededFirst(
+  nodes: readonly ClusterNode[],
+  config: ZooKeeperConfig,
+  db: ZooKeeperDb,
+): Promise<void> {
   for (const node of nodes) {
     writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), renderZooCfg(config, nodes, node));
     writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
@@ -325,7 +412,7 @@ async function waitForRestoredQuorum(db: ZooKeeperDb, nodes: readonly ClusterNod
     } catch (err) {
       const running = (await Promise.all(nodes.map((n) => db.isRunning(n)))).filter(Boolean).length;
       exitedChecks = running < majority ? exitedChecks + 1 : 0;
-      if (exitedChecks >= 2) throw new Error(`only ${running} of ${nodes.length} servers still run`);
+      if (exitedChecks >= 2) throw new Error(`only ${running} of ${nodes.length} servers still run`, { cause: err });
       if (Date.now() >= deadline) throw err;
       await sleep(250);
     }
@@ -333,22 +420,54 @@ async function waitForRestoredQuorum(db: ZooKeeperDb, nodes: readonly ClusterNod
 }
 
 /** Reads the workload's whole state from each restored node; a restore that lost the set's parent znode reads empty. */
-async function readRestored(restore: string, nodes: readonly ClusterNode[], workload: Workload, history: HistoryWriter): Promise<void> {
-  await Promise.all(nodes.map(async (node) => {
-    history.append({ process: 'final', type: 'invoke', f: RESTORE_READ, key: restore, value: null, node: node.name });
-    try {
-      const state = await withTimeout(workload.finalRead!(node), 30_000, `read of ${restore} on ${node.name}`);
-      history.append({ process: 'final', type: 'ok', f: RESTORE_READ, key: restore, value: state, node: node.name });
-    } catch (err) {
-      const message = (err as Error).message;
-      if (/no ?node/i.test(message)) history.append({ process: 'final', type: 'ok', f: RESTORE_READ, key: restore, value: [], node: node.name, error: message });
-      else history.append({ process: 'final', type: 'info', f: RESTORE_READ, key: restore, value: null, node: node.name, error: message });
-    }
-  }));
+async function readRestored(
+  restore: string,
+  nodes: readonly ClusterNode[],
+  workload: Workload,
+  history: HistoryWriter,
+): Promise<void> {
+  await Promise.all(
+    nodes.map(async (node) => {
+      history.append({ process: 'final', type: 'invoke', f: RESTORE_READ, key: restore, value: null, node: node.name });
+      try {
+        const state = await withTimeout(workload.finalRead!(node), 30_000, `read of ${restore} on ${node.name}`);
+        history.append({ process: 'final', type: 'ok', f: RESTORE_READ, key: restore, value: state, node: node.name });
+      } catch (err) {
+        const message = (err as Error).message;
+        if (/no ?node/i.test(message))
+          history.append({
+            process: 'final',
+            type: 'ok',
+            f: RESTORE_READ,
+            key: restore,
+            value: [],
+            node: node.name,
+            error: message,
+          });
+        else
+          history.append({
+            process: 'final',
+            type: 'info',
+            f: RESTORE_READ,
+            key: restore,
+            value: null,
+            node: node.name,
+            error: message,
+          });
+      }
+    }),
+  );
 }
 
 /** Pairs of DR info events in a history: the invocation's time and the completion's value. */
-interface DrEvent { name: string; startNs: number; endNs: number; value: Record<string, unknown>; error?: string; index: number }
+interface DrEvent {
+  name: string;
+  startNs: number;
+  endNs: number;
+  value: Record<string, unknown>;
+  error?: string;
+  index: number;
+}
 
 function drEvents(history: readonly HistoryEvent[], f: string): DrEvent[] {
   const out: DrEvent[] = [];
@@ -359,7 +478,14 @@ function drEvents(history: readonly HistoryEvent[], f: string): DrEvent[] {
     else {
       const value = (e.value ?? {}) as Record<string, unknown>;
       const name = String(value.fault);
-      out.push({ name, startNs: pending.get(name) ?? e.time, endNs: e.time, value, index: e.index, ...(e.error ? { error: e.error } : {}) });
+      out.push({
+        name,
+        startNs: pending.get(name) ?? e.time,
+        endNs: e.time,
+        value,
+        index: e.index,
+        ...(e.error ? { error: e.error } : {}),
+      });
     }
   }
   return out;
@@ -405,7 +531,9 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
   const acked = ops.filter((op) => op.type === 'ok').sort((a, b) => a.completeTime - b.completeTime);
   const attempted = new Map<number, Operation>();
   for (const op of ops) if (op.type !== 'fail') attempted.set(op.input as number, op);
-  const backups = new Map(drEvents(history, 'backup').map((b) => [String(b.value.backup ?? b.name), b]));
+  const backups = new Map(
+    drEvents(history, 'backup').map((b) => [b.value.backup === undefined ? b.name : String(b.value.backup), b]),
+  );
   const anomalies: Anomaly[] = [];
   const restores: Record<string, RestoreResult> = {};
   const verdicts: Validity[] = [];
@@ -415,18 +543,33 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
     const v = restore.value;
     const damaged = v.damage !== undefined && v.damage !== 'none';
     const backup = backups.get(String(v.backup));
-    const reads = history.filter((e) => e.process === 'final' && e.f === RESTORE_READ && e.key === restore.name && e.type !== 'invoke');
+    const reads = history.filter(
+      (e) => e.process === 'final' && e.f === RESTORE_READ && e.key === restore.name && e.type !== 'invoke',
+    );
     const result: RestoreResult = {
-      status: 'complete', backup: String(v.backup ?? '?'), damage: String(v.damage ?? 'none'), mode: String(v.mode ?? '?'),
-      lastZxid: v.lastZxid, lostBeforeBackup: 0, missingAfterBackupStart: 0, recoveryPointS: null,
-      recoveryTimeS: typeof v.recoveryMs === 'number' ? v.recoveryMs / 1000 : null, converged: true, laggingReplica: false,
+      status: 'complete',
+      backup: v.backup === undefined ? '?' : String(v.backup),
+      damage: v.damage === undefined ? 'none' : String(v.damage),
+      mode: v.mode === undefined ? '?' : String(v.mode),
+      lastZxid: v.lastZxid,
+      lostBeforeBackup: 0,
+      missingAfterBackupStart: 0,
+      recoveryPointS: null,
+      recoveryTimeS: typeof v.recoveryMs === 'number' ? v.recoveryMs / 1000 : null,
+      converged: true,
+      laggingReplica: false,
     };
     restores[restore.name] = result;
     if (restore.error) {
       result.status = 'failed-to-start';
       result.message = restore.error;
       // A damaged backup may be refused; an intact one must restore.
-      if (!damaged) anomalies.push({ type: 'restore-failed', ops: [restore.index], description: `${restore.name}: ${restore.error}` });
+      if (!damaged)
+        anomalies.push({
+          type: 'restore-failed',
+          ops: [restore.index],
+          description: `${restore.name}: ${restore.error}`,
+        });
       verdicts.push(damaged ? true : false);
       continue;
     }
@@ -449,7 +592,11 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
         const op = attempted.get(element);
         if (!op) {
           inconsistent = true;
-          anomalies.push({ type: 'unexpected-element', ops: [read.index], description: `${where}: ${element} is present but was never added` });
+          anomalies.push({
+            type: 'unexpected-element',
+            ops: [read.index],
+            description: `${where}: ${element} is present but was never added`,
+          });
         } else latestInvoke = Math.max(latestInvoke, op.invokeTime);
       }
       const holes: Operation[] = [];
@@ -471,18 +618,31 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
       // One anomaly per node and kind, naming the adds (the first few) and pointing at their invocations.
       const cite = (missing: Operation[]): { ops: number[]; list: string } => ({
         ops: [...missing.slice(0, MAX_CITED).map((op) => op.invokeIndex), read.index],
-        list: missing.slice(0, MAX_CITED).map((op) => String(op.input)).join(', ') + (missing.length > MAX_CITED ? ', ...' : ''),
+        list:
+          missing
+            .slice(0, MAX_CITED)
+            .map((op) => String(op.input))
+            .join(', ') + (missing.length > MAX_CITED ? ', ...' : ''),
       });
       if (holes.length) {
         inconsistent = true;
         const { ops, list } = cite(holes);
-        anomalies.push({ type: 'cut-violation', ops, description: `${where}: ${holes.length} acknowledged adds missing though later ones are present (${list})` });
+        anomalies.push({
+          type: 'cut-violation',
+          ops,
+          description: `${where}: ${holes.length} acknowledged adds missing though later ones are present (${list})`,
+        });
       }
       if (lostOps.length) {
         dataLoss = true;
         const { ops, list } = cite(lostOps);
         const type = damaged ? 'backup-data-loss' : lagged ? 'lagging-backup' : 'lost-write';
-        anomalies.push({ type, ops, description: `${where}: ${lostOps.length} adds acknowledged before the backup started are missing (${list})`, ...(expectedLoss ? { documented: true } : {}) });
+        anomalies.push({
+          type,
+          ops,
+          description: `${where}: ${lostOps.length} adds acknowledged before the backup started are missing (${list})`,
+          ...(expectedLoss ? { documented: true } : {}),
+        });
       }
       const lost = lostOps.length;
       result.lostBeforeBackup = Math.max(result.lostBeforeBackup, lost);
@@ -492,7 +652,11 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
     }
     if (!result.converged) {
       inconsistent = true;
-      anomalies.push({ type: 'divergence', ops: okReads.map((r) => r.index), description: `${restore.name}: the restored nodes hold different sets` });
+      anomalies.push({
+        type: 'divergence',
+        ops: okReads.map((r) => r.index),
+        description: `${restore.name}: the restored nodes hold different sets`,
+      });
     }
     // What the nodes read show decides; nodes left unread make an otherwise clean restore unknown.
     result.status = inconsistent ? 'inconsistent' : dataLoss ? 'data-loss' : unread ? 'unread' : 'complete';
@@ -500,19 +664,41 @@ export function checkRestores(history: readonly HistoryEvent[]): CheckerResult {
   }
   const summary = Object.values(restores);
   // One line per run for the terminal: each restore's outcome, recovery point and recovery time.
-  const reason = Object.entries(restores).map(([name, r]) => `${name}: ${r.status}` +
-    (r.recoveryTimeS !== null ? `, RPO ${r.missingAfterBackupStart + r.lostBeforeBackup} ops / ${r.recoveryPointS ?? 0} s, RTO ${r.recoveryTimeS} s` : '')).join('; ');
+  const reason = Object.entries(restores)
+    .map(
+      ([name, r]) =>
+        `${name}: ${r.status}` +
+        (r.recoveryTimeS !== null
+          ? `, RPO ${r.missingAfterBackupStart + r.lostBeforeBackup} ops / ${r.recoveryPointS ?? 0} s, RTO ${r.recoveryTimeS} s`
+          : ''),
+    )
+    .join('; ');
   return {
     valid: summary.length === 0 ? 'unknown' : mergeValidity(verdicts),
     ...(reason ? { reason } : {}),
     counts: {
-      backups: backups.size, restores: summary.length,
+      backups: backups.size,
+      restores: summary.length,
       complete: summary.filter((r) => r.status === 'complete').length,
       dataLoss: summary.filter((r) => r.status === 'data-loss').length,
       inconsistent: summary.filter((r) => r.status === 'inconsistent').length,
       failedToStart: summary.filter((r) => r.status === 'failed-to-start').length,
     },
-    backups: Object.fromEntries([...backups].map(([k, b]) => [k, { node: b.value.node, startS: b.startNs / 1e9, endS: b.endNs / 1e9, snapshotZxid: b.value.snapshotZxid, lastZxid: b.value.lastZxid, committedAtStart: b.value.committedAtStart, laggingReplica: laggingBackup(b.value), ...(b.error ? { error: b.error } : {}) }])),
+    backups: Object.fromEntries(
+      [...backups].map(([k, b]) => [
+        k,
+        {
+          node: b.value.node,
+          startS: b.startNs / 1e9,
+          endS: b.endNs / 1e9,
+          snapshotZxid: b.value.snapshotZxid,
+          lastZxid: b.value.lastZxid,
+          committedAtStart: b.value.committedAtStart,
+          laggingReplica: laggingBackup(b.value),
+          ...(b.error ? { error: b.error } : {}),
+        },
+      ]),
+    ),
     restores,
     anomalies,
   };
@@ -523,10 +709,21 @@ export const restoreChecker: Checker = { check: async (history) => checkRestores
 /** `--dr` (no value) or `--dr truncate-log,drop-logs,...`: the damaged copies of the live backup to restore too. */
 export function parseDrOption(value: string | boolean | undefined, workload: string): DrOptions | undefined {
   if (value === undefined || value === false) return undefined;
-  if (workload !== 'set') throw new UsageError(`--dr needs --workload set (not ${workload})`, 'Restores are checked against the set workload\'s distinct adds.');
-  const names = value === true ? [] : value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (workload !== 'set')
+    throw new UsageError(
+      `--dr needs --workload set (not ${workload})`,
+      "Restores are checked against the set workload's distinct adds.",
+    );
+  const names =
+    value === true
+      ? []
+      : value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const unknown = names.filter((n) => !(BACKUP_DAMAGE as readonly string[]).includes(n));
-  if (unknown.length) throw new UsageError(`unknown backup damage: ${unknown.join(', ')}`, `Choose from ${BACKUP_DAMAGE.join(', ')}.`);
+  if (unknown.length)
+    throw new UsageError(`unknown backup damage: ${unknown.join(', ')}`, `Choose from ${BACKUP_DAMAGE.join(', ')}.`);
   return { damage: names as BackupDamage[], seedOne: true };
 }
 
@@ -537,6 +734,7 @@ export function withDisasterRecovery(test: Test, env: RestoreEnvironment, option
     ...test,
     workload,
     schedule: backupSchedule(test.schedule, test.timeLimitS, test.runDir),
-    afterRecovery: (history, log) => disasterAndRestore(env, restorePlans(options), test.cluster, workload, history, log),
+    afterRecovery: (history, log) =>
+      disasterAndRestore(env, restorePlans(options), test.cluster, workload, history, log),
   };
 }

@@ -5,7 +5,10 @@ export const ExitCode = { valid: 0, invalid: 1, unknown: 2, harnessError: 3, usa
 
 /** Bad input from the user: flags, config, history files. */
 export class UsageError extends Error {
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -13,7 +16,11 @@ export class UsageError extends Error {
 
 /** The environment or the system under test kept the harness from doing its job (no engine, no quorum, ...). */
 export class HarnessError extends Error {
-  constructor(message: string, readonly fix?: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly fix?: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'HarnessError';
   }

@@ -45,7 +45,10 @@ export class HistoryWriter {
   private readonly startNs: bigint;
   readonly events: HistoryEvent[] = [];
 
-  constructor(readonly path: string, startNs: bigint = process.hrtime.bigint()) {
+  constructor(
+    readonly path: string,
+    startNs: bigint = process.hrtime.bigint(),
+  ) {
     this.startNs = startNs;
     this.out = createWriteStream(path, { flags: 'a' });
   }
@@ -56,10 +59,15 @@ export class HistoryWriter {
   }
 
   append(event: Omit<HistoryEvent, 'index' | 'time'> & { time?: number }): HistoryEvent {
-    const full: HistoryEvent = { index: this.nextIndex++, time: event.time ?? this.now(), ...event } as HistoryEvent;
+    const full: HistoryEvent = { index: this.nextIndex++, time: event.time ?? this.now(), ...event };
     // Key order is fixed so files diff cleanly.
     const ordered: HistoryEvent = {
-      index: full.index, time: full.time, process: full.process, type: full.type, f: full.f, value: full.value ?? null,
+      index: full.index,
+      time: full.time,
+      process: full.process,
+      type: full.type,
+      f: full.f,
+      value: full.value ?? null,
       ...(full.key !== undefined ? { key: full.key } : {}),
       ...(full.node !== undefined ? { node: full.node } : {}),
       ...(full.error !== undefined ? { error: full.error } : {}),
@@ -88,7 +96,11 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
     for await (const line of lines) {
       lineNo++;
       if (line.trim() === '') continue;
-      if (pendingError) throw new UsageError(pendingError, 'Fix or remove that line; histories are JSON Lines as written by `faultline test`.');
+      if (pendingError)
+        throw new UsageError(
+          pendingError,
+          'Fix or remove that line; histories are JSON Lines as written by `faultline test`.',
+        );
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
@@ -105,11 +117,14 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
           'Each line must look like {"index":0,"time":0,"process":0,"type":"invoke","f":"read","value":null}.',
         );
       }
-      events.push(result.data as HistoryEvent);
+      events.push(result.data);
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UsageError(`history file not found: ${path}`, 'Give the path of a history.jsonl written by `faultline test`.');
+      throw new UsageError(
+        `history file not found: ${path}`,
+        'Give the path of a history.jsonl written by `faultline test`.',
+      );
     }
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') {
       throw new UsageError(`${path} is a directory, not a history file`, 'Give the history.jsonl inside it.');
@@ -157,8 +172,15 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
         );
       }
       const op: Operation = {
-        process: e.process, f: e.f, input: e.value, output: undefined, type: 'info',
-        invokeTime: e.time, completeTime: Infinity, invokeIndex: e.index, completeIndex: Infinity,
+        process: e.process,
+        f: e.f,
+        input: e.value,
+        output: undefined,
+        type: 'info',
+        invokeTime: e.time,
+        completeTime: Infinity,
+        invokeIndex: e.index,
+        completeIndex: Infinity,
         ...(e.key !== undefined ? { key: e.key } : {}),
         ...(e.node !== undefined ? { node: e.node } : {}),
       };

@@ -29,9 +29,15 @@ export class ConsoleLogger implements Logger {
     if (this.spinner) this.spinner.render();
   }
 
-  info(message: string): void { this.write('INFO', message, true); }
-  warn(message: string): void { this.write('WARN', message, true); }
-  debug(message: string): void { this.write('DEBUG', message, false); }
+  info(message: string): void {
+    this.write('INFO', message, true);
+  }
+  warn(message: string): void {
+    this.write('WARN', message, true);
+  }
+  debug(message: string): void {
+    this.write('DEBUG', message, false);
+  }
 
   status(text: string | null): void {
     if (this.quiet) return;
@@ -56,23 +62,43 @@ export class ConsoleLogger implements Logger {
 
 /** Writes every line, debug included, with a timestamp to a file (the run's harness.log), and passes it on. */
 export class FileLogger implements Logger {
-  constructor(private readonly inner: Logger, private readonly path: string) {}
+  constructor(
+    private readonly inner: Logger,
+    private readonly path: string,
+  ) {}
 
   private append(level: string, message: string): void {
     appendFileSync(this.path, `${new Date().toISOString()} ${level} ${message}\n`);
   }
 
-  info(message: string): void { this.append('INFO', message); this.inner.info(message); }
-  warn(message: string): void { this.append('WARN', message); this.inner.warn(message); }
-  debug(message: string): void { this.append('DEBUG', message); this.inner.debug(message); }
-  status(text: string | null): void { this.inner.status(text); }
+  info(message: string): void {
+    this.append('INFO', message);
+    this.inner.info(message);
+  }
+  warn(message: string): void {
+    this.append('WARN', message);
+    this.inner.warn(message);
+  }
+  debug(message: string): void {
+    this.append('DEBUG', message);
+    this.inner.debug(message);
+  }
+  status(text: string | null): void {
+    this.inner.status(text);
+  }
 }
 
 /** A logger that keeps lines in memory: for tests and library use. */
 export class MemoryLogger implements Logger {
   readonly lines: string[] = [];
-  info(message: string): void { this.lines.push(message); }
-  warn(message: string): void { this.lines.push(`warning: ${message}`); }
-  debug(message: string): void { this.lines.push(message); }
+  info(message: string): void {
+    this.lines.push(message);
+  }
+  warn(message: string): void {
+    this.lines.push(`warning: ${message}`);
+  }
+  debug(message: string): void {
+    this.lines.push(message);
+  }
   status(): void {}
 }

@@ -44,14 +44,25 @@ export interface Fault {
 }
 
 /** Runs one nemesis action and records it as an info pair from process "nemesis". */
-export async function recordNemesis(history: HistoryWriter, f: 'start' | 'heal', fault: Fault, action: () => Promise<FaultRecord>): Promise<FaultRecord> {
+export async function recordNemesis(
+  history: HistoryWriter,
+  f: 'start' | 'heal',
+  fault: Fault,
+  action: () => Promise<FaultRecord>,
+): Promise<FaultRecord> {
   history.append({ process: 'nemesis', type: 'info', f, value: fault.name });
   try {
     const done = await action();
     history.append({ process: 'nemesis', type: 'info', f, value: { fault: fault.name, ...done } });
     return done;
   } catch (err) {
-    history.append({ process: 'nemesis', type: 'info', f, value: { fault: fault.name }, error: (err as Error).message });
+    history.append({
+      process: 'nemesis',
+      type: 'info',
+      f,
+      value: { fault: fault.name },
+      error: (err as Error).message,
+    });
     throw err;
   }
 }
@@ -65,7 +76,11 @@ export function familyHeal(fault: Fault): Fault {
  * Heals every fault family of the list once (faults of one family share a heal), recording each heal.
  * Errors are collected, not thrown midway, so every family gets its turn.
  */
-export async function healAll(faults: readonly Fault[], context: NemesisContext, history: HistoryWriter): Promise<Error[]> {
+export async function healAll(
+  faults: readonly Fault[],
+  context: NemesisContext,
+  history: HistoryWriter,
+): Promise<Error[]> {
   const errors: Error[] = [];
   const seen = new Set<string>();
   for (const fault of faults) {
@@ -95,7 +110,12 @@ export interface RecoveryTimings {
 export const RECOVERY_PROBE_PATH = '/faultline-recovery-probe';
 
 /** Waits for the recovery milestones in order: a leader, a successful write, every node serving. */
-export async function measureRecovery(cluster: Cluster, db: Database, since: number, timeoutMs: number): Promise<RecoveryTimings> {
+export async function measureRecovery(
+  cluster: Cluster,
+  db: Database,
+  since: number,
+  timeoutMs: number,
+): Promise<RecoveryTimings> {
   const deadline = since + timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
   await waitFor('a leader after the heal', left(), 100, () => db.leader());

@@ -38,32 +38,58 @@ export interface RecoveryOptions {
 /** `hash` lists the digest log as lines "<zxid hex>: <digest>" (ZooKeeper 3.6+, with digests enabled). */
 export function parseDigests(text: string): Record<string, string> {
   const digests: Record<string, string> = {};
-  for (const match of text.matchAll(/^\s*([0-9a-fA-F]+)\s*:\s*(-?\d+)\s*$/gm)) digests[match[1]!.toLowerCase()] = match[2]!;
+  for (const match of text.matchAll(/^\s*([0-9a-fA-F]+)\s*:\s*(-?\d+)\s*$/gm))
+    digests[match[1]!.toLowerCase()] = match[2]!;
   return digests;
 }
 
 async function snapshot(node: ClusterNode): Promise<NodeSnapshot> {
-  const zxid = await fourLetterWord(node.ip, 'srvr').then((t) => parseSrvr(node.name, t).zxid ?? null, () => null);
+  const zxid = await fourLetterWord(node.ip, 'srvr').then(
+    (t) => parseSrvr(node.name, t).zxid ?? null,
+    () => null,
+  );
   const digests = await fourLetterWord(node.ip, 'hash').then(parseDigests, () => ({}));
-  const mismatches = await fourLetterWord(node.ip, 'mntr').then((t) => /^zk_digest_mismatches_count\s+(\d+)/m.exec(t)?.[1], () => undefined);
-  return { zxid: zxid === null ? null : BigInt(zxid).toString(16), digests, ...(mismatches !== undefined ? { digestMismatches: Number(mismatches) } : {}) };
+  const mismatches = await fourLetterWord(node.ip, 'mntr').then(
+    (t) => /^zk_digest_mismatches_count\s+(\d+)/m.exec(t)?.[1],
+    () => undefined,
+  );
+  return {
+    zxid: zxid === null ? null : BigInt(zxid).toString(16),
+    digests,
+    ...(mismatches !== undefined ? { digestMismatches: Number(mismatches) } : {}),
+  };
 }
 
 /** Runs the recovery reads; returns how long they took. */
-export async function recoveryPhase(nodes: readonly ClusterNode[], workload: Workload, history: HistoryWriter, log: Logger, options: RecoveryOptions): Promise<{ readMs: number }> {
+export async function recoveryPhase(
+  nodes: readonly ClusterNode[],
+  workload: Workload,
+  history: HistoryWriter,
+  log: Logger,
+  options: RecoveryOptions,
+): Promise<{ readMs: number }> {
   const started = Date.now();
-  const { finalRead } = workload;
+  const finalRead = workload.finalRead?.bind(workload);
   if (finalRead) {
     log.info(`Recovery reads: the whole ${workload.name} state from each of ${nodes.length} nodes...`);
-    await Promise.all(nodes.map(async (node) => {
-      history.append({ process: 'final', type: 'invoke', f: FINAL_READ, value: null, node: node.name });
-      try {
-        const state = await withTimeout(finalRead.call(workload, node), options.readTimeoutMs, `final read on ${node.name}`);
-        history.append({ process: 'final', type: 'ok', f: FINAL_READ, value: state, node: node.name });
-      } catch (err) {
-        history.append({ process: 'final', type: 'info', f: FINAL_READ, value: null, node: node.name, error: (err as Error).message });
-      }
-    }));
+    await Promise.all(
+      nodes.map(async (node) => {
+        history.append({ process: 'final', type: 'invoke', f: FINAL_READ, value: null, node: node.name });
+        try {
+          const state = await withTimeout(finalRead(node), options.readTimeoutMs, `final read on ${node.name}`);
+          history.append({ process: 'final', type: 'ok', f: FINAL_READ, value: state, node: node.name });
+        } catch (err) {
+          history.append({
+            process: 'final',
+            type: 'info',
+            f: FINAL_READ,
+            value: null,
+            node: node.name,
+            error: (err as Error).message,
+          });
+        }
+      }),
+    );
   }
   // Snapshot all nodes at once until their last zxids agree twice in a row, or the time is up.
   let last: Record<string, NodeSnapshot> = {};
@@ -87,10 +113,17 @@ export async function recoveryPhase(nodes: readonly ClusterNode[], workload: Wor
 }
 
 /** One node's state as its recovery read returned it; `index` is the read's completion event. */
-export interface NodeFinalState { node: string; state: unknown; index: number }
+export interface NodeFinalState {
+  node: string;
+  state: unknown;
+  index: number;
+}
 
 /** The recovery phase's final reads in a history: the nodes read, and how many could not be read. */
-export interface FinalReads { states: NodeFinalState[]; unreadable: number }
+export interface FinalReads {
+  states: NodeFinalState[];
+  unreadable: number;
+}
 
 export function finalReads(history: readonly HistoryEvent[]): FinalReads {
   const states: NodeFinalState[] = [];

@@ -42,7 +42,12 @@ export interface RoleMonitor {
 }
 
 /** Starts polling every node each `intervalMs`; `now` is the history's clock. */
-export function startRoleMonitor(nodes: readonly ClusterNode[], path: string, now: () => number, intervalMs = 200): RoleMonitor {
+export function startRoleMonitor(
+  nodes: readonly ClusterNode[],
+  path: string,
+  now: () => number,
+  intervalMs = 200,
+): RoleMonitor {
   const out = createWriteStream(path, { flags: 'a' });
   const changes: RoleChange[] = [];
   const current = new Map<string, NodeRole>();
@@ -86,7 +91,8 @@ export async function readRoleChanges(path: string): Promise<RoleChange[]> {
     if (!line.trim()) continue;
     try {
       const value = JSON.parse(line) as RoleChange;
-      if (typeof value.time === 'number' && typeof value.node === 'string' && typeof value.role === 'string') changes.push(value);
+      if (typeof value.time === 'number' && typeof value.node === 'string' && typeof value.role === 'string')
+        changes.push(value);
     } catch {
       // A crash mid-line leaves a torn last line; the lines before it stand.
     }
@@ -105,7 +111,11 @@ export function rolesAt(changes: readonly RoleChange[], time: number): Map<strin
 }
 
 /** After `from`: the first time a node other than `previous` said it leads, in ms after `from`. */
-export function newLeaderAfter(changes: readonly RoleChange[], from: number, previous: string | undefined): { node: string; ms: number } | undefined {
+export function newLeaderAfter(
+  changes: readonly RoleChange[],
+  from: number,
+  previous: string | undefined,
+): { node: string; ms: number } | undefined {
   const c = changes.find((x) => x.time >= from && x.role === 'leader' && x.node !== previous);
   return c ? { node: c.node, ms: (c.time - from) / 1e6 } : undefined;
 }

@@ -110,11 +110,15 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const timer = setTimeout(stopPhase, test.timeLimitS * 1000);
     live.startedAt = Date.now();
     const status = setInterval(() => log.status(statusLine(live, test)), 500);
-    log.info(`Running ${test.workload.name} for ${test.timeLimitS} s with ${test.concurrency} processes` +
-      `, nemesis: ${test.schedule?.description ?? 'none'}.`);
+    log.info(
+      `Running ${test.workload.name} for ${test.timeLimitS} s with ${test.concurrency} processes` +
+        `, nemesis: ${test.schedule?.description ?? 'none'}.`,
+    );
     try {
       await Promise.all([
-        ...Array.from({ length: test.concurrency }, (_, w) => runWorker(test, w, history, random.fork(100 + w), live, phase.signal, log)),
+        ...Array.from({ length: test.concurrency }, (_, w) =>
+          runWorker(test, w, history, random.fork(100 + w), live, phase.signal, log),
+        ),
         runNemesis(test, nemesisContext, history, live, phase.signal),
       ]);
     } finally {
@@ -134,9 +138,14 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       log.info('Healed; waiting for the ensemble to recover...');
       recovery = { healMs, ...(await measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000)) };
       await roles.stop();
-      log.info(`Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`);
+      log.info(
+        `Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`,
+      );
       log.info(`Recovered: every node serves ${(recovery.quorumMs / 1000).toFixed(1)} s after the heal began.`);
-      const { readMs } = await recoveryPhase(test.cluster.nodes, test.workload, history, log, { readTimeoutMs: 60_000, settleTimeoutMs: 20_000 });
+      const { readMs } = await recoveryPhase(test.cluster.nodes, test.workload, history, log, {
+        readTimeoutMs: 60_000,
+        settleTimeoutMs: 20_000,
+      });
       recovery.finalReadMs = readMs;
       await test.afterRecovery?.(history, log);
     }
@@ -158,16 +167,42 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   }
 
   if (aborted) {
-    log.warn(`Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`);
-    return { valid: 'unknown', checkers: {}, aborted, stats: live.stats, leaders, leaderChanges, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
+    log.warn(
+      `Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`,
+    );
+    return {
+      valid: 'unknown',
+      checkers: {},
+      aborted,
+      stats: live.stats,
+      leaders,
+      leaderChanges,
+      ...(recovery ? { recovery } : {}),
+      ...(serverVersions ? { serverVersions } : {}),
+    };
   }
   log.info('Checking the history...');
-  const checkers = await runCheckers(test.workload.checkers, history.events, { runDir: test.runDir, timeoutMs: 120_000 });
+  const checkers = await runCheckers(test.workload.checkers, history.events, {
+    runDir: test.runDir,
+    timeoutMs: 120_000,
+  });
   // Advisory checkers test what ZooKeeper does not promise in this mode (e.g. linearizable plain reads): reported, not counted.
-  return { valid: overallValidity(checkers), checkers, stats: live.stats, leaders, leaderChanges, ...(recovery ? { recovery } : {}), ...(serverVersions ? { serverVersions } : {}) };
+  return {
+    valid: overallValidity(checkers),
+    checkers,
+    stats: live.stats,
+    leaders,
+    leaderChanges,
+    ...(recovery ? { recovery } : {}),
+    ...(serverVersions ? { serverVersions } : {}),
+  };
 }
 
-export async function runCheckers(checkers: Record<string, Checker>, events: readonly HistoryEvent[], context: { runDir?: string; timeoutMs: number }): Promise<Record<string, CheckerResult>> {
+export async function runCheckers(
+  checkers: Record<string, Checker>,
+  events: readonly HistoryEvent[],
+  context: { runDir?: string; timeoutMs: number },
+): Promise<Record<string, CheckerResult>> {
   const results: Record<string, CheckerResult> = {};
   for (const [name, checker] of Object.entries(checkers)) {
     try {
@@ -183,7 +218,15 @@ export async function runCheckers(checkers: Record<string, Checker>, events: rea
  * One worker: a sequence of processes bound to one node (worker w talks to node w mod n). A process whose
  * operation ends in info (outcome unknown) is retired, as in Jepsen: the worker goes on as a new process.
  */
-async function runWorker(test: Test, worker: number, history: HistoryWriter, random: Random, live: LiveState, stop: AbortSignal, log: Logger): Promise<void> {
+async function runWorker(
+  test: Test,
+  worker: number,
+  history: HistoryWriter,
+  random: Random,
+  live: LiveState,
+  stop: AbortSignal,
+  log: Logger,
+): Promise<void> {
   const node = test.cluster.nodes[worker % test.cluster.nodes.length]!;
   let process = worker;
   let client: WorkloadClient | undefined;
@@ -195,15 +238,30 @@ async function runWorker(test: Test, worker: number, history: HistoryWriter, ran
       if (!client) break;
     }
     const op = test.workload.generator({ process, random });
-    history.append({ process, type: 'invoke', f: op.f, value: op.value, node: node.name, ...(op.key !== undefined ? { key: op.key } : {}) });
+    history.append({
+      process,
+      type: 'invoke',
+      f: op.f,
+      value: op.value,
+      node: node.name,
+      ...(op.key !== undefined ? { key: op.key } : {}),
+    });
     let completion: Completion;
     try {
       completion = await withTimeout(client.invoke(op), test.opTimeoutMs, `${op.f} on ${node.name}`);
     } catch (err) {
-      completion = { type: 'info', value: op.value, error: err instanceof TimeoutError ? 'timeout' : (err as Error).message };
+      completion = {
+        type: 'info',
+        value: op.value,
+        error: err instanceof TimeoutError ? 'timeout' : (err as Error).message,
+      };
     }
     history.append({
-      process, type: completion.type, f: op.f, value: completion.value, node: node.name,
+      process,
+      type: completion.type,
+      f: op.f,
+      value: completion.value,
+      node: node.name,
       ...(op.key !== undefined ? { key: op.key } : {}),
       ...(completion.error !== undefined ? { error: completion.error } : {}),
       ...(completion.zxid !== undefined ? { zxid: completion.zxid } : {}),
@@ -222,7 +280,12 @@ async function runWorker(test: Test, worker: number, history: HistoryWriter, ran
 }
 
 /** Opens a client, retrying while the node does not answer (it may be down or cut off). */
-async function openClient(test: Test, node: ClusterNode, log: Logger, stop: AbortSignal): Promise<WorkloadClient | undefined> {
+async function openClient(
+  test: Test,
+  node: ClusterNode,
+  log: Logger,
+  stop: AbortSignal,
+): Promise<WorkloadClient | undefined> {
   let lastError = '';
   while (!stop.aborted) {
     try {
@@ -238,10 +301,18 @@ async function openClient(test: Test, node: ClusterNode, log: Logger, stop: Abor
 }
 
 /** Runs the test's nemesis schedule, keeping the live status line and the nemesis count up to date. */
-async function runNemesis(test: Test, context: NemesisContext, history: HistoryWriter, live: LiveState, stop: AbortSignal): Promise<void> {
+async function runNemesis(
+  test: Test,
+  context: NemesisContext,
+  history: HistoryWriter,
+  live: LiveState,
+  stop: AbortSignal,
+): Promise<void> {
   if (!test.schedule) return;
   await test.schedule.run({
-    context, history, stop,
+    context,
+    history,
+    stop,
     onFault: (active) => {
       live.fault = active;
       if (active !== null) live.stats.nemesis++;

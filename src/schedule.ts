@@ -7,7 +7,15 @@ import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
 import { UsageError } from './errors.js';
 import type { HistoryWriter } from './history.js';
-import { familyHeal, recordNemesis, type Fault, type FaultRecord, type FaultRequest, type NemesisContext, type TargetSpec } from './nemesis.js';
+import {
+  familyHeal,
+  recordNemesis,
+  type Fault,
+  type FaultRecord,
+  type FaultRequest,
+  type NemesisContext,
+  type TargetSpec,
+} from './nemesis.js';
 import { Random } from './random.js';
 import { sleepUnlessAborted, TimeoutError, waitFor } from './time.js';
 
@@ -60,7 +68,11 @@ export interface PlannedFault {
  * The random schedule's plan, a pure function of (faults, seed, interval): rounds that each hold every fault
  * once in a shuffled order (so every fault gets its turn), each fault after a staggered wait of 0.5-1.5 intervals.
  */
-export function* planRandomSchedule(faultNames: readonly string[], seed: number, intervalS: number): Generator<PlannedFault> {
+export function* planRandomSchedule(
+  faultNames: readonly string[],
+  seed: number,
+  intervalS: number,
+): Generator<PlannedFault> {
   if (faultNames.length === 0) return;
   const random = new Random(seed);
   for (;;) {
@@ -77,9 +89,15 @@ export function* planRandomSchedule(faultNames: readonly string[], seed: number,
 export function randomSchedule(faults: readonly Fault[], seed: number, intervalS: number): NemesisSchedule {
   const byName = new Map(faults.map((f) => [f.name, f]));
   return {
-    description: faults.length ? `random schedule of ${faults.map((f) => f.name).join(', ')} every ~${intervalS} s (seed ${seed})` : 'no nemesis',
+    description: faults.length
+      ? `random schedule of ${faults.map((f) => f.name).join(', ')} every ~${intervalS} s (seed ${seed})`
+      : 'no nemesis',
     async run(run) {
-      for (const planned of planRandomSchedule(faults.map((f) => f.name), seed, intervalS)) {
+      for (const planned of planRandomSchedule(
+        faults.map((f) => f.name),
+        seed,
+        intervalS,
+      )) {
         if (!(await sleepUnlessAborted(planned.waitS * 1000, run.stop))) return;
         const fault = byName.get(planned.fault)!;
         await startRecorded(run, fault);
@@ -128,7 +146,14 @@ const scenarioSchema = z.strictObject({
 
 export type ScenarioStep =
   | { kind: 'wait'; seconds: number }
-  | { kind: 'fault'; fault: Fault; target?: string; params?: Record<string, number | string | boolean>; forS?: number; as?: string }
+  | {
+      kind: 'fault';
+      fault: Fault;
+      target?: string;
+      params?: Record<string, number | string | boolean>;
+      forS?: number;
+      as?: string;
+    }
   | { kind: 'heal'; faults: Fault[]; what: string }
   | { kind: 'wait-for'; condition: Condition; node?: string; timeoutS: number };
 
@@ -158,7 +183,8 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const where = (path: readonly (string | number)[]): string => {
     const node = path.length ? doc.getIn(path, true) : doc.contents;
-    const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0] ?? pathParentOffset(doc, path);
+    const offset =
+      (node as { range?: [number, number, number] } | undefined)?.range?.[0] ?? pathParentOffset(doc, path);
     const pos = lineCounter.linePos(offset);
     const field = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
     return `${file}:${pos.line}${field ? ` (${field})` : ''}`;
@@ -169,7 +195,10 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
     const pos = lineCounter.linePos(error.pos[0]);
-    throw new UsageError(`bad scenario ${file}:${pos.line}: not valid YAML: ${error.message.split('\n')[0]}`, 'Fix the YAML syntax (indentation, colons, quotes).');
+    throw new UsageError(
+      `bad scenario ${file}:${pos.line}: not valid YAML: ${error.message.split('\n')[0]}`,
+      'Fix the YAML syntax (indentation, colons, quotes).',
+    );
   }
   const top = scenarioSchema.safeParse(doc.toJS());
   if (!top.success) {
@@ -183,13 +212,25 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
   const checkTarget = (path: (string | number)[], target: string): void => {
     const parts = target.split('+');
     const ok = catalogue.roles.includes(target) || aliases.has(target) || parts.every((p) => /^n\d+$/.test(p));
-    if (!ok) fail(path, `unknown target "${target}"`, `Use a role (${catalogue.roles.join(', ')}), node names such as n1+n2, or a name given by an earlier step's \`as:\`.`);
+    if (!ok)
+      fail(
+        path,
+        `unknown target "${target}"`,
+        `Use a role (${catalogue.roles.join(', ')}), node names such as n1+n2, or a name given by an earlier step's \`as:\`.`,
+      );
   };
   const steps = data.steps.map((raw, i): ScenarioStep => {
     const path = ['steps', i];
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(path, 'a step must be a map such as `fault: kill-leader`');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      fail(path, 'a step must be a map such as `fault: kill-leader`');
     const kinds = Object.keys(stepSchemas).filter((k) => k in (raw as object)) as (keyof typeof stepSchemas)[];
-    if (kinds.length !== 1) fail(path, kinds.length ? `a step does one thing, not ${kinds.join(' and ')}` : `a step needs one of ${Object.keys(stepSchemas).join(', ')}`);
+    if (kinds.length !== 1)
+      fail(
+        path,
+        kinds.length
+          ? `a step does one thing, not ${kinds.join(' and ')}`
+          : `a step needs one of ${Object.keys(stepSchemas).join(', ')}`,
+      );
     const kind = kinds[0]!;
     const parsed = stepSchemas[kind].safeParse(raw);
     if (!parsed.success) {
@@ -199,21 +240,41 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
     const step = parsed.data!;
     if ('wait' in step) return { kind: 'wait', seconds: step.wait };
     if ('fault' in step) {
-      const fault = byName.get(step.fault) ?? fail([...path, 'fault'], `unknown fault "${step.fault}"`, 'Run `faultline nemesis list` for the fault names.');
+      const fault =
+        byName.get(step.fault) ??
+        fail([...path, 'fault'], `unknown fault "${step.fault}"`, 'Run `faultline nemesis list` for the fault names.');
       if (step.target !== undefined) {
-        if (!fault.defaultTarget) fail([...path, 'target'], `${fault.name} takes no target`, 'Drop target: here; partitions such as halves or rings cut the whole ensemble.');
+        if (!fault.defaultTarget)
+          fail(
+            [...path, 'target'],
+            `${fault.name} takes no target`,
+            'Drop target: here; partitions such as halves or rings cut the whole ensemble.',
+          );
         checkTarget([...path, 'target'], step.target);
       }
       if (step.as !== undefined) aliases.add(step.as);
-      return { kind: 'fault', fault, ...(step.target !== undefined ? { target: step.target } : {}), ...(step.params ? { params: step.params } : {}), ...(step.for !== undefined ? { forS: step.for } : {}), ...(step.as !== undefined ? { as: step.as } : {}) };
+      return {
+        kind: 'fault',
+        fault,
+        ...(step.target !== undefined ? { target: step.target } : {}),
+        ...(step.params ? { params: step.params } : {}),
+        ...(step.for !== undefined ? { forS: step.for } : {}),
+        ...(step.as !== undefined ? { as: step.as } : {}),
+      };
     }
     if ('heal' in step) {
       if (step.heal === 'all') return { kind: 'heal', faults: healersOf(catalogue.faults, families), what: 'all' };
-      if (!families.includes(step.heal)) fail([...path, 'heal'], `unknown family "${step.heal}"`, `Use all or one of ${families.join(', ')}.`);
+      if (!families.includes(step.heal))
+        fail([...path, 'heal'], `unknown family "${step.heal}"`, `Use all or one of ${families.join(', ')}.`);
       return { kind: 'heal', faults: healersOf(catalogue.faults, [step.heal]), what: step.heal };
     }
     if (step.node !== undefined) checkTarget([...path, 'node'], step.node);
-    return { kind: 'wait-for', condition: step['wait-for'], ...(step.node !== undefined ? { node: step.node } : {}), timeoutS: step.timeout ?? 60 };
+    return {
+      kind: 'wait-for',
+      condition: step['wait-for'],
+      ...(step.node !== undefined ? { node: step.node } : {}),
+      timeoutS: step.timeout ?? 60,
+    };
   });
   return { name: data.name ?? file, repeat: data.repeat ?? false, steps };
 }
@@ -222,7 +283,8 @@ function pathParentOffset(doc: Document, path: readonly (string | number)[]): nu
   // A missing field has no node of its own: point at the map that lacks it.
   for (let n = path.length - 1; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
-    if (isMap(node) || (node as { range?: number[] } | undefined)?.range) return (node as { range: number[] }).range[0]!;
+    if (isMap(node) || (node as { range?: number[] } | undefined)?.range)
+      return (node as { range: number[] }).range[0]!;
   }
   return 0;
 }
@@ -247,7 +309,10 @@ export function loadScenario(path: string, catalogue: FaultCatalogue): Scenario 
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read scenario ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Give --scenario the path of a YAML scenario file.');
+    throw new UsageError(
+      `cannot read scenario ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'Give --scenario the path of a YAML scenario file.',
+    );
   }
   return parseScenario(text, path, catalogue);
 }
@@ -285,7 +350,10 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
               break;
             case 'fault': {
               epochBaseline = await highestEpoch(run.context, run.context.cluster.nodes);
-              const request: FaultRequest = { ...(step.target ? { target: targetOf(step.target) } : {}), ...(step.params ? { params: step.params } : {}) };
+              const request: FaultRequest = {
+                ...(step.target ? { target: targetOf(step.target) } : {}),
+                ...(step.params ? { params: step.params } : {}),
+              };
               const done = await startRecorded(run, step.fault, request);
               const nodes = (done as { nodes?: unknown } | undefined)?.nodes;
               if (step.as && Array.isArray(nodes)) aliases.set(step.as, nodes as string[]);
@@ -300,7 +368,8 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
               for (const fault of step.faults) await healRecorded(run, fault);
               break;
             case 'wait-for':
-              if (!(await waitForCondition(run, step, step.node ? targetOf(step.node) : undefined, epochBaseline))) return;
+              if (!(await waitForCondition(run, step, step.node ? targetOf(step.node) : undefined, epochBaseline)))
+                return;
               break;
           }
         }
@@ -310,15 +379,26 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
 }
 
 /** Waits for a scenario condition, recorded as a nemesis info pair; false when the phase ended meanwhile. */
-async function waitForCondition(run: ScheduleRun, step: Extract<ScenarioStep, { kind: 'wait-for' }>, target: TargetSpec | undefined, epochBaseline: number): Promise<boolean> {
+async function waitForCondition(
+  run: ScheduleRun,
+  step: Extract<ScenarioStep, { kind: 'wait-for' }>,
+  target: TargetSpec | undefined,
+  epochBaseline: number,
+): Promise<boolean> {
   const { context, history } = run;
   const started = Date.now();
-  const watched = typeof target === 'object' ? context.cluster.nodes.filter((n) => target.nodes.includes(n.name)) : context.cluster.nodes;
+  const watched =
+    typeof target === 'object'
+      ? context.cluster.nodes.filter((n) => target.nodes.includes(n.name))
+      : context.cluster.nodes;
   history.append({ process: 'nemesis', type: 'info', f: 'wait-for', value: step.condition });
   const check = async (): Promise<FaultRecord | undefined> => {
     if (run.stop.aborted) return { stopped: true };
     const statuses = await Promise.all(watched.map((n) => context.db.status(n)));
-    const all = watched.length === context.cluster.nodes.length ? statuses : await Promise.all(context.cluster.nodes.map((n) => context.db.status(n)));
+    const all =
+      watched.length === context.cluster.nodes.length
+        ? statuses
+        : await Promise.all(context.cluster.nodes.map((n) => context.db.status(n)));
     const leaders = all.filter((s) => s.mode === 'leader').length;
     const serving = all.filter((s) => s.mode === 'leader' || s.mode === 'follower' || s.mode === 'observer').length;
     switch (step.condition) {
@@ -336,12 +416,30 @@ async function waitForCondition(run: ScheduleRun, step: Extract<ScenarioStep, { 
   };
   try {
     const met = await waitFor(step.condition, step.timeoutS * 1000, 100, check);
-    history.append({ process: 'nemesis', type: 'info', f: 'wait-for', value: { condition: step.condition, ...(target ? { watching: watched.map((n) => n.name) } : {}), ...met, afterMs: Date.now() - started } });
+    history.append({
+      process: 'nemesis',
+      type: 'info',
+      f: 'wait-for',
+      value: {
+        condition: step.condition,
+        ...(target ? { watching: watched.map((n) => n.name) } : {}),
+        ...met,
+        afterMs: Date.now() - started,
+      },
+    });
     return !run.stop.aborted;
   } catch (err) {
     if (!(err instanceof TimeoutError)) throw err;
-    history.append({ process: 'nemesis', type: 'info', f: 'wait-for', value: { condition: step.condition }, error: `not met within ${step.timeoutS} s` });
-    context.log.warn(`scenario condition ${step.condition} not met within ${step.timeoutS} s; going on with the next step`);
+    history.append({
+      process: 'nemesis',
+      type: 'info',
+      f: 'wait-for',
+      value: { condition: step.condition },
+      error: `not met within ${step.timeoutS} s`,
+    });
+    context.log.warn(
+      `scenario condition ${step.condition} not met within ${step.timeoutS} s; going on with the next step`,
+    );
     return true;
   }
 }

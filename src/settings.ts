@@ -8,36 +8,56 @@ import { UsageError } from './errors.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, type ZooKeeperConfig } from './zookeeper.js';
 
 const whole = (name: string, min: number, max: number) =>
-  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`);
 
 /** yes/no, true/false, on/off: YAML and flags both spell booleans in several ways. */
 const yesNo = (name: string) =>
-  z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false', 'on', 'off'])], { error: `${name} must be yes or no` })
+  z
+    .union([z.boolean(), z.enum(['yes', 'no', 'true', 'false', 'on', 'off'])], { error: `${name} must be yes or no` })
     .transform((v) => v === true || v === 'yes' || v === 'true' || v === 'on');
 
 /** Every ZooKeeper setting that matters for recovery. Unknown keys are errors, so a typo never goes unnoticed. */
-export const zooKeeperSettingsSchema = z.strictObject({
-  tickTime: whole('tickTime', 100, 60_000).optional(),
-  initLimit: whole('initLimit', 1, 1000).optional(),
-  syncLimit: whole('syncLimit', 1, 1000).optional(),
-  /** Transactions between snapshots. */
-  snapCount: whole('snapCount', 2, 100_000_000).optional(),
-  /** Transaction log preallocation, KiB. */
-  preAllocSize: whole('preAllocSize', 1, 10_000_000).optional(),
-  forceSync: yesNo('forceSync').optional(),
-  autopurge: z.strictObject({
-    snapRetainCount: whole('autopurge.snapRetainCount', 3, 1000).optional(),
-    purgeInterval: whole('autopurge.purgeInterval', 0, 10_000).optional(),
-  }).optional(),
-  /** zookeeper.db.autocreate: may a server with an empty data dir start afresh? */
-  dbAutocreate: yesNo('dbAutocreate').optional(),
-  /** zookeeper.snapshot.trust.empty: may a server trust a log without snapshot? */
-  snapshotTrustEmpty: yesNo('snapshotTrustEmpty').optional(),
-  heapMb: whole('heapMb', 64, 65_536).optional(),
-  observers: whole('observers', 0, 2).optional(),
-  /** Any other zoo.cfg line. */
-  extra: z.record(z.string().regex(/^[A-Za-z][\w.]*$/, 'extra keys are zoo.cfg keys such as maxSessionTimeout'), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
-}, { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown ZooKeeper setting ${issue.keys.map((k) => `"${k}"`).join(', ')}` : undefined) });
+export const zooKeeperSettingsSchema = z.strictObject(
+  {
+    tickTime: whole('tickTime', 100, 60_000).optional(),
+    initLimit: whole('initLimit', 1, 1000).optional(),
+    syncLimit: whole('syncLimit', 1, 1000).optional(),
+    /** Transactions between snapshots. */
+    snapCount: whole('snapCount', 2, 100_000_000).optional(),
+    /** Transaction log preallocation, KiB. */
+    preAllocSize: whole('preAllocSize', 1, 10_000_000).optional(),
+    forceSync: yesNo('forceSync').optional(),
+    autopurge: z
+      .strictObject({
+        snapRetainCount: whole('autopurge.snapRetainCount', 3, 1000).optional(),
+        purgeInterval: whole('autopurge.purgeInterval', 0, 10_000).optional(),
+      })
+      .optional(),
+    /** zookeeper.db.autocreate: may a server with an empty data dir start afresh? */
+    dbAutocreate: yesNo('dbAutocreate').optional(),
+    /** zookeeper.snapshot.trust.empty: may a server trust a log without snapshot? */
+    snapshotTrustEmpty: yesNo('snapshotTrustEmpty').optional(),
+    heapMb: whole('heapMb', 64, 65_536).optional(),
+    observers: whole('observers', 0, 2).optional(),
+    /** Any other zoo.cfg line. */
+    extra: z
+      .record(
+        z.string().regex(/^[A-Za-z][\w.]*$/, 'extra keys are zoo.cfg keys such as maxSessionTimeout'),
+        z.union([z.string(), z.number(), z.boolean()]).transform(String),
+      )
+      .optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown ZooKeeper setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+        : undefined,
+  },
+);
 
 export type ZooKeeperSettings = z.output<typeof zooKeeperSettingsSchema>;
 export type ZooKeeperSettingsInput = z.input<typeof zooKeeperSettingsSchema>;
@@ -58,18 +78,24 @@ export function mergeSettings(...layers: (ZooKeeperSettings | undefined)[]): Zoo
 }
 
 /** zoo.cfg lines for what zoo.cfg accepts; JVM properties for what ZooKeeper reads only from the JVM. */
-export function toZooKeeperConfig(settings: ZooKeeperSettings, base: ZooKeeperConfig = DEFAULT_ZOOKEEPER_CONFIG): ZooKeeperConfig {
+export function toZooKeeperConfig(
+  settings: ZooKeeperSettings,
+  base: ZooKeeperConfig = DEFAULT_ZOOKEEPER_CONFIG,
+): ZooKeeperConfig {
   const extra: Record<string, string> = { ...base.extra };
   // zoo.cfg keys QuorumPeerConfig does not know become zookeeper.<key> system properties: snapCount, preAllocSize, forceSync.
   if (settings.snapCount !== undefined) extra.snapCount = String(settings.snapCount);
   if (settings.preAllocSize !== undefined) extra.preAllocSize = String(settings.preAllocSize);
   if (settings.forceSync !== undefined) extra.forceSync = settings.forceSync ? 'yes' : 'no';
-  if (settings.autopurge?.snapRetainCount !== undefined) extra['autopurge.snapRetainCount'] = String(settings.autopurge.snapRetainCount);
-  if (settings.autopurge?.purgeInterval !== undefined) extra['autopurge.purgeInterval'] = String(settings.autopurge.purgeInterval);
+  if (settings.autopurge?.snapRetainCount !== undefined)
+    extra['autopurge.snapRetainCount'] = String(settings.autopurge.snapRetainCount);
+  if (settings.autopurge?.purgeInterval !== undefined)
+    extra['autopurge.purgeInterval'] = String(settings.autopurge.purgeInterval);
   Object.assign(extra, settings.extra);
   const jvmProperties: Record<string, string> = { ...base.jvmProperties };
   if (settings.dbAutocreate !== undefined) jvmProperties['zookeeper.db.autocreate'] = String(settings.dbAutocreate);
-  if (settings.snapshotTrustEmpty !== undefined) jvmProperties['zookeeper.snapshot.trust.empty'] = String(settings.snapshotTrustEmpty);
+  if (settings.snapshotTrustEmpty !== undefined)
+    jvmProperties['zookeeper.snapshot.trust.empty'] = String(settings.snapshotTrustEmpty);
   return {
     tickTime: settings.tickTime ?? base.tickTime,
     initLimit: settings.initLimit ?? base.initLimit,
@@ -101,9 +127,16 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
  */
 export function parseSettingsList(text: string, what: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${what}: "${pair}" is not key=value`, 'Write settings as key=value pairs separated by commas, e.g. forceSync=no,tickTime=2000.');
+    if (eq <= 0)
+      throw new UsageError(
+        `${what}: "${pair}" is not key=value`,
+        'Write settings as key=value pairs separated by commas, e.g. forceSync=no,tickTime=2000.',
+      );
     const key = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
     const [head, ...rest] = key.split('.');
@@ -128,7 +161,10 @@ export function readYamlFile(path: string, what: string): unknown {
   try {
     return parseYaml(text);
   } catch (err) {
-    throw new UsageError(`${what} ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'Fix the YAML syntax at the place named.');
+    throw new UsageError(
+      `${what} ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      'Fix the YAML syntax at the place named.',
+    );
   }
 }
 
@@ -162,7 +198,9 @@ export function addZooKeeperOptions(command: Command): Command {
     .option('--zk <settings>', 'more settings as key=value,... (any of the above, or extra.<zoo.cfg key>=value)');
 }
 
-export function settingsFromFlags(flags: ZooKeeperFlags & { tickTime?: string; syncLimit?: string }): ZooKeeperSettings {
+export function settingsFromFlags(
+  flags: ZooKeeperFlags & { tickTime?: string; syncLimit?: string },
+): ZooKeeperSettings {
   const raw: Record<string, unknown> = flags.zk ? parseSettingsList(flags.zk, '--zk') : {};
   const set = (key: string, value: unknown): void => {
     if (value !== undefined) raw[key] = value;
@@ -178,7 +216,16 @@ export function settingsFromFlags(flags: ZooKeeperFlags & { tickTime?: string; s
   set('heapMb', flags.heap);
   set('observers', flags.observers);
   if (flags.autopurgeInterval !== undefined || flags.autopurgeRetain !== undefined) {
-    raw.autopurge = { ...(raw.autopurge as object | undefined), ...(flags.autopurgeInterval !== undefined ? { purgeInterval: flags.autopurgeInterval } : {}), ...(flags.autopurgeRetain !== undefined ? { snapRetainCount: flags.autopurgeRetain } : {}) };
+    raw.autopurge = {
+      ...(raw.autopurge as object | undefined),
+      ...(flags.autopurgeInterval !== undefined ? { purgeInterval: flags.autopurgeInterval } : {}),
+      ...(flags.autopurgeRetain !== undefined ? { snapRetainCount: flags.autopurgeRetain } : {}),
+    };
   }
-  return parseOrThrow(zooKeeperSettingsSchema, raw, 'ZooKeeper settings', `Accepted settings: ${SETTING_NAMES.join(', ')}; see \`faultline test --help\`.`);
+  return parseOrThrow(
+    zooKeeperSettingsSchema,
+    raw,
+    'ZooKeeper settings',
+    `Accepted settings: ${SETTING_NAMES.join(', ')}; see \`faultline test --help\`.`,
+  );
 }

@@ -9,7 +9,10 @@ export const TEST_FILE = 'test.json';
 export const HARNESS_LOG = 'harness.log';
 
 function timestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Creates a fresh run directory and points results/latest at it. */
@@ -33,7 +36,10 @@ export function readJson<T>(path: string, what: string): T {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new UsageError(`${what} not found: ${path}`, 'Give a run directory written by `faultline test` (results/<test>/<timestamp>).');
+    throw new UsageError(
+      `${what} not found: ${path}`,
+      'Give a run directory written by `faultline test` (results/<test>/<timestamp>).',
+    );
   }
   try {
     return JSON.parse(text) as T;

@@ -15,7 +15,8 @@ const SERVER_LOG_BINDING = '/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-
 // Lines like `2026-11-22T04:30:00.123 [QuorumPeer[myid=1]...] WARN org.apache.zookeeper.server.quorum.Learner - ...`.
 // NIOServerCnxn's INFO lines are only "Processing srvr command from ...": the harness's own four-letter words
 // (the role monitor asks every node five times a second), which would be a third of the log. Its WARNs stay.
-const SERVER_LOG_FLAGS = "-Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" +
+const SERVER_LOG_FLAGS =
+  "-Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" +
   ' -Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn';
 
 export interface ZooKeeperConfig {
@@ -32,7 +33,13 @@ export interface ZooKeeperConfig {
   jvmProperties?: Record<string, string>;
 }
 
-export const DEFAULT_ZOOKEEPER_CONFIG: ZooKeeperConfig = { tickTime: 500, initLimit: 10, syncLimit: 5, heapMb: 256, extra: {} };
+export const DEFAULT_ZOOKEEPER_CONFIG: ZooKeeperConfig = {
+  tickTime: 500,
+  initLimit: 10,
+  syncLimit: 5,
+  heapMb: 256,
+  extra: {},
+};
 
 export type ServerMode = 'leader' | 'follower' | 'observer' | 'standalone';
 
@@ -114,7 +121,13 @@ export function parseSrvr(node: string, text: string): ServerStatus {
   const zxid = field('Zxid');
   const versionText = field('Zookeeper version')?.split(',')[0]?.trim();
   const version = versionText?.split('-')[0];
-  return { node, serving: mode !== undefined, ...(mode ? { mode } : {}), ...(zxid ? { zxid } : {}), ...(version ? { version, versionText } : {}) };
+  return {
+    node,
+    serving: mode !== undefined,
+    ...(mode ? { mode } : {}),
+    ...(zxid ? { zxid } : {}),
+    ...(version ? { version, versionText } : {}),
+  };
 }
 
 /** JVMFLAGS for the server: heap, then system properties (zkServer.sh passes JVMFLAGS to the server's JVM). */
@@ -124,7 +137,11 @@ export function serverJvmFlags(config: ZooKeeperConfig): string {
 }
 
 export class ZooKeeperDb implements Database {
-  constructor(private readonly cluster: Cluster, private readonly config: ZooKeeperConfig, private readonly log: Logger) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly config: ZooKeeperConfig,
+    private readonly log: Logger,
+  ) {}
 
   async setup(): Promise<void> {
     for (const node of this.cluster.nodes) {
@@ -150,10 +167,15 @@ export class ZooKeeperDb implements Database {
     });
     // Wait for the process, not for the quorum.
     try {
-      await waitFor(`ZooKeeper process on ${node.name}`, 10_000, 100, async () => ((await this.isRunning(node)) ? true : undefined));
+      await waitFor(`ZooKeeper process on ${node.name}`, 10_000, 100, async () =>
+        (await this.isRunning(node)) ? true : undefined,
+      );
     } catch (err) {
       if (err instanceof TimeoutError) {
-        throw new HarnessError(`ZooKeeper did not start on ${node.name}`, `Read ${join(node.hostDir, 'logs', 'zookeeper.log')}.`);
+        throw new HarnessError(
+          `ZooKeeper did not start on ${node.name}`,
+          `Read ${join(node.hostDir, 'logs', 'zookeeper.log')}.`,
+        );
       }
       throw err;
     }
@@ -201,8 +223,10 @@ export class ZooKeeperDb implements Database {
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       const seen = last.map((s) => `${s.node}: ${s.mode ?? 'not serving'}`).join(', ');
-      throw new HarnessError(`no serving quorum after ${Math.round(timeoutMs / 1000)} s (${seen || 'no answers'})`,
-        `Read the node logs in ${join(this.cluster.nodes[0]?.hostDir ?? '.', '..')}/*/logs/zookeeper.log.`);
+      throw new HarnessError(
+        `no serving quorum after ${Math.round(timeoutMs / 1000)} s (${seen || 'no answers'})`,
+        `Read the node logs in ${join(this.cluster.nodes[0]?.hostDir ?? '.', '..')}/*/logs/zookeeper.log.`,
+      );
     }
   }
 }

@@ -17,7 +17,11 @@ export async function ensureZnode(zk: ZkClient, path: string, data: Uint8Array =
 }
 
 /** Opens a session on `node`, runs `work`, closes the session whatever happened. */
-export async function withSession<T>(node: ClusterNode, clientOptions: ClientOptions, work: (zk: ZkClient) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  node: ClusterNode,
+  clientOptions: ClientOptions,
+  work: (zk: ZkClient) => Promise<T>,
+): Promise<T> {
   const zk = await connectToNode(node, clientOptions);
   try {
     return await work(zk);
@@ -30,7 +34,12 @@ export async function withSession<T>(node: ClusterNode, clientOptions: ClientOpt
  * A workload client over one session on `node`: `run` performs an op; a thrown error becomes fail (definite) or
  * info (unknown outcome), recorded with the value `valueOnError` gives (reads record null, writes their input).
  */
-export async function sessionClient(node: ClusterNode, clientOptions: ClientOptions, run: (zk: ZkClient, op: Invocation) => Promise<Completion>, valueOnError: (op: Invocation) => unknown): Promise<WorkloadClient> {
+export async function sessionClient(
+  node: ClusterNode,
+  clientOptions: ClientOptions,
+  run: (zk: ZkClient, op: Invocation) => Promise<Completion>,
+  valueOnError: (op: Invocation) => unknown,
+): Promise<WorkloadClient> {
   const zk = await connectToNode(node, clientOptions);
   return {
     async invoke(op) {

@@ -6,6 +6,10 @@ import { registerWorkload, type ReadMode } from './register.js';
 
 export const MULTI_REGISTER_KEYS = 8;
 
-export function multiRegisterWorkload(readMode: ReadMode, clientOptions: ClientOptions, keys = MULTI_REGISTER_KEYS): Workload {
+export function multiRegisterWorkload(
+  readMode: ReadMode,
+  clientOptions: ClientOptions,
+  keys = MULTI_REGISTER_KEYS,
+): Workload {
   return registerWorkload({ readMode, values: 5, keys, name: 'multi-register' }, clientOptions);
 }

@@ -39,25 +39,33 @@ export function queueWorkload(clientOptions: ClientOptions): Workload {
     name: 'queue',
     setup: (node) => withSession(node, clientOptions, (zk) => ensureZnode(zk, QUEUE_PATH)),
 
-    openClient: (node) => sessionClient(node, clientOptions, async (zk, op) => {
-      if (op.f === 'enqueue') {
-        await zk.create(`${QUEUE_PATH}/q-`, Buffer.from(String(op.value)), 'persistent-sequential');
-        return { type: 'ok', value: op.value };
-      }
-      const result = await dequeue(zk);
-      return result ? { type: 'ok', value: result.taken, zxid: result.zxid } : { type: 'ok', value: null };
-    }, (op) => (op.f === 'enqueue' ? op.value : null)),
+    openClient: (node) =>
+      sessionClient(
+        node,
+        clientOptions,
+        async (zk, op) => {
+          if (op.f === 'enqueue') {
+            await zk.create(`${QUEUE_PATH}/q-`, Buffer.from(String(op.value)), 'persistent-sequential');
+            return { type: 'ok', value: op.value };
+          }
+          const result = await dequeue(zk);
+          return result ? { type: 'ok', value: result.taken, zxid: result.zxid } : { type: 'ok', value: null };
+        },
+        (op) => (op.f === 'enqueue' ? op.value : null),
+      ),
 
     // Slightly more enqueues than dequeues, so the queue is rarely empty and the final reads have work.
     generator({ random }) {
       return random.int(0, 9) < 6 ? { f: 'enqueue', value: nextToken++ } : { f: 'dequeue', value: null };
     },
 
-    finalRead: (node) => withSession(node, clientOptions, async (zk) => {
-      const tokens: number[] = [];
-      for (const child of await sortedChildren(zk)) tokens.push(Number((await zk.getData(`${QUEUE_PATH}/${child}`)).data.toString('utf8')));
-      return tokens;
-    }),
+    finalRead: (node) =>
+      withSession(node, clientOptions, async (zk) => {
+        const tokens: number[] = [];
+        for (const child of await sortedChildren(zk))
+          tokens.push(Number((await zk.getData(`${QUEUE_PATH}/${child}`)).data.toString('utf8')));
+        return tokens;
+      }),
 
     checkers: { queue: queueChecker, ...RECOVERY_CHECKERS },
   };

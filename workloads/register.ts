@@ -7,7 +7,13 @@ import { type ClientOptions, ZkError } from '../src/client.js';
 import type { Workload, Completion, Invocation } from '../src/workload.js';
 import { checkLinearizable } from '../src/checkers/linearizable.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
-import { linearizableRegisterChecker, registerDurabilityChecker, sequentialChecker, type RegisterFinal, type RegisterReadMode } from '../src/checkers/zk-order.js';
+import {
+  linearizableRegisterChecker,
+  registerDurabilityChecker,
+  sequentialChecker,
+  type RegisterFinal,
+  type RegisterReadMode,
+} from '../src/checkers/zk-order.js';
 import { ZkErrorCode, type ZkClient } from '../src/zk/client.js';
 import { ensureZnode, hexZxid, sessionClient, withSession } from './common.js';
 
@@ -36,12 +42,17 @@ function encode(value: number): Buffer {
 }
 
 export function linearizableChecker(model: Parameters<typeof checkLinearizable>[1]['model']): Checker {
-  return { check: async (history, context) => ({ ...(await checkLinearizable(history, { model, timeoutMs: context.timeoutMs })) }) };
+  return {
+    check: async (history, context) => ({
+      ...(await checkLinearizable(history, { model, timeoutMs: context.timeoutMs })),
+    }),
+  };
 }
 
 export function registerWorkload(options: RegisterOptions, clientOptions: ClientOptions): Workload {
   const keys = options.keys ?? 1;
-  const pathOf = (key: string | number | undefined): string => (key === undefined ? REGISTER_PATH : `${REGISTER_PATH}/${key}`);
+  const pathOf = (key: string | number | undefined): string =>
+    key === undefined ? REGISTER_PATH : `${REGISTER_PATH}/${key}`;
   const keyList = keys > 1 ? Array.from({ length: keys }, (_, k) => k) : [undefined];
   return {
     name: options.name ?? 'register',
@@ -58,37 +69,44 @@ export function registerWorkload(options: RegisterOptions, clientOptions: Client
         const { data, stat } = await zk.getData(path);
         return { value: decode(data), zxid: stat.mzxid };
       };
-      return sessionClient(node, clientOptions, async (zk, op: Invocation): Promise<Completion> => {
-        const path = pathOf(op.key);
-        switch (op.f) {
-          case 'read': {
-            const { value, zxid } = await read(zk, path);
-            return { type: 'ok', value, zxid: hexZxid(zxid) };
-          }
-          case 'write': {
-            const { stat } = await zk.setData(path, encode(op.value as number), -1);
-            return { type: 'ok', value: op.value, zxid: hexZxid(stat.mzxid) };
-          }
-          case 'cas': {
-            const [expected, next] = op.value as [number, number];
-            // A synced read, so "the value differed" is a fact from within this op's interval.
-            await zk.sync(path);
-            const { data, stat } = await zk.getData(path);
-            if (decode(data) !== expected) return { type: 'fail', value: op.value, error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
-            let written;
-            try {
-              written = await zk.setData(path, encode(next), stat.version);
-            } catch (err) {
-              // BADVERSION proves only that someone wrote in between, not that the value differed.
-              if (err instanceof ZkError && err.code === ZkErrorCode.BADVERSION) return { type: 'fail', value: op.value, error: 'bad-version' };
-              throw err;
+      return sessionClient(
+        node,
+        clientOptions,
+        async (zk, op: Invocation): Promise<Completion> => {
+          const path = pathOf(op.key);
+          switch (op.f) {
+            case 'read': {
+              const { value, zxid } = await read(zk, path);
+              return { type: 'ok', value, zxid: hexZxid(zxid) };
             }
-            return { type: 'ok', value: op.value, zxid: hexZxid(written.stat.mzxid) };
+            case 'write': {
+              const { stat } = await zk.setData(path, encode(op.value as number), -1);
+              return { type: 'ok', value: op.value, zxid: hexZxid(stat.mzxid) };
+            }
+            case 'cas': {
+              const [expected, next] = op.value as [number, number];
+              // A synced read, so "the value differed" is a fact from within this op's interval.
+              await zk.sync(path);
+              const { data, stat } = await zk.getData(path);
+              if (decode(data) !== expected)
+                return { type: 'fail', value: op.value, error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
+              let written;
+              try {
+                written = await zk.setData(path, encode(next), stat.version);
+              } catch (err) {
+                // BADVERSION proves only that someone wrote in between, not that the value differed.
+                if (err instanceof ZkError && err.code === ZkErrorCode.BADVERSION)
+                  return { type: 'fail', value: op.value, error: 'bad-version' };
+                throw err;
+              }
+              return { type: 'ok', value: op.value, zxid: hexZxid(written.stat.mzxid) };
+            }
+            default:
+              throw new Error(`register: unknown op ${op.f}`);
           }
-          default:
-            throw new Error(`register: unknown op ${op.f}`);
-        }
-      }, (op) => (op.f === 'read' ? null : op.value));
+        },
+        (op) => (op.f === 'read' ? null : op.value),
+      );
     },
 
     generator({ random }) {

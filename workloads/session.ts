@@ -12,7 +12,10 @@ import { ensureZnode, withSession } from './common.js';
 
 export const SESSION_PATH = '/faultline-session';
 
-export interface EphemeralOp { name: string; end: 'close' | 'abandon' }
+export interface EphemeralOp {
+  name: string;
+  end: 'close' | 'abandon';
+}
 
 async function listEphemerals(zk: ZkClient): Promise<string[]> {
   await zk.sync(SESSION_PATH);
@@ -49,19 +52,23 @@ export function sessionWorkload(clientOptions: ClientOptions): Workload {
     },
 
     generator({ random }) {
-      return { f: 'ephemeral', value: { name: `e-${next++}`, end: random.int(0, 3) === 0 ? 'abandon' : 'close' } satisfies EphemeralOp };
+      return {
+        f: 'ephemeral',
+        value: { name: `e-${next++}`, end: random.int(0, 3) === 0 ? 'abandon' : 'close' } satisfies EphemeralOp,
+      };
     },
 
     // Polls until the node holds no ephemeral or the expiry wait is over; what is left then is a survivor.
-    finalRead: (node) => withSession(node, clientOptions, async (zk) => {
-      const deadline = Date.now() + expiryWaitMs;
-      let names = await listEphemerals(zk);
-      while (names.length > 0 && Date.now() < deadline) {
-        await sleep(500);
-        names = await listEphemerals(zk);
-      }
-      return names;
-    }),
+    finalRead: (node) =>
+      withSession(node, clientOptions, async (zk) => {
+        const deadline = Date.now() + expiryWaitMs;
+        let names = await listEphemerals(zk);
+        while (names.length > 0 && Date.now() < deadline) {
+          await sleep(500);
+          names = await listEphemerals(zk);
+        }
+        return names;
+      }),
 
     checkers: { session: sessionChecker, ...RECOVERY_CHECKERS },
   };

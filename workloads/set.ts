@@ -22,13 +22,19 @@ export function setWorkload(clientOptions: ClientOptions): Workload {
     name: 'set',
     setup: (node) => withSession(node, clientOptions, (zk) => ensureZnode(zk, SET_PATH)),
 
-    openClient: (node) => sessionClient(node, clientOptions, async (zk, op) => {
-      if (op.f === 'add') {
-        await zk.create(`${SET_PATH}/e-${op.value as number}`, Buffer.from(String(op.value)), 'persistent');
-        return { type: 'ok', value: op.value };
-      }
-      return { type: 'ok', value: await readElements(zk) };
-    }, (op) => (op.f === 'add' ? op.value : null)),
+    openClient: (node) =>
+      sessionClient(
+        node,
+        clientOptions,
+        async (zk, op) => {
+          if (op.f === 'add') {
+            await zk.create(`${SET_PATH}/e-${op.value as number}`, Buffer.from(String(op.value)), 'persistent');
+            return { type: 'ok', value: op.value };
+          }
+          return { type: 'ok', value: await readElements(zk) };
+        },
+        (op) => (op.f === 'add' ? op.value : null),
+      ),
 
     generator({ random }) {
       return random.int(0, 9) < 8 ? { f: 'add', value: nextElement++ } : { f: 'read', value: null };

@@ -6,21 +6,32 @@ import { finalReads, recoveryVerdict } from '../recovery.js';
 
 export function checkSessions(history: readonly HistoryEvent[]): CheckerResult {
   const creates = new Map<string, Operation>();
-  for (const op of pairOperations(history)) if (op.f === 'ephemeral' && op.type !== 'fail') creates.set(String((op.input as { name: string }).name), op);
+  for (const op of pairOperations(history))
+    if (op.f === 'ephemeral' && op.type !== 'fail') creates.set(String((op.input as { name: string }).name), op);
   const reads = finalReads(history);
   const anomalies: Anomaly[] = [];
   for (const read of reads.states) {
     for (const name of read.state as string[]) {
       const op = creates.get(name);
       anomalies.push({
-        type: 'surviving-ephemeral', ops: op ? [op.invokeIndex, read.index] : [read.index],
-        description: `${read.node} still holds ephemeral ${name} after its session ended` + (op ? ` (created ${op.type === 'ok' ? 'and acknowledged' : 'with unknown outcome'}, session ${String((op.output as { end?: string } | undefined)?.end ?? 'ended')})` : ''),
+        type: 'surviving-ephemeral',
+        ops: op ? [op.invokeIndex, read.index] : [read.index],
+        description:
+          `${read.node} still holds ephemeral ${name} after its session ended` +
+          (op
+            ? ` (created ${op.type === 'ok' ? 'and acknowledged' : 'with unknown outcome'}, session ${String((op.output as { end?: string } | undefined)?.end ?? 'ended')})`
+            : ''),
       });
     }
   }
   return {
     valid: recoveryVerdict(anomalies, reads),
-    counts: { ephemerals: creates.size, acknowledged: [...creates.values()].filter((o) => o.type === 'ok').length, surviving: anomalies.length, unreadableNodes: reads.unreadable },
+    counts: {
+      ephemerals: creates.size,
+      acknowledged: [...creates.values()].filter((o) => o.type === 'ok').length,
+      surviving: anomalies.length,
+      unreadableNodes: reads.unreadable,
+    },
     anomalies,
   };
 }

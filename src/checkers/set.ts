@@ -27,13 +27,21 @@ export function checkSet(history: readonly HistoryEvent[]): CheckerResult {
     for (const [element, op] of acked) {
       if (present.has(element)) continue;
       counts.lost++;
-      anomalies.push({ type: 'lost-write', ops: [op.invokeIndex, read.index], description: `${node}: acknowledged add of ${element} is missing after recovery` });
+      anomalies.push({
+        type: 'lost-write',
+        ops: [op.invokeIndex, read.index],
+        description: `${node}: acknowledged add of ${element} is missing after recovery`,
+      });
     }
     for (const element of present) {
       const op = attempted.get(element);
       if (!op) {
         counts.unexpected++;
-        anomalies.push({ type: 'unexpected-element', ops: [read.index], description: `${node}: ${element} is present but was never added` });
+        anomalies.push({
+          type: 'unexpected-element',
+          ops: [read.index],
+          description: `${node}: ${element} is present but was never added`,
+        });
       } else if (op.type === 'info') counts.recovered++;
     }
     perNode[node] = counts;
@@ -52,14 +60,23 @@ export function checkSet(history: readonly HistoryEvent[]): CheckerResult {
   return {
     valid: recoveryVerdict(anomalies, reads),
     counts: {
-      attempted: attempted.size, acknowledged: acked.size, unknownOutcome: adds.filter((a) => a.type === 'info').length,
+      attempted: attempted.size,
+      acknowledged: acked.size,
+      unknownOutcome: adds.filter((a) => a.type === 'info').length,
       lost: Math.max(0, ...Object.values(perNode).map((c) => c.lost)),
       recovered: Math.max(0, ...Object.values(perNode).map((c) => c.recovered)),
       unexpected: Math.max(0, ...Object.values(perNode).map((c) => c.unexpected)),
       unreadableNodes: reads.unreadable,
     },
     perNode,
-    visibilityMs: { reads: readOps.length, measured: latencies.length, neverSeenInReads: neverSeen, median: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? 0 },
+    visibilityMs: {
+      reads: readOps.length,
+      measured: latencies.length,
+      neverSeenInReads: neverSeen,
+      median: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies[latencies.length - 1] ?? 0,
+    },
     anomalies,
   };
 }

@@ -15,7 +15,11 @@ const zx = (hex: string): bigint => BigInt(`0x${hex}`);
 const keyString = (key: string | number | undefined): string => (key === undefined ? '' : String(key));
 
 /** A write (ok, or cas ok) that ZooKeeper acknowledged with its zxid. */
-interface AckedWrite { op: Operation; zxid: bigint; value: unknown }
+interface AckedWrite {
+  op: Operation;
+  zxid: bigint;
+  value: unknown;
+}
 
 function writtenValue(op: Operation): unknown {
   return op.f === 'cas' ? (op.input as [unknown, unknown])[1] : op.input;
@@ -27,7 +31,9 @@ function isWrite(op: Operation): boolean {
 
 /** An op that observed the register at a zxid without changing it: an ok read, or a cas that found another value. */
 function isObservation(op: Operation): boolean {
-  return (op.f === 'read' && op.type === 'ok') || (op.f === 'cas' && op.type === 'fail' && op.error === 'value-mismatch');
+  return (
+    (op.f === 'read' && op.type === 'ok') || (op.f === 'cas' && op.type === 'fail' && op.error === 'value-mismatch')
+  );
 }
 
 export interface OrderAnalysis {
@@ -51,7 +57,8 @@ export function analyzeRegisterOrder(history: readonly HistoryEvent[], readMode:
     for (const op of keyOps) {
       if (!isWrite(op)) continue;
       if (op.type !== 'fail') attemptedValues.add(JSON.stringify(writtenValue(op)));
-      if (op.type === 'ok' && op.zxid !== undefined) acked.set(zx(op.zxid), { op, zxid: zx(op.zxid), value: writtenValue(op) });
+      if (op.type === 'ok' && op.zxid !== undefined)
+        acked.set(zx(op.zxid), { op, zxid: zx(op.zxid), value: writtenValue(op) });
     }
     counts.writes += acked.size;
 
@@ -61,9 +68,17 @@ export function analyzeRegisterOrder(history: readonly HistoryEvent[], readMode:
       counts.reads++;
       const source = acked.get(zx(op.zxid));
       if (source && JSON.stringify(source.value) !== JSON.stringify(op.output)) {
-        anomalies.push({ type: 'corrupt-read', ops: [op.invokeIndex, source.op.invokeIndex], description: `read ${JSON.stringify(op.output)} at zxid ${op.zxid}, but that write wrote ${JSON.stringify(source.value)}` });
+        anomalies.push({
+          type: 'corrupt-read',
+          ops: [op.invokeIndex, source.op.invokeIndex],
+          description: `read ${JSON.stringify(op.output)} at zxid ${op.zxid}, but that write wrote ${JSON.stringify(source.value)}`,
+        });
       } else if (!source && !attemptedValues.has(JSON.stringify(op.output))) {
-        anomalies.push({ type: 'phantom-read', ops: [op.invokeIndex], description: `read ${JSON.stringify(op.output)}, a value never written` });
+        anomalies.push({
+          type: 'phantom-read',
+          ops: [op.invokeIndex],
+          description: `read ${JSON.stringify(op.output)}, a value never written`,
+        });
       }
     }
 
@@ -90,7 +105,11 @@ export function analyzeRegisterOrder(history: readonly HistoryEvent[], readMode:
     }
 
     // Real time: a write or read that begins after a write completed comes after it in zxid order.
-    const timeline = keyOps.flatMap((op) => [{ t: op.invokeTime, i: op.invokeIndex, op, end: false }, { t: op.completeTime, i: op.completeIndex, op, end: true }])
+    const timeline = keyOps
+      .flatMap((op) => [
+        { t: op.invokeTime, i: op.invokeIndex, op, end: false },
+        { t: op.completeTime, i: op.completeIndex, op, end: true },
+      ])
       .filter((e) => Number.isFinite(e.t))
       .sort((a, b) => a.i - b.i);
     let latest: AckedWrite | undefined;
@@ -103,13 +122,22 @@ export function analyzeRegisterOrder(history: readonly HistoryEvent[], readMode:
       const floor = floorAtInvoke.get(e.op);
       if (e.op.zxid !== undefined && floor && zx(e.op.zxid) < floor.zxid) {
         if (isWrite(e.op) && e.op.type === 'ok') {
-          anomalies.push({ type: 'write-order-inversion', ops: [floor.op.invokeIndex, e.op.invokeIndex], description: `write at zxid ${e.op.zxid} began after the write at zxid ${floor.op.zxid} completed` });
+          anomalies.push({
+            type: 'write-order-inversion',
+            ops: [floor.op.invokeIndex, e.op.invokeIndex],
+            description: `write at zxid ${e.op.zxid} began after the write at zxid ${floor.op.zxid} completed`,
+          });
         } else if (isObservation(e.op)) {
           counts.staleReads++;
           anomalies.push({
-            type: 'stale-read', ops: [floor.op.invokeIndex, e.op.invokeIndex], documented: true,
-            description: `read zxid ${e.op.zxid} (${JSON.stringify(e.op.output)}) although the write of ${JSON.stringify(floor.value)} at zxid ${floor.op.zxid} completed before the read began` +
-              (readMode === 'sync' ? ' (after sync: known, ZOOKEEPER-1675)' : ' (plain reads may be stale: documented)'),
+            type: 'stale-read',
+            ops: [floor.op.invokeIndex, e.op.invokeIndex],
+            documented: true,
+            description:
+              `read zxid ${e.op.zxid} (${JSON.stringify(e.op.output)}) although the write of ${JSON.stringify(floor.value)} at zxid ${floor.op.zxid} completed before the read began` +
+              (readMode === 'sync'
+                ? ' (after sync: known, ZOOKEEPER-1675)'
+                : ' (plain reads may be stale: documented)'),
           });
         }
       }
@@ -148,17 +176,24 @@ export function linearizableRegisterChecker(model: LinearizableModelName, readMo
       if (readMode === 'plain') out.advisory = true;
       if (result.valid !== false) return out;
       const stale = analyzeRegisterOrder(history, readMode).anomalies;
-      out.anomalies = stale.length > 0 ? stale : (result.failures ?? []).map((f) => ({
-        type: 'not-linearizable', ops: f.unplaced.map((u) => u.index),
-        description: `key ${String(f.key)}: no linearization places ${f.unplaced.map((u) => u.description).join(', ')} after state ${f.stateBefore}`,
-      }));
+      out.anomalies =
+        stale.length > 0
+          ? stale
+          : (result.failures ?? []).map((f) => ({
+              type: 'not-linearizable',
+              ops: f.unplaced.map((u) => u.index),
+              description: `key ${String(f.key)}: no linearization places ${f.unplaced.map((u) => u.description).join(', ')} after state ${f.stateBefore}`,
+            }));
       return out;
     },
   };
 }
 
 /** Final state of a register key as the recovery reads record it. */
-export interface RegisterFinal { value: unknown; zxid: string }
+export interface RegisterFinal {
+  value: unknown;
+  zxid: string;
+}
 
 /**
  * Durability: on every node, each key's final zxid is at least that of the last acknowledged write, and the
@@ -183,16 +218,34 @@ export function registerDurabilityChecker(): Checker {
         for (const [k, last] of lastByKey) {
           const final = state[k];
           if (!final || zx(final.zxid) < zx(last.zxid!)) {
-            anomalies.push({ type: 'lost-write', ops: [last.invokeIndex, read.index], description: `${node}: key ${k} ends at zxid ${final?.zxid ?? 'none'}, before the acknowledged write of ${JSON.stringify(writtenValue(last))} at zxid ${last.zxid!}` });
+            anomalies.push({
+              type: 'lost-write',
+              ops: [last.invokeIndex, read.index],
+              description: `${node}: key ${k} ends at zxid ${final?.zxid ?? 'none'}, before the acknowledged write of ${JSON.stringify(writtenValue(last))} at zxid ${last.zxid!}`,
+            });
             continue;
           }
           const source = byZxid.get(`${k}/${final.zxid}`);
           if (source && JSON.stringify(writtenValue(source)) !== JSON.stringify(final.value)) {
-            anomalies.push({ type: 'corrupt-read', ops: [source.invokeIndex, read.index], description: `${node}: key ${k} holds ${JSON.stringify(final.value)} at zxid ${final.zxid}, written as ${JSON.stringify(writtenValue(source))}` });
+            anomalies.push({
+              type: 'corrupt-read',
+              ops: [source.invokeIndex, read.index],
+              description: `${node}: key ${k} holds ${JSON.stringify(final.value)} at zxid ${final.zxid}, written as ${JSON.stringify(writtenValue(source))}`,
+            });
           }
         }
       }
-      return { valid: recoveryVerdict(anomalies, reads), counts: { acknowledgedWrites: ops.length, keys: lastByKey.size, nodes: reads.states.length, unreadableNodes: reads.unreadable, lost: anomalies.filter((a) => a.type === 'lost-write').length }, anomalies };
+      return {
+        valid: recoveryVerdict(anomalies, reads),
+        counts: {
+          acknowledgedWrites: ops.length,
+          keys: lastByKey.size,
+          nodes: reads.states.length,
+          unreadableNodes: reads.unreadable,
+          lost: anomalies.filter((a) => a.type === 'lost-write').length,
+        },
+        anomalies,
+      };
     },
   };
 }

@@ -15,7 +15,9 @@ import { testConfigSchema } from './test.js';
 export function registerAnalyzeCommand(program: Command): void {
   program
     .command('analyze')
-    .description('check the history of a recorded run again (also one whose harness crashed) and rewrite its results.json')
+    .description(
+      'check the history of a recorded run again (also one whose harness crashed) and rewrite its results.json',
+    )
     .argument('<run-dir>', 'a run directory, e.g. results/latest')
     .option('--timeout <s>', 'time budget of each checker, seconds', '120')
     .action(async (runDir: string, opts: { timeout: string }) => {
@@ -23,14 +25,20 @@ export function registerAnalyzeCommand(program: Command): void {
       const parsed = testConfigSchema.passthrough().safeParse(readJson(join(runDir, TEST_FILE), 'test.json'));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new UsageError(`${join(runDir, TEST_FILE)} is not a Faultline test config (${issue?.path.join('.')}: ${issue?.message})`,
-          'Give a run directory written by `faultline test`; test.json must be as that run wrote it.');
+        throw new UsageError(
+          `${join(runDir, TEST_FILE)} is not a Faultline test config (${issue?.path.join('.')}: ${issue?.message})`,
+          'Give a run directory written by `faultline test`; test.json must be as that run wrote it.',
+        );
       }
       const config = parsed.data;
       const history = await readHistory(join(runDir, HISTORY_FILE), (msg) => log.warn(msg));
       const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
       // A disaster-recovery run (--dr) is checked by the restore checker too.
-      const checkers = await runCheckers({ ...workload.checkers, ...(config.dr ? { restore: restoreChecker } : {}) }, history, { runDir, timeoutMs: Number(opts.timeout) * 1000 });
+      const checkers = await runCheckers(
+        { ...workload.checkers, ...(config.dr ? { restore: restoreChecker } : {}) },
+        history,
+        { runDir, timeoutMs: Number(opts.timeout) * 1000 },
+      );
       const valid = overallValidity(checkers);
       const previous = (() => {
         try {
@@ -43,7 +51,9 @@ export function registerAnalyzeCommand(program: Command): void {
       for (const [name, result] of Object.entries(checkers)) {
         log.info(`  ${describeCheckerResult(name, result)}`);
       }
-      log.info(`Verdict: ${valid === true ? 'VALID' : valid === false ? 'INVALID' : 'UNKNOWN'} (${history.length} events)`);
+      log.info(
+        `Verdict: ${valid === true ? 'VALID' : valid === false ? 'INVALID' : 'UNKNOWN'} (${history.length} events)`,
+      );
       process.exitCode = exitCodeForVerdict(valid);
     });
 }

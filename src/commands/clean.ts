@@ -27,7 +27,10 @@ export function registerCleanCommand(program: Command): void {
       // Every run that owns a container or a network, with the pid of its harness.
       const owners = new Map<string, number>();
       const filters = { label: [opts.run ? `${LABEL_RUN}=${opts.run}` : LABEL_RUN] };
-      const objects = [...(await docker.listContainers({ all: true, filters })), ...(await docker.listNetworks({ filters }))];
+      const objects = [
+        ...(await docker.listContainers({ all: true, filters })),
+        ...(await docker.listNetworks({ filters })),
+      ];
       for (const o of objects) {
         const run = o.Labels?.[LABEL_RUN];
         if (run) owners.set(run, Number(o.Labels?.[LABEL_PID]));
@@ -36,7 +39,9 @@ export function registerCleanCommand(program: Command): void {
       let networks = 0;
       for (const [run, pid] of owners) {
         if (!opts.all && !opts.run && Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
-          log.info(`Leaving run ${run}: its harness (pid ${pid}) is still running; use --all or --run ${run} to remove it.`);
+          log.info(
+            `Leaving run ${run}: its harness (pid ${pid}) is still running; use --all or --run ${run} to remove it.`,
+          );
           continue;
         }
         // iptables rules and tc qdiscs live inside the containers, so they go with them.

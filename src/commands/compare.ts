@@ -7,7 +7,15 @@ import { ConsoleLogger, type Logger } from '../log.js';
 import { parseOrThrow, parseSettingsList, SETTING_NAMES, zooKeeperSettingsSchema } from '../settings.js';
 import { createRunDir, readJson, writeJson } from '../store.js';
 import { remeasure, runBatch, type BatchRun, type RunRecord } from '../gate/batch.js';
-import { buildComparison, type Comparison, COMPARE_HTML, COMPARE_JSON, COMPARE_MD, renderCompareHtml, renderCompareMarkdown } from '../gate/compare.js';
+import {
+  buildComparison,
+  type Comparison,
+  COMPARE_HTML,
+  COMPARE_JSON,
+  COMPARE_MD,
+  renderCompareHtml,
+  renderCompareMarkdown,
+} from '../gate/compare.js';
 import { derivedSeed, resolveSpec, SUITE_RUN_DEFAULTS } from '../gate/spec.js';
 import { resolveParallel } from './gate.js';
 import { abortOnSignals, type TestFlags } from './test.js';
@@ -47,11 +55,17 @@ export function parseVariant(text: string): Variant {
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'server') variant.server = String(value);
     else if (key === 'nodes') {
-      if (value !== '3' && value !== '5') throw new UsageError(`--variant ${text}: nodes must be 3 or 5`, 'For example --variant nodes=5.');
+      if (value !== '3' && value !== '5')
+        throw new UsageError(`--variant ${text}: nodes must be 3 or 5`, 'For example --variant nodes=5.');
       variant.nodes = Number(value) as 3 | 5;
     } else variant.zookeeper[key] = value;
   }
-  parseOrThrow(zooKeeperSettingsSchema, variant.zookeeper, `--variant ${text}`, `A variant sets ${[...RUN_KEYS, ...SETTING_NAMES].join(', ')} as key=value,...`);
+  parseOrThrow(
+    zooKeeperSettingsSchema,
+    variant.zookeeper,
+    `--variant ${text}`,
+    `A variant sets ${[...RUN_KEYS, ...SETTING_NAMES].join(', ')} as key=value,...`,
+  );
   return variant;
 }
 
@@ -80,8 +94,15 @@ function collect(value: string, previous: string[]): string[] {
 export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
-    .description('run the same seeded fault schedule against several configs or builds, N times each, and compare recovery side by side')
-    .option('--variant <settings>', 'a config or build, as key=value,... (e.g. forceSync=no, tickTime=2000, server=debian:sid); repeat for each', collect, [])
+    .description(
+      'run the same seeded fault schedule against several configs or builds, N times each, and compare recovery side by side',
+    )
+    .option(
+      '--variant <settings>',
+      'a config or build, as key=value,... (e.g. forceSync=no, tickTime=2000, server=debian:sid); repeat for each',
+      collect,
+      [],
+    )
     .option('--from <dir>', 'measure the runs of an earlier comparison again and rewrite its outputs (no new runs)')
     .option('--repetitions <n>', 'runs per variant (repetition i has the same seed in every variant)', '3')
     .option('--seed <n>', 'seed of the first repetition (default: derived from --name)')
@@ -102,39 +123,86 @@ export function registerCompareCommand(program: Command): void {
         await remeasureComparison(flags.from, log);
         return;
       }
-      if (flags.variant.length < 2) throw new UsageError('compare needs at least two --variant options', 'For example --variant forceSync=yes --variant forceSync=no.');
+      if (flags.variant.length < 2)
+        throw new UsageError(
+          'compare needs at least two --variant options',
+          'For example --variant forceSync=yes --variant forceSync=no.',
+        );
       const variants = flags.variant.map(parseVariant);
       const repetitions = Number(flags.repetitions);
-      if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 100) throw new UsageError(`--repetitions must be 1 to 100, not "${flags.repetitions}"`, 'For example --repetitions 3.');
+      if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 100)
+        throw new UsageError(
+          `--repetitions must be 1 to 100, not "${flags.repetitions}"`,
+          'For example --repetitions 3.',
+        );
       const firstSeed = flags.seed !== undefined ? Number(flags.seed) : derivedSeed('compare', flags.name);
       const seeds = Array.from({ length: repetitions }, (_, i) => firstSeed + i);
       const dir = createRunDir(join(flags.resultsDir, 'compares'), flags.name);
       const base: TestFlags = {
-        ...SUITE_RUN_DEFAULTS, server: flags.server ?? SUITE_RUN_DEFAULTS.server, nodes: flags.nodes, workload: flags.workload, nemesis: flags.nemesis,
-        nemesisInterval: flags.nemesisInterval, timeLimit: flags.timeLimit, concurrency: flags.concurrency, rate: flags.rate, resultsDir: join(dir, 'runs'),
+        ...SUITE_RUN_DEFAULTS,
+        server: flags.server ?? SUITE_RUN_DEFAULTS.server,
+        nodes: flags.nodes,
+        workload: flags.workload,
+        nemesis: flags.nemesis,
+        nemesisInterval: flags.nemesisInterval,
+        timeLimit: flags.timeLimit,
+        concurrency: flags.concurrency,
+        rate: flags.rate,
+        resultsDir: join(dir, 'runs'),
       };
       // Interleave variants within a repetition, so a slow patch of the machine hits every variant alike.
       const runs: BatchRun[] = [];
       for (const [repetition, seed] of seeds.entries()) {
         for (const [i, v] of variants.entries()) {
-          const config = resolveSpec(base, [{ ...(v.server ? { server: v.server } : {}), ...(v.nodes ? { nodes: v.nodes } : {}), zookeeper: zooKeeperSettingsSchema.parse(v.zookeeper) }], { seed, name: `${flags.name}.v${i + 1}` });
+          const config = resolveSpec(
+            base,
+            [
+              {
+                ...(v.server ? { server: v.server } : {}),
+                ...(v.nodes ? { nodes: v.nodes } : {}),
+                zookeeper: zooKeeperSettingsSchema.parse(v.zookeeper),
+              },
+            ],
+            { seed, name: `${flags.name}.v${i + 1}` },
+          );
           runs.push({ group: v.label, repetition, seed, config });
         }
       }
       const parallel = resolveParallel(flags.parallel, undefined);
-      log.info(`Compare ${flags.name}: ${variants.length} variants × ${repetitions} repetitions, ${parallel} at a time; ${dir}`);
+      log.info(
+        `Compare ${flags.name}: ${variants.length} variants × ${repetitions} repetitions, ${parallel} at a time; ${dir}`,
+      );
       const startedAtMs = Date.now();
       const abort = abortOnSignals(log);
       try {
         const records = await runBatch(runs, {
-          parallel, abort: abort.signal, log,
-          onDone: (r, done, total) => log.info(`[${done}/${total}] ${r.group} #${r.repetition + 1}: ${r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown'}, elect ${r.metrics?.timeToElectMs.map((t) => Math.round(t)).join('/') ?? '?'} ms${r.error ? ` (${r.error.split('\n')[0]})` : ''}`),
+          parallel,
+          abort: abort.signal,
+          log,
+          onDone: (r, done, total) =>
+            log.info(
+              `[${done}/${total}] ${r.group} #${r.repetition + 1}: ${r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown'}, elect ${r.metrics?.timeToElectMs.map((t) => Math.round(t)).join('/') ?? '?'} ms${r.error ? ` (${r.error.split('\n')[0]})` : ''}`,
+            ),
         });
-        const byVariant = new Map<string, RunRecord[]>(variants.map((v) => [v.label, records.filter((r) => r.group === v.label)]));
-        const comparison = buildComparison({
-          name: flags.name, startedAt: new Date(startedAtMs).toISOString(), startedAtMs, repetitions, seeds,
-          schedule: { nemesis: runs[0]!.config.nemesis, nemesisIntervalS: runs[0]!.config.nemesisIntervalS, timeLimitS: runs[0]!.config.timeLimitS, workload: flags.workload },
-        }, byVariant);
+        const byVariant = new Map<string, RunRecord[]>(
+          variants.map((v) => [v.label, records.filter((r) => r.group === v.label)]),
+        );
+        const comparison = buildComparison(
+          {
+            name: flags.name,
+            startedAt: new Date(startedAtMs).toISOString(),
+            startedAtMs,
+            repetitions,
+            seeds,
+            schedule: {
+              nemesis: runs[0]!.config.nemesis,
+              nemesisIntervalS: runs[0]!.config.nemesisIntervalS,
+              timeLimitS: runs[0]!.config.timeLimitS,
+              workload: flags.workload,
+            },
+          },
+          byVariant,
+        );
         writeComparison(dir, comparison, log);
         process.exitCode = abort.signal.aborted ? 130 : 0;
       } finally {

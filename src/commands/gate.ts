@@ -7,7 +7,16 @@ import { UsageError } from '../errors.js';
 import { ConsoleLogger, type Logger } from '../log.js';
 import { createRunDir, writeJson } from '../store.js';
 import { machineParallelLimit, runBatch, type RunRecord } from '../gate/batch.js';
-import { GATE_HTML, GATE_JSON, GATE_JUNIT, gateExitCode, renderGateHtml, renderJUnit, runCaseName, summarizeGate } from '../gate/outputs.js';
+import {
+  GATE_HTML,
+  GATE_JSON,
+  GATE_JUNIT,
+  gateExitCode,
+  renderGateHtml,
+  renderJUnit,
+  runCaseName,
+  summarizeGate,
+} from '../gate/outputs.js';
 import { loadSuite, planSuite } from '../gate/spec.js';
 import { abortOnSignals } from './test.js';
 
@@ -20,10 +29,18 @@ interface GateFlags {
 }
 
 /** The --parallel flag, else the suite's, never above what the machine holds (unless asked for explicitly). */
-export function resolveParallel(flag: string | undefined, suiteValue: number | undefined, machine = machineParallelLimit()): number {
+export function resolveParallel(
+  flag: string | undefined,
+  suiteValue: number | undefined,
+  machine = machineParallelLimit(),
+): number {
   if (flag !== undefined) {
     const n = Number(flag);
-    if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`--parallel must be a whole number from 1 to 16, not "${flag}"`, 'For example --parallel 2.');
+    if (!Number.isInteger(n) || n < 1 || n > 16)
+      throw new UsageError(
+        `--parallel must be a whole number from 1 to 16, not "${flag}"`,
+        'For example --parallel 2.',
+      );
     return n;
   }
   return Math.max(1, Math.min(suiteValue ?? machine, machine));
@@ -32,16 +49,23 @@ export function resolveParallel(flag: string | undefined, suiteValue: number | u
 function logRunDone(log: Logger, record: RunRecord, done: number, total: number): void {
   const verdict = record.valid === true ? 'valid' : record.valid === false ? 'INVALID' : 'unknown';
   const detail = record.error ?? (record.anomalies.length ? `${record.anomalies.length} anomalies` : '');
-  log.info(`[${done}/${total}] ${runCaseName(record)}: ${verdict} in ${Math.round(record.durationMs / 1000)} s${detail ? ` (${detail.split('\n')[0]})` : ''}${record.runDir ? `, ${record.runDir}` : ''}`);
+  log.info(
+    `[${done}/${total}] ${runCaseName(record)}: ${verdict} in ${Math.round(record.durationMs / 1000)} s${detail ? ` (${detail.split('\n')[0]})` : ''}${record.runDir ? `, ${record.runDir}` : ''}`,
+  );
 }
 
 export function registerGateCommand(program: Command): void {
   program
     .command('gate')
-    .description('run a suite of tests against a server build and decide: exit 0 all valid, 1 any invalid, 2 some unknown')
+    .description(
+      'run a suite of tests against a server build and decide: exit 0 all valid, 1 any invalid, 2 some unknown',
+    )
     .argument('<suite>', 'suite YAML file, e.g. suites/default.yaml')
-    .option('--server <build>', 'server build for every test (overrides the suite): debian:<suite>, a ZooKeeper -bin.tar.gz, or a local image')
-    .option('--parallel <n>', 'runs at once (default: the suite\'s, capped by cores and free memory)')
+    .option(
+      '--server <build>',
+      'server build for every test (overrides the suite): debian:<suite>, a ZooKeeper -bin.tar.gz, or a local image',
+    )
+    .option('--parallel <n>', "runs at once (default: the suite's, capped by cores and free memory)")
     .option('--results-dir <dir>', 'where the gate and its runs are stored', 'results')
     .option('--stop-on-invalid', 'start no further run after an invalid one')
     .option('--dry-run', 'validate the suite and list the runs without running them')
@@ -49,28 +73,46 @@ export function registerGateCommand(program: Command): void {
       const log = new ConsoleLogger();
       const suite = loadSuite(suitePath);
       // Dry runs plan into a placeholder directory and create nothing.
-      const gateDir = flags.dryRun ? join(flags.resultsDir, 'gates', suite.name, '<timestamp>') : createRunDir(join(flags.resultsDir, 'gates'), suite.name);
-      const runs = planSuite(suite, { ...(flags.server ? { server: flags.server } : {}), resultsDir: join(gateDir, 'runs') });
+      const gateDir = flags.dryRun
+        ? join(flags.resultsDir, 'gates', suite.name, '<timestamp>')
+        : createRunDir(join(flags.resultsDir, 'gates'), suite.name);
+      const runs = planSuite(suite, {
+        ...(flags.server ? { server: flags.server } : {}),
+        resultsDir: join(gateDir, 'runs'),
+      });
       const parallel = resolveParallel(flags.parallel, suite.parallel);
       const planned = runs.reduce((s, r) => s + r.config.timeLimitS, 0);
-      log.info(`Gate ${suite.name}: ${runs.length} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`);
+      log.info(
+        `Gate ${suite.name}: ${runs.length} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`,
+      );
       if (flags.dryRun) {
-        for (const r of runs) log.info(`  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`);
+        for (const r of runs)
+          log.info(
+            `  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`,
+          );
         return;
       }
       const startedAt = new Date();
       const abort = abortOnSignals(log);
       try {
-        const records = await runBatch(runs.map((r) => ({ group: r.test, repetition: r.repetition, seed: r.seed, config: r.config })), {
-          parallel, stopOnInvalid: flags.stopOnInvalid ?? suite.stopOnInvalid ?? false, abort: abort.signal, log,
-          onDone: (record, done, total) => logRunDone(log, record, done, total),
-        });
+        const records = await runBatch(
+          runs.map((r) => ({ group: r.test, repetition: r.repetition, seed: r.seed, config: r.config })),
+          {
+            parallel,
+            stopOnInvalid: flags.stopOnInvalid ?? suite.stopOnInvalid ?? false,
+            abort: abort.signal,
+            log,
+            onDone: (record, done, total) => logRunDone(log, record, done, total),
+          },
+        );
         const gate = summarizeGate(suite.name, flags.server ?? null, startedAt, records);
         writeJson(join(gateDir, GATE_JSON), gate);
         writeFileSync(join(gateDir, GATE_JUNIT), renderJUnit(gate));
         writeFileSync(join(gateDir, GATE_HTML), renderGateHtml(gate, resolve(gateDir)));
         const c = gate.counts;
-        log.info(`Gate ${suite.name}: ${gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED'}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs in ${(gate.durationMs / 60_000).toFixed(1)} min`);
+        log.info(
+          `Gate ${suite.name}: ${gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED'}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs in ${(gate.durationMs / 60_000).toFixed(1)} min`,
+        );
         log.info(`Outputs: ${join(gateDir, GATE_JSON)}, ${GATE_JUNIT}, ${GATE_HTML}`);
         process.exitCode = abort.signal.aborted ? 130 : gateExitCode(gate);
       } finally {

@@ -15,16 +15,27 @@ export function registerImageCommand(program: Command): void {
       const log = new ConsoleLogger();
       const docker = await ensureEngine(log);
       const images = await docker.listImages({ filters: { label: ['faultline.image'] } });
-      const rows = images.flatMap((i) => (i.RepoTags ?? ['<none>']).map((tag) => ({
-        name: tag, kind: i.Labels?.['faultline.image'] ?? '', server: i.Labels?.['faultline.server'] ?? '', expected: i.Labels?.['faultline.zookeeper.expected'] ?? '',
-        sizeMb: Math.round(i.Size / 2 ** 20), created: new Date(i.Created * 1000).toISOString(),
-      }))).sort((a, b) => a.name.localeCompare(b.name));
+      const rows = images
+        .flatMap((i) =>
+          (i.RepoTags ?? ['<none>']).map((tag) => ({
+            name: tag,
+            kind: i.Labels?.['faultline.image'] ?? '',
+            server: i.Labels?.['faultline.server'] ?? '',
+            expected: i.Labels?.['faultline.zookeeper.expected'] ?? '',
+            sizeMb: Math.round(i.Size / 2 ** 20),
+            created: new Date(i.Created * 1000).toISOString(),
+          })),
+        )
+        .sort((a, b) => a.name.localeCompare(b.name));
       if (opts.json) {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;
       }
       if (rows.length === 0) log.info('No Faultline images; `faultline image build debian:bookworm` makes one.');
-      for (const r of rows) process.stdout.write(`${r.name.padEnd(52)} ${r.kind.padEnd(9)} ${r.server.padEnd(36)} ${(r.expected || '-').padEnd(8)} ${String(r.sizeMb).padStart(5)} MB  ${r.created}\n`);
+      for (const r of rows)
+        process.stdout.write(
+          `${r.name.padEnd(52)} ${r.kind.padEnd(9)} ${r.server.padEnd(36)} ${(r.expected || '-').padEnd(8)} ${String(r.sizeMb).padStart(5)} MB  ${r.created}\n`,
+        );
     });
   image
     .command('build')
@@ -36,7 +47,11 @@ export function registerImageCommand(program: Command): void {
       const docker = await ensureEngine(log);
       if (opts.force) {
         const existing = await ensureImage(docker, server, log);
-        if (existing.recipeHash === 'local') throw new UsageError(`${server} is a local image, not a build Faultline makes`, 'Give debian:<suite> or a tarball path.');
+        if (existing.recipeHash === 'local')
+          throw new UsageError(
+            `${server} is a local image, not a build Faultline makes`,
+            'Give debian:<suite> or a tarball path.',
+          );
         await docker.getImage(existing.name).remove({ force: true });
       }
       const built = await ensureImage(docker, server, log);
@@ -50,8 +65,21 @@ export function registerImageCommand(program: Command): void {
       const log = new ConsoleLogger();
       const docker = await ensureEngine(log);
       const images = await docker.listImages({ filters: { label: ['faultline.image'] } });
-      const matches = images.filter((i) => which.includes('all') || which.some((w) => (i.RepoTags ?? []).includes(w) || i.Labels?.['faultline.server'] === w || i.Labels?.['faultline.server'] === w.split('/').pop()));
-      if (matches.length === 0) throw new UsageError(`no Faultline image matches ${which.join(', ')}`, 'Run `faultline image list` for the names.');
+      const matches = images.filter(
+        (i) =>
+          which.includes('all') ||
+          which.some(
+            (w) =>
+              (i.RepoTags ?? []).includes(w) ||
+              i.Labels?.['faultline.server'] === w ||
+              i.Labels?.['faultline.server'] === w.split('/').pop(),
+          ),
+      );
+      if (matches.length === 0)
+        throw new UsageError(
+          `no Faultline image matches ${which.join(', ')}`,
+          'Run `faultline image list` for the names.',
+        );
       for (const i of matches) {
         await docker.getImage(i.Id).remove({ force: true });
         log.info(`Removed ${(i.RepoTags ?? [i.Id]).join(', ')}.`);

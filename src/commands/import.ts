@@ -18,7 +18,10 @@ function parseJepsenValue(text: string, where: string): unknown {
   if (/^-?\d+$/.test(text)) return Number(text);
   const pair = /^\[\s*(-?\d+|nil)\s+(-?\d+|nil)\s*\]$/.exec(text);
   if (pair) return [parseJepsenValue(pair[1] as string, where), parseJepsenValue(pair[2] as string, where)];
-  throw new UsageError(`${where}: cannot read the value "${text}"`, 'Jepsen register logs carry nil, integers or [old new] pairs.');
+  throw new UsageError(
+    `${where}: cannot read the value "${text}"`,
+    'Jepsen register logs carry nil, integers or [old new] pairs.',
+  );
 }
 
 /**
@@ -35,7 +38,14 @@ export function parseJepsenLog(text: string, source = 'jepsen log'): HistoryEven
     const [, proc, rawType, f, rawValue] = m as unknown as [string, string, EventType, string, string];
     const timedOut = rawValue === ':timed-out';
     let type: EventType = rawType;
-    const event: HistoryEvent = { index: events.length, time: events.length, process: Number(proc), type, f, value: null };
+    const event: HistoryEvent = {
+      index: events.length,
+      time: events.length,
+      process: Number(proc),
+      type,
+      f,
+      value: null,
+    };
     if (timedOut) {
       type = rawType === 'invoke' ? 'invoke' : 'info';
       event.type = type;
@@ -70,13 +80,20 @@ export function parseKvLog(text: string, source = 'kv log'): HistoryEvent[] {
     const type = kvFields.type.exec(line);
     const f = kvFields.f.exec(line);
     if (!proc || !type || !f) {
-      throw new UsageError(`${source}:${n + 1}: not a kv log entry`, 'Each line must be an EDN map with :process, :type and :f.');
+      throw new UsageError(
+        `${source}:${n + 1}: not a kv log entry`,
+        'Each line must be an EDN map with :process, :type and :f.',
+      );
     }
     const key = kvFields.key.exec(line);
     const value = kvFields.value.exec(line);
     const event: HistoryEvent = {
-      index: events.length, time: events.length, process: Number(proc[1]), type: type[1] as EventType, f: f[1] as string,
-      value: value && value[1] !== 'nil' ? JSON.parse(`"${value[2] as string}"`) as string : null,
+      index: events.length,
+      time: events.length,
+      process: Number(proc[1]),
+      type: type[1] as EventType,
+      f: f[1] as string,
+      value: value && value[1] !== 'nil' ? (JSON.parse(`"${value[2] as string}"`) as string) : null,
     };
     if (key) event.key = JSON.parse(`"${key[1] as string}"`) as string;
     events.push(event);
@@ -101,11 +118,13 @@ export function toJsonl(events: readonly HistoryEvent[]): string {
 export function registerImportCommand(program: Command): void {
   program
     .command('import')
-    .description('convert another tool\'s history log to Faultline\'s history.jsonl')
+    .description("convert another tool's history log to Faultline's history.jsonl")
     .argument('<format>', `${formats.join(' | ')}`)
     .argument('<file>', 'the log to convert')
     .option('-o, --output <out>', 'write the JSONL here instead of standard output')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Formats:
   jepsen-log  Jepsen's text log of a compare-and-set register (e.g. Porcupine's etcd corpus):
               "INFO  jepsen.util - 3  :invoke  :cas  [1 4]". A ":fail :cas" becomes a fail with
@@ -114,7 +133,8 @@ Formats:
   kv-log      Porcupine's kv log, EDN maps: {:process 0, :type :invoke, :f :append, :key "4", :value "x"}.
               Check the result with: faultline check --model kv OUT
   auto        Detect which of the two the file is.
-Times in the output are the line order of the log.`)
+Times in the output are the line order of the log.`,
+    )
     .action(async (format: string, file: string, opts: { output?: string }) => {
       if (!(formats as readonly string[]).includes(format)) {
         throw new UsageError(`unknown import format "${format}"`, `Use one of: ${formats.join(', ')}.`);
@@ -123,10 +143,17 @@ Times in the output are the line order of the log.`)
       try {
         text = await readFile(file, 'utf8');
       } catch (err) {
-        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`, 'Give the path of an existing log file.');
+        throw new UsageError(
+          `cannot read ${file}: ${(err as Error).message}`,
+          'Give the path of an existing log file.',
+        );
       }
       const chosen = format === 'auto' ? detectFormat(text) : (format as ImportFormat);
-      if (!chosen) throw new UsageError(`${file}: neither a Jepsen register log nor a Porcupine kv log`, 'Name the format explicitly: jepsen-log or kv-log.');
+      if (!chosen)
+        throw new UsageError(
+          `${file}: neither a Jepsen register log nor a Porcupine kv log`,
+          'Name the format explicitly: jepsen-log or kv-log.',
+        );
       const jsonl = toJsonl(parseLog(chosen, text, file));
       if (opts.output) await writeFile(opts.output, jsonl);
       else process.stdout.write(jsonl);

@@ -11,14 +11,15 @@ export function describeCatalogue(): string {
   const lines: string[] = [];
   for (const family of families) {
     lines.push(`${family}:`);
-    for (const fault of CATALOGUE.filter((f) => f.family === family)) lines.push(`  ${fault.name.padEnd(width)}  ${fault.description}`);
+    for (const fault of CATALOGUE.filter((f) => f.family === family))
+      lines.push(`  ${fault.name.padEnd(width)}  ${fault.description}`);
   }
   lines.push(
     '',
     '--nemesis takes a comma list of fault names, families (partition, kill, pause, restart, disk, packet: every fault',
     'of that kind) or family:option (kill:follower = kill-follower), each optionally aimed with @TARGET (kill-one@n2,',
     'disk@follower), run on a random schedule seeded by --seed.',
-    'Disk faults hit one random node (kill it, damage its data dir, start it); packet faults shape every node\'s',
+    "Disk faults hit one random node (kill it, damage its data dir, start it); packet faults shape every node's",
     'traffic to its peers (params: peers: n2+n3 narrows that). The named settings (bytes, records, bits, by, delayMs,',
     'jitterMs, percent, rate) are set with params: in a scenario step.',
     `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3).`,
@@ -44,7 +45,8 @@ export function describePlan(names: readonly string[], seed: number, intervalS: 
 
 function positiveNumber(flag: string, text: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`bad option: ${flag} must be a number above 0, not ${text}`, `For example ${flag} 10.`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`bad option: ${flag} must be a number above 0, not ${text}`, `For example ${flag} 10.`);
   return value;
 }
 
@@ -59,14 +61,28 @@ export function registerNemesisCommand(program: Command): void {
   nemesis
     .command('plan')
     .description('print the fault requests the random schedule makes for a seed (the same seed gives the same plan)')
-    .requiredOption('--seed <n>', 'the run\'s seed')
+    .requiredOption('--seed <n>', "the run's seed")
     .option('--nemesis <list>', 'faults, as `faultline test --nemesis` takes them', 'partition-leader,kill-leader')
     .option('--nemesis-interval <s>', 'seconds, as `faultline test --nemesis-interval`', '10')
     .option('--count <n>', 'how many requests', '10')
     .action((opts: { seed: string; nemesis: string; nemesisInterval: string; count: string }) => {
       const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`bad option: --seed must be a whole number ≥ 0, not ${opts.seed}`, 'Use the seed recorded in test.json.');
-      const names = opts.nemesis.split(',').map((s) => s.trim()).filter(Boolean);
-      process.stdout.write(describePlan(names, seed, positiveNumber('--nemesis-interval', opts.nemesisInterval), Math.floor(positiveNumber('--count', opts.count))) + '\n');
+      if (!Number.isInteger(seed) || seed < 0)
+        throw new UsageError(
+          `bad option: --seed must be a whole number ≥ 0, not ${opts.seed}`,
+          'Use the seed recorded in test.json.',
+        );
+      const names = opts.nemesis
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      process.stdout.write(
+        describePlan(
+          names,
+          seed,
+          positiveNumber('--nemesis-interval', opts.nemesisInterval),
+          Math.floor(positiveNumber('--count', opts.count)),
+        ) + '\n',
+      );
     });
 }

@@ -13,7 +13,10 @@ export function registerReportCommand(program: Command): void {
     .action(async (runDir: string) => {
       const dir = resolve(runDir);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-        throw new UsageError(`run directory not found: ${runDir}`, 'Give a directory written by `faultline test`, e.g. results/latest.');
+        throw new UsageError(
+          `run directory not found: ${runDir}`,
+          'Give a directory written by `faultline test`, e.g. results/latest.',
+        );
       }
       const path = await writeReport(dir, (msg) => process.stderr.write(`faultline: warning: ${msg}\n`));
       process.stdout.write(`${path}\n`);

@@ -12,15 +12,21 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: { port: string; resultsDir: string }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new UsageError(`--port must be a port number (0-65535), got "${flags.port}"`, 'For example: --port 8080.');
+        throw new UsageError(
+          `--port must be a port number (0-65535), got "${flags.port}"`,
+          'For example: --port 8080.',
+        );
       }
       const running = await startResultsServer(flags.resultsDir, port).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use`, 'Pick another with --port, or --port 0 for any free one.');
+        if (err.code === 'EADDRINUSE')
+          throw new UsageError(`port ${port} is in use`, 'Pick another with --port, or --port 0 for any free one.');
         throw err;
       });
       process.stdout.write(`Serving ${flags.resultsDir}/ at ${running.url} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
-        const stop = (): void => { void running.close().then(resolve); };
+        const stop = (): void => {
+          void running.close().then(resolve);
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

@@ -22,17 +22,20 @@ export async function prepareEnvironment(server: string, log: Logger): Promise<E
 export function registerSetupCommand(program: Command): void {
   program
     .command('setup')
-    .description('start a Docker engine (installing Debian\'s docker.io if needed) and build the ZooKeeper image')
+    .description("start a Docker engine (installing Debian's docker.io if needed) and build the ZooKeeper image")
     .option('--server <build>', 'server build to prepare', DEFAULT_SERVER)
     .action(async (opts: { server: string }) => {
       const log = new ConsoleLogger();
       const { image } = await prepareEnvironment(opts.server, log);
       // Built now so a missing compiler shows here, not at the first delay fault; only kernels without netem need it.
-      const delayer = await delayerBinary().then((path) => `packet delayer ${path}`, (err: unknown) => {
-        const fix = err instanceof HarnessError && err.fix ? ` Fix: ${err.fix}` : '';
-        log.warn(`The packet delayer was not built: ${(err as Error).message}.${fix}`);
-        return 'no packet delayer';
-      });
+      const delayer = await delayerBinary().then(
+        (path) => `packet delayer ${path}`,
+        (err: unknown) => {
+          const fix = err instanceof HarnessError && err.fix ? ` Fix: ${err.fix}` : '';
+          log.warn(`The packet delayer was not built: ${(err as Error).message}.${fix}`);
+          return 'no packet delayer';
+        },
+      );
       log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}); ${delayer}.`);
     });
 }

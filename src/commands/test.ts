@@ -23,7 +23,11 @@ import { writeReport } from '../report/index.js';
 import { BACKUP_DAMAGE, parseDrOption, withDisasterRecovery } from '../dr.js';
 
 const int = (name: string, min: number, max: number) =>
-  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`);
 
 /** The resolved configuration of a run, as written to test.json. */
 export const testConfigSchema = z.object({
@@ -42,8 +46,13 @@ export const testConfigSchema = z.object({
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'read-mode must be sync, plain or none' }),
   resultsDir: z.string(),
   zookeeper: z.object({
-    tickTime: int('tick-time', 100, 60_000), initLimit: int('init-limit', 1, 1000), syncLimit: int('sync-limit', 1, 1000), heapMb: int('heap', 64, 65_536), extra: z.record(z.string(), z.string()),
-    observers: int('observers', 0, 2).optional(), jvmProperties: z.record(z.string(), z.string()).optional(),
+    tickTime: int('tick-time', 100, 60_000),
+    initLimit: int('init-limit', 1, 1000),
+    syncLimit: int('sync-limit', 1, 1000),
+    heapMb: int('heap', 64, 65_536),
+    extra: z.record(z.string(), z.string()),
+    observers: int('observers', 0, 2).optional(),
+    jvmProperties: z.record(z.string(), z.string()).optional(),
   }),
   client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
   recoveryTimeoutS: int('recovery-timeout', 5, 3600),
@@ -82,7 +91,10 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
     concurrency: flags.concurrency,
     rate: flags.rate,
     seed: flags.seed ?? randomBytes(4).readUInt32BE() >>> 1,
-    nemesis: flags.nemesis.split(',').map((s) => s.trim()).filter(Boolean),
+    nemesis: flags.nemesis
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     nemesisIntervalS: flags.nemesisInterval,
     ...(flags.scenario ? { scenario: flags.scenario } : {}),
     workload: flags.workload,
@@ -105,10 +117,16 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
 }
 
 /** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
-export async function executeTest(config: TestConfig, terminal: Logger, abort: AbortSignal): Promise<{ outcome: RunOutcome; runDir: string; runId: string }> {
+export async function executeTest(
+  config: TestConfig,
+  terminal: Logger,
+  abort: AbortSignal,
+): Promise<{ outcome: RunOutcome; runDir: string; runId: string }> {
   // Resolve names first, so a typo fails before a minute of image building.
   // --nemesis also takes a scenario file in place of a fault list.
-  const scenarioPath = config.scenario ?? (config.nemesis.length === 1 && /\.ya?ml$/i.test(config.nemesis[0]!) ? config.nemesis[0] : undefined);
+  const scenarioPath =
+    config.scenario ??
+    (config.nemesis.length === 1 && /\.ya?ml$/i.test(config.nemesis[0]!) ? config.nemesis[0] : undefined);
   const faults = scenarioPath ? [] : resolveFaults(config.nemesis);
   const scenario = scenarioPath ? loadScenario(scenarioPath, FAULT_CATALOGUE) : undefined;
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
@@ -116,11 +134,24 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
   const runDir = createRunDir(config.resultsDir, config.name);
   if (scenarioPath) copyFileSync(scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
-  const runId = `${config.name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20)}-${randomBytes(3).toString('hex')}`;
-  writeJson(join(runDir, TEST_FILE), { ...config, runId, image: env.image, startedAt: new Date().toISOString(), command: process.argv.slice(2) });
+  const runId = `${config.name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 20)}-${randomBytes(3).toString('hex')}`;
+  writeJson(join(runDir, TEST_FILE), {
+    ...config,
+    runId,
+    image: env.image,
+    startedAt: new Date().toISOString(),
+    command: process.argv.slice(2),
+  });
   log.info(`Run ${runId}: ${runDir}`);
 
-  const cluster = new DockerCluster(env.docker, { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes }, log);
+  const cluster = new DockerCluster(
+    env.docker,
+    { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes },
+    log,
+  );
   const baseTest: Test = {
     name: config.name,
     seed: config.seed,
@@ -139,18 +170,57 @@ export async function executeTest(config: TestConfig, terminal: Logger, abort: A
     historyPath: join(runDir, HISTORY_FILE),
     runDir,
   };
-  const test = config.dr ? withDisasterRecovery(baseTest, { docker: env.docker, image: env.image.name, runId, testName: config.name, runDir, nodeCount: config.nodes, zookeeper: config.zookeeper, seed: config.seed, abort }, config.dr) : baseTest;
+  const test = config.dr
+    ? withDisasterRecovery(
+        baseTest,
+        {
+          docker: env.docker,
+          image: env.image.name,
+          runId,
+          testName: config.name,
+          runDir,
+          nodeCount: config.nodes,
+          zookeeper: config.zookeeper,
+          seed: config.seed,
+          abort,
+        },
+        config.dr,
+      )
+    : baseTest;
   try {
     const outcome = await runTest(test, log, abort);
     // The version the servers report, not the one the build promised: recorded with the config too.
-    const server = { build: config.server, image: env.image.name, version: outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null, versions: outcome.serverVersions ?? {} };
-    writeJson(join(runDir, TEST_FILE), { ...readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test.json'), serverVersion: server.version });
-    writeJson(join(runDir, RESULTS_FILE), { valid: outcome.valid, server, checkers: outcome.checkers, stats: outcome.stats, leaders: outcome.leaders, leaderChanges: outcome.leaderChanges, recovery: outcome.recovery ?? null, ...(outcome.aborted ? { aborted: outcome.aborted } : {}) });
-    await writeReport(runDir).catch((err: Error) => log.warn(`report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`));
+    const server = {
+      build: config.server,
+      image: env.image.name,
+      version: outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null,
+      versions: outcome.serverVersions ?? {},
+    };
+    writeJson(join(runDir, TEST_FILE), {
+      ...readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test.json'),
+      serverVersion: server.version,
+    });
+    writeJson(join(runDir, RESULTS_FILE), {
+      valid: outcome.valid,
+      server,
+      checkers: outcome.checkers,
+      stats: outcome.stats,
+      leaders: outcome.leaders,
+      leaderChanges: outcome.leaderChanges,
+      recovery: outcome.recovery ?? null,
+      ...(outcome.aborted ? { aborted: outcome.aborted } : {}),
+    });
+    await writeReport(runDir).catch((err: Error) =>
+      log.warn(
+        `report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`,
+      ),
+    );
     return { outcome, runDir, runId };
   } finally {
     // Containers, network, and with them every iptables rule: gone whatever happened.
-    await cluster.teardown().catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
+    await cluster
+      .teardown()
+      .catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
     log.info(`Removed the containers and network of run ${runId}.`);
   }
 }
@@ -175,9 +245,12 @@ export function abortOnSignals(log: Logger): { signal: AbortSignal; dispose: () 
     controller.abort(sig);
   };
   const crash = (err: unknown): void => {
-    log.warn(`harness error: ${err instanceof Error ? err.stack ?? err.message : String(err)}; stopping the run and cleaning up...`);
+    log.warn(
+      `harness error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}; stopping the run and cleaning up...`,
+    );
     process.exitCode = 3;
-    if (!controller.signal.aborted) controller.abort(`harness error: ${err instanceof Error ? err.message : String(err)}`);
+    if (!controller.signal.aborted)
+      controller.abort(`harness error: ${err instanceof Error ? err.message : String(err)}`);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -198,7 +271,9 @@ export function printVerdict(log: Logger, outcome: RunOutcome, runDir: string): 
   const verdict = outcome.valid === true ? 'VALID' : outcome.valid === false ? 'INVALID' : 'UNKNOWN';
   const s = outcome.stats;
   log.info('');
-  log.info(`ops: ${s.ok} ok, ${s.fail} fail, ${s.info} info; nemesis actions: ${s.nemesis}; leaders: ${outcome.leaders.join(' → ') || 'unknown'}`);
+  log.info(
+    `ops: ${s.ok} ok, ${s.fail} fail, ${s.info} info; nemesis actions: ${s.nemesis}; leaders: ${outcome.leaders.join(' → ') || 'unknown'}`,
+  );
   for (const [name, result] of Object.entries(outcome.checkers)) {
     log.info(`  ${describeCheckerResult(name, result)}`);
   }
@@ -216,25 +291,45 @@ export function registerTestCommand(program: Command): void {
     .option('--concurrency <n>', 'client processes', '10')
     .option('--rate <r>', 'target ops per second over all processes', '50')
     .option('--seed <n>', 'random seed (default: random, recorded in test.json)')
-    .option('--nemesis <list>', 'faults (names, families such as kill, or family:option such as kill:follower), comma-separated, or none, on a seeded random schedule; or a scenario file (.yaml)', DEFAULT_NEMESIS.join(','))
-    .option('--scenario <file>', 'a YAML scenario of timed fault steps, instead of --nemesis (example: nemesis/scenarios/lagging-follower.yaml)')
+    .option(
+      '--nemesis <list>',
+      'faults (names, families such as kill, or family:option such as kill:follower), comma-separated, or none, on a seeded random schedule; or a scenario file (.yaml)',
+      DEFAULT_NEMESIS.join(','),
+    )
+    .option(
+      '--scenario <file>',
+      'a YAML scenario of timed fault steps, instead of --nemesis (example: nemesis/scenarios/lagging-follower.yaml)',
+    )
     .option('--nemesis-interval <s>', 'seconds between nemesis actions', '10')
     .option('--workload <name>', 'workload: register, multi-register, set, queue, bank, session', 'register')
     .option('--read-mode <mode>', 'register reads: sync (sync then get), plain (get only) or none', 'sync')
     .option('--tick-time <ms>', 'ZooKeeper tickTime', String(DEFAULT_ZOOKEEPER_CONFIG.tickTime))
     .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
-    .option('--op-timeout <s>', 'seconds before an op is given up as unknown (info)', String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000))
-    .option('--dr [damage]', 'disaster recovery (set workload): back up a node\'s data dir live and stopped under load, destroy the ensemble, restore each backup into a fresh one and check it; optional damaged copies to restore too: truncate-log, flip-log, flip-snapshot, drop-logs (comma-separated)')
+    .option(
+      '--op-timeout <s>',
+      'seconds before an op is given up as unknown (info)',
+      String(DEFAULT_CLIENT_OPTIONS.opTimeoutMs / 1000),
+    )
+    .option(
+      '--dr [damage]',
+      "disaster recovery (set workload): back up a node's data dir live and stopped under load, destroy the ensemble, restore each backup into a fresh one and check it; optional damaged copies to restore too: truncate-log, flip-log, flip-snapshot, drop-logs (comma-separated)",
+    )
     .option('--results-dir <dir>', 'where runs are stored', 'results')
     .option('--file <yaml>', 'a YAML test file (fields as in a suite test); flags given here win over it')
     .action(async (flags: TestFlags & { file?: string }, command: Command) => {
-      const config = flags.file ? resolveTestFile(flags.file, flags, (key) => command.getOptionValueSource(key) === 'cli') : resolveTestConfig(flags);
+      const config = flags.file
+        ? resolveTestFile(flags.file, flags, (key) => command.getOptionValueSource(key) === 'cli')
+        : resolveTestConfig(flags);
       const log = new ConsoleLogger();
       const abort = abortOnSignals(log);
       try {
         const { outcome, runDir } = await executeTest(config, log, abort.signal);
         printVerdict(log, outcome, runDir);
-        process.exitCode = outcome.aborted ? (String(outcome.aborted).startsWith('SIG') ? 130 : 3) : exitCodeForVerdict(outcome.valid);
+        process.exitCode = outcome.aborted
+          ? String(outcome.aborted).startsWith('SIG')
+            ? 130
+            : 3
+          : exitCodeForVerdict(outcome.valid);
       } finally {
         abort.dispose();
       }

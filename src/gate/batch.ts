@@ -52,9 +52,14 @@ function describeAnomaly(checker: string, a: Anomaly): string {
 
 /** Forwards only warnings, prefixed with the run, so parallel runs do not garble the terminal. */
 class RunPrefixLogger implements Logger {
-  constructor(private readonly inner: Logger, private readonly prefix: string) {}
+  constructor(
+    private readonly inner: Logger,
+    private readonly prefix: string,
+  ) {}
   info(): void {}
-  warn(message: string): void { this.inner.warn(`[${this.prefix}] ${message}`); }
+  warn(message: string): void {
+    this.inner.warn(`[${this.prefix}] ${message}`);
+  }
   debug(): void {}
   status(): void {}
 }
@@ -70,33 +75,60 @@ async function runOne(run: BatchRun, log: Logger, abort: AbortSignal): Promise<R
     for (const [name, result] of Object.entries(outcome.checkers)) {
       if (result.advisory) continue;
       for (const a of result.anomalies ?? []) if (!a.documented) anomalies.push(describeAnomaly(name, a));
-      if (result.valid === false && !(result.anomalies ?? []).some((a) => !a.documented)) anomalies.push(`${name}: invalid${result.reason ? ` (${String(result.reason)})` : ''}`);
-      if (result.valid === 'unknown') undecided.push(`${name}: ${String(result.reason ?? result.error ?? 'undecided')}`);
+      if (result.valid === false && !(result.anomalies ?? []).some((a) => !a.documented))
+        anomalies.push(`${name}: invalid${result.reason ? ` (${result.reason})` : ''}`);
+      if (result.valid === 'unknown') undecided.push(`${name}: ${result.reason ?? result.error ?? 'undecided'}`);
     }
     const versions = Object.values(outcome.serverVersions ?? {});
     return {
-      ...base, valid: outcome.valid, runId, runDir, durationMs: Date.now() - started,
+      ...base,
+      valid: outcome.valid,
+      runId,
+      runDir,
+      durationMs: Date.now() - started,
       serverVersion: versions.length ? [...new Set(versions)].sort().join(' / ') : null,
-      anomalies, undecided, ...(outcome.aborted ? { error: `aborted: ${outcome.aborted}` } : {}),
+      anomalies,
+      undecided,
+      ...(outcome.aborted ? { error: `aborted: ${outcome.aborted}` } : {}),
       metrics: await measureRun(runDir, outcome.checkers, outcome.recovery),
     };
   } catch (err) {
     // A harness error is no verdict on the server: the run counts as unknown, and the batch goes on.
     log.warn(`[${label}] run failed: ${(err as Error).message}`);
-    return { ...base, valid: 'unknown', runId: null, runDir: null, durationMs: Date.now() - started, serverVersion: null, anomalies: [], undecided: [], error: (err as Error).message, metrics: null };
+    return {
+      ...base,
+      valid: 'unknown',
+      runId: null,
+      runDir: null,
+      durationMs: Date.now() - started,
+      serverVersion: null,
+      anomalies: [],
+      undecided: [],
+      error: (err as Error).message,
+      metrics: null,
+    };
   }
 }
 
 /** The run's measures from its history on disk; null when the history is missing or empty. */
-export async function measureRun(runDir: string, checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined): Promise<RunMetrics | null> {
+export async function measureRun(
+  runDir: string,
+  checkers: Record<string, CheckerResult>,
+  recovery: { quorumMs?: number } | null | undefined,
+): Promise<RunMetrics | null> {
   const events = await readHistory(join(runDir, HISTORY_FILE)).catch(() => []);
-  return events.length ? computeRunMetrics(events, checkers, recovery, await readRoleChanges(join(runDir, ROLES_FILE))) : null;
+  return events.length
+    ? computeRunMetrics(events, checkers, recovery, await readRoleChanges(join(runDir, ROLES_FILE)))
+    : null;
 }
 
 /** Measures a recorded run again (after the measures changed) from its history and results.json. */
 export async function remeasure(record: RunRecord): Promise<RunRecord> {
   if (!record.runDir) return record;
-  const results = readJson<{ checkers?: Record<string, CheckerResult>; recovery?: { quorumMs?: number } | null }>(join(record.runDir, RESULTS_FILE), 'results.json');
+  const results = readJson<{ checkers?: Record<string, CheckerResult>; recovery?: { quorumMs?: number } | null }>(
+    join(record.runDir, RESULTS_FILE),
+    'results.json',
+  );
   return { ...record, metrics: await measureRun(record.runDir, results.checkers ?? {}, results.recovery) };
 }
 
@@ -113,12 +145,15 @@ export interface BatchOptions {
 export async function runBatch(runs: readonly BatchRun[], options: BatchOptions): Promise<RunRecord[]> {
   // Build every image once, up front: parallel runs must not build the same image side by side.
   for (const server of new Set(runs.map((r) => r.config.server))) await prepareEnvironment(server, options.log);
-  const records: (RunRecord | undefined)[] = new Array(runs.length);
+  const records = new Array<RunRecord | undefined>(runs.length);
   let next = 0;
   let done = 0;
   let stop = false;
   const started = Date.now();
-  const status = setInterval(() => options.log.status(`${done}/${runs.length} runs done, ${Math.round((Date.now() - started) / 1000)} s`), 1000);
+  const status = setInterval(
+    () => options.log.status(`${done}/${runs.length} runs done, ${Math.round((Date.now() - started) / 1000)} s`),
+    1000,
+  );
   const worker = async (): Promise<void> => {
     while (!stop && !options.abort.aborted && next < runs.length) {
       const index = next++;

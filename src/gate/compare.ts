@@ -19,16 +19,47 @@ interface Measure {
 }
 
 /** Where the role-based measures come from, and so how fine they are. */
-const ROLE_NOTE = 'Times to a new leader and to rejoin come from each node\'s own srvr, polled every 200 ms (roles.jsonl).';
+const ROLE_NOTE =
+  "Times to a new leader and to rejoin come from each node's own srvr, polled every 200 ms (roles.jsonl).";
 
 const MEASURES: Measure[] = [
   { key: 'lostWrites', label: 'lost writes', unit: 'count', values: (m) => [m.lostWrites] },
-  { key: 'availability', label: 'availability during faults (ok share)', unit: '%', values: (m) => (m.availabilityDuringFaults === null ? [] : [m.availabilityDuringFaults * 100]) },
-  { key: 'timeToNewLeader', label: 'time to a new leader (fault → it reports leading), per leader change', unit: 'ms', values: (m) => m.timeToNewLeaderMs },
-  { key: 'timeToElect', label: 'time to first write after a fault, per fault', unit: 'ms', values: (m) => m.timeToElectMs },
-  { key: 'rejoin', label: 'time for a restarted or reconnected node to serve (heal → serving), per node', unit: 'ms', values: (m) => m.rejoinMs },
-  { key: 'timeToFirstWriteAfterHeal', label: 'time to first write after heal, per heal', unit: 'ms', values: (m) => m.timeToFirstWriteAfterHealMs },
-  { key: 'timeUntilAllServe', label: 'time until every node serves (final heal)', unit: 'ms', values: (m) => (m.timeUntilAllServeMs === null ? [] : [m.timeUntilAllServeMs]) },
+  {
+    key: 'availability',
+    label: 'availability during faults (ok share)',
+    unit: '%',
+    values: (m) => (m.availabilityDuringFaults === null ? [] : [m.availabilityDuringFaults * 100]),
+  },
+  {
+    key: 'timeToNewLeader',
+    label: 'time to a new leader (fault → it reports leading), per leader change',
+    unit: 'ms',
+    values: (m) => m.timeToNewLeaderMs,
+  },
+  {
+    key: 'timeToElect',
+    label: 'time to first write after a fault, per fault',
+    unit: 'ms',
+    values: (m) => m.timeToElectMs,
+  },
+  {
+    key: 'rejoin',
+    label: 'time for a restarted or reconnected node to serve (heal → serving), per node',
+    unit: 'ms',
+    values: (m) => m.rejoinMs,
+  },
+  {
+    key: 'timeToFirstWriteAfterHeal',
+    label: 'time to first write after heal, per heal',
+    unit: 'ms',
+    values: (m) => m.timeToFirstWriteAfterHealMs,
+  },
+  {
+    key: 'timeUntilAllServe',
+    label: 'time until every node serves (final heal)',
+    unit: 'ms',
+    values: (m) => (m.timeUntilAllServeMs === null ? [] : [m.timeUntilAllServeMs]),
+  },
   { key: 'latencyP50', label: 'latency p50', unit: 'ms', values: (m) => (m.latencyMs ? [m.latencyMs.p50] : []) },
   { key: 'latencyP95', label: 'latency p95', unit: 'ms', values: (m) => (m.latencyMs ? [m.latencyMs.p95] : []) },
   { key: 'latencyP99', label: 'latency p99', unit: 'ms', values: (m) => (m.latencyMs ? [m.latencyMs.p99] : []) },
@@ -66,17 +97,28 @@ export function summarizeVariant(variant: string, runs: RunRecord[]): VariantSum
     measures[m.key] = spread(values[m.key]!.flat());
   }
   return {
-    variant, server: runs[0]?.server ?? 'unknown',
+    variant,
+    server: runs[0]?.server ?? 'unknown',
     serverVersions: [...new Set(runs.map((r) => r.serverVersion).filter((v): v is string => v !== null))],
-    verdicts: { valid: runs.filter((r) => r.valid === true).length, invalid: runs.filter((r) => r.valid === false).length, unknown: runs.filter((r) => r.valid === 'unknown').length },
-    measures, values, runs,
+    verdicts: {
+      valid: runs.filter((r) => r.valid === true).length,
+      invalid: runs.filter((r) => r.valid === false).length,
+      unknown: runs.filter((r) => r.valid === 'unknown').length,
+    },
+    measures,
+    values,
+    runs,
   };
 }
 
-export function buildComparison(base: Omit<Comparison, 'measures' | 'variants' | 'durationMs'> & { startedAtMs: number }, byVariant: Map<string, RunRecord[]>): Comparison {
+export function buildComparison(
+  base: Omit<Comparison, 'measures' | 'variants' | 'durationMs'> & { startedAtMs: number },
+  byVariant: Map<string, RunRecord[]>,
+): Comparison {
   const { startedAtMs, ...rest } = base;
   return {
-    ...rest, durationMs: Date.now() - startedAtMs,
+    ...rest,
+    durationMs: Date.now() - startedAtMs,
     measures: MEASURES.map(({ key, label, unit }) => ({ key, label, unit })),
     variants: [...byVariant].map(([variant, runs]) => summarizeVariant(variant, runs)),
   };
@@ -105,14 +147,21 @@ export function renderCompareMarkdown(c: Comparison): string {
   const rows = [
     `| server | ${c.variants.map((v) => `${v.server} (${v.serverVersions.join(', ') || '?'})`).join(' | ')} |`,
     `| verdicts | ${c.variants.map(verdictCell).join(' | ')} |`,
-    ...c.measures.map((m) => `| ${m.label} | ${c.variants.map((v) => formatSpread(v.measures[m.key] ?? null, m.unit)).join(' | ')} |`),
+    ...c.measures.map(
+      (m) => `| ${m.label} | ${c.variants.map((v) => formatSpread(v.measures[m.key] ?? null, m.unit)).join(' | ')} |`,
+    ),
   ];
   return [
-    `# Comparison ${c.name}`, '',
+    `# Comparison ${c.name}`,
+    '',
     `${c.repetitions} repetitions (seeds ${c.seeds.join(', ')}; the same seed gives the same fault schedule in every variant); ` +
-    `${c.schedule.workload}, nemesis ${c.schedule.nemesis.join(', ')} every ${c.schedule.nemesisIntervalS} s for ${c.schedule.timeLimitS} s. ` +
-    `Cells: median [min–max] ±standard deviation (n values). ${ROLE_NOTE}`, '',
-    head, sep, ...rows, '',
+      `${c.schedule.workload}, nemesis ${c.schedule.nemesis.join(', ')} every ${c.schedule.nemesisIntervalS} s for ${c.schedule.timeLimitS} s. ` +
+      `Cells: median [min–max] ±standard deviation (n values). ${ROLE_NOTE}`,
+    '',
+    head,
+    sep,
+    ...rows,
+    '',
   ].join('\n');
 }
 
@@ -142,11 +191,19 @@ export function renderCompareHtml(c: Comparison, pageDir: string): string {
   const rows = [
     `<tr><td>server</td>${c.variants.map((v) => `<td>${escapeHtml(v.server)}<br><span class="muted">${escapeHtml(v.serverVersions.join(', ') || 'version unknown')}</span></td>`).join('')}</tr>`,
     `<tr><td>verdicts</td>${c.variants.map((v) => `<td>${escapeHtml(verdictCell(v))}</td>`).join('')}</tr>`,
-    ...c.measures.map((m) => `<tr><td>${escapeHtml(m.label)}</td>${c.variants.map((v) => `<td>${escapeHtml(formatSpread(v.measures[m.key] ?? null, m.unit))}</td>`).join('')}</tr>`),
+    ...c.measures.map(
+      (m) =>
+        `<tr><td>${escapeHtml(m.label)}</td>${c.variants.map((v) => `<td>${escapeHtml(formatSpread(v.measures[m.key] ?? null, m.unit))}</td>`).join('')}</tr>`,
+    ),
     `<tr><td>runs</td>${c.variants.map((v) => `<td>${v.runs.map((r) => `#${r.repetition + 1} ${verdictSpan(r.valid)} ${reportLink(r, pageDir)}`).join('<br>')}</td>`).join('')}</tr>`,
   ].join('\n');
-  const chartData = { measures: c.measures, variants: c.variants.map((v) => ({ variant: v.variant, values: v.values })) };
-  return htmlPage(`compare ${c.name}`, `
+  const chartData = {
+    measures: c.measures,
+    variants: c.variants.map((v) => ({ variant: v.variant, values: v.values })),
+  };
+  return htmlPage(
+    `compare ${c.name}`,
+    `
 <h1>Comparison ${escapeHtml(c.name)}</h1>
 <p>${c.repetitions} repetitions (seeds ${c.seeds.join(', ')}; a seed gives the same fault schedule in every variant); ${escapeHtml(c.schedule.workload)},
 nemesis ${escapeHtml(c.schedule.nemesis.join(', '))} every ${c.schedule.nemesisIntervalS} s for ${c.schedule.timeLimitS} s. Cells: median [min–max] ±sd (n values). ${escapeHtml(ROLE_NOTE)}</p>
@@ -155,5 +212,7 @@ nemesis ${escapeHtml(c.schedule.nemesis.join(', '))} every ${c.schedule.nemesisI
 <div style="display:flex;flex-wrap:wrap;gap:12px">${c.measures.map((m) => `<div id="chart-${m.key}"></div>`).join('')}</div>
 <script type="application/json" id="compare-data">${scriptSafeJson(chartData)}</script>
 <script>${assets.uplotJs.replace(/<\/script/gi, '<\\/script')}</script>
-<script>${CHART_SCRIPT}</script>`, `<style>${assets.uplotCss}</style>`);
+<script>${CHART_SCRIPT}</script>`,
+    `<style>${assets.uplotCss}</style>`,
+  );
 }

@@ -105,17 +105,34 @@ function rejoinTimes(roles: readonly RoleChange[], healsMs: readonly number[]): 
   return times;
 }
 
-export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Record<string, CheckerResult>, recovery: { quorumMs?: number } | null | undefined, roles: readonly RoleChange[] = []): RunMetrics {
+export function computeRunMetrics(
+  events: readonly HistoryEvent[],
+  checkers: Record<string, CheckerResult>,
+  recovery: { quorumMs?: number } | null | undefined,
+  roles: readonly RoleChange[] = [],
+): RunMetrics {
   const ops = pairOperations(events);
   const { windows, heals, allHeals } = faultWindows(events);
-  const okWrites = ops.filter((o) => o.type === 'ok' && WRITES.has(o.f)).map((o) => o.completeTime / 1e6).sort((a, b) => a - b);
+  const okWrites = ops
+    .filter((o) => o.type === 'ok' && WRITES.has(o.f))
+    .map((o) => o.completeTime / 1e6)
+    .sort((a, b) => a - b);
   const firstWriteAfter = (ms: number): number | undefined => {
     const t = okWrites.find((w) => w > ms);
     return t === undefined ? undefined : t - ms;
   };
-  const inFault = ops.filter((o) => o.completeTime !== Infinity && windows.some((w) => o.invokeTime / 1e6 >= w.start && o.invokeTime / 1e6 < w.end));
-  const latencies = ops.filter((o) => o.type === 'ok').map((o) => (o.completeTime - o.invokeTime) / 1e6).sort((a, b) => a - b);
-  const lostWrites = Object.values(checkers).reduce((n, c) => n + (c.anomalies ?? []).filter((a) => a.type === 'lost-write' && !a.documented).length, 0);
+  const inFault = ops.filter(
+    (o) =>
+      o.completeTime !== Infinity && windows.some((w) => o.invokeTime / 1e6 >= w.start && o.invokeTime / 1e6 < w.end),
+  );
+  const latencies = ops
+    .filter((o) => o.type === 'ok')
+    .map((o) => (o.completeTime - o.invokeTime) / 1e6)
+    .sort((a, b) => a - b);
+  const lostWrites = Object.values(checkers).reduce(
+    (n, c) => n + (c.anomalies ?? []).filter((a) => a.type === 'lost-write' && !a.documented).length,
+    0,
+  );
   return {
     lostWrites,
     availabilityDuringFaults: inFault.length ? inFault.filter((o) => o.type === 'ok').length / inFault.length : null,
@@ -124,8 +141,19 @@ export function computeRunMetrics(events: readonly HistoryEvent[], checkers: Rec
     rejoinMs: rejoinTimes(roles, allHeals),
     timeToFirstWriteAfterHealMs: heals.map(firstWriteAfter).filter((v): v is number => v !== undefined),
     timeUntilAllServeMs: recovery?.quorumMs ?? null,
-    latencyMs: latencies.length ? { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,
-    ops: { ok: ops.filter((o) => o.type === 'ok').length, fail: ops.filter((o) => o.type === 'fail').length, info: ops.filter((o) => o.type === 'info').length },
+    latencyMs: latencies.length
+      ? {
+          p50: quantile(latencies, 0.5),
+          p95: quantile(latencies, 0.95),
+          p99: quantile(latencies, 0.99),
+          max: latencies[latencies.length - 1]!,
+        }
+      : null,
+    ops: {
+      ok: ops.filter((o) => o.type === 'ok').length,
+      fail: ops.filter((o) => o.type === 'fail').length,
+      info: ops.filter((o) => o.type === 'info').length,
+    },
   };
 }
 
@@ -144,5 +172,12 @@ export function spread(values: readonly number[]): Spread | null {
   const sorted = [...values].sort((a, b) => a - b);
   const mean = sorted.reduce((s, v) => s + v, 0) / sorted.length;
   const sd = Math.sqrt(sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / sorted.length);
-  return { n: sorted.length, min: sorted[0]!, median: quantile(sorted, 0.5), mean, max: sorted[sorted.length - 1]!, sd };
+  return {
+    n: sorted.length,
+    min: sorted[0]!,
+    median: quantile(sorted, 0.5),
+    mean,
+    max: sorted[sorted.length - 1]!,
+    sd,
+  };
 }

@@ -22,7 +22,10 @@ export interface GateResult {
 
 export function summarizeGate(suite: string, server: string | null, startedAt: Date, runs: RunRecord[]): GateResult {
   return {
-    suite, server, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(),
+    suite,
+    server,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
     verdict: runs.length ? mergeValidity(runs.map((r) => r.valid)) : 'unknown',
     counts: {
       runs: runs.length,
@@ -60,15 +63,20 @@ export function runCaseName(run: RunRecord): string {
 export function renderJUnit(gate: GateResult): string {
   const cases = gate.runs.map((run) => {
     const attrs = `name="${xmlText(runCaseName(run))}" classname="${xmlText(`faultline.${gate.suite}.${run.group}`)}" time="${(run.durationMs / 1000).toFixed(3)}"`;
-    const props = [`server=${run.server}`, `version=${run.serverVersion ?? 'unknown'}`, `run=${run.runDir ?? 'none'}`].join('\n');
+    const props = [
+      `server=${run.server}`,
+      `version=${run.serverVersion ?? 'unknown'}`,
+      `run=${run.runDir ?? 'none'}`,
+    ].join('\n');
     let body = '';
     if (run.valid === false) {
       const text = run.anomalies.length ? run.anomalies.join('\n') : 'invalid (no anomaly detail)';
       body = `<failure message="${xmlText(`${run.anomalies.length} anomal${run.anomalies.length === 1 ? 'y' : 'ies'}`)}" type="invalid">${xmlText(text)}</failure>`;
     } else if (run.valid === 'unknown') {
-      body = run.error !== undefined
-        ? `<error message="${xmlText(run.error.split('\n')[0]!)}" type="harness">${xmlText(run.error)}</error>`
-        : `<skipped message="${xmlText(`verdict unknown: ${run.undecided.join('; ') || 'checkers undecided'}`)}"/>`;
+      body =
+        run.error !== undefined
+          ? `<error message="${xmlText(run.error.split('\n')[0]!)}" type="harness">${xmlText(run.error)}</error>`
+          : `<skipped message="${xmlText(`verdict unknown: ${run.undecided.join('; ') || 'checkers undecided'}`)}"/>`;
     }
     return `    <testcase ${attrs}>${body}<system-out>${xmlText(props)}</system-out></testcase>`;
   });
@@ -107,18 +115,38 @@ export function htmlPage(title: string, body: string, head = ''): string {
 
 export function renderGateHtml(gate: GateResult, pageDir: string): string {
   const c = gate.counts;
-  const rows = gate.runs.map((run) => {
-    const notes = [...run.anomalies, ...(run.valid === 'unknown' ? run.undecided : []), ...(run.error ? [`error: ${run.error}`] : [])];
-    return `<tr><td>${escapeHtml(run.group)}</td><td>${run.repetition + 1}</td><td>${run.seed}</td><td>${verdictSpan(run.valid)}</td>` +
-      `<td>${escapeHtml(run.server)}<br><span class="muted">${escapeHtml(run.serverVersion ?? 'version unknown')}</span></td>` +
-      `<td>${(run.durationMs / 1000).toFixed(0)} s</td><td>${reportLink(run, pageDir)}</td>` +
-      `<td>${notes.length ? `<ul>${notes.slice(0, 20).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}${notes.length > 20 ? `<li class="muted">${notes.length - 20} more in gate.json</li>` : ''}</ul>` : ''}</td></tr>`;
-  }).join('\n');
-  return htmlPage(`gate ${gate.suite}: ${verdictText(gate.verdict)}`, `
+  const rows = gate.runs
+    .map((run) => {
+      const notes = [
+        ...run.anomalies,
+        ...(run.valid === 'unknown' ? run.undecided : []),
+        ...(run.error ? [`error: ${run.error}`] : []),
+      ];
+      return (
+        `<tr><td>${escapeHtml(run.group)}</td><td>${run.repetition + 1}</td><td>${run.seed}</td><td>${verdictSpan(run.valid)}</td>` +
+        `<td>${escapeHtml(run.server)}<br><span class="muted">${escapeHtml(run.serverVersion ?? 'version unknown')}</span></td>` +
+        `<td>${(run.durationMs / 1000).toFixed(0)} s</td><td>${reportLink(run, pageDir)}</td>` +
+        `<td>${
+          notes.length
+            ? `<ul>${notes
+                .slice(0, 20)
+                .map((n) => `<li>${escapeHtml(n)}</li>`)
+                .join(
+                  '',
+                )}${notes.length > 20 ? `<li class="muted">${notes.length - 20} more in gate.json</li>` : ''}</ul>`
+            : ''
+        }</td></tr>`
+      );
+    })
+    .join('\n');
+  return htmlPage(
+    `gate ${gate.suite}: ${verdictText(gate.verdict)}`,
+    `
 <h1>Gate ${escapeHtml(gate.suite)}: ${verdictSpan(gate.verdict)}</h1>
 <p>${c.runs} runs: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown${c.errors ? ` (${c.errors} harness errors)` : ''}; server ${escapeHtml(gate.server ?? 'per test')};
 started ${escapeHtml(gate.startedAt)}, took ${(gate.durationMs / 60_000).toFixed(1)} min.</p>
 <table><thead><tr><th>test</th><th>rep</th><th>seed</th><th>verdict</th><th>server</th><th>time</th><th>run</th><th>anomalies / notes</th></tr></thead><tbody>
 ${rows}
-</tbody></table>`);
+</tbody></table>`,
+  );
 }

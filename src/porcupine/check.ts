@@ -2,7 +2,14 @@
 // and combine the verdicts. `checkOperations`/`checkEvents` run in the calling thread; the `Parallel` variants
 // spread partitions over worker threads when the model says where workers can load it from.
 import type { CheckOptions, CheckResult, Event, Model, Operation, PartitionInfo } from './model.js';
-import { createSearch, searchPartition, type PartitionInput, type PartitionSearch, type SearchLimits, type SearchResult } from './search.js';
+import {
+  createSearch,
+  searchPartition,
+  type PartitionInput,
+  type PartitionSearch,
+  type SearchLimits,
+  type SearchResult,
+} from './search.js';
 import { runInWorkers } from './parallel.js';
 
 /** Resident set size at which a search gives up (just under 2 GB, whole process). */
@@ -14,7 +21,10 @@ export interface Partition<I, O> extends PartitionInput<I, O> {
   indexes: number[];
 }
 
-export function partitionOperations<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[]): Partition<I, O>[] {
+export function partitionOperations<S, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+): Partition<I, O>[] {
   const byKey = new Map<string | number | undefined, Partition<I, O>>();
   for (let i = 0; i < history.length; i++) {
     const op = history[i] as Operation<I, O>;
@@ -60,7 +70,12 @@ export function limitsFor(options: CheckOptions, start: number): SearchLimits {
 }
 
 export function toPartitionInfo<I, O>(part: Partition<I, O>, searched: SearchResult): PartitionInfo {
-  const info: PartitionInfo = { key: part.key, result: searched.result, operations: part.indexes.length, explored: searched.explored };
+  const info: PartitionInfo = {
+    key: part.key,
+    result: searched.result,
+    operations: part.indexes.length,
+    explored: searched.explored,
+  };
   if (searched.longestPrefix) info.longestPrefix = searched.longestPrefix.map((i) => part.indexes[i] as number);
   if (searched.unplaced) info.unplaced = searched.unplaced.map((i) => part.indexes[i] as number);
   if (searched.stateBefore !== undefined) info.stateBefore = searched.stateBefore;
@@ -72,22 +87,41 @@ export function combine(partitions: PartitionInfo[]): CheckResult {
   const illegal = partitions.some((p) => p.result === 'illegal');
   const unknown = partitions.find((p) => p.result === 'unknown');
   const result: CheckResult = { result: illegal ? 'illegal' : unknown ? 'unknown' : 'ok', partitions };
-  if (!illegal && unknown) result.reason = `partition ${JSON.stringify(unknown.key ?? null)}: ${unknown.reason ?? 'undecided'}`;
+  if (!illegal && unknown)
+    result.reason = `partition ${JSON.stringify(unknown.key ?? null)}: ${unknown.reason ?? 'undecided'}`;
   return result;
 }
 
 /** Checks a history of operations in the calling thread. */
-export function checkOperations<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], options: CheckOptions = {}): CheckResult {
-  return combine(checkInThread(model, partitionOperations(model, history), limitsFor(options, Date.now()), options.stopEarly ?? false));
+export function checkOperations<S, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  options: CheckOptions = {},
+): CheckResult {
+  return combine(
+    checkInThread(
+      model,
+      partitionOperations(model, history),
+      limitsFor(options, Date.now()),
+      options.stopEarly ?? false,
+    ),
+  );
 }
 
-function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition<I, O>[], limits: SearchLimits, stopEarly: boolean): PartitionInfo[] {
+function checkInThread<S, I, O>(
+  model: Model<S, I, O>,
+  parts: readonly Partition<I, O>[],
+  limits: SearchLimits,
+  stopEarly: boolean,
+): PartitionInfo[] {
   if (!stopEarly || parts.length < 2) {
     // One partition at a time (so one memo table at a time), each allowed an equal share of the time left,
     // so a hard partition cannot starve the ones after it; smallest first, so time the easy ones leave over
     // goes to the big ones.
-    const order = parts.map((_, i) => i).sort((a, b) => (parts[a] as Partition<I, O>).indexes.length - (parts[b] as Partition<I, O>).indexes.length);
-    const infos: PartitionInfo[] = new Array(parts.length);
+    const order = parts
+      .map((_, i) => i)
+      .sort((a, b) => (parts[a] as Partition<I, O>).indexes.length - (parts[b] as Partition<I, O>).indexes.length);
+    const infos = new Array<PartitionInfo>(parts.length);
     // A loop, not a callback: a closure made per check loses its optimized code at every full GC.
     for (let i = 0; i < order.length; i++) {
       const index = order[i] as number;
@@ -101,7 +135,7 @@ function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition
   // Only the verdict is needed: let the partitions take turns in growing slices, so one hard legal partition
   // does not hide an easy illegal one (as goroutines racing do for Porcupine).
   const searches = parts.map((part) => createSearch(model, part, limits));
-  const results: (SearchResult | undefined)[] = new Array(parts.length);
+  const results = new Array<SearchResult | undefined>(parts.length);
   let pending = parts.length;
   for (let slice = 1 << 14; pending > 0; slice *= 2) {
     for (let i = 0; i < parts.length; i++) {
@@ -117,7 +151,11 @@ function checkInThread<S, I, O>(model: Model<S, I, O>, parts: readonly Partition
 }
 
 /** Checks a history of events (real-time order) in the calling thread. */
-export function checkEvents<S, I, O>(model: Model<S, I, O>, events: readonly Event<I, O>[], options: CheckOptions & { unknownOutput?: O } = {}): CheckResult {
+export function checkEvents<S, I, O>(
+  model: Model<S, I, O>,
+  events: readonly Event<I, O>[],
+  options: CheckOptions & { unknownOutput?: O } = {},
+): CheckResult {
   return checkOperations(model, eventsToOperations(events, options.unknownOutput), options);
 }
 
@@ -125,7 +163,11 @@ export function checkEvents<S, I, O>(model: Model<S, I, O>, events: readonly Eve
  * Like checkOperations, but partitions go to worker threads (options.workers, default the number of cores)
  * when the model has a `workerModule` that a worker can import; otherwise, or with one partition, in-thread.
  */
-export async function checkOperationsParallel<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], options: CheckOptions = {}): Promise<CheckResult> {
+export async function checkOperationsParallel<S, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  options: CheckOptions = {},
+): Promise<CheckResult> {
   const start = Date.now();
   const parts = partitionOperations(model, history);
   const limits = limitsFor(options, start);
@@ -133,6 +175,10 @@ export async function checkOperationsParallel<S, I, O>(model: Model<S, I, O>, hi
   return combine(infos ?? checkInThread(model, parts, limits, options.stopEarly ?? false));
 }
 
-export async function checkEventsParallel<S, I, O>(model: Model<S, I, O>, events: readonly Event<I, O>[], options: CheckOptions & { unknownOutput?: O } = {}): Promise<CheckResult> {
+export async function checkEventsParallel<S, I, O>(
+  model: Model<S, I, O>,
+  events: readonly Event<I, O>[],
+  options: CheckOptions & { unknownOutput?: O } = {},
+): Promise<CheckResult> {
   return checkOperationsParallel(model, eventsToOperations(events, options.unknownOutput), options);
 }

@@ -33,7 +33,8 @@ export function runnableUrl(url: string): string | undefined {
 /** The worker script and the model module as plain Node can load them, or undefined (check in-thread). */
 export function workerUrls(model: Model<unknown, never, never>): { workerUrl: string; moduleUrl: string } | undefined {
   if (!model.workerModule) return undefined;
-  const workerUrl = runnableUrl(new URL('./worker.js', import.meta.url).href) ?? siblingOfCompiled(import.meta.url, 'worker.js');
+  const workerUrl =
+    runnableUrl(new URL('./worker.js', import.meta.url).href) ?? siblingOfCompiled(import.meta.url, 'worker.js');
   const moduleUrl = runnableUrl(model.workerModule.url);
   return workerUrl && moduleUrl ? { workerUrl, moduleUrl } : undefined;
 }
@@ -49,11 +50,18 @@ export async function runInWorkers<S, I, O>(
   const urls = workerUrls(model);
   if (!urls) return undefined;
   const { workerUrl, moduleUrl } = urls;
-  const setup: WorkerSetup = { moduleUrl, exportName: model.workerModule.exportName, args: model.workerModule.args ?? [], limits };
+  const setup: WorkerSetup = {
+    moduleUrl,
+    exportName: model.workerModule.exportName,
+    args: model.workerModule.args ?? [],
+    limits,
+  };
 
   // Largest partitions first, so a long one does not start last.
-  const order = parts.map((_, i) => i).sort((a, b) => (parts[b] as Partition<I, O>).indexes.length - (parts[a] as Partition<I, O>).indexes.length);
-  const results: (PartitionInfo | undefined)[] = new Array(parts.length);
+  const order = parts
+    .map((_, i) => i)
+    .sort((a, b) => (parts[b] as Partition<I, O>).indexes.length - (parts[a] as Partition<I, O>).indexes.length);
+  const results = new Array<PartitionInfo | undefined>(parts.length);
   const workers: Worker[] = [];
   let nextPart = 0;
   try {

@@ -94,7 +94,14 @@ export interface PartitionSearch {
  * list costs no more than that before the caller sorts it properly. (Times are passed, not a key function: a
  * closure made per partition would lose its optimized code at every full GC.)
  */
-function insertionSort(ids: Int32Array, from: number, to: number, original: Int32Array, times: readonly number[], maxShifts: number): boolean {
+function insertionSort(
+  ids: Int32Array,
+  from: number,
+  to: number,
+  original: Int32Array,
+  times: readonly number[],
+  maxShifts: number,
+): boolean {
   let shifts = 0;
   for (let i = from + 1; i < to; i++) {
     const id = ids[i] as number;
@@ -139,7 +146,7 @@ function uint8(a: Uint8Array, n: number): Uint8Array {
 }
 /** A kept array, or a small one instead of an oversized one. */
 function shrink<T extends Int32Array | Uint8Array>(a: T): T {
-  return a.length <= KEEP_ELEMENTS ? a : (new (a.constructor as new (n: number) => T)(256));
+  return a.length <= KEEP_ELEMENTS ? a : new (a.constructor as new (n: number) => T)(256);
 }
 
 type AnyModel = Model<unknown, unknown, unknown>;
@@ -163,7 +170,12 @@ function slotProbeStart(h: number, mask: number): number {
 }
 
 /** An open-addressing table (0 = empty slot) of twice the size, every entry moved to its new probe position. */
-function rehash(slots: Int32Array, hashes: Int32Array, oldMask: number, probeStart: (h: number, mask: number) => number): { slots: Int32Array; hashes: Int32Array; mask: number } {
+function rehash(
+  slots: Int32Array,
+  hashes: Int32Array,
+  oldMask: number,
+  probeStart: (h: number, mask: number) => number,
+): { slots: Int32Array; hashes: Int32Array; mask: number } {
   const mask = (oldMask << 1) | 1;
   const newSlots = new Int32Array(mask + 1);
   const newHashes = new Int32Array(mask + 1);
@@ -257,7 +269,13 @@ class Search {
   reason = '';
 
   /** Sets up the search of a partition with at least one completed op. */
-  reset(model: AnyModel, ops: PartitionInput<unknown, unknown>, limits: SearchLimits, completed: number, sortedByCall: boolean): void {
+  reset(
+    model: AnyModel,
+    ops: PartitionInput<unknown, unknown>,
+    limits: SearchLimits,
+    completed: number,
+    sortedByCall: boolean,
+  ): void {
     const count = ops.inputs.length;
     const opCalls = ops.calls;
     const opReturns = ops.returns;
@@ -280,7 +298,11 @@ class Search {
     fillRange(original, -1, 0, bitCount);
     {
       // Histories usually come in call order: sort only when they do not.
-      const byCall = sortedByCall ? undefined : Array.from({ length: count }, (_, i) => i).sort((a, b) => (opCalls[a] as number) - (opCalls[b] as number) || a - b);
+      const byCall = sortedByCall
+        ? undefined
+        : Array.from({ length: count }, (_, i) => i).sort(
+            (a, b) => (opCalls[a] as number) - (opCalls[b] as number) || a - b,
+          );
       let nextCompleted = 0;
       let nextOpen = infoBase;
       for (let k = 0; k < count; k++) {
@@ -318,17 +340,25 @@ class Search {
       for (let id = 0; id < completed; id++) order[returns + id] = id;
       if (!insertionSort(order, returns, returns + completed, original, opReturns, completed * 8)) {
         const time = (id: number): number => opReturns[original[id] as number] as number;
-        order.set(Array.from(order.subarray(returns, returns + completed)).sort((a, b) => time(a) - time(b) || a - b), returns);
+        order.set(
+          Array.from(order.subarray(returns, returns + completed)).sort((a, b) => time(a) - time(b) || a - b),
+          returns,
+        );
       }
       // Calls, by (call time, id): a merge of the completed ids and the unknown-outcome ids, each in call order.
       for (let k = 0, c = 0, u = infoBase; k < count; k++) {
-        order[k] = c < completed && (u >= bitCount || (opCalls[original[c] as number] as number) <= (opCalls[original[u] as number] as number)) ? c++ : u++;
+        order[k] =
+          c < completed &&
+          (u >= bitCount || (opCalls[original[c] as number] as number) <= (opCalls[original[u] as number] as number))
+            ? c++
+            : u++;
       }
       let last = head;
       let r = 0;
-      for (let k = 0; k < count || r < completed; ) {
+      for (let k = 0; k < count || r < completed;) {
         // The run of calls up to the next return, by (return time, id); then that return.
-        const until = r < completed ? (opReturns[original[order[returns + r] as number] as number] as number) : Infinity;
+        const until =
+          r < completed ? (opReturns[original[order[returns + r] as number] as number] as number) : Infinity;
         let end = k;
         while (end < count && (opCalls[original[order[end] as number] as number] as number) <= until) end++;
         if (end - k > 1) insertionSort(order, k, end, original, opReturns, Infinity);
@@ -355,7 +385,8 @@ class Search {
     const readOnly = (this.readOnly = uint8(this.readOnly, bitCount));
     for (let id = 0; id < bitCount; id++) readOnly[id] = 0;
     if (model.readOnly) {
-      for (let id = 0; id < bitCount; id++) if ((original[id] as number) >= 0 && model.readOnly(inputs[id], outputs[id])) readOnly[id] = 1;
+      for (let id = 0; id < bitCount; id++)
+        if ((original[id] as number) >= 0 && model.readOnly(inputs[id], outputs[id])) readOnly[id] = 1;
     }
     this.forced = uint8(this.forced, bitCount);
     // Candidates are tried in three phases: read-only ops (greedy), then other completed ops, then ops of
@@ -421,9 +452,12 @@ class Search {
     this.bestState = 0;
     this.poppedTo = 0;
     // See searchTuning.lookaheadAfterFailures.
-    const after = searchTuning.lookaheadAfterFailures + Math.min(completed * searchTuning.lookaheadAfterFailuresPerOp, searchTuning.lookaheadAfterFailuresPerOpMax);
+    const after =
+      searchTuning.lookaheadAfterFailures +
+      Math.min(completed * searchTuning.lookaheadAfterFailuresPerOp, searchTuning.lookaheadAfterFailuresPerOpMax);
     this.lookahead = model.canReach !== undefined && after <= 0;
-    this.failuresBeforeLookahead = model.canReach === undefined || after <= 0 ? -1 : Math.min(COUNTDOWN_CAP, Math.ceil(after));
+    this.failuresBeforeLookahead =
+      model.canReach === undefined || after <= 0 ? -1 : Math.min(COUNTDOWN_CAP, Math.ceil(after));
     this.candidateInputs = [];
     this.blockingReturn = -1;
     this.reason = '';
@@ -589,10 +623,18 @@ class Search {
         if (arena[off] === newState && arena[off + 1] === loWord && arena[off + 2] === windowLen) {
           off += 3;
           let same = true;
-          for (let w = 0; w < windowLen; w++) if (arena[off + w] !== bits[loWord + w]) { same = false; break; }
+          for (let w = 0; w < windowLen; w++)
+            if (arena[off + w] !== bits[loWord + w]) {
+              same = false;
+              break;
+            }
           if (same) {
             off += windowLen;
-            for (let w = 0; w < infoWords; w++) if (arena[off + w] !== bits[infoWord + w]) { same = false; break; }
+            for (let w = 0; w < infoWords; w++)
+              if (arena[off + w] !== bits[infoWord + w]) {
+                same = false;
+                break;
+              }
           }
           if (same) return false;
         }
@@ -648,6 +690,8 @@ class Search {
    */
   blockingReachable(): boolean {
     const model = this.model;
+    // A model is a plain record of functions that never use `this`; a local keeps the hot loop monomorphic.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const canReach = model.canReach as NonNullable<AnyModel['canReach']>;
     const next = this.next;
     const bitCount = this.bitCount;
@@ -810,7 +854,7 @@ class Search {
           backtrack = true;
         }
         if (!backtrack) {
-          bits[word] = (bits[word] as number) & ~mask;
+          bits[word] = bits[word] & ~mask;
           if (this.outOfMemory) {
             this.reason = `memory bound of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB reached`;
             verdict = 'unknown';
@@ -923,7 +967,11 @@ const nothingToSearch: PartitionSearch = { run: () => ({ result: 'ok', explored:
  * A search that can run in slices (so several partitions can take turns in one thread). The search goes back
  * to the pool once it has a verdict.
  */
-export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): PartitionSearch {
+export function createSearch<S, I, O>(
+  model: Model<S, I, O>,
+  ops: PartitionInput<I, O>,
+  limits: SearchLimits,
+): PartitionSearch {
   const count = ops.inputs.length;
   let completed = 0;
   let sortedByCall = true;
@@ -935,7 +983,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
   if (completed === 0) return nothingToSearch;
   const search = searchPool.pop() ?? new Search();
   const input = ops as PartitionInput<unknown, unknown>;
-  search.reset(model as unknown as AnyModel, input, limits, completed, sortedByCall);
+  search.reset(model, input, limits, completed, sortedByCall);
   // The handle is a closure, but a small one, run a few times per partition: after a full GC it runs
   // unoptimized, which costs little. (A class instead would die with its check, and with no live instance of
   // its shape left, a full GC collects the shape and deoptimizes createSearch, which allocates it.)
@@ -955,7 +1003,11 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: PartitionInput
 }
 
 /** Checks one partition to the end (or until the deadline or the memory bound). */
-export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: PartitionInput<I, O>, limits: SearchLimits): SearchResult {
+export function searchPartition<S, I, O>(
+  model: Model<S, I, O>,
+  ops: PartitionInput<I, O>,
+  limits: SearchLimits,
+): SearchResult {
   return createSearch(model, ops, limits).run(Infinity) as SearchResult;
 }
 

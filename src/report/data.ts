@@ -170,7 +170,8 @@ export function buildLanes(ops: readonly Operation[]): Lane[] {
   const nodeOf = new Map<number, string>();
   for (const op of ops) if (!nodeOf.has(op.process)) nodeOf.set(op.process, op.node ?? '?');
   const collator = new Intl.Collator('en', { numeric: true });
-  return [...nodeOf].map(([process, node]) => ({ process, node }))
+  return [...nodeOf]
+    .map(([process, node]) => ({ process, node }))
     .sort((a, b) => collator.compare(a.node, b.node) || a.process - b.process);
 }
 
@@ -178,7 +179,19 @@ export function buildOpColumns(ops: readonly Operation[], lanes: readonly Lane[]
   const laneOf = new Map(lanes.map((l, i) => [l.process, i]));
   const fNames: string[] = [];
   const fIndex = new Map<string, number>();
-  const cols: OpColumns = { lane: [], start: [], end: [], outcome: [], f: [], fNames, index: [], input: [], output: [], error: [], key: [] };
+  const cols: OpColumns = {
+    lane: [],
+    start: [],
+    end: [],
+    outcome: [],
+    f: [],
+    fNames,
+    index: [],
+    input: [],
+    output: [],
+    error: [],
+    key: [],
+  };
   for (const op of ops) {
     let f = fIndex.get(op.f);
     if (f === undefined) {
@@ -224,19 +237,32 @@ export function buildFaultBands(events: readonly HistoryEvent[], endMs: number):
   const drStarts = new Map<string, number>();
   for (const e of events) {
     if (e.process !== 'nemesis') continue;
-    const name = typeof e.value === 'string' ? e.value : faultNameOf(e.value) ?? e.f;
+    const name = typeof e.value === 'string' ? e.value : (faultNameOf(e.value) ?? e.f);
     const time = round2(e.time * MS_PER_NS);
     if (DR_ACTIONS.has(e.f)) {
       // Backups, the disaster and restores (the DR scenario): each band runs from its invocation to its completion.
       if (typeof e.value === 'string') drStarts.set(name, time);
-      else bands.push({ name, start: drStarts.get(name) ?? time, end: time, detail: json(e.value) + (e.error ? ` (error: ${e.error})` : ''), targets: targetsOf(e.value) });
+      else
+        bands.push({
+          name,
+          start: drStarts.get(name) ?? time,
+          end: time,
+          detail: json(e.value) + (e.error ? ` (error: ${e.error})` : ''),
+          targets: targetsOf(e.value),
+        });
     } else if (e.f === 'start') {
       if (typeof e.value === 'string') {
         pendingStart = { name, time };
         continue;
       }
       // The completion: the fault is in force from its invocation.
-      const band: FaultBand = { name, start: pendingStart?.time ?? time, end: endMs, detail: json(e.value), targets: targetsOf(e.value) };
+      const band: FaultBand = {
+        name,
+        start: pendingStart?.time ?? time,
+        end: endMs,
+        detail: json(e.value),
+        targets: targetsOf(e.value),
+      };
       pendingStart = undefined;
       bands.push(band);
       open.push(band);
@@ -251,12 +277,20 @@ export function buildFaultBands(events: readonly HistoryEvent[], endMs: number):
     }
   }
   // A start that never completed still marks when the nemesis acted.
-  if (pendingStart) bands.push({ name: pendingStart.name, start: pendingStart.time, end: endMs, detail: '(no completion recorded)', targets: [] });
+  if (pendingStart)
+    bands.push({
+      name: pendingStart.name,
+      start: pendingStart.time,
+      end: endMs,
+      detail: '(no completion recorded)',
+      targets: [],
+    });
   return bands;
 }
 
 function faultNameOf(value: unknown): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { fault?: unknown }).fault === 'string') return (value as { fault: string }).fault;
+  if (value !== null && typeof value === 'object' && typeof (value as { fault?: unknown }).fault === 'string')
+    return (value as { fault: string }).fault;
   return undefined;
 }
 
@@ -265,19 +299,25 @@ function faultNameOf(value: unknown): string | undefined {
  * otherwise only the sequence of leaders is known, and each change is placed at the first later fault
  * that targeted the old leader, marked as inferred.
  */
-export function buildLeaderMarks(results: Record<string, unknown> | undefined, faults: readonly FaultBand[]): LeaderMark[] {
+export function buildLeaderMarks(
+  results: Record<string, unknown> | undefined,
+  faults: readonly FaultBand[],
+): LeaderMark[] {
   const timed = results?.leaderChanges;
   if (Array.isArray(timed)) {
     const marks: LeaderMark[] = [];
     let previous = '';
     for (const c of timed as { time?: unknown; leader?: unknown }[]) {
       if (typeof c.time !== 'number' || typeof c.leader !== 'string') continue;
-      if (previous && previous !== c.leader) marks.push({ time: round2(c.time * MS_PER_NS), from: previous, to: c.leader, inferred: false });
+      if (previous && previous !== c.leader)
+        marks.push({ time: round2(c.time * MS_PER_NS), from: previous, to: c.leader, inferred: false });
       previous = c.leader;
     }
     return marks;
   }
-  const sequence = Array.isArray(results?.leaders) ? (results.leaders as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const sequence = Array.isArray(results?.leaders)
+    ? (results.leaders as unknown[]).filter((x): x is string => typeof x === 'string')
+    : [];
   const marks: LeaderMark[] = [];
   let searchFrom = 0;
   for (let i = 1; i < sequence.length; i++) {
@@ -299,20 +339,33 @@ export function buildRoleSpans(changes: readonly RoleChange[], endMs: number): R
     if (!byNode.has(c.node)) byNode.set(c.node, []);
     byNode.get(c.node)!.push(c);
   }
-  return [...byNode].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([node, list]) => ({
-    node,
-    spans: list.map((c, i): [number, number, NodeRole] => [round2(c.time * MS_PER_NS), round2(Math.max(c.time * MS_PER_NS, list[i + 1] ? list[i + 1]!.time * MS_PER_NS : endMs)), c.role]),
-  }));
+  return [...byNode]
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([node, list]) => ({
+      node,
+      spans: list.map((c, i): [number, number, NodeRole] => [
+        round2(c.time * MS_PER_NS),
+        round2(Math.max(c.time * MS_PER_NS, list[i + 1] ? list[i + 1]!.time * MS_PER_NS : endMs)),
+        c.role,
+      ]),
+    }));
 }
 
 /** Maps each porcupine failure to rows of the op table. */
-export function buildCounterexamples(failures: readonly PartitionFailure[], ops: OpColumns, prefixShown = 40): CounterexampleView[] {
+export function buildCounterexamples(
+  failures: readonly PartitionFailure[],
+  ops: OpColumns,
+  prefixShown = 40,
+): CounterexampleView[] {
   const rowOfIndex = new Map(ops.index.map((idx, row) => [idx, row]));
   return failures.map((failure) => ({
     key: failure.key === null ? '' : String(failure.key),
     prefixLength: failure.prefixLength,
     stateBefore: failure.stateBefore,
-    prefix: failure.longestPrefix.slice(-prefixShown).map((i) => rowOfIndex.get(i)).filter((r): r is number => r !== undefined),
+    prefix: failure.longestPrefix
+      .slice(-prefixShown)
+      .map((i) => rowOfIndex.get(i))
+      .filter((r): r is number => r !== undefined),
     unplaced: failure.unplaced.flatMap((u) => {
       const row = rowOfIndex.get(u.index);
       return row === undefined ? [] : [{ row, description: u.description }];
@@ -328,7 +381,10 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Latency points per (f, outcome) for completed ops, thinned to the slowest op per time bucket. */
-export function buildLatency(ops: OpColumns, durationMs: number): { series: LatencySeries[]; quantiles: QuantileRow[] } {
+export function buildLatency(
+  ops: OpColumns,
+  durationMs: number,
+): { series: LatencySeries[]; quantiles: QuantileRow[] } {
   const groups = new Map<string, { f: string; outcome: Outcome; rows: number[] }>();
   for (let row = 0; row < ops.start.length; row++) {
     if (ops.end[row]! < 0) continue;
@@ -345,11 +401,22 @@ export function buildLatency(ops: OpColumns, durationMs: number): { series: Late
   for (const [label, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     const latencies = g.rows.map((r) => ops.end[r]! - ops.start[r]!);
     const sorted = [...latencies].sort((a, b) => a - b);
-    quantiles.push({ f: g.f, outcome: g.outcome, count: sorted.length, p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1]! });
+    quantiles.push({
+      f: g.f,
+      outcome: g.outcome,
+      count: sorted.length,
+      p50: quantile(sorted, 0.5),
+      p90: quantile(sorted, 0.9),
+      p99: quantile(sorted, 0.99),
+      max: sorted[sorted.length - 1]!,
+    });
     const x: number[] = [];
     const y: number[] = [];
     if (g.rows.length <= LATENCY_POINTS_PER_SERIES) {
-      g.rows.forEach((r, i) => { x.push(ops.start[r]! / 1000); y.push(round2(latencies[i]!)); });
+      g.rows.forEach((r, i) => {
+        x.push(ops.start[r]! / 1000);
+        y.push(round2(latencies[i]!));
+      });
     } else {
       // Keep the slowest op per bucket: outliers are what a reader looks for.
       const slowest = new Map<number, number>();
@@ -358,7 +425,10 @@ export function buildLatency(ops: OpColumns, durationMs: number): { series: Late
         const best = slowest.get(b);
         if (best === undefined || latencies[best]! < latencies[i]!) slowest.set(b, i);
       });
-      for (const i of [...slowest.values()].sort((a, b) => a - b)) { x.push(ops.start[g.rows[i]!]! / 1000); y.push(round2(latencies[i]!)); }
+      for (const i of [...slowest.values()].sort((a, b) => a - b)) {
+        x.push(ops.start[g.rows[i]!]! / 1000);
+        y.push(round2(latencies[i]!));
+      }
     }
     series.push({ label, f: g.f, outcome: g.outcome, x, y });
   }
@@ -377,7 +447,12 @@ export function buildThroughput(ops: OpColumns, durationMs: number): ThroughputS
     counts[ops.outcome[row]!]![b]!++;
   }
   const perSecond = (c: number[]): number[] => c.map((v) => round2(v / bucketS));
-  return { x: Array.from({ length: n }, (_, i) => i * bucketS), ok: perSecond(counts[0]!), fail: perSecond(counts[1]!), info: perSecond(counts[2]!) };
+  return {
+    x: Array.from({ length: n }, (_, i) => i * bucketS),
+    ok: perSecond(counts[0]!),
+    fail: perSecond(counts[1]!),
+    info: perSecond(counts[2]!),
+  };
 }
 
 const LOG_LINE = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)[,.](\d{3})\S*\s.*\b(WARN|ERROR|FATAL)\b/;
@@ -386,7 +461,11 @@ const LOG_LINE = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)[,.](\d{3})\S*\s.*\b(WAR
  * WARN/ERROR lines of each node's log within each fault's window. Log timestamps are wall-clock (UTC, as the
  * containers run); the history starts at test.json's startedAt, which anchors the two.
  */
-export function buildLogExcerpts(nodeLogs: RunInput['nodeLogs'], faults: readonly FaultBand[], startedAtMs: number): LogExcerpt[] {
+export function buildLogExcerpts(
+  nodeLogs: RunInput['nodeLogs'],
+  faults: readonly FaultBand[],
+  startedAtMs: number,
+): LogExcerpt[] {
   const excerpts: LogExcerpt[] = [];
   for (const log of nodeLogs) {
     const timed: { t: number; line: string }[] = [];
@@ -397,19 +476,27 @@ export function buildLogExcerpts(nodeLogs: RunInput['nodeLogs'], faults: readonl
       if (Number.isFinite(wall)) timed.push({ t: wall - startedAtMs, line });
     }
     faults.forEach((band, fault) => {
-      const lines = timed.filter((l) => l.t >= band.start - LOG_BEFORE_MS && l.t <= band.end + LOG_AFTER_MS).map((l) => l.line);
-      if (lines.length > 0) excerpts.push({ fault, node: log.node, path: log.path, lines: lines.slice(0, LOG_LINES_PER_EXCERPT) });
+      const lines = timed
+        .filter((l) => l.t >= band.start - LOG_BEFORE_MS && l.t <= band.end + LOG_AFTER_MS)
+        .map((l) => l.line);
+      if (lines.length > 0)
+        excerpts.push({ fault, node: log.node, path: log.path, lines: lines.slice(0, LOG_LINES_PER_EXCERPT) });
     });
   }
   return excerpts;
 }
 
 /** Leaf-by-leaf differences between a config and the defaults, as [path, default, this run]. */
-export function diffConfig(config: Record<string, unknown>, defaults: Record<string, unknown>, ignore: ReadonlySet<string>): [string, string, string][] {
+export function diffConfig(
+  config: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+  ignore: ReadonlySet<string>,
+): [string, string, string][] {
   const diffs: [string, string, string][] = [];
   const walk = (a: unknown, b: unknown, path: string): void => {
     if (ignore.has(path)) return;
-    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+      v !== null && typeof v === 'object' && !Array.isArray(v);
     if (isObject(a) && isObject(b)) {
       for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) walk(a[k], b[k], path ? `${path}.${k}` : k);
       return;
@@ -430,9 +517,19 @@ function shellQuote(arg: string): string {
 
 /** test.json fields and the `faultline test` flags that set them, for runs not started from the command line. */
 const FLAG_OF_FIELD: [string, string][] = [
-  ['name', '--name'], ['server', '--server'], ['nodes', '--nodes'], ['timeLimitS', '--time-limit'], ['concurrency', '--concurrency'],
-  ['rate', '--rate'], ['nemesis', '--nemesis'], ['nemesisIntervalS', '--nemesis-interval'], ['scenario', '--scenario'], ['workload', '--workload'], ['readMode', '--read-mode'],
-  ['zookeeper.tickTime', '--tick-time'], ['zookeeper.syncLimit', '--sync-limit'],
+  ['name', '--name'],
+  ['server', '--server'],
+  ['nodes', '--nodes'],
+  ['timeLimitS', '--time-limit'],
+  ['concurrency', '--concurrency'],
+  ['rate', '--rate'],
+  ['nemesis', '--nemesis'],
+  ['nemesisIntervalS', '--nemesis-interval'],
+  ['scenario', '--scenario'],
+  ['workload', '--workload'],
+  ['readMode', '--read-mode'],
+  ['zookeeper.tickTime', '--tick-time'],
+  ['zookeeper.syncLimit', '--sync-limit'],
 ];
 
 /** The command that reruns this test with the same seed. */
@@ -442,8 +539,11 @@ export function reproduceCommand(test: Record<string, unknown> | undefined): str
     // Started from code (a test suite, a library user): rebuild the flags from the resolved config.
     args = ['test'];
     for (const [field, flag] of FLAG_OF_FIELD) {
-      const value = field.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), test);
-      if (value !== undefined && value !== null) args.push(flag, Array.isArray(value) ? value.join(',') : String(value));
+      const value = field
+        .split('.')
+        .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), test);
+      if (value !== undefined && value !== null)
+        args.push(flag, Array.isArray(value) ? value.join(',') : String(value));
     }
     const client = test?.client as { opTimeoutMs?: unknown } | undefined;
     if (typeof client?.opTimeoutMs === 'number') args.push('--op-timeout', String(client.opTimeoutMs / 1000));
@@ -482,12 +582,14 @@ const DATA_LOSS_FIELDS = ['lost', 'recovered', 'unexpected', 'convergence', 'div
 function collectDataLoss(results: Record<string, unknown> | undefined): { title: string; value: unknown }[] {
   const found: { title: string; value: unknown }[] = [];
   const scan = (obj: Record<string, unknown>, where: string): void => {
-    for (const field of DATA_LOSS_FIELDS) if (obj[field] !== undefined) found.push({ title: where ? `${where}: ${field}` : field, value: obj[field] });
+    for (const field of DATA_LOSS_FIELDS)
+      if (obj[field] !== undefined) found.push({ title: where ? `${where}: ${field}` : field, value: obj[field] });
   };
   if (!results) return found;
   scan(results, '');
   const checkers = (results.checkers ?? {}) as Record<string, unknown>;
-  for (const [name, c] of Object.entries(checkers)) if (c && typeof c === 'object') scan(c as Record<string, unknown>, name);
+  for (const [name, c] of Object.entries(checkers))
+    if (c && typeof c === 'object') scan(c as Record<string, unknown>, name);
   return found;
 }
 
@@ -505,11 +607,14 @@ export function buildReportData(input: RunInput): ReportData {
   const faults = buildFaultBands(events, durationMs);
   const checkersRaw = (results?.checkers ?? {}) as Record<string, unknown>;
   const checkers = Object.entries(checkersRaw).map(([name, r]) => describeChecker(name, r));
-  const failures = Object.values(checkersRaw).flatMap((c) => ((c as { failures?: PartitionFailure[] } | null)?.failures ?? []));
+  const failures = Object.values(checkersRaw).flatMap(
+    (c) => (c as { failures?: PartitionFailure[] } | null)?.failures ?? [],
+  );
   const { series: latency, quantiles } = buildLatency(ops, durationMs);
   const verdict = results?.valid === true || results?.valid === false ? results.valid : 'unknown';
   const image = (test?.image ?? {}) as Record<string, unknown>;
-  const str = (v: unknown): string => (v === undefined || v === null ? '—' : Array.isArray(v) ? v.join(', ') : String(v));
+  const str = (v: unknown): string =>
+    v === undefined || v === null ? '—' : Array.isArray(v) ? v.join(', ') : String(v);
   const summary: [string, string][] = [
     ['test', str(test?.name)],
     ['started', str(test?.startedAt)],
@@ -525,16 +630,30 @@ export function buildReportData(input: RunInput): ReportData {
   if (results?.aborted) summary.push(['aborted', str(results.aborted)]);
   const recoveryRaw = (results?.recovery ?? null) as Record<string, unknown> | null;
   const recovery: [string, string][] = recoveryRaw
-    ? Object.entries(recoveryRaw).map(([k, v]) => [k.replace(/Ms$/, '').replace(/([A-Z])/g, ' $1').toLowerCase(), typeof v === 'number' && /Ms$/.test(k) ? formatMs(v) : str(v)])
+    ? Object.entries(recoveryRaw).map(([k, v]) => [
+        k
+          .replace(/Ms$/, '')
+          .replace(/([A-Z])/g, ' $1')
+          .toLowerCase(),
+        typeof v === 'number' && /Ms$/.test(k) ? formatMs(v) : str(v),
+      ])
     : [];
   const startedAtMs = typeof test?.startedAt === 'string' ? Date.parse(test.startedAt) : NaN;
   const logs = Number.isFinite(startedAtMs) ? buildLogExcerpts(input.nodeLogs, faults, startedAtMs) : [];
-  const silent = input.nodeLogs.length > 0 && input.nodeLogs.every((l) => /NOP\) logger implementation|no-operation \(NOP\)/.test(l.text) && !LOG_LINE.test(l.text));
+  const silent =
+    input.nodeLogs.length > 0 &&
+    input.nodeLogs.every(
+      (l) => /NOP\) logger implementation|no-operation \(NOP\)/.test(l.text) && !LOG_LINE.test(l.text),
+    );
   return {
     title: `${str(test?.name)} ${str(test?.startedAt)}`,
     verdict,
     checkers,
-    stats: Object.fromEntries(Object.entries((results?.stats ?? {}) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number')),
+    stats: Object.fromEntries(
+      Object.entries((results?.stats ?? {}) as Record<string, unknown>).filter(
+        (e): e is [string, number] => typeof e[1] === 'number',
+      ),
+    ),
     summary,
     configDiff: test && input.defaults ? diffConfig(test, input.defaults, NOT_CONFIG) : [],
     reproduce: reproduceCommand(test),
@@ -553,7 +672,9 @@ export function buildReportData(input: RunInput): ReportData {
     dataLoss: collectDataLoss(results),
     logs,
     logNote: silent
-      ? 'The servers wrote no log lines: this image runs ZooKeeper with SLF4J\'s no-operation logger. The full console output is linked below.'
-      : logs.length === 0 ? 'No WARN or ERROR lines within any fault window.' : '',
+      ? "The servers wrote no log lines: this image runs ZooKeeper with SLF4J's no-operation logger. The full console output is linked below."
+      : logs.length === 0
+        ? 'No WARN or ERROR lines within any fault window.'
+        : '',
   };
 }

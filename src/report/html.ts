@@ -18,7 +18,10 @@ export function escapeHtml(text: string): string {
 
 /** JSON that can sit inside a <script> element: no "</script>", no "<!--". */
 export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Inline script/style text must not close its own element. */
@@ -53,8 +56,15 @@ export function renderValue(value: unknown, depth = 0): string {
     const objects = shown.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
     if (objects && depth < 3) {
       const columns = [...new Set(shown.flatMap((v) => Object.keys(v as object)))];
-      return `<p class="muted">${value.length} item${value.length === 1 ? '' : 's'}</p>` +
-        table(columns, shown.map((v) => columns.map((c) => renderValue((v as Record<string, unknown>)[c], depth + 1))), 'data') + more;
+      return (
+        `<p class="muted">${value.length} item${value.length === 1 ? '' : 's'}</p>` +
+        table(
+          columns,
+          shown.map((v) => columns.map((c) => renderValue((v as Record<string, unknown>)[c], depth + 1))),
+          'data',
+        ) +
+        more
+      );
     }
     return `<code>${escapeHtml(shown.map((v) => JSON.stringify(v)).join(', '))}</code>${more}`;
   }
@@ -65,18 +75,31 @@ export function renderValue(value: unknown, depth = 0): string {
 
 function summarySection(data: ReportData): string {
   const checkers = data.checkers.map((c) => [
-    escapeHtml(c.name), `<span class="badge ${verdictClass(c.valid)}">${verdictText(c.valid)}</span>`, escapeHtml(c.details),
+    escapeHtml(c.name),
+    `<span class="badge ${verdictClass(c.valid)}">${verdictText(c.valid)}</span>`,
+    escapeHtml(c.details),
   ]);
-  const stats = Object.entries(data.stats).map(([k, v]) => `<span class="stat"><b>${v}</b> ${escapeHtml(k)}</span>`).join('');
-  const diff = data.configDiff.length === 0
-    ? '<p class="muted">Every setting is the default.</p>'
-    : table(['setting', 'default', 'this run'], data.configDiff.map((r) => r.map((c) => `<code>${escapeHtml(c)}</code>`)));
-  const leaders = data.leaderSequence.length > 0 ? escapeHtml(data.leaderSequence.join(' → ')) : '<span class="muted">unknown</span>';
+  const stats = Object.entries(data.stats)
+    .map(([k, v]) => `<span class="stat"><b>${v}</b> ${escapeHtml(k)}</span>`)
+    .join('');
+  const diff =
+    data.configDiff.length === 0
+      ? '<p class="muted">Every setting is the default.</p>'
+      : table(
+          ['setting', 'default', 'this run'],
+          data.configDiff.map((r) => r.map((c) => `<code>${escapeHtml(c)}</code>`)),
+        );
+  const leaders =
+    data.leaderSequence.length > 0 ? escapeHtml(data.leaderSequence.join(' → ')) : '<span class="muted">unknown</span>';
   return `<section id="summary">
   <h1><span class="badge big ${verdictClass(data.verdict)}" id="verdict">${verdictText(data.verdict)}</span> ${escapeHtml(data.title)}</h1>
   <div class="stats">${stats}</div>
   <div class="columns">
-    <div>${table(['', ''], data.summary.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]), 'summary')}
+    <div>${table(
+      ['', ''],
+      data.summary.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]),
+      'summary',
+    )}
       <p>Leaders: ${leaders}</p></div>
     <div><h3>Checkers</h3>${checkers.length ? table(['checker', 'verdict', 'details'], checkers, 'checkers') : '<p class="muted">No checker ran (the run was aborted or crashed).</p>'}
       <h3>Configuration that differs from the defaults</h3>${diff}</div>
@@ -87,7 +110,11 @@ function summarySection(data: ReportData): string {
 
 function historySection(data: ReportData): string {
   const faults = data.faults.map((b, i) => [
-    String(i + 1), escapeHtml(b.name), `${(b.start / 1000).toFixed(2)} s`, `${(b.end / 1000).toFixed(2)} s`, `<code>${escapeHtml(b.detail)}</code>`,
+    String(i + 1),
+    escapeHtml(b.name),
+    `${(b.start / 1000).toFixed(2)} s`,
+    `${(b.end / 1000).toFixed(2)} s`,
+    `<code>${escapeHtml(b.detail)}</code>`,
   ]);
   return `<section id="history">
   <h2>History</h2>
@@ -105,8 +132,13 @@ function counterexampleSection(data: ReportData): string {
   const parts = data.counterexamples.map((c, i) => {
     const rows = c.unplaced.map((u) => {
       const row = u.row;
-      return [`#${data.ops.index[row]}`, String(data.lanes[data.ops.lane[row]!]?.process ?? ''), escapeHtml(u.description),
-        `${(data.ops.start[row]! / 1000).toFixed(3)} s`, data.ops.end[row]! < 0 ? 'never' : `${(data.ops.end[row]! / 1000).toFixed(3)} s`];
+      return [
+        `#${data.ops.index[row]}`,
+        String(data.lanes[data.ops.lane[row]!]?.process ?? ''),
+        escapeHtml(u.description),
+        `${(data.ops.start[row]! / 1000).toFixed(3)} s`,
+        data.ops.end[row]! < 0 ? 'never' : `${(data.ops.end[row]! / 1000).toFixed(3)} s`,
+      ];
     });
     return `<div class="counterexample" data-index="${i}">
     <h3>${c.key ? `Key <code>${escapeHtml(c.key)}</code>: ` : ''}not linearizable</h3>
@@ -121,8 +153,18 @@ function counterexampleSection(data: ReportData): string {
 }
 
 function plotsSection(data: ReportData): string {
-  const q = data.quantiles.map((r) => [escapeHtml(r.f), escapeHtml(r.outcome), String(r.count), ...[r.p50, r.p90, r.p99, r.max].map((v) => `${v.toFixed(1)}`)]);
-  const recovery = data.recovery.length ? table(['measure', 'time'], data.recovery.map(([k, v]) => [escapeHtml(k), escapeHtml(v)])) : '<p class="muted">No recovery was measured.</p>';
+  const q = data.quantiles.map((r) => [
+    escapeHtml(r.f),
+    escapeHtml(r.outcome),
+    String(r.count),
+    ...[r.p50, r.p90, r.p99, r.max].map((v) => `${v.toFixed(1)}`),
+  ]);
+  const recovery = data.recovery.length
+    ? table(
+        ['measure', 'time'],
+        data.recovery.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]),
+      )
+    : '<p class="muted">No recovery was measured.</p>';
   return `<section id="plots">
   <h2>Latency and throughput</h2>
   <div class="plot" id="latency-plot"></div>
@@ -138,20 +180,35 @@ function dataLossSection(data: ReportData): string {
 }
 
 function logsSection(data: ReportData, logFiles: { node: string; path: string }[]): string {
-  const links = logFiles.map((l) => `<a href="${escapeHtml(l.path)}">${escapeHtml(l.node)}: ${escapeHtml(l.path)}</a>`).join(' · ');
-  const excerpts = data.logs.map((x) => {
-    const band = data.faults[x.fault];
-    return `<details open><summary>fault ${x.fault + 1} (${escapeHtml(band?.name ?? '')}) on ${escapeHtml(x.node)}: ${x.lines.length} line${x.lines.length === 1 ? '' : 's'} — <a href="${escapeHtml(x.path)}">full log</a></summary><pre class="log">${escapeHtml(x.lines.join('\n'))}</pre></details>`;
-  }).join('');
+  const links = logFiles
+    .map((l) => `<a href="${escapeHtml(l.path)}">${escapeHtml(l.node)}: ${escapeHtml(l.path)}</a>`)
+    .join(' · ');
+  const excerpts = data.logs
+    .map((x) => {
+      const band = data.faults[x.fault];
+      return `<details open><summary>fault ${x.fault + 1} (${escapeHtml(band?.name ?? '')}) on ${escapeHtml(x.node)}: ${x.lines.length} line${x.lines.length === 1 ? '' : 's'} — <a href="${escapeHtml(x.path)}">full log</a></summary><pre class="log">${escapeHtml(x.lines.join('\n'))}</pre></details>`;
+    })
+    .join('');
   return `<section id="logs"><h2>Node logs</h2>
   <p class="muted">WARN and ERROR lines from 2 s before each fault to 5 s after it healed.${data.logNote ? ` ${escapeHtml(data.logNote)}` : ''}</p>
   ${excerpts}<p>Full logs: ${links || '<span class="muted">none found</span>'} · <a href="harness.log">harness.log</a> · <a href="history.jsonl">history.jsonl</a> · <a href="results.json">results.json</a> · <a href="test.json">test.json</a></p></section>`;
 }
 
-export function renderReportHtml(data: ReportData, assets: ReportAssets, logFiles: { node: string; path: string }[]): string {
-  const nav = [['summary', 'Summary'], ['history', 'History'], ...(data.counterexamples.length ? [['counterexample', 'Counterexample']] : []),
-    ['plots', 'Plots'], ...(data.dataLoss.length ? [['data-loss', 'Data loss']] : []), ['logs', 'Logs']]
-    .map(([id, label]) => `<a href="#${id}">${label}</a>`).join('');
+export function renderReportHtml(
+  data: ReportData,
+  assets: ReportAssets,
+  logFiles: { node: string; path: string }[],
+): string {
+  const nav = [
+    ['summary', 'Summary'],
+    ['history', 'History'],
+    ...(data.counterexamples.length ? [['counterexample', 'Counterexample']] : []),
+    ['plots', 'Plots'],
+    ...(data.dataLoss.length ? [['data-loss', 'Data loss']] : []),
+    ['logs', 'Logs'],
+  ]
+    .map(([id, label]) => `<a href="#${id}">${label}</a>`)
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

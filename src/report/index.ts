@@ -46,8 +46,10 @@ export async function defaultTestConfig(): Promise<Record<string, unknown>> {
   const program = new Command();
   registerTestCommand(program);
   const testCommand = program.commands.find((c) => c.name() === 'test');
-  const flags = Object.fromEntries((testCommand?.options ?? []).map((o) => [o.attributeName(), o.defaultValue as unknown]));
-  return resolveTestConfig({ ...flags, seed: '0' } as Parameters<typeof resolveTestConfig>[0]) as Record<string, unknown>;
+  const flags = Object.fromEntries(
+    (testCommand?.options ?? []).map((o) => [o.attributeName(), o.defaultValue as unknown]),
+  );
+  return resolveTestConfig({ ...flags, seed: '0' } as Parameters<typeof resolveTestConfig>[0]);
 }
 
 /** Each node's log files, as paths relative to the run directory. */
@@ -55,11 +57,16 @@ export function nodeLogFiles(runDir: string): { node: string; path: string }[] {
   const nodesDir = join(runDir, 'nodes');
   if (!existsSync(nodesDir)) return [];
   const collator = new Intl.Collator('en', { numeric: true });
-  return readdirSync(nodesDir).sort(collator.compare).flatMap((node) => {
-    const logsDir = join(nodesDir, node, 'logs');
-    if (!existsSync(logsDir)) return [];
-    return readdirSync(logsDir).filter((f) => statSync(join(logsDir, f)).isFile()).sort().map((f) => ({ node, path: `nodes/${node}/logs/${f}` }));
-  });
+  return readdirSync(nodesDir)
+    .sort(collator.compare)
+    .flatMap((node) => {
+      const logsDir = join(nodesDir, node, 'logs');
+      if (!existsSync(logsDir)) return [];
+      return readdirSync(logsDir)
+        .filter((f) => statSync(join(logsDir, f)).isFile())
+        .sort()
+        .map((f) => ({ node, path: `nodes/${node}/logs/${f}` }));
+    });
 }
 
 /** Node logs larger than this are read from their end only: recent lines are where the faults are. */
@@ -73,15 +80,25 @@ function readLogText(path: string): string {
 export async function loadReportData(runDir: string, warn: (msg: string) => void = () => {}): Promise<ReportData> {
   const historyPath = join(runDir, HISTORY_FILE);
   if (!existsSync(historyPath)) {
-    throw new UsageError(`${runDir} has no ${HISTORY_FILE}`, 'Give a run directory written by `faultline test` (results/<test>/<timestamp>).');
+    throw new UsageError(
+      `${runDir} has no ${HISTORY_FILE}`,
+      'Give a run directory written by `faultline test` (results/<test>/<timestamp>).',
+    );
   }
   const events = await readHistory(historyPath, warn);
-  const results = existsSync(join(runDir, RESULTS_FILE)) ? readJson<Record<string, unknown>>(join(runDir, RESULTS_FILE), 'results') : undefined;
-  const test = existsSync(join(runDir, TEST_FILE)) ? readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test config') : undefined;
-  if (!results) warn(`${runDir} has no ${RESULTS_FILE} (the run did not finish): the report shows the history without verdicts`);
+  const results = existsSync(join(runDir, RESULTS_FILE))
+    ? readJson<Record<string, unknown>>(join(runDir, RESULTS_FILE), 'results')
+    : undefined;
+  const test = existsSync(join(runDir, TEST_FILE))
+    ? readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test config')
+    : undefined;
+  if (!results)
+    warn(`${runDir} has no ${RESULTS_FILE} (the run did not finish): the report shows the history without verdicts`);
   const logs = nodeLogFiles(runDir);
   return buildReportData({
-    events, results, test,
+    events,
+    results,
+    test,
     defaults: await defaultTestConfig(),
     nodeLogs: logs.map((l) => ({ ...l, text: readLogText(join(runDir, l.path)) })),
     roles: await readRoleChanges(join(runDir, ROLES_FILE)),

@@ -1,6 +1,17 @@
 // The results browser behind `faultline serve`: an index of every run under results/ and read-only access to
 // the run directories' files, on loopback only. A run without report.html gets one rendered in memory.
-import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
@@ -44,7 +55,9 @@ export function historyDurationS(path: string): number | null {
       try {
         const event = JSON.parse(line) as { time?: unknown };
         if (typeof event.time === 'number') return Math.round(event.time / 1e7) / 100;
-      } catch { /* a cut first line or a truncated last one */ }
+      } catch {
+        /* a cut first line or a truncated last one */
+      }
     }
     return null;
   } finally {
@@ -63,7 +76,8 @@ export function listRuns(resultsRoot: string): RunSummary[] {
     if (testName === 'latest' || !statSync(testDir).isDirectory()) continue;
     for (const stamp of readdirSync(testDir)) {
       const dir = join(testDir, stamp);
-      if (!statSync(dir).isDirectory() || !(existsSync(join(dir, TEST_FILE)) || existsSync(join(dir, HISTORY_FILE)))) continue;
+      if (!statSync(dir).isDirectory() || !(existsSync(join(dir, TEST_FILE)) || existsSync(join(dir, HISTORY_FILE))))
+        continue;
       const test = readJsonQuiet(join(dir, TEST_FILE));
       const results = readJsonQuiet(join(dir, RESULTS_FILE));
       const list = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
@@ -116,15 +130,20 @@ const INDEX_SCRIPT = `(function () {
 })();`;
 
 export function renderRunIndex(runs: readonly RunSummary[], css: string): string {
-  const verdictClass = (v: RunSummary['verdict']): string => (v === true ? 'valid' : v === false ? 'invalid' : 'unknown');
-  const rows = runs.map((r) => {
-    const href = `/runs/${r.path.split('/').map(encodeURIComponent).join('/')}/${REPORT_FILE}`;
-    return `<tr data-verdict="${verdictClass(r.verdict)}"><td><a href="${escapeHtml(href)}">${escapeHtml(r.name)}</a></td>` +
-      `<td data-sort="${escapeHtml(r.startedAt)}">${escapeHtml(r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td>` +
-      `<td>${escapeHtml(r.server)}</td><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.nemesis)}</td>` +
-      `<td data-sort="${verdictClass(r.verdict)}"><span class="badge ${verdictClass(r.verdict)}">${verdictText(r.verdict)}</span></td>` +
-      `<td data-sort="${r.durationS ?? -1}">${r.durationS === null ? '—' : `${r.durationS.toFixed(1)} s`}</td></tr>`;
-  }).join('\n');
+  const verdictClass = (v: RunSummary['verdict']): string =>
+    v === true ? 'valid' : v === false ? 'invalid' : 'unknown';
+  const rows = runs
+    .map((r) => {
+      const href = `/runs/${r.path.split('/').map(encodeURIComponent).join('/')}/${REPORT_FILE}`;
+      return (
+        `<tr data-verdict="${verdictClass(r.verdict)}"><td><a href="${escapeHtml(href)}">${escapeHtml(r.name)}</a></td>` +
+        `<td data-sort="${escapeHtml(r.startedAt)}">${escapeHtml(r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td>` +
+        `<td>${escapeHtml(r.server)}</td><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.nemesis)}</td>` +
+        `<td data-sort="${verdictClass(r.verdict)}"><span class="badge ${verdictClass(r.verdict)}">${verdictText(r.verdict)}</span></td>` +
+        `<td data-sort="${r.durationS ?? -1}">${r.durationS === null ? '—' : `${r.durationS.toFixed(1)} s`}</td></tr>`
+      );
+    })
+    .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faultline runs</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
 <style>${css}</style></head><body><nav><b>Faultline</b><span>runs in results/</span></nav><main>
@@ -141,8 +160,13 @@ ${runs.length === 0 ? '<p class="muted">No runs yet: run <code>npx faultline tes
 }
 
 const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.json': 'application/json; charset=utf-8', '.jsonl': 'text/plain; charset=utf-8',
-  '.log': 'text/plain; charset=utf-8', '.cfg': 'text/plain; charset=utf-8', '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.jsonl': 'text/plain; charset=utf-8',
+  '.log': 'text/plain; charset=utf-8',
+  '.cfg': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
 };
 
 /**
@@ -172,7 +196,8 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 async function handle(resultsRoot: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only: GET and HEAD only\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, 'text/plain', 'read-only: GET and HEAD only\n');
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (url.pathname === '/' || url.pathname === '/index.html') {
     return send(res, 200, 'text/html; charset=utf-8', renderRunIndex(listRuns(resultsRoot), loadReportAssets().css));
@@ -185,19 +210,33 @@ async function handle(resultsRoot: string, req: IncomingMessage, res: ServerResp
     if (file.endsWith(`${sep}${REPORT_FILE}`) && existsSync(join(runDir, HISTORY_FILE))) {
       // Rendered in memory: the server never writes into results/.
       const data = await loadReportData(runDir);
-      return send(res, 200, 'text/html; charset=utf-8', renderReportHtml(data, loadReportAssets(), nodeLogFiles(runDir)));
+      return send(
+        res,
+        200,
+        'text/html; charset=utf-8',
+        renderReportHtml(data, loadReportAssets(), nodeLogFiles(runDir)),
+      );
     }
     return send(res, 404, 'text/plain', 'not found\n');
   }
   const stat = statSync(file);
   if (stat.isDirectory()) {
-    const rel = relative(realpathSync(resolve(resultsRoot)), file).split(sep).join('/');
+    const rel = relative(realpathSync(resolve(resultsRoot)), file)
+      .split(sep)
+      .join('/');
     res.writeHead(302, { location: `/runs/${rel}/${REPORT_FILE}` });
     res.end();
     return;
   }
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': stat.size, 'x-content-type-options': 'nosniff' });
-  if (req.method === 'HEAD') { res.end(); return; }
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-length': stat.size,
+    'x-content-type-options': 'nosniff',
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
   createReadStream(file).pipe(res);
 }
 
@@ -222,7 +261,11 @@ export function startResultsServer(resultsRoot: string, port: number): Promise<R
       resolvePromise({
         url: `http://127.0.0.1:${bound}/`,
         server,
-        close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });

@@ -114,7 +114,9 @@ export class ZkClient {
     this.lastZxidValue = initialZxid;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(ZkErrorCode.CONNECTIONLOSS, `connection to ${address} failed: ${err.message}`, err));
+    socket.on('error', (err) =>
+      this.fail(ZkErrorCode.CONNECTIONLOSS, `connection to ${address} failed: ${err.message}`, err),
+    );
     socket.on('close', () => this.fail(ZkErrorCode.CONNECTIONLOSS, `connection to ${address} closed`));
     // Ping at a third of the session timeout; declare the connection lost after two thirds without any
     // bytes from the server (as the Java client does), well before the server would expire the session.
@@ -180,7 +182,10 @@ export class ZkClient {
         );
       });
       socket.on('error', (err: NodeJS.ErrnoException) =>
-        giveUp(err.code === 'ECONNREFUSED' ? 'connection refused (is ZooKeeper running and listening there?)' : err.message, err),
+        giveUp(
+          err.code === 'ECONNREFUSED' ? 'connection refused (is ZooKeeper running and listening there?)' : err.message,
+          err,
+        ),
       );
       socket.on('close', () =>
         giveUp(
@@ -206,7 +211,11 @@ export class ZkClient {
         }
         if (response.timeOutMs <= 0) {
           // The server answers a session it will not grant with timeout 0, then closes.
-          giveUp(`the server refused the session (negotiated timeout ${response.timeOutMs})`, undefined, ZkErrorCode.SESSIONEXPIRED);
+          giveUp(
+            `the server refused the session (negotiated timeout ${response.timeOutMs})`,
+            undefined,
+            ZkErrorCode.SESSIONEXPIRED,
+          );
           return;
         }
         settled = true;
@@ -247,7 +256,9 @@ export class ZkClient {
 
   /** version -1 matches any version. */
   setData(path: string, data: Uint8Array, version: number, options?: OpOptions): Promise<{ stat: Stat } & Zxid> {
-    return this.request({ op: 'setData', path, data, version }, path, options, (reader) => ({ stat: reader.readStat() }));
+    return this.request({ op: 'setData', path, data, version }, path, options, (reader) => ({
+      stat: reader.readStat(),
+    }));
   }
 
   /** Resolves with the created path, which for sequential modes has the server's 10-digit suffix. */
@@ -330,7 +341,13 @@ export class ZkClient {
       };
       const timer = setTimeout(finish, this.closeTimeoutMs);
       const xid = this.allocateXid();
-      this.pending.set(xid, { description: 'closeSession', path: undefined, onReply: finish, reject: finish, timer: undefined });
+      this.pending.set(xid, {
+        description: 'closeSession',
+        path: undefined,
+        onReply: finish,
+        reject: finish,
+        timer: undefined,
+      });
       this.socket.write(encodeRequest(xid, { op: 'closeSession' }));
       void this.closed.then(finish);
     });
@@ -363,7 +380,10 @@ export class ZkClient {
     if (this.stateValue !== 'connected') {
       const reason = this.closedError ? `: ${this.closedError.message}` : '';
       return Promise.reject(
-        new ZkError(ZkErrorCode.CONNECTIONLOSS, `${description} not sent: client is ${this.stateValue}${reason}`, { path, unsent: true }),
+        new ZkError(ZkErrorCode.CONNECTIONLOSS, `${description} not sent: client is ${this.stateValue}${reason}`, {
+          path,
+          unsent: true,
+        }),
       );
     }
     const timeoutMs = options?.timeoutMs ?? this.defaultOpTimeoutMs;
@@ -376,11 +396,15 @@ export class ZkClient {
       frame = encodeRequest(xid, body);
     } catch (err) {
       return Promise.reject(
-        new ZkError(ZkErrorCode.MARSHALLINGERROR, `${description} not sent: cannot encode it: ${(err as Error).message}`, {
-          path,
-          unsent: true,
-          cause: err,
-        }),
+        new ZkError(
+          ZkErrorCode.MARSHALLINGERROR,
+          `${description} not sent: cannot encode it: ${(err as Error).message}`,
+          {
+            path,
+            unsent: true,
+            cause: err,
+          },
+        ),
       );
     }
     return new Promise<T & Zxid>((resolve, reject) => {
@@ -392,16 +416,22 @@ export class ZkClient {
           // The server may still apply the request; its late reply finds no pending xid and is dropped.
           this.pending.delete(xid);
           reject(
-            new ZkError(ZkErrorCode.OPERATIONTIMEOUT, `${description} got no reply within ${timeoutMs} ms (it may still take effect)`, {
-              path,
-            }),
+            new ZkError(
+              ZkErrorCode.OPERATIONTIMEOUT,
+              `${description} got no reply within ${timeoutMs} ms (it may still take effect)`,
+              {
+                path,
+              },
+            ),
           );
         }, timeoutMs),
         onReply: ({ zxid, err }, reader) => {
           if (err !== ZkErrorCode.OK) {
             const result = resultForError?.(err);
             if (result !== undefined) return resolve({ ...result, zxid });
-            return reject(errorFor?.(err, zxid) ?? new ZkError(err, `${description}: ${zkErrorName(err)}`, { path, zxid }));
+            return reject(
+              errorFor?.(err, zxid) ?? new ZkError(err, `${description}: ${zkErrorName(err)}`, { path, zxid }),
+            );
           }
           try {
             resolve({ ...decode(reader, zxid), zxid });
@@ -409,11 +439,15 @@ export class ZkClient {
             if (decodeErr instanceof ZkError) return reject(decodeErr);
             // The server answered, so the op may well have taken effect: MARSHALLINGERROR is indeterminate.
             reject(
-              new ZkError(ZkErrorCode.MARSHALLINGERROR, `${description}: cannot decode the reply: ${(decodeErr as Error).message}`, {
-                path,
-                zxid,
-                cause: decodeErr,
-              }),
+              new ZkError(
+                ZkErrorCode.MARSHALLINGERROR,
+                `${description}: cannot decode the reply: ${(decodeErr as Error).message}`,
+                {
+                  path,
+                  zxid,
+                  cause: decodeErr,
+                },
+              ),
             );
           }
         },
@@ -444,7 +478,11 @@ export class ZkClient {
     try {
       header = readReplyHeader(reader);
     } catch (err) {
-      this.fail(ZkErrorCode.MARSHALLINGERROR, `corrupt reply header from ${this.address}: ${(err as Error).message}`, err);
+      this.fail(
+        ZkErrorCode.MARSHALLINGERROR,
+        `corrupt reply header from ${this.address}: ${(err as Error).message}`,
+        err,
+      );
       return;
     }
     if (header.zxid > this.lastZxidValue) this.lastZxidValue = header.zxid;
@@ -474,7 +512,12 @@ export class ZkClient {
     this.pending.clear();
     for (const op of ops) {
       clearTimeout(op.timer);
-      op.reject(new ZkError(code, `${op.description}: ${message} before the reply (it may have taken effect)`, { path: op.path, cause }));
+      op.reject(
+        new ZkError(code, `${op.description}: ${message} before the reply (it may have taken effect)`, {
+          path: op.path,
+          cause,
+        }),
+      );
     }
     this.resolveClosed(closeWasRequested ? undefined : error);
   }

@@ -178,7 +178,8 @@ export class JuteReader {
     if (count === -1) return null;
     if (count < 0) throw new JuteError(`negative jute vector length: ${count}`);
     // Each item takes at least one byte, so a count beyond the remaining bytes is corrupt (and would loop long).
-    if (count > this.remaining) throw new JuteError(`jute vector length ${count} exceeds the ${this.remaining} bytes left`);
+    if (count > this.remaining)
+      throw new JuteError(`jute vector length ${count} exceeds the ${this.remaining} bytes left`);
     const items: T[] = [];
     for (let i = 0; i < count; i++) items.push(readItem(this));
     return items;

@@ -39,10 +39,7 @@ export type MultiOp =
   | { type: 'check'; path: string; version: number };
 
 export type MultiOpResult =
-  | { type: 'create'; path: string }
-  | { type: 'setData'; stat: Stat }
-  | { type: 'delete' }
-  | { type: 'check' };
+  { type: 'create'; path: string } | { type: 'setData'; stat: Stat } | { type: 'delete' } | { type: 'check' };
 
 /** One decoded entry of a MultiResponse: a result, or the error code the server gave that op. */
 export type MultiReplyEntry = MultiOpResult | { type: 'error'; code: number };
@@ -157,7 +154,12 @@ export function encodeRequest(xid: number, body: RequestBody): Buffer {
       writer.writeInt(xid).writeInt(OpCode[body.op]).writeUstring(body.path).writeBoolean(false);
       break;
     case 'setData':
-      writer.writeInt(xid).writeInt(OpCode.setData).writeUstring(body.path).writeBuffer(body.data).writeInt(body.version);
+      writer
+        .writeInt(xid)
+        .writeInt(OpCode.setData)
+        .writeUstring(body.path)
+        .writeBuffer(body.data)
+        .writeInt(body.version);
       break;
     case 'sync':
       writer.writeInt(xid).writeInt(OpCode.sync).writeUstring(body.path);

@@ -6,20 +6,39 @@ import type { HistoryEvent } from '../../src/history.js';
 import { UsageError } from '../../src/errors.js';
 
 /** Builds events from compact tuples: [process, type, f, value, extra?]. Index and time follow the order. */
-function history(rows: [number | 'nemesis', HistoryEvent['type'], string, unknown, Partial<HistoryEvent>?][]): HistoryEvent[] {
-  return rows.map(([process, type, f, value, extra], index) => ({ index, time: index * 1000, process, type, f, value, ...extra }));
+function history(
+  rows: [number | 'nemesis', HistoryEvent['type'], string, unknown, Partial<HistoryEvent>?][],
+): HistoryEvent[] {
+  return rows.map(([process, type, f, value, extra], index) => ({
+    index,
+    time: index * 1000,
+    process,
+    type,
+    f,
+    value,
+    ...extra,
+  }));
 }
 
 const staleRead = history([
-  [0, 'invoke', 'write', 1], [0, 'ok', 'write', 1],
-  ['nemesis', 'info', 'partition', 'start'], ['nemesis', 'info', 'partition', 'done'],
-  [1, 'invoke', 'write', 2], [1, 'ok', 'write', 2],
-  [2, 'invoke', 'read', null], [2, 'ok', 'read', 1],
+  [0, 'invoke', 'write', 1],
+  [0, 'ok', 'write', 1],
+  ['nemesis', 'info', 'partition', 'start'],
+  ['nemesis', 'info', 'partition', 'done'],
+  [1, 'invoke', 'write', 2],
+  [1, 'ok', 'write', 2],
+  [2, 'invoke', 'read', null],
+  [2, 'ok', 'read', 1],
 ]);
 const linearizableTwin = history([
-  [0, 'invoke', 'write', 1], [0, 'ok', 'write', 1],
-  ['nemesis', 'info', 'partition', 'start'], ['nemesis', 'info', 'partition', 'done'],
-  [1, 'invoke', 'write', 2], [2, 'invoke', 'read', null], [2, 'ok', 'read', 1], [1, 'ok', 'write', 2],
+  [0, 'invoke', 'write', 1],
+  [0, 'ok', 'write', 1],
+  ['nemesis', 'info', 'partition', 'start'],
+  ['nemesis', 'info', 'partition', 'done'],
+  [1, 'invoke', 'write', 2],
+  [2, 'invoke', 'read', null],
+  [2, 'ok', 'read', 1],
+  [1, 'ok', 'write', 2],
 ]);
 
 describe('checkLinearizable', () => {
@@ -42,29 +61,51 @@ describe('checkLinearizable', () => {
 
   it('treats info and unfinished ops as open-ended and drops failed ones', async () => {
     const events = history([
-      [0, 'invoke', 'write', 1], [0, 'info', 'write', null, { error: 'timeout' }],
-      [1, 'invoke', 'write', 2], [1, 'fail', 'write', 2],
+      [0, 'invoke', 'write', 1],
+      [0, 'info', 'write', null, { error: 'timeout' }],
+      [1, 'invoke', 'write', 2],
+      [1, 'fail', 'write', 2],
       [2, 'invoke', 'write', 3],
-      [3, 'invoke', 'read', null], [3, 'ok', 'read', 1],
-      [4, 'invoke', 'read', null], [4, 'ok', 'read', 3],
+      [3, 'invoke', 'read', null],
+      [3, 'ok', 'read', 1],
+      [4, 'invoke', 'read', null],
+      [4, 'ok', 'read', 3],
     ]);
     expect((await checkLinearizable(events, { model: 'register' })).valid).toBe(true);
-    const failedWriteSeen = history([[1, 'invoke', 'write', 2], [1, 'fail', 'write', 2], [3, 'invoke', 'read', null], [3, 'ok', 'read', 2]]);
+    const failedWriteSeen = history([
+      [1, 'invoke', 'write', 2],
+      [1, 'fail', 'write', 2],
+      [3, 'invoke', 'read', null],
+      [3, 'ok', 'read', 2],
+    ]);
     expect((await checkLinearizable(failedWriteSeen, { model: 'register' })).valid).toBe(false);
   });
 
   it('a cas failing with value-mismatch asserts; bad-version proves nothing', async () => {
-    const mismatch = history([[0, 'invoke', 'write', 1], [0, 'ok', 'write', 1], [1, 'invoke', 'cas', [1, 2]], [1, 'fail', 'cas', [1, 2], { error: 'value-mismatch' }]]);
+    const mismatch = history([
+      [0, 'invoke', 'write', 1],
+      [0, 'ok', 'write', 1],
+      [1, 'invoke', 'cas', [1, 2]],
+      [1, 'fail', 'cas', [1, 2], { error: 'value-mismatch' }],
+    ]);
     expect((await checkLinearizable(mismatch, { model: 'cas-register' })).valid).toBe(false);
-    const badVersion = history([[0, 'invoke', 'write', 1], [0, 'ok', 'write', 1], [1, 'invoke', 'cas', [1, 2]], [1, 'fail', 'cas', [1, 2], { error: 'bad-version' }]]);
+    const badVersion = history([
+      [0, 'invoke', 'write', 1],
+      [0, 'ok', 'write', 1],
+      [1, 'invoke', 'cas', [1, 2]],
+      [1, 'fail', 'cas', [1, 2], { error: 'bad-version' }],
+    ]);
     expect((await checkLinearizable(badVersion, { model: 'cas-register' })).valid).toBe(true);
   });
 
   it('checks keys independently and names the failing key', async () => {
     const events = history([
-      [0, 'invoke', 'write', 1, { key: 'a' }], [0, 'ok', 'write', 1, { key: 'a' }],
-      [1, 'invoke', 'read', null, { key: 'b' }], [1, 'ok', 'read', 1, { key: 'b' }],
-      [2, 'invoke', 'read', null, { key: 'a' }], [2, 'ok', 'read', 1, { key: 'a' }],
+      [0, 'invoke', 'write', 1, { key: 'a' }],
+      [0, 'ok', 'write', 1, { key: 'a' }],
+      [1, 'invoke', 'read', null, { key: 'b' }],
+      [1, 'ok', 'read', 1, { key: 'b' }],
+      [2, 'invoke', 'read', null, { key: 'a' }],
+      [2, 'ok', 'read', 1, { key: 'a' }],
     ]);
     const result = await checkLinearizable(events, { model: 'cas-register' });
     expect(result).toMatchObject({ valid: false, partitions: 2 });
@@ -72,37 +113,76 @@ describe('checkLinearizable', () => {
   });
 
   it('supports the zk-register, kv and queue models', async () => {
-    const zk = history([[0, 'invoke', 'write', 'x'], [0, 'ok', 'write', null], [1, 'invoke', 'read', null], [1, 'ok', 'read', { value: 'x', version: 1 }],
-      [2, 'invoke', 'cas', { version: 1, value: 'y' }], [2, 'fail', 'cas', null, { error: 'bad-version' }]]);
+    const zk = history([
+      [0, 'invoke', 'write', 'x'],
+      [0, 'ok', 'write', null],
+      [1, 'invoke', 'read', null],
+      [1, 'ok', 'read', { value: 'x', version: 1 }],
+      [2, 'invoke', 'cas', { version: 1, value: 'y' }],
+      [2, 'fail', 'cas', null, { error: 'bad-version' }],
+    ]);
     expect((await checkLinearizable(zk, { model: 'zk-register' })).valid).toBe(false);
-    const kv = history([[0, 'invoke', 'append', 'a', { key: 'k' }], [0, 'ok', 'append', 'a', { key: 'k' }], [1, 'invoke', 'get', null, { key: 'k' }], [1, 'ok', 'get', 'a', { key: 'k' }]]);
+    const kv = history([
+      [0, 'invoke', 'append', 'a', { key: 'k' }],
+      [0, 'ok', 'append', 'a', { key: 'k' }],
+      [1, 'invoke', 'get', null, { key: 'k' }],
+      [1, 'ok', 'get', 'a', { key: 'k' }],
+    ]);
     expect((await checkLinearizable(kv, { model: 'kv' })).valid).toBe(true);
-    const queue = history([[0, 'invoke', 'enqueue', 1], [0, 'ok', 'enqueue', 1], [1, 'invoke', 'dequeue', null], [1, 'ok', 'dequeue', 2]]);
+    const queue = history([
+      [0, 'invoke', 'enqueue', 1],
+      [0, 'ok', 'enqueue', 1],
+      [1, 'invoke', 'dequeue', null],
+      [1, 'ok', 'dequeue', 2],
+    ]);
     expect((await checkLinearizable(queue, { model: 'queue' })).valid).toBe(false);
   });
 
   it('rejects malformed input with a UsageError', async () => {
-    await expect(checkLinearizable(history([[0, 'invoke', 'cas', 5], [0, 'ok', 'cas', 5]]), { model: 'cas-register' })).rejects.toBeInstanceOf(UsageError);
-    await expect(checkLinearizable(history([[0, 'invoke', 'frobnicate', 5]]), { model: 'register' })).rejects.toBeInstanceOf(UsageError);
+    await expect(
+      checkLinearizable(
+        history([
+          [0, 'invoke', 'cas', 5],
+          [0, 'ok', 'cas', 5],
+        ]),
+        { model: 'cas-register' },
+      ),
+    ).rejects.toBeInstanceOf(UsageError);
+    await expect(
+      checkLinearizable(history([[0, 'invoke', 'frobnicate', 5]]), { model: 'register' }),
+    ).rejects.toBeInstanceOf(UsageError);
   });
 });
 
 describe('importers', () => {
   it('reads Jepsen register logs', () => {
-    const events = parseJepsenLog([
-      'INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]', 'some noise', 'INFO  jepsen.util - 3 :fail :cas [1 4]',
-      'INFO  jepsen.util - 4\t:invoke\t:read\tnil', 'INFO  jepsen.util - 4\t:fail\t:read\t:timed-out',
-      'INFO  jepsen.util - 1\t:invoke\t:write\t2', 'INFO  jepsen.util - 1\t:info\t:write\t:timed-out',
-    ].join('\n'));
+    const events = parseJepsenLog(
+      [
+        'INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]',
+        'some noise',
+        'INFO  jepsen.util - 3 :fail :cas [1 4]',
+        'INFO  jepsen.util - 4\t:invoke\t:read\tnil',
+        'INFO  jepsen.util - 4\t:fail\t:read\t:timed-out',
+        'INFO  jepsen.util - 1\t:invoke\t:write\t2',
+        'INFO  jepsen.util - 1\t:info\t:write\t:timed-out',
+      ].join('\n'),
+    );
     expect(events.map((e) => [e.process, e.type, e.f, e.value, e.error])).toEqual([
-      [3, 'invoke', 'cas', [1, 4], undefined], [3, 'fail', 'cas', [1, 4], 'value-mismatch'],
-      [4, 'invoke', 'read', null, undefined], [4, 'info', 'read', null, 'timed-out'],
-      [1, 'invoke', 'write', 2, undefined], [1, 'info', 'write', null, 'timed-out'],
+      [3, 'invoke', 'cas', [1, 4], undefined],
+      [3, 'fail', 'cas', [1, 4], 'value-mismatch'],
+      [4, 'invoke', 'read', null, undefined],
+      [4, 'info', 'read', null, 'timed-out'],
+      [1, 'invoke', 'write', 2, undefined],
+      [1, 'info', 'write', null, 'timed-out'],
     ]);
   });
   it('reads Porcupine kv logs and detects formats', () => {
-    const text = '{:process 0, :type :invoke, :f :append, :key "4", :value "x 0 1 y"}\n{:process 0, :type :ok, :f :get, :key "4", :value nil}\n';
-    expect(parseKvLog(text).map((e) => [e.process, e.type, e.f, e.key, e.value])).toEqual([[0, 'invoke', 'append', '4', 'x 0 1 y'], [0, 'ok', 'get', '4', null]]);
+    const text =
+      '{:process 0, :type :invoke, :f :append, :key "4", :value "x 0 1 y"}\n{:process 0, :type :ok, :f :get, :key "4", :value nil}\n';
+    expect(parseKvLog(text).map((e) => [e.process, e.type, e.f, e.key, e.value])).toEqual([
+      [0, 'invoke', 'append', '4', 'x 0 1 y'],
+      [0, 'ok', 'get', '4', null],
+    ]);
     expect(detectFormat(text)).toBe('kv-log');
     expect(detectFormat('INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]')).toBe('jepsen-log');
   });

@@ -7,7 +7,7 @@ import type { HistoryEvent } from '../../src/history.js';
 import { HistoryBuilder } from '../workloads/history-builder.js';
 
 function append(b: HistoryBuilder, event: Omit<HistoryEvent, 'index' | 'time'>): void {
-  b.events.push({ index: b.events.length, time: b.events.length * 1_000_000, ...event } as HistoryEvent);
+  b.events.push({ index: b.events.length, time: b.events.length * 1_000_000, ...event });
 }
 
 function drAction(b: HistoryBuilder, f: string, name: string, done: Record<string, unknown>, error?: string): void {
@@ -16,13 +16,30 @@ function drAction(b: HistoryBuilder, f: string, name: string, done: Record<strin
 }
 
 /** Adds 0..3 acknowledged, then the backup starts, then adds 4..5 acknowledged; one restore read per node. */
-function history(reads: Record<string, number[]>, restore: Record<string, unknown> = {}, error?: string, backup: Record<string, unknown> = {}): HistoryEvent[] {
+function history(
+  reads: Record<string, number[]>,
+  restore: Record<string, unknown> = {},
+  error?: string,
+  backup: Record<string, unknown> = {},
+): HistoryEvent[] {
   const b = new HistoryBuilder();
   for (const e of [0, 1, 2, 3]) b.op(e, 'add', e, 'ok', e);
-  drAction(b, 'backup', 'backup-live', { backup: 'live', node: 'n2', lastZxid: '100000004', committedAtStart: '100000004', ...backup });
+  drAction(b, 'backup', 'backup-live', {
+    backup: 'live',
+    node: 'n2',
+    lastZxid: '100000004',
+    committedAtStart: '100000004',
+    ...backup,
+  });
   for (const e of [4, 5]) b.op(e, 'add', e, 'ok', e);
   drAction(b, 'disaster', 'disaster', {});
-  drAction(b, 'restore', 'restore-live', { backup: 'live', damage: 'none', mode: 'all', recoveryMs: 5000, ...restore }, error);
+  drAction(
+    b,
+    'restore',
+    'restore-live',
+    { backup: 'live', damage: 'none', mode: 'all', recoveryMs: 5000, ...restore },
+    error,
+  );
   for (const [node, state] of Object.entries(reads)) {
     append(b, { process: 'final', type: 'invoke', f: RESTORE_READ, key: 'restore-live', value: null, node });
     append(b, { process: 'final', type: 'ok', f: RESTORE_READ, key: 'restore-live', value: state, node });
@@ -30,13 +47,20 @@ function history(reads: Record<string, number[]>, restore: Record<string, unknow
   return b.events;
 }
 
-const result = (events: HistoryEvent[]): RestoreResult => (checkRestores(events).restores as Record<string, RestoreResult>)['restore-live']!;
+const result = (events: HistoryEvent[]): RestoreResult =>
+  (checkRestores(events).restores as Record<string, RestoreResult>)['restore-live']!;
 
 describe('restore checker', () => {
   it('a restore holding everything up to the backup is complete; adds after it are the recovery point', () => {
     const events = history({ n1: [0, 1, 2, 3, 4], n2: [0, 1, 2, 3, 4], n3: [0, 1, 2, 3, 4] });
     expect(checkRestores(events).valid).toBe(true);
-    expect(result(events)).toMatchObject({ status: 'complete', lostBeforeBackup: 0, missingAfterBackupStart: 1, converged: true, recoveryTimeS: 5 });
+    expect(result(events)).toMatchObject({
+      status: 'complete',
+      lostBeforeBackup: 0,
+      missingAfterBackupStart: 1,
+      converged: true,
+      recoveryTimeS: 5,
+    });
     expect(result(events).recoveryPointS).toBeGreaterThan(0);
   });
 
@@ -46,10 +70,12 @@ describe('restore checker', () => {
     expect(checked.valid).toBe(false);
     expect(result(events)).toMatchObject({ status: 'data-loss', lostBeforeBackup: 2 });
     expect(checked.anomalies!.map((a) => a.type)).toEqual(Array(3).fill('lost-write')); // one per node
-    expect(checked.anomalies![0]!.description).toMatch(/2 adds acknowledged before the backup started are missing \(2, 3\)/);
+    expect(checked.anomalies![0]!.description).toMatch(
+      /2 adds acknowledged before the backup started are missing \(2, 3\)/,
+    );
   });
 
-  it('a copy of a lagging replica (its last zxid below the leader\'s at the start) may miss adds: documented', () => {
+  it("a copy of a lagging replica (its last zxid below the leader's at the start) may miss adds: documented", () => {
     const events = history({ n1: [0, 1], n2: [0, 1], n3: [0, 1] }, {}, undefined, { lastZxid: '100000002' });
     const checked = checkRestores(events);
     expect(checked.valid).toBe(true);
@@ -83,7 +109,7 @@ describe('restore checker', () => {
     expect(checkRestores(diverged).valid).toBe(false);
   });
 
-  it('a damaged backup may fail to start with the server\'s message; an intact one may not', () => {
+  it("a damaged backup may fail to start with the server's message; an intact one may not", () => {
     const message = 'the restored ensemble did not serve: only 0 of 3 servers still run; server log: CRC check failed';
     const damaged = history({}, { damage: 'flip-log' }, message);
     expect(checkRestores(damaged).valid).toBe(true);

@@ -13,7 +13,17 @@ import { leftovers, shortTestConfig } from '../integration/helpers.js';
 
 describe('disaster recovery on a real ensemble', () => {
   it('restores intact backups valid, reports the loss of a truncated log and of missing logs, never passes a corrupt one', async () => {
-    const config = { ...shortTestConfig({ name: 'dr', workload: 'set', nemesis: 'none', timeLimit: '16', rate: '40', concurrency: '4' }), dr: { damage: ['truncate-log', 'drop-logs', 'flip-log', 'flip-snapshot'] as BackupDamage[], seedOne: true } };
+    const config = {
+      ...shortTestConfig({
+        name: 'dr',
+        workload: 'set',
+        nemesis: 'none',
+        timeLimit: '16',
+        rate: '40',
+        concurrency: '4',
+      }),
+      dr: { damage: ['truncate-log', 'drop-logs', 'flip-log', 'flip-snapshot'] as BackupDamage[], seedOne: true },
+    };
     const log = new MemoryLogger();
     const { outcome, runDir, runId } = await executeTest(config, log, new AbortController().signal);
     const restore = outcome.checkers.restore!;
@@ -24,7 +34,9 @@ describe('disaster recovery on a real ensemble', () => {
       expect(restores[name]!.recoveryTimeS, detail).toBeGreaterThan(0);
     }
     // The stopped copy was taken later than the live one: it misses no more.
-    expect(restores['restore-stopped']!.missingAfterBackupStart).toBeLessThanOrEqual(restores['restore-live']!.missingAfterBackupStart + 5);
+    expect(restores['restore-stopped']!.missingAfterBackupStart).toBeLessThanOrEqual(
+      restores['restore-live']!.missingAfterBackupStart + 5,
+    );
     // Damaged: a consistent cut that lost acknowledged adds, reported as documented loss (the harness did it).
     expect(restores['restore-live-truncate-log'], detail).toMatchObject({ status: 'data-loss', converged: true });
     expect(restores['restore-live-truncate-log']!.lostBeforeBackup).toBeGreaterThan(0);
@@ -36,14 +48,27 @@ describe('disaster recovery on a real ensemble', () => {
       if (flipped.status === 'failed-to-start') expect(flipped.message, detail).toMatch(/did not serve/);
     }
     expect(restore.anomalies!.some((a) => a.type === 'backup-data-loss' && a.documented === true)).toBe(true);
-    expect(restore.anomalies!.filter((a) => !a.documented), detail).toEqual([]);
+    expect(
+      restore.anomalies!.filter((a) => !a.documented),
+      detail,
+    ).toEqual([]);
     expect(restore.valid).toBe(true);
     expect(outcome.valid).toBe(true);
 
     const history = await readHistory(join(runDir, 'history.jsonl'));
-    const nemesis = history.filter((e) => e.process === 'nemesis').map((e) => `${e.f}:${typeof e.value === 'string' ? e.value : 'done'}`);
-    expect(nemesis).toEqual(expect.arrayContaining(['backup:backup-live', 'backup:backup-stopped', 'disaster:disaster', 'restore:restore-live']));
+    const nemesis = history
+      .filter((e) => e.process === 'nemesis')
+      .map((e) => `${e.f}:${typeof e.value === 'string' ? e.value : 'done'}`);
+    expect(nemesis).toEqual(
+      expect.arrayContaining([
+        'backup:backup-live',
+        'backup:backup-stopped',
+        'disaster:disaster',
+        'restore:restore-live',
+      ]),
+    );
     expect(existsSync(join(runDir, 'backups', 'live', 'version-2'))).toBe(true);
-    for (const id of [runId, ...Array.from({ length: 7 }, (_, i) => `${runId}-r${i + 1}`)]) expect(await leftovers(id)).toEqual([]);
+    for (const id of [runId, ...Array.from({ length: 7 }, (_, i) => `${runId}-r${i + 1}`)])
+      expect(await leftovers(id)).toEqual([]);
   }, 240_000);
 });

@@ -19,17 +19,23 @@ describe('faultline gate on a real engine', () => {
   it('runs a suite two at a time on separate networks and writes gate.json, junit.xml and gate.html', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'faultline-gate-'));
     const suite = join(dir, 'tiny.yaml');
-    writeFileSync(suite, [
-      'name: tiny',
-      'parallel: 2',
-      'defaults: { nodes: 3, timeLimit: 12, concurrency: 4, rate: 30, nemesisInterval: 4, zookeeper: { tickTime: 500, syncLimit: 5 } }',
-      'tests:',
-      '  - { name: register-kill, workload: register, nemesis: [kill-leader] }',
-      '  - { name: set-crash, workload: set, nemesis: [crash-leader] }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      suite,
+      [
+        'name: tiny',
+        'parallel: 2',
+        'defaults: { nodes: 3, timeLimit: 12, concurrency: 4, rate: 30, nemesisInterval: 4, zookeeper: { tickTime: 500, syncLimit: 5 } }',
+        'tests:',
+        '  - { name: register-kill, workload: register, nemesis: [kill-leader] }',
+        '  - { name: set-crash, workload: set, nemesis: [crash-leader] }',
+        '',
+      ].join('\n'),
+    );
     const resultsDir = join(dir, 'results');
-    const gate = await execa('node', [BIN, 'gate', suite, '--results-dir', resultsDir, '--parallel', '2'], { reject: false, all: true });
+    const gate = await execa('node', [BIN, 'gate', suite, '--results-dir', resultsDir, '--parallel', '2'], {
+      reject: false,
+      all: true,
+    });
     expect(gate.exitCode, gate.all).toBe(0);
 
     const gateJson = findFile(resultsDir, 'gate.json')!;
@@ -41,12 +47,16 @@ describe('faultline gate on a real engine', () => {
 
     // Side by side: the two runs overlap in time, each on its own /24.
     const spans = result.runs.map((r) => {
-      const started = Date.parse((JSON.parse(readFileSync(join(r.runDir!, 'test.json'), 'utf8')) as { startedAt: string }).startedAt);
+      const started = Date.parse(
+        (JSON.parse(readFileSync(join(r.runDir!, 'test.json'), 'utf8')) as { startedAt: string }).startedAt,
+      );
       return [started, started + r.durationMs] as const;
     });
     // (durationMs also counts a little before test.json's startedAt: demand a long overlap, not a touch.)
     expect(Math.min(spans[0]![1], spans[1]![1]) - Math.max(spans[0]![0], spans[1]![0])).toBeGreaterThan(5000);
-    const subnets = result.runs.map((r) => /network \S+ \((172\.29\.\d+\.0\/24)\)/.exec(readFileSync(join(r.runDir!, 'harness.log'), 'utf8'))?.[1]);
+    const subnets = result.runs.map(
+      (r) => /network \S+ \((172\.29\.\d+\.0\/24)\)/.exec(readFileSync(join(r.runDir!, 'harness.log'), 'utf8'))?.[1],
+    );
     expect(subnets.every((s) => s !== undefined)).toBe(true);
     expect(new Set(subnets).size).toBe(2);
     for (const r of result.runs) expect(await leftovers(r.runId!)).toEqual([]);

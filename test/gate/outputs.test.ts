@@ -9,8 +9,19 @@ import type { RoleChange } from '../../src/roles.js';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {
-    group: 'register', repetition: 0, seed: 1, server: 'debian:sid', valid: true, runId: 'r1', runDir: '/res/gates/g/t/runs/x/1',
-    durationMs: 42_000, serverVersion: '3.9.6-debian', anomalies: [], undecided: [], metrics: null, ...over,
+    group: 'register',
+    repetition: 0,
+    seed: 1,
+    server: 'debian:sid',
+    valid: true,
+    runId: 'r1',
+    runDir: '/res/gates/g/t/runs/x/1',
+    durationMs: 42_000,
+    serverVersion: '3.9.6-debian',
+    anomalies: [],
+    undecided: [],
+    metrics: null,
+    ...over,
   };
 }
 
@@ -18,14 +29,20 @@ describe('gate verdicts', () => {
   it('exits 0 when all are valid, 1 when any is invalid, 2 when some are unknown and none invalid', () => {
     const at = new Date();
     expect(gateExitCode(summarizeGate('s', null, at, [record({}), record({})]))).toBe(0);
-    expect(gateExitCode(summarizeGate('s', null, at, [record({ valid: 'unknown' }), record({ valid: false }), record({})]))).toBe(1);
+    expect(
+      gateExitCode(summarizeGate('s', null, at, [record({ valid: 'unknown' }), record({ valid: false }), record({})])),
+    ).toBe(1);
     expect(gateExitCode(summarizeGate('s', null, at, [record({ valid: 'unknown' }), record({})]))).toBe(2);
     // No run at all decides nothing.
     expect(gateExitCode(summarizeGate('s', null, at, []))).toBe(2);
   });
 
   it('counts verdicts and harness errors in gate.json', () => {
-    const gate = summarizeGate('s', 'debian:sid', new Date(), [record({}), record({ valid: false }), record({ valid: 'unknown', error: 'no quorum' })]);
+    const gate = summarizeGate('s', 'debian:sid', new Date(), [
+      record({}),
+      record({ valid: false }),
+      record({ valid: 'unknown', error: 'no quorum' }),
+    ]);
     expect(gate.counts).toEqual({ runs: 3, valid: 1, invalid: 1, unknown: 1, errors: 1 });
     expect(JSON.parse(JSON.stringify(gate)).verdict).toBe(false);
   });
@@ -34,7 +51,13 @@ describe('gate verdicts', () => {
 describe('JUnit XML', () => {
   const gate = summarizeGate('default', 'debian:sid', new Date('2026-01-02T03:04:05Z'), [
     record({}),
-    record({ group: 'queue', repetition: 1, seed: 7, valid: false, anomalies: ['durability: lost-write: n1: key <a> & "b" lost', 'zk-order: stale-read: x'] }),
+    record({
+      group: 'queue',
+      repetition: 1,
+      seed: 7,
+      valid: false,
+      anomalies: ['durability: lost-write: n1: key <a> & "b" lost', 'zk-order: stale-read: x'],
+    }),
     record({ group: 'bank', valid: 'unknown', error: 'no serving quorum after 90 s\ndetail' }),
     record({ group: 'set', valid: 'unknown', undecided: ['linearizable: timed out'] }),
   ]);
@@ -47,7 +70,9 @@ describe('JUnit XML', () => {
   });
 
   it('puts the anomalies, escaped, in the failure text', () => {
-    expect(xml).toContain('<failure message="2 anomalies" type="invalid">durability: lost-write: n1: key &lt;a&gt; &amp; &quot;b&quot; lost\nzk-order: stale-read: x</failure>');
+    expect(xml).toContain(
+      '<failure message="2 anomalies" type="invalid">durability: lost-write: n1: key &lt;a&gt; &amp; &quot;b&quot; lost\nzk-order: stale-read: x</failure>',
+    );
   });
 
   it('reports harness errors as errors and undecided checkers as skipped', () => {
@@ -62,7 +87,14 @@ describe('JUnit XML', () => {
   });
 });
 
-function ev(index: number, ms: number, process: HistoryEvent['process'], type: HistoryEvent['type'], f: string, value: unknown): HistoryEvent {
+function ev(
+  index: number,
+  ms: number,
+  process: HistoryEvent['process'],
+  type: HistoryEvent['type'],
+  f: string,
+  value: unknown,
+): HistoryEvent {
   return { index, time: ms * 1e6, process, type, f, value };
 }
 
@@ -70,17 +102,29 @@ describe('run metrics', () => {
   // A write at 0-10 ms, a kill at 100 ms, a write failing during the fault, the first ok write at 400 ms,
   // the heal at 600 ms and a write right after it. The family heal before the main phase ends no fault.
   const history: HistoryEvent[] = [
-    ev(100, 0, 'nemesis', 'info', 'heal', 'process'), ev(101, 1, 'nemesis', 'info', 'heal', { fault: 'process', started: [] }),
-    ev(0, 0, 0, 'invoke', 'write', 1), ev(1, 10, 0, 'ok', 'write', 1),
-    ev(2, 90, 'nemesis', 'info', 'start', 'kill-leader'), ev(3, 100, 'nemesis', 'info', 'start', { fault: 'kill-leader', killed: ['n1'] }),
-    ev(4, 150, 1, 'invoke', 'write', 2), ev(5, 200, 1, 'info', 'write', 2),
-    ev(6, 300, 2, 'invoke', 'write', 3), ev(7, 400, 2, 'ok', 'write', 3),
-    ev(8, 590, 'nemesis', 'info', 'heal', 'kill-leader'), ev(9, 600, 'nemesis', 'info', 'heal', { fault: 'kill-leader', started: ['n1'] }),
-    ev(10, 610, 0, 'invoke', 'read', null), ev(11, 615, 0, 'ok', 'read', 3),
-    ev(12, 620, 0, 'invoke', 'cas', [3, 4]), ev(13, 650, 0, 'ok', 'cas', [3, 4]),
+    ev(100, 0, 'nemesis', 'info', 'heal', 'process'),
+    ev(101, 1, 'nemesis', 'info', 'heal', { fault: 'process', started: [] }),
+    ev(0, 0, 0, 'invoke', 'write', 1),
+    ev(1, 10, 0, 'ok', 'write', 1),
+    ev(2, 90, 'nemesis', 'info', 'start', 'kill-leader'),
+    ev(3, 100, 'nemesis', 'info', 'start', { fault: 'kill-leader', killed: ['n1'] }),
+    ev(4, 150, 1, 'invoke', 'write', 2),
+    ev(5, 200, 1, 'info', 'write', 2),
+    ev(6, 300, 2, 'invoke', 'write', 3),
+    ev(7, 400, 2, 'ok', 'write', 3),
+    ev(8, 590, 'nemesis', 'info', 'heal', 'kill-leader'),
+    ev(9, 600, 'nemesis', 'info', 'heal', { fault: 'kill-leader', started: ['n1'] }),
+    ev(10, 610, 0, 'invoke', 'read', null),
+    ev(11, 615, 0, 'ok', 'read', 3),
+    ev(12, 620, 0, 'invoke', 'cas', [3, 4]),
+    ev(13, 650, 0, 'ok', 'cas', [3, 4]),
   ];
   it('measures availability in faults, time to elect and to first write after the heal', () => {
-    const m = computeRunMetrics(history, { d: { valid: false, anomalies: [{ type: 'lost-write', ops: [1], description: '' }] } }, { quorumMs: 1234 });
+    const m = computeRunMetrics(
+      history,
+      { d: { valid: false, anomalies: [{ type: 'lost-write', ops: [1], description: '' }] } },
+      { quorumMs: 1234 },
+    );
     expect(m.availabilityDuringFaults).toBeCloseTo(0.5);
     expect(m.timeToElectMs).toEqual([300]);
     expect(m.timeToFirstWriteAfterHealMs).toEqual([50]);
@@ -93,12 +137,18 @@ describe('run metrics', () => {
   it('measures leader changes and rejoins from what the nodes said (roles.jsonl)', () => {
     const ms = 1e6;
     const roles: RoleChange[] = [
-      { time: 5 * ms, node: 'n1', role: 'leader' }, { time: 5 * ms, node: 'n2', role: 'follower' }, { time: 5 * ms, node: 'n3', role: 'follower' },
+      { time: 5 * ms, node: 'n1', role: 'leader' },
+      { time: 5 * ms, node: 'n2', role: 'follower' },
+      { time: 5 * ms, node: 'n3', role: 'follower' },
       // The kill (requested at 90 ms): n1 goes quiet, the followers elect, n2 reports leading at 250 ms.
-      { time: 95 * ms, node: 'n1', role: 'down' }, { time: 120 * ms, node: 'n3', role: 'not-serving' }, { time: 120 * ms, node: 'n2', role: 'not-serving' },
-      { time: 250 * ms, node: 'n2', role: 'leader' }, { time: 260 * ms, node: 'n3', role: 'follower' },
+      { time: 95 * ms, node: 'n1', role: 'down' },
+      { time: 120 * ms, node: 'n3', role: 'not-serving' },
+      { time: 120 * ms, node: 'n2', role: 'not-serving' },
+      { time: 250 * ms, node: 'n2', role: 'leader' },
+      { time: 260 * ms, node: 'n3', role: 'follower' },
       // The heal (done at 600 ms) restarts n1, which answers unready, then follows at 1400 ms.
-      { time: 1000 * ms, node: 'n1', role: 'not-serving' }, { time: 1400 * ms, node: 'n1', role: 'follower' },
+      { time: 1000 * ms, node: 'n1', role: 'not-serving' },
+      { time: 1400 * ms, node: 'n1', role: 'follower' },
     ];
     const m = computeRunMetrics(history, {}, null, roles);
     expect(m.timeToNewLeaderMs).toEqual([160]);
@@ -112,11 +162,25 @@ describe('run metrics', () => {
     expect(spread([3, 1, 2])).toMatchObject({ n: 3, min: 1, median: 2, max: 3, mean: 2 });
     expect(formatSpread(spread([1000, 2000, 30_000]), 'ms')).toBe('2000 ms [1000 ms–30.0 s] ±13.4 s (n=3)');
     const metrics = computeRunMetrics(history, {}, { quorumMs: 900 });
-    const c = buildComparison({ name: 'tt', startedAt: '', startedAtMs: Date.now(), repetitions: 1, seeds: [5], schedule: { nemesis: ['kill-leader'], nemesisIntervalS: 6, timeLimitS: 30, workload: 'register' } },
-      new Map([['tickTime=500', [record({ group: 'tickTime=500', metrics })]], ['tickTime=2000', [record({ group: 'tickTime=2000', metrics: { ...metrics, timeToElectMs: [4000, 5000] } })]]]));
+    const c = buildComparison(
+      {
+        name: 'tt',
+        startedAt: '',
+        startedAtMs: Date.now(),
+        repetitions: 1,
+        seeds: [5],
+        schedule: { nemesis: ['kill-leader'], nemesisIntervalS: 6, timeLimitS: 30, workload: 'register' },
+      },
+      new Map([
+        ['tickTime=500', [record({ group: 'tickTime=500', metrics })]],
+        ['tickTime=2000', [record({ group: 'tickTime=2000', metrics: { ...metrics, timeToElectMs: [4000, 5000] } })]],
+      ]),
+    );
     const md = renderCompareMarkdown(c);
     expect(md).toContain('| measure | `tickTime=500` | `tickTime=2000` |');
-    expect(md).toContain('| time to first write after a fault, per fault | 300 ms | 4000 ms [4000 ms–5000 ms] ±500 ms (n=2) |');
+    expect(md).toContain(
+      '| time to first write after a fault, per fault | 300 ms | 4000 ms [4000 ms–5000 ms] ±500 ms (n=2) |',
+    );
     expect(md).toContain('| verdicts | 1 valid, 0 invalid, 0 unknown |');
   });
 });

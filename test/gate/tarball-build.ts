@@ -20,23 +20,31 @@ export async function assembleTarball(docker: Docker, outDir: string, version = 
   if (existsSync(path)) return path;
   mkdirSync(outDir, { recursive: true });
   const script = [
-    'set -e', `d=/tmp/${top}`, 'mkdir -p $d/bin $d/lib $d/conf',
+    'set -e',
+    `d=/tmp/${top}`,
+    'mkdir -p $d/bin $d/lib $d/conf',
     // Each jar once, symlinks followed: lib/* on the class path then holds ZooKeeper and its dependencies.
     'find /usr/share/java -maxdepth 1 -name "*.jar" -exec readlink -f {} \\; | sort -u | xargs cp -t $d/lib',
     // One slf4j binding (log4j 1.2, as Debian runs it): the other bindings and bridges loop or clash.
     'cd $d/lib && rm -f log4j-over-slf4j*.jar slf4j-jcl*.jar slf4j-jdk14*.jar slf4j-nop*.jar slf4j-simple*.jar slf4j-migrator*.jar metrics-log4j*.jar metrics-logback*.jar',
     'cp /etc/zookeeper/conf/log4j.properties $d/conf/',
-    `cat > $d/bin/zkServer.sh <<'SH'\n${ZK_SERVER_SH}SH`, 'chmod +x $d/bin/zkServer.sh',
-    `tar -C /tmp -czf /out/${top}.tar.gz ${top}`, `chmod 666 /out/${top}.tar.gz`,
+    `cat > $d/bin/zkServer.sh <<'SH'\n${ZK_SERVER_SH}SH`,
+    'chmod +x $d/bin/zkServer.sh',
+    `tar -C /tmp -czf /out/${top}.tar.gz ${top}`,
+    `chmod 666 /out/${top}.tar.gz`,
   ].join('\n');
   const container = await docker.createContainer({
-    Image: imageName(SERVER_RECIPES['debian:bookworm']!), Cmd: ['sh', '-c', script],
+    Image: imageName(SERVER_RECIPES['debian:bookworm']!),
+    Cmd: ['sh', '-c', script],
     HostConfig: { Binds: [`${outDir}:/out`], NetworkMode: 'none', AutoRemove: false },
   });
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    if (StatusCode !== 0) throw new Error(`assembling ${top} failed (exit ${StatusCode}): ${(await container.logs({ stdout: true, stderr: true })).toString()}`);
+    if (StatusCode !== 0)
+      throw new Error(
+        `assembling ${top} failed (exit ${StatusCode}): ${(await container.logs({ stdout: true, stderr: true })).toString()}`,
+      );
   } finally {
     await container.remove({ force: true });
   }

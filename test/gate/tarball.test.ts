@@ -29,11 +29,16 @@ describe('apache tarball server build', () => {
   });
 
   it('runs an ensemble from the tarball and records the version srvr reports', async () => {
-    const config = { ...shortTestConfig({ timeLimit: '15', nemesis: 'kill-leader', nemesisInterval: '4' }), server: tarball };
+    const config = {
+      ...shortTestConfig({ timeLimit: '15', nemesis: 'kill-leader', nemesisInterval: '4' }),
+      server: tarball,
+    };
     const { outcome, runDir, runId } = await executeTest(config, new MemoryLogger(), new AbortController().signal);
     expect(outcome.valid).toBe(true);
     expect(Object.values(outcome.serverVersions ?? {})).toHaveLength(3);
-    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as { server: { version: string; image: string } };
+    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as {
+      server: { version: string; image: string };
+    };
     expect(results.server.version).toMatch(/^3\.8\.0/);
     expect(results.server.image).toMatch(/tarball-3\.8\.0/);
     const test = JSON.parse(readFileSync(join(runDir, 'test.json'), 'utf8')) as { serverVersion: string };

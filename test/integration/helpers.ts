@@ -8,9 +8,21 @@ import { resolveTestConfig, type TestConfig } from '../../src/commands/test.js';
 
 export function shortTestConfig(overrides: Partial<Record<string, string>> = {}): TestConfig {
   return resolveTestConfig({
-    name: 'it', server: 'debian:bookworm', nodes: '3', timeLimit: '30', concurrency: '6', rate: '60', seed: '7',
-    nemesis: 'partition-leader,kill-leader', nemesisInterval: '5', workload: 'register', readMode: 'sync',
-    resultsDir: mkdtempSync(join(tmpdir(), 'faultline-it-')), tickTime: '500', syncLimit: '5', opTimeout: '3',
+    name: 'it',
+    server: 'debian:bookworm',
+    nodes: '3',
+    timeLimit: '30',
+    concurrency: '6',
+    rate: '60',
+    seed: '7',
+    nemesis: 'partition-leader,kill-leader',
+    nemesisInterval: '5',
+    workload: 'register',
+    readMode: 'sync',
+    resultsDir: mkdtempSync(join(tmpdir(), 'faultline-it-')),
+    tickTime: '500',
+    syncLimit: '5',
+    opTimeout: '3',
     ...overrides,
   });
 }

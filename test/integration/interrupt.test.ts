@@ -12,14 +12,20 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'faultline.js');
 /** Starts `faultline test` in a child process and waits until its history holds at least `minLines` lines. */
 async function startRun(name: string, minLines: number) {
   const { resultsDir } = shortTestConfig();
-  const child = execa('node', [BIN, 'test', '--name', name, '--time-limit', '300', '--nemesis-interval', '3', '--results-dir', resultsDir], { reject: false, all: true });
+  const child = execa(
+    'node',
+    [BIN, 'test', '--name', name, '--time-limit', '300', '--nemesis-interval', '3', '--results-dir', resultsDir],
+    { reject: false, all: true },
+  );
   const latest = join(resultsDir, 'latest');
   let lines = 0;
   for (let i = 0; i < 240 && lines < minLines; i++) {
     await sleep(500);
     try {
       lines = readFileSync(join(latest, 'history.jsonl'), 'utf8').split('\n').length;
-    } catch { /* not started yet */ }
+    } catch {
+      /* not started yet */
+    }
   }
   const runId = (): string => (JSON.parse(readFileSync(join(latest, 'test.json'), 'utf8')) as { runId: string }).runId;
   return { child, latest, lines, runId };

@@ -13,10 +13,14 @@ describe('faultline test, end to end', () => {
     const { outcome, runDir, runId } = await executeTest(config, new MemoryLogger(), new AbortController().signal);
 
     const history = await readHistory(join(runDir, 'history.jsonl'));
-    const okProcesses = new Set(history.filter((e) => e.type === 'ok' && e.process !== 'nemesis').map((e) => e.process));
+    const okProcesses = new Set(
+      history.filter((e) => e.type === 'ok' && e.process !== 'nemesis').map((e) => e.process),
+    );
     expect(okProcesses.size).toBeGreaterThanOrEqual(3);
     const nemesis = history.filter((e) => e.process === 'nemesis');
-    expect(nemesis.some((e) => e.f === 'start' && (e.value as { fault?: string }).fault === 'partition-leader')).toBe(true);
+    expect(nemesis.some((e) => e.f === 'start' && (e.value as { fault?: string }).fault === 'partition-leader')).toBe(
+      true,
+    );
     expect(nemesis.some((e) => e.f === 'start' && (e.value as { fault?: string }).fault === 'kill-leader')).toBe(true);
     expect(nemesis.some((e) => e.f === 'heal')).toBe(true);
 
@@ -26,7 +30,13 @@ describe('faultline test, end to end', () => {
 
     const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as { valid: unknown };
     expect(results.valid).toBe(true);
-    for (const file of ['test.json', 'harness.log', 'nodes/n1/conf/zoo.cfg', 'nodes/n1/data/myid', 'nodes/n1/logs/zookeeper.log']) {
+    for (const file of [
+      'test.json',
+      'harness.log',
+      'nodes/n1/conf/zoo.cfg',
+      'nodes/n1/data/myid',
+      'nodes/n1/logs/zookeeper.log',
+    ]) {
       expect(existsSync(join(runDir, file)), file).toBe(true);
     }
     expect(await leftovers(runId)).toEqual([]);

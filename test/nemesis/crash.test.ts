@@ -34,23 +34,32 @@ describe('crash-leader on a real ensemble', () => {
     await waitFor('the monitor to see a leader', 10_000, 100, async () => monitor!.currentLeader());
 
     const crashAt = now();
-    const done = await FAULTS['crash-leader']!.start(context) as { killed: string[]; silenced: boolean };
+    const done = (await FAULTS['crash-leader']!.start(context)) as { killed: string[]; silenced: boolean };
     const victim = context.cluster.nodes.find((n) => n.name === done.killed[0])!;
     expect(await context.db.isRunning(victim)).toBe(false);
     expect(await context.cluster.run(victim, ['iptables', '-S'])).toContain('-A FAULTLINE-CRASH -j DROP');
-    const newLeader = await waitFor('a new leader', 30_000, 100, async () => newLeaderAfter(monitor!.changes, crashAt, victim.name));
+    const newLeader = await waitFor('a new leader', 30_000, 100, async () =>
+      newLeaderAfter(monitor!.changes, crashAt, victim.name),
+    );
 
     const syncTimeoutMs = DEFAULT_ZOOKEEPER_CONFIG.syncLimit * DEFAULT_ZOOKEEPER_CONFIG.tickTime;
     // A follower that had been told (kill -9) would be electing within a few hundred ms.
-    const firstUnready = monitor.changes.filter((c) => c.time >= crashAt && c.node !== victim.name && c.role !== 'follower')
+    const firstUnready = monitor.changes
+      .filter((c) => c.time >= crashAt && c.node !== victim.name && c.role !== 'follower')
       .reduce((min, c) => Math.min(min, c.time), Infinity);
     expect((firstUnready - crashAt) / 1e6).toBeGreaterThan(syncTimeoutMs * 0.6);
     expect(newLeader.ms).toBeGreaterThan(syncTimeoutMs * 0.6);
 
     const healAt = now();
-    expect(await FAULTS['crash-leader']!.heal(context)).toMatchObject({ unsilenced: [victim.name], started: [victim.name] });
-    await waitFor('the crashed node to serve', 60_000, 100, async () => servingAfter(monitor!.changes, healAt, victim.name));
-    for (const n of context.cluster.nodes) expect(await context.cluster.run(n, ['iptables', '-S'])).not.toContain('FAULTLINE');
+    expect(await FAULTS['crash-leader']!.heal(context)).toMatchObject({
+      unsilenced: [victim.name],
+      started: [victim.name],
+    });
+    await waitFor('the crashed node to serve', 60_000, 100, async () =>
+      servingAfter(monitor!.changes, healAt, victim.name),
+    );
+    for (const n of context.cluster.nodes)
+      expect(await context.cluster.run(n, ['iptables', '-S'])).not.toContain('FAULTLINE');
     await monitor.stop();
     // The file holds what the monitor saw, streamed as it went.
     expect((await readRoleChanges(rolesPath)).length).toBe(monitor.changes.length);

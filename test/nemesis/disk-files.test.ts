@@ -25,7 +25,11 @@ const tempDir = (): string => mkdtempSync(join(tmpdir(), 'faultline-disk-'));
 describe('txn log parsing', () => {
   it('finds each record and where the data ends before the preallocated zeros', () => {
     const layout = parseTxnLog(syntheticLog([20, 5, 40]));
-    expect(layout.records).toEqual([{ offset: 16, bytes: 33 }, { offset: 49, bytes: 18 }, { offset: 67, bytes: 53 }]);
+    expect(layout.records).toEqual([
+      { offset: 16, bytes: 33 },
+      { offset: 49, bytes: 18 },
+      { offset: 67, bytes: 53 },
+    ]);
     expect(layout.dataEnd).toBe(120);
     expect(layout.tornTail).toBe(false);
   });
@@ -49,7 +53,14 @@ describe('truncation', () => {
     const path = join(tempDir(), 'log.1');
     writeFileSync(path, syntheticLog([20, 5, 40]));
     const done = truncateTxnLog(path, { bytes: 10 });
-    expect(done).toMatchObject({ originalSize: 1144, dataEnd: 120, newSize: 110, dataBytesRemoved: 10, fileBytesRemoved: 1034, recordsDamaged: 1 });
+    expect(done).toMatchObject({
+      originalSize: 1144,
+      dataEnd: 120,
+      newSize: 110,
+      dataBytesRemoved: 10,
+      fileBytesRemoved: 1034,
+      recordsDamaged: 1,
+    });
     expect(statSync(path).size).toBe(110);
   });
 
@@ -67,7 +78,9 @@ describe('other damage', () => {
     const path = join(tempDir(), 'snapshot.5');
     const original = Buffer.alloc(100, 0xaa);
     writeFileSync(path, original);
-    const done = flipBits(path, 3, 10, 20, new Random(4)) as { flips: { offset: number; bit: number; after: number }[] };
+    const done = flipBits(path, 3, 10, 20, new Random(4)) as {
+      flips: { offset: number; bit: number; after: number }[];
+    };
     const after = readFileSync(path);
     for (const flip of done.flips) {
       expect(flip.offset).toBeGreaterThanOrEqual(10);
@@ -83,11 +96,14 @@ describe('other damage', () => {
     const data = tempDir();
     const version2 = join(data, 'version-2');
     mkdirSync(version2);
-    for (const name of ['log.100', 'log.ff', 'snapshot.0', 'log.1000000000', 'acceptedEpoch']) writeFileSync(join(version2, name), '3');
+    for (const name of ['log.100', 'log.ff', 'snapshot.0', 'log.1000000000', 'acceptedEpoch'])
+      writeFileSync(join(version2, name), '3');
     writeFileSync(join(version2, 'currentEpoch'), '3');
     writeFileSync(join(data, 'myid'), '2\n');
     expect(filesByZxid(version2, 'log')).toEqual(['log.1000000000', 'log.100', 'log.ff']);
-    expect(rollBackEpochs(data, 1)).toEqual({ epochs: { acceptedEpoch: { before: 3, after: 2 }, currentEpoch: { before: 3, after: 2 } } });
+    expect(rollBackEpochs(data, 1)).toEqual({
+      epochs: { acceptedEpoch: { before: 3, after: 2 }, currentEpoch: { before: 3, after: 2 } },
+    });
     const kept = wipeDataDir(data, true) as { removed: string[] };
     expect(kept.removed).toContain('version-2/log.ff');
     expect(readdirSync(data)).toEqual(['myid']);

@@ -23,7 +23,11 @@ export async function startEnsemble(name: string): Promise<TestEnsemble> {
   const env = await prepareEnvironment(DEFAULT_SERVER, log);
   const runId = `${name}-${randomBytes(3).toString('hex')}`;
   const runDir = mkdtempSync(join(tmpdir(), 'faultline-nemesis-'));
-  const cluster = new DockerCluster(env.docker, { runId, testName: name, runDir, image: env.image.name, nodeCount: 3 }, log);
+  const cluster = new DockerCluster(
+    env.docker,
+    { runId, testName: name, runDir, image: env.image.name, nodeCount: 3 },
+    log,
+  );
   const db = new ZooKeeperDb(cluster, DEFAULT_ZOOKEEPER_CONFIG, log);
   try {
     await cluster.setup();
@@ -40,7 +44,8 @@ export async function startEnsemble(name: string): Promise<TestEnsemble> {
 export async function writeSome(node: ClusterNode, count: number): Promise<void> {
   const client = await connectToNode(node, DEFAULT_CLIENT_OPTIONS);
   try {
-    for (let i = 0; i < count; i++) await client.create(`/faultline-${randomBytes(4).toString('hex')}`, Buffer.from('x'.repeat(40)), 'persistent');
+    for (let i = 0; i < count; i++)
+      await client.create(`/faultline-${randomBytes(4).toString('hex')}`, Buffer.from('x'.repeat(40)), 'persistent');
   } finally {
     await client.close();
   }

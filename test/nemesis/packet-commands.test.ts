@@ -5,8 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { compileDelayer, delayerArgs, delayerBinary, delayerSourcePath, parseDelayerCounters } from '../../nemesis/delayer.js';
-import { delayerSettings, lossRules, netemArgs, packetMechanism, queueRules, shapingCommands } from '../../nemesis/packet.js';
+import {
+  compileDelayer,
+  delayerArgs,
+  delayerBinary,
+  delayerSourcePath,
+  parseDelayerCounters,
+} from '../../nemesis/delayer.js';
+import {
+  delayerSettings,
+  lossRules,
+  netemArgs,
+  packetMechanism,
+  queueRules,
+  shapingCommands,
+} from '../../nemesis/packet.js';
 
 describe('netem arguments', () => {
   it('renders each kind of damage', () => {
@@ -20,7 +33,7 @@ describe('netem arguments', () => {
 });
 
 describe('shaping commands', () => {
-  it('put only the peers\' traffic through Faultline\'s class, with a netem leaf when there is damage to do', () => {
+  it("put only the peers' traffic through Faultline's class, with a netem leaf when there is damage to do", () => {
     expect(shapingCommands({ delayMs: 50 }, ['10.0.0.2', '10.0.0.3'], true)).toEqual([
       'tc qdisc add dev eth0 root handle fa11: htb',
       'tc class add dev eth0 parent fa11: classid fa11:1 htb rate 10gbit',
@@ -46,27 +59,56 @@ describe('without netem', () => {
     expect(packetMechanism({ rate: '1mbit' }, false)).toBe('htb');
   });
 
-  it('sends only the peers\' packets to the delayer\'s queue, lets its marked duplicates pass, and bypasses a dead delayer', () => {
+  it("sends only the peers' packets to the delayer's queue, lets its marked duplicates pass, and bypasses a dead delayer", () => {
     expect(queueRules(['10.0.0.2', '10.0.0.3'])).toEqual([
       '-A FAULTLINE-QUEUE -m mark --mark 0xfa11 -j RETURN',
       '-A FAULTLINE-QUEUE -d 10.0.0.2 -j NFQUEUE --queue-num 64017 --queue-bypass',
       '-A FAULTLINE-QUEUE -d 10.0.0.3 -j NFQUEUE --queue-num 64017 --queue-bypass',
     ]);
-    expect(lossRules(50, ['10.0.0.2'])).toEqual(['-A FAULTLINE-LOSS -d 10.0.0.2 -m statistic --mode random --probability 0.5000 -j DROP']);
-  });
-
-  it('gives the delayer netem\'s meaning: reordering against a 10 ms delay unless one is given', () => {
-    expect(delayerSettings({ delayMs: 200, jitterMs: 20 }, 7)).toEqual({ delayMs: 200, jitterMs: 20, duplicatePercent: 0, reorderPercent: 0, seed: 7 });
-    expect(delayerSettings({ reorderPercent: 25 }, 7)).toMatchObject({ delayMs: 10, reorderPercent: 25 });
-    expect(delayerSettings({ duplicatePercent: 10 }, 7)).toMatchObject({ delayMs: 0, duplicatePercent: 10 });
-    expect(delayerArgs({ delayMs: 200, jitterMs: 0, duplicatePercent: 0, reorderPercent: 0, seed: 7 })).toEqual([
-      '/usr/local/sbin/faultline-delayer', '-q', '64017', '-d', '200', '-j', '0', '-u', '0', '-r', '0', '-s', '7', '-m', '0xfa11',
-      '-p', '/run/faultline-delayer.pid', '-c', '/run/faultline-delayer.json',
+    expect(lossRules(50, ['10.0.0.2'])).toEqual([
+      '-A FAULTLINE-LOSS -d 10.0.0.2 -m statistic --mode random --probability 0.5000 -j DROP',
     ]);
   });
 
-  it('reads the delayer\'s counters, and nothing else', () => {
-    expect(parseDelayerCounters(' {"queued":5,"released":5,"held":0,"duplicated":1,"early":0,"overtook":0,"heldMax":2,"errors":0}')).toMatchObject({ queued: 5, duplicated: 1 });
+  it("gives the delayer netem's meaning: reordering against a 10 ms delay unless one is given", () => {
+    expect(delayerSettings({ delayMs: 200, jitterMs: 20 }, 7)).toEqual({
+      delayMs: 200,
+      jitterMs: 20,
+      duplicatePercent: 0,
+      reorderPercent: 0,
+      seed: 7,
+    });
+    expect(delayerSettings({ reorderPercent: 25 }, 7)).toMatchObject({ delayMs: 10, reorderPercent: 25 });
+    expect(delayerSettings({ duplicatePercent: 10 }, 7)).toMatchObject({ delayMs: 0, duplicatePercent: 10 });
+    expect(delayerArgs({ delayMs: 200, jitterMs: 0, duplicatePercent: 0, reorderPercent: 0, seed: 7 })).toEqual([
+      '/usr/local/sbin/faultline-delayer',
+      '-q',
+      '64017',
+      '-d',
+      '200',
+      '-j',
+      '0',
+      '-u',
+      '0',
+      '-r',
+      '0',
+      '-s',
+      '7',
+      '-m',
+      '0xfa11',
+      '-p',
+      '/run/faultline-delayer.pid',
+      '-c',
+      '/run/faultline-delayer.json',
+    ]);
+  });
+
+  it("reads the delayer's counters, and nothing else", () => {
+    expect(
+      parseDelayerCounters(
+        ' {"queued":5,"released":5,"held":0,"duplicated":1,"early":0,"overtook":0,"heldMax":2,"errors":0}',
+      ),
+    ).toMatchObject({ queued: 5, duplicated: 1 });
     expect(parseDelayerCounters('')).toBeUndefined();
     expect(parseDelayerCounters('{"x":1}')).toBeUndefined();
   });

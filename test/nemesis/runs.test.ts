@@ -10,7 +10,8 @@ import { sleep } from '../../src/time.js';
 import { leftovers, shortTestConfig } from '../integration/helpers.js';
 
 type Value = Record<string, unknown>;
-const completions = (history: HistoryEvent[]): HistoryEvent[] => history.filter((e) => e.process === 'nemesis' && typeof e.value === 'object' && e.value !== null);
+const completions = (history: HistoryEvent[]): HistoryEvent[] =>
+  history.filter((e) => e.process === 'nemesis' && typeof e.value === 'object' && e.value !== null);
 
 function scenarioFile(lines: string[]): string {
   const path = join(mkdtempSync(join(tmpdir(), 'faultline-scenario-')), 'scenario.yaml');
@@ -57,15 +58,28 @@ describe('nemesis in real runs', () => {
     expect((waited.value as Value)['epoch']).toBeGreaterThan((waited.value as Value)['previousEpoch'] as number);
 
     expect(outcome.valid).toBe(true);
-    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as { recovery: Record<string, number> };
-    expect(results.recovery).toMatchObject({ healMs: expect.any(Number), leaderMs: expect.any(Number), firstWriteMs: expect.any(Number), quorumMs: expect.any(Number) });
+    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as {
+      recovery: Record<string, number>;
+    };
+    expect(results.recovery).toMatchObject({
+      healMs: expect.any(Number),
+      leaderMs: expect.any(Number),
+      firstWriteMs: expect.any(Number),
+      quorumMs: expect.any(Number),
+    });
     expect(results.recovery['leaderMs']!).toBeLessThanOrEqual(results.recovery['firstWriteMs']!);
     expect(existsSync(join(runDir, 'scenario.yaml'))).toBe(true);
     expect(await leftovers(runId)).toEqual([]);
   }, 150_000);
 
   it('an abort mid-fault heals every family at teardown and leaves nothing behind', async () => {
-    const scenario = scenarioFile(['steps:', '  - fault: partition-halves', '  - fault: packet-rate', '  - fault: pause-one', '  - wait: 120']);
+    const scenario = scenarioFile([
+      'steps:',
+      '  - fault: partition-halves',
+      '  - fault: packet-rate',
+      '  - fault: pause-one',
+      '  - wait: 120',
+    ]);
     const config = shortTestConfig({ timeLimit: '120', concurrency: '3', rate: '20', scenario });
     const abort = new AbortController();
     const run = executeTest(config, new MemoryLogger(), abort.signal);
@@ -79,12 +93,16 @@ describe('nemesis in real runs', () => {
     abort.abort('SIGINT');
     const { outcome, runDir, runId } = await run;
     expect(outcome.aborted).toBe('SIGINT');
-    const heals = completions(await readHistory(join(runDir, 'history.jsonl'))).filter((e) => e.f === 'heal').map((e) => e.value as Value);
+    const heals = completions(await readHistory(join(runDir, 'history.jsonl')))
+      .filter((e) => e.f === 'heal')
+      .map((e) => e.value as Value);
     const last = Object.fromEntries(heals.slice(-4).map((h) => [h['fault'], h]));
     expect(last['partition']!['healed']).toEqual(['n1', 'n2', 'n3']);
     expect((last['packet']!['removedQdiscs'] as string[]).length).toBe(3);
     // The pause must have taken effect before the abort, or there is nothing to resume: say what it did.
-    const pauseStart = completions(await readHistory(join(runDir, 'history.jsonl'))).find((e) => e.f === 'start' && (e.value as Value)['fault'] === 'pause-one');
+    const pauseStart = completions(await readHistory(join(runDir, 'history.jsonl'))).find(
+      (e) => e.f === 'start' && (e.value as Value)['fault'] === 'pause-one',
+    );
     expect(pauseStart?.error, JSON.stringify(pauseStart)).toBeUndefined();
     expect(last['process']!['resumed'], JSON.stringify(last['process'])).toHaveLength(1);
     expect(await leftovers(runId)).toEqual([]);

@@ -12,12 +12,20 @@ import { Random } from '../../src/random.js';
 import { parseScenario, randomSchedule, scenarioSchedule, type NemesisSchedule } from '../../src/schedule.js';
 import type { Database, ServerStatus } from '../../src/zookeeper.js';
 
-const nodes: ClusterNode[] = [1, 2, 3].map((id) => ({ name: `n${id}`, id, ip: `10.0.0.${id}`, hostDir: `/tmp/n${id}` }));
+const nodes: ClusterNode[] = [1, 2, 3].map((id) => ({
+  name: `n${id}`,
+  id,
+  ip: `10.0.0.${id}`,
+  hostDir: `/tmp/n${id}`,
+}));
 
 /** An ensemble that only answers srvr: n1 leads, the others follow, all at `epoch`. */
 function fakeContext(state: { epoch: number }): NemesisContext {
   const status = async (node: ClusterNode): Promise<ServerStatus> => ({
-    node: node.name, serving: true, mode: node.name === 'n1' ? 'leader' : 'follower', zxid: `0x${(BigInt(state.epoch) << 32n).toString(16)}`,
+    node: node.name,
+    serving: true,
+    mode: node.name === 'n1' ? 'leader' : 'follower',
+    zxid: `0x${(BigInt(state.epoch) << 32n).toString(16)}`,
   });
   const db = { status, leader: async () => nodes[0] } as unknown as Database;
   const cluster = { nodes } as unknown as Cluster;
@@ -27,7 +35,10 @@ function fakeContext(state: { epoch: number }): NemesisContext {
 /** A fault that records what it was asked and says it hit the requested nodes. */
 function fakeFault(name: string, family: string, requests: string[]): Fault {
   return {
-    name, family, description: name, defaultTarget: 'one',
+    name,
+    family,
+    description: name,
+    defaultTarget: 'one',
     async start(_context, request?: FaultRequest) {
       const target = request?.target;
       requests.push(`${name}${target ? `@${typeof target === 'string' ? target : target.nodes.join('+')}` : ''}`);
@@ -58,7 +69,12 @@ describe('random schedule at run time', () => {
       const faults = ['a', 'b', 'c'].map((n) => fakeFault(n, `family-${n}`, requests));
       const history = await runFor(randomSchedule(faults, 99, 0.01), fakeContext({ epoch: 1 }), 400);
       expect(history.events.filter((e) => e.f === 'start' && typeof e.value === 'object').length).toBeGreaterThan(5);
-      sequences.push(history.events.filter((e) => e.f === 'start' && typeof e.value === 'string').map((e) => String(e.value)).slice(0, 6));
+      sequences.push(
+        history.events
+          .filter((e) => e.f === 'start' && typeof e.value === 'string')
+          .map((e) => String(e.value))
+          .slice(0, 6),
+      );
     }
     expect(sequences[0]).toHaveLength(6);
     expect(sequences[1]).toEqual(sequences[0]);
@@ -68,27 +84,51 @@ describe('random schedule at run time', () => {
 describe('scenario at run time', () => {
   it('runs steps in order: for-heals, aliases as targets, wait-for a new epoch, family heals', async () => {
     const requests: string[] = [];
-    const faults = [fakeFault('pause-follower', 'process', requests), fakeFault('kill-leader', 'process', requests), fakeFault('kill-follower', 'process', requests), fakeFault('partition-leader', 'partition', requests)];
-    const scenario = parseScenario([
-      'steps:',
-      '  - fault: pause-follower',
-      '    as: lagger',
-      '    for: 0.05',
-      '  - fault: kill-leader',
-      '  - wait-for: new-epoch',
-      '    node: lagger',
-      '    timeout: 5',
-      '  - fault: kill-follower',
-      '    target: lagger',
-      '  - heal: all',
-    ].join('\n'), 'sc.yaml', { faults, roles: ['leader', 'follower'], families: ['partition', 'process'] });
+    const faults = [
+      fakeFault('pause-follower', 'process', requests),
+      fakeFault('kill-leader', 'process', requests),
+      fakeFault('kill-follower', 'process', requests),
+      fakeFault('partition-leader', 'partition', requests),
+    ];
+    const scenario = parseScenario(
+      [
+        'steps:',
+        '  - fault: pause-follower',
+        '    as: lagger',
+        '    for: 0.05',
+        '  - fault: kill-leader',
+        '  - wait-for: new-epoch',
+        '    node: lagger',
+        '    timeout: 5',
+        '  - fault: kill-follower',
+        '    target: lagger',
+        '  - heal: all',
+      ].join('\n'),
+      'sc.yaml',
+      { faults, roles: ['leader', 'follower'], families: ['partition', 'process'] },
+    );
     const state = { epoch: 1 };
     // The new epoch shows up a little after the leader is killed.
-    setTimeout(() => { state.epoch = 2; }, 150);
+    setTimeout(() => {
+      state.epoch = 2;
+    }, 150);
     const history = await runFor(scenarioSchedule(scenario), fakeContext(state), 3000);
-    expect(requests).toEqual(['pause-follower', 'heal process', 'kill-leader', 'kill-follower@n2', 'heal partition', 'heal process']);
+    expect(requests).toEqual([
+      'pause-follower',
+      'heal process',
+      'kill-leader',
+      'kill-follower@n2',
+      'heal partition',
+      'heal process',
+    ]);
     const waited = history.events.find((e) => e.f === 'wait-for' && typeof e.value === 'object')!;
-    expect(waited.value).toMatchObject({ condition: 'new-epoch', watching: ['n2'], node: 'n2', epoch: 2, previousEpoch: 1 });
+    expect(waited.value).toMatchObject({
+      condition: 'new-epoch',
+      watching: ['n2'],
+      node: 'n2',
+      epoch: 2,
+      previousEpoch: 1,
+    });
     const heals = history.events.filter((e) => e.f === 'heal' && typeof e.value === 'string').map((e) => e.value);
     expect(heals).toEqual(['pause-follower', 'partition', 'process']);
   });

@@ -26,7 +26,12 @@ describe('random schedule', () => {
   it('holds every fault once per round, with waits of 0.5-1.5 intervals', () => {
     const plan = first(40, planRandomSchedule(faults, 7, 10));
     for (let round = 0; round < 10; round++) {
-      expect(plan.slice(round * 4, round * 4 + 4).map((p) => p.fault).sort()).toEqual([...faults].sort());
+      expect(
+        plan
+          .slice(round * 4, round * 4 + 4)
+          .map((p) => p.fault)
+          .sort(),
+      ).toEqual([...faults].sort());
     }
     for (const p of plan) {
       expect(p.waitS).toBeGreaterThanOrEqual(5);
@@ -59,18 +64,39 @@ describe('scenario files', () => {
   it('loads the shipped example', () => {
     const scenario = loadScenario('nemesis/scenarios/lagging-follower.yaml', FAULT_CATALOGUE);
     expect(scenario.name).toBe('lagging-follower');
-    expect(scenario.steps.map((s) => s.kind)).toEqual(['wait', 'fault', 'fault', 'wait', 'fault', 'heal', 'wait-for', 'fault', 'wait', 'heal']);
+    expect(scenario.steps.map((s) => s.kind)).toEqual([
+      'wait',
+      'fault',
+      'fault',
+      'wait',
+      'fault',
+      'heal',
+      'wait-for',
+      'fault',
+      'wait',
+      'heal',
+    ]);
     expect(scenario.steps[1]).toMatchObject({ kind: 'fault', forS: 10, as: 'lagger' });
     expect(scenario.steps[6]).toMatchObject({ kind: 'wait-for', condition: 'new-epoch', node: 'lagger', timeoutS: 30 });
   });
 
   it('names the line and field of each problem', () => {
-    expect(bad('steps:\n  - wait: 2\n  - fault: kil-leader\n')).toBe('bad scenario sc.yaml:3 (steps[1].fault): unknown fault "kil-leader"');
-    expect(bad('steps:\n  - fault: kill-leader\n    fro: 3\n')).toMatch(/^bad scenario sc\.yaml:3 \(steps\[0\]\.fro\): unknown field "fro"/);
+    expect(bad('steps:\n  - wait: 2\n  - fault: kil-leader\n')).toBe(
+      'bad scenario sc.yaml:3 (steps[1].fault): unknown fault "kil-leader"',
+    );
+    expect(bad('steps:\n  - fault: kill-leader\n    fro: 3\n')).toMatch(
+      /^bad scenario sc\.yaml:3 \(steps\[0\]\.fro\): unknown field "fro"/,
+    );
     expect(bad('steps:\n  - wait: -1\n')).toMatch(/^bad scenario sc\.yaml:2 \(steps\[0\]\.wait\): must be above 0/);
-    expect(bad('steps:\n  - wait-for: sunrise\n')).toMatch(/sc\.yaml:2 \(steps\[0\]\.wait-for\): must be one of leader, quorum, all-serving, new-epoch/);
-    expect(bad('steps:\n  - fault: kill-follower\n    target: lagger\n')).toMatch(/sc\.yaml:3 \(steps\[0\]\.target\): unknown target "lagger"/);
-    expect(bad('steps:\n  - fault: partition-halves\n    target: n1\n')).toMatch(/sc\.yaml:3 \(steps\[0\]\.target\): partition-halves takes no target/);
+    expect(bad('steps:\n  - wait-for: sunrise\n')).toMatch(
+      /sc\.yaml:2 \(steps\[0\]\.wait-for\): must be one of leader, quorum, all-serving, new-epoch/,
+    );
+    expect(bad('steps:\n  - fault: kill-follower\n    target: lagger\n')).toMatch(
+      /sc\.yaml:3 \(steps\[0\]\.target\): unknown target "lagger"/,
+    );
+    expect(bad('steps:\n  - fault: partition-halves\n    target: n1\n')).toMatch(
+      /sc\.yaml:3 \(steps\[0\]\.target\): partition-halves takes no target/,
+    );
     expect(bad('steps:\n  - heal: everything\n')).toMatch(/unknown family "everything"/);
     expect(bad('steps:\n  - wait: 1\n    heal: all\n')).toMatch(/a step does one thing, not wait and heal/);
     expect(bad('name: x\n')).toMatch(/^bad scenario sc\.yaml:1 \(steps\)/);

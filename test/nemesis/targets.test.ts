@@ -8,15 +8,27 @@ import { resolveFaults } from '../../nemesis/index.js';
 import { bridgeGrudge, completeGrudge, halves, majoritiesRingGrudge } from '../../nemesis/partition.js';
 import { parseTarget, selectTargets } from '../../nemesis/targets.js';
 
-const nodes: ClusterNode[] = [1, 2, 3, 4, 5].map((id) => ({ name: `n${id}`, id, ip: `10.0.0.${id}`, hostDir: `/tmp/n${id}` }));
-const roles = new Map<string, ServerMode | undefined>([['n1', 'follower'], ['n2', 'leader'], ['n3', 'follower'], ['n4', undefined], ['n5', 'follower']]);
+const nodes: ClusterNode[] = [1, 2, 3, 4, 5].map((id) => ({
+  name: `n${id}`,
+  id,
+  ip: `10.0.0.${id}`,
+  hostDir: `/tmp/n${id}`,
+}));
+const roles = new Map<string, ServerMode | undefined>([
+  ['n1', 'follower'],
+  ['n2', 'leader'],
+  ['n3', 'follower'],
+  ['n4', undefined],
+  ['n5', 'follower'],
+]);
 const names = (list: readonly ClusterNode[]): string[] => list.map((n) => n.name);
 
 describe('selectTargets', () => {
   it('resolves roles from what the nodes report', () => {
     const random = new Random(1);
     expect(names(selectTargets('leader', nodes, roles, random))).toEqual(['n2']);
-    for (let i = 0; i < 20; i++) expect(['n1', 'n3', 'n5']).toContain(selectTargets('follower', nodes, roles, random)[0]!.name);
+    for (let i = 0; i < 20; i++)
+      expect(['n1', 'n3', 'n5']).toContain(selectTargets('follower', nodes, roles, random)[0]!.name);
     expect(selectTargets('one', nodes, roles, random)).toHaveLength(1);
     expect(selectTargets('minority', nodes, roles, random)).toHaveLength(2);
     expect(selectTargets('majority', nodes, roles, random)).toHaveLength(3);
@@ -55,9 +67,18 @@ describe('partition grudges', () => {
   });
 
   it('majorities ring: each node sees a majority, no two the same', () => {
-    for (const ring of [['a', 'b', 'c'], ['a', 'b', 'c', 'd', 'e'], ['a', 'b', 'c', 'd', 'e', 'f', 'g']]) {
+    for (const ring of [
+      ['a', 'b', 'c'],
+      ['a', 'b', 'c', 'd', 'e'],
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+    ]) {
       const grudge = majoritiesRingGrudge(ring);
-      const seen = ring.map((node) => ring.filter((o) => !grudge[node]!.includes(o)).sort().join(''));
+      const seen = ring.map((node) =>
+        ring
+          .filter((o) => !grudge[node]!.includes(o))
+          .sort()
+          .join(''),
+      );
       for (const s of seen) expect(s.length).toBe(Math.floor(ring.length / 2) + 1);
       expect(new Set(seen).size).toBe(ring.length);
       for (const node of ring) expect(seen[ring.indexOf(node)]).toContain(node);
@@ -73,8 +94,14 @@ describe('partition grudges', () => {
 
 describe('resolveFaults', () => {
   it('takes names, families and family:option', () => {
-    expect(resolveFaults(['partition-leader', 'kill-leader']).map((f) => f.name)).toEqual(['partition-leader', 'kill-leader']);
-    expect(resolveFaults(['kill:follower', 'partition:isolate-leader']).map((f) => f.name)).toEqual(['kill-follower', 'partition-leader']);
+    expect(resolveFaults(['partition-leader', 'kill-leader']).map((f) => f.name)).toEqual([
+      'partition-leader',
+      'kill-leader',
+    ]);
+    expect(resolveFaults(['kill:follower', 'partition:isolate-leader']).map((f) => f.name)).toEqual([
+      'kill-follower',
+      'partition-leader',
+    ]);
     expect(resolveFaults(['pause']).map((f) => f.name)).toContain('pause-follower');
     expect(resolveFaults(['none'])).toEqual([]);
     expect(() => resolveFaults(['explode'])).toThrow(/unknown fault "explode"/);

@@ -1,7 +1,13 @@
 // Every history of Porcupine's corpus gets Porcupine's verdict.
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable, convertHistory } from '../../src/checkers/linearizable.js';
-import { checkOperations, kvSinglePartitionModel, type KvInput, type KvOutput, type Operation } from '../../src/porcupine/index.js';
+import {
+  checkOperations,
+  kvSinglePartitionModel,
+  type KvInput,
+  type KvOutput,
+  type Operation,
+} from '../../src/porcupine/index.js';
 import { etcdLinearizable, loadEtcd, loadKv } from './corpus.js';
 
 describe('etcd corpus (cas-register)', () => {
@@ -29,7 +35,11 @@ describe('kv corpus', () => {
       const name = `${clients}-${kind}`;
       it(`${name} key by key`, async () => {
         // For -bad, stop at the first illegal key (the next test decides every key of c50-bad).
-        const result = await checkLinearizable(loadKv(name), { model: 'kv', stopEarly: kind === 'bad', timeoutMs: 60_000 });
+        const result = await checkLinearizable(loadKv(name), {
+          model: 'kv',
+          stopEarly: kind === 'bad',
+          timeoutMs: 60_000,
+        });
         expect(result.valid).toBe(kind === 'ok');
       });
     }
@@ -45,7 +55,9 @@ describe('kv corpus', () => {
   for (const name of ['c01-ok', 'c01-bad', 'c10-ok', 'c10-bad']) {
     it(`${name} as one partition`, () => {
       const { operations } = convertHistory(loadKv(name), 'kv');
-      const result = checkOperations(kvSinglePartitionModel(), operations as Operation<KvInput, KvOutput>[], { timeoutMs: 60_000 });
+      const result = checkOperations(kvSinglePartitionModel(), operations as Operation<KvInput, KvOutput>[], {
+        timeoutMs: 60_000,
+      });
       expect(result.result).toBe(name.endsWith('-ok') ? 'ok' : 'illegal');
       expect(result.partitions).toHaveLength(1);
     });

@@ -1,4 +1,4 @@
-// Loads Porcupine's test corpus (../shared/porcupine-data next to the repository) through our importers.
+// Loads Porcupine's test corpus (test/fixtures/porcupine, MIT: its licence file sits beside it) through our importers.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { parseJepsenLog, parseKvLog } from '../../src/commands/import.js';
 import type { HistoryEvent } from '../../src/history.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const corpusDir = path.resolve(repoRoot, '..', 'shared', 'porcupine-data');
+export const corpusDir = path.resolve(repoRoot, 'test', 'fixtures', 'porcupine');
 
 /** The etcd histories Porcupine's tests assert linearizable; the other non-empty ones are not. */
 export const etcdLinearizable = new Set(

@@ -2,18 +2,40 @@
 // linearizable twins that differ by one observation.
 import { describe, expect, it } from 'vitest';
 import {
-  casRegisterModel, checkEvents, checkOperations, kvModel, queueModel, registerModel, zkRegisterModel,
-  type CasRegisterInput, type Event, type KvInput, type KvOutput, type Operation, type QueueInput, type QueueOutput,
-  type RegisterInput, type RegisterOutput, type ZkRegisterInput, type ZkRegisterOutput,
+  casRegisterModel,
+  checkEvents,
+  checkOperations,
+  kvModel,
+  queueModel,
+  registerModel,
+  zkRegisterModel,
+  type CasRegisterInput,
+  type Event,
+  type KvInput,
+  type KvOutput,
+  type Operation,
+  type QueueInput,
+  type QueueOutput,
+  type RegisterInput,
+  type RegisterOutput,
+  type ZkRegisterInput,
+  type ZkRegisterOutput,
 } from '../../src/porcupine/index.js';
 
 type RegOp = Operation<CasRegisterInput, RegisterOutput>;
-const op = <I, O>(input: I, output: O, call: number, ret: number): Operation<I, O> => ({ input, output, call, return: ret });
-const read = (value: number | null, call: number, ret: number): RegOp => op({ f: 'read' }, { ok: true, value }, call, ret);
+const op = <I, O>(input: I, output: O, call: number, ret: number): Operation<I, O> => ({
+  input,
+  output,
+  call,
+  return: ret,
+});
+const read = (value: number | null, call: number, ret: number): RegOp =>
+  op({ f: 'read' }, { ok: true, value }, call, ret);
 const write = (value: number, call: number, ret: number): RegOp => op({ f: 'write', value }, { ok: true }, call, ret);
 
 describe('register', () => {
-  const check = (ops: RegOp[]) => checkOperations(registerModel, ops as Operation<RegisterInput, RegisterOutput>[]).result;
+  const check = (ops: RegOp[]) =>
+    checkOperations(registerModel, ops as Operation<RegisterInput, RegisterOutput>[]).result;
   it('accepts a read of the initial value and of a concurrent write', () => {
     expect(check([read(null, 0, 1), write(1, 2, 5), read(1, 3, 4), read(1, 6, 7)])).toBe('ok');
   });
@@ -33,7 +55,10 @@ describe('register', () => {
     expect(check([write(1, 0, 1), unknownWrite, read(2, 4, 5), read(1, 8, 9)])).toBe('illegal');
   });
   it('reports the longest prefix and the op that could not be placed', () => {
-    const result = checkOperations(registerModel, [write(1, 0, 1), write(2, 2, 3), read(1, 4, 5)] as Operation<RegisterInput, RegisterOutput>[]);
+    const result = checkOperations(registerModel, [write(1, 0, 1), write(2, 2, 3), read(1, 4, 5)] as Operation<
+      RegisterInput,
+      RegisterOutput
+    >[]);
     const [part] = result.partitions;
     expect(part?.longestPrefix).toEqual([0, 1]);
     expect(part?.unplaced).toEqual([2]);
@@ -62,7 +87,12 @@ describe('cas-register', () => {
   });
   it('checks keys independently', () => {
     const keyed = (o: RegOp, key: string): RegOp => ({ ...o, input: { ...o.input, key } });
-    const result = checkOperations(casRegisterModel, [keyed(write(1, 0, 1), 'a'), keyed(read(null, 2, 3), 'b'), keyed(read(1, 4, 5), 'a'), keyed(read(1, 4, 5), 'b')]);
+    const result = checkOperations(casRegisterModel, [
+      keyed(write(1, 0, 1), 'a'),
+      keyed(read(null, 2, 3), 'b'),
+      keyed(read(1, 4, 5), 'a'),
+      keyed(read(1, 4, 5), 'b'),
+    ]);
     expect(result.result).toBe('illegal');
     expect(result.partitions.filter((p) => p.result === 'illegal').map((p) => p.key)).toEqual(['b']);
   });
@@ -70,27 +100,52 @@ describe('cas-register', () => {
 
 describe('zk-register', () => {
   const model = zkRegisterModel();
-  const zop = (input: ZkRegisterInput, output: ZkRegisterOutput, call: number, ret: number) => op(input, output, call, ret);
-  const zread = (value: number | null, version: number, call: number, ret: number) => zop({ f: 'read' }, { ok: true, value, version }, call, ret);
+  const zop = (input: ZkRegisterInput, output: ZkRegisterOutput, call: number, ret: number) =>
+    op(input, output, call, ret);
+  const zread = (value: number | null, version: number, call: number, ret: number) =>
+    zop({ f: 'read' }, { ok: true, value, version }, call, ret);
   it('accepts versions that count the writes', () => {
-    expect(checkOperations(model, [zread(null, 0, 0, 1), zop({ f: 'write', value: 5 }, { ok: true }, 2, 3), zread(5, 1, 4, 5),
-      zop({ f: 'cas', version: 1, value: 6 }, { ok: true, version: 2 }, 6, 7), zread(6, 2, 8, 9)]).result).toBe('ok');
+    expect(
+      checkOperations(model, [
+        zread(null, 0, 0, 1),
+        zop({ f: 'write', value: 5 }, { ok: true }, 2, 3),
+        zread(5, 1, 4, 5),
+        zop({ f: 'cas', version: 1, value: 6 }, { ok: true, version: 2 }, 6, 7),
+        zread(6, 2, 8, 9),
+      ]).result,
+    ).toBe('ok');
   });
   it('rejects a stale read and a read of a version never reached', () => {
-    expect(checkOperations(model, [zop({ f: 'write', value: 5 }, { ok: true }, 0, 1), zread(null, 0, 2, 3)]).result).toBe('illegal');
-    expect(checkOperations(model, [zop({ f: 'write', value: 5 }, { ok: true }, 0, 1), zread(5, 2, 2, 3)]).result).toBe('illegal');
+    expect(
+      checkOperations(model, [zop({ f: 'write', value: 5 }, { ok: true }, 0, 1), zread(null, 0, 2, 3)]).result,
+    ).toBe('illegal');
+    expect(checkOperations(model, [zop({ f: 'write', value: 5 }, { ok: true }, 0, 1), zread(5, 2, 2, 3)]).result).toBe(
+      'illegal',
+    );
   });
   it('a bad-version asserts the version differed; a lost versioned write is caught', () => {
-    expect(checkOperations(model, [zop({ f: 'cas', version: 0, value: 1 }, { ok: false }, 0, 1)]).result).toBe('illegal');
-    expect(checkOperations(model, [zop({ f: 'cas', version: 0, value: 1 }, { ok: true }, 0, 1), zop({ f: 'cas', version: 0, value: 2 }, { ok: true }, 2, 3)]).result).toBe('illegal');
+    expect(checkOperations(model, [zop({ f: 'cas', version: 0, value: 1 }, { ok: false }, 0, 1)]).result).toBe(
+      'illegal',
+    );
+    expect(
+      checkOperations(model, [
+        zop({ f: 'cas', version: 0, value: 1 }, { ok: true }, 0, 1),
+        zop({ f: 'cas', version: 0, value: 2 }, { ok: true }, 2, 3),
+      ]).result,
+    ).toBe('illegal');
   });
 });
 
 describe('kv', () => {
   const kop = (input: KvInput, output: KvOutput, call: number, ret: number) => op(input, output, call, ret);
   it('appends concatenate, gets see the whole string', () => {
-    expect(checkOperations(kvModel, [kop({ f: 'append', key: 'k', value: 'a' }, '', 0, 3), kop({ f: 'append', key: 'k', value: 'b' }, '', 1, 2),
-      kop({ f: 'get', key: 'k' }, 'ba', 4, 5)]).result).toBe('ok');
+    expect(
+      checkOperations(kvModel, [
+        kop({ f: 'append', key: 'k', value: 'a' }, '', 0, 3),
+        kop({ f: 'append', key: 'k', value: 'b' }, '', 1, 2),
+        kop({ f: 'get', key: 'k' }, 'ba', 4, 5),
+      ]).result,
+    ).toBe('ok');
   });
   it('rejects a lost append, a stale get and a get of a never-written value', () => {
     const a = kop({ f: 'append', key: 'k', value: 'a' }, '', 0, 1);
@@ -98,16 +153,25 @@ describe('kv', () => {
     expect(checkOperations(kvModel, [a, b, kop({ f: 'get', key: 'k' }, 'b', 4, 5)]).result).toBe('illegal');
     expect(checkOperations(kvModel, [a, b, kop({ f: 'get', key: 'k' }, 'a', 4, 5)]).result).toBe('illegal');
     expect(checkOperations(kvModel, [a, kop({ f: 'get', key: 'k' }, 'zz', 4, 5)]).result).toBe('illegal');
-    expect(checkOperations(kvModel, [a, kop({ f: 'put', key: 'k', value: 'p' }, '', 2, 3), kop({ f: 'get', key: 'k' }, 'p', 4, 5)]).result).toBe('ok');
+    expect(
+      checkOperations(kvModel, [
+        a,
+        kop({ f: 'put', key: 'k', value: 'p' }, '', 2, 3),
+        kop({ f: 'get', key: 'k' }, 'p', 4, 5),
+      ]).result,
+    ).toBe('ok');
   });
 });
 
 describe('queue', () => {
   const qop = (input: QueueInput, output: QueueOutput, call: number, ret: number) => op(input, output, call, ret);
   const enq = (value: number, call: number, ret: number) => qop({ f: 'enqueue', value }, { ok: true }, call, ret);
-  const deq = (value: number | null, call: number, ret: number) => qop({ f: 'dequeue' }, { ok: true, value }, call, ret);
+  const deq = (value: number | null, call: number, ret: number) =>
+    qop({ f: 'dequeue' }, { ok: true, value }, call, ret);
   it('is first in, first out', () => {
-    expect(checkOperations(queueModel, [enq(1, 0, 1), enq(2, 2, 3), deq(1, 4, 5), deq(2, 6, 7), deq(null, 8, 9)]).result).toBe('ok');
+    expect(
+      checkOperations(queueModel, [enq(1, 0, 1), enq(2, 2, 3), deq(1, 4, 5), deq(2, 6, 7), deq(null, 8, 9)]).result,
+    ).toBe('ok');
     expect(checkOperations(queueModel, [enq(1, 0, 1), enq(2, 2, 3), deq(2, 4, 5)]).result).toBe('illegal');
   });
   it('rejects a lost enqueue, a duplicate and a value never enqueued', () => {
@@ -130,7 +194,11 @@ describe('checkEvents', () => {
       { kind: 'return', value: { ok: true, value: 2 }, id: 2 },
     ];
     expect(checkEvents(casRegisterModel, events).result).toBe('ok');
-    const stale: Event<CasRegisterInput, RegisterOutput>[] = [...events.slice(0, 2), { kind: 'call', value: { f: 'read' }, id: 2 }, { kind: 'return', value: { ok: true, value: 2 }, id: 2 }];
+    const stale: Event<CasRegisterInput, RegisterOutput>[] = [
+      ...events.slice(0, 2),
+      { kind: 'call', value: { f: 'read' }, id: 2 },
+      { kind: 'return', value: { ok: true, value: 2 }, id: 2 },
+    ];
     expect(checkEvents(casRegisterModel, stale).result).toBe('illegal');
   });
   it('gives unknown, not a hang, when the time budget runs out', () => {

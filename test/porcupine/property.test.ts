@@ -3,9 +3,27 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  casRegisterModel, checkOperations, checkOperationsParallel, kvModel, queueModel, zkRegisterModel, ILLEGAL,
-  type CasRegisterInput, type KvInput, type KvOutput, type Model, type Operation, type QueueInput, type QueueOutput,
-  type RegisterOutput, type RegisterValue, type ZkRegisterInput, type ZkRegisterOutput, workerUrls, kvText, type KvState,
+  casRegisterModel,
+  checkOperations,
+  checkOperationsParallel,
+  kvModel,
+  queueModel,
+  zkRegisterModel,
+  ILLEGAL,
+  type CasRegisterInput,
+  type KvInput,
+  type KvOutput,
+  type Model,
+  type Operation,
+  type QueueInput,
+  type QueueOutput,
+  type RegisterOutput,
+  type RegisterValue,
+  type ZkRegisterInput,
+  type ZkRegisterOutput,
+  workerUrls,
+  kvText,
+  type KvState,
 } from '../../src/porcupine/index.js';
 import { searchTuning } from '../../src/porcupine/search.js';
 import { bruteForceLinearizable } from './brute-force.js';
@@ -39,12 +57,19 @@ function simulate<S, I, O>(
   corrupt: (output: O, input: I) => O,
   unknownOutput: O,
 ): Operation<I, O>[] {
-  const order = specs.map((_, i) => i).sort((a, b) => {
-    const ta = (specs[a] as { t: Timing }).t;
-    const tb = (specs[b] as { t: Timing }).t;
-    return ta.call + ta.at * ta.duration - (tb.call + tb.at * tb.duration);
-  });
-  const ops: Operation<I, O>[] = specs.map(({ input, t }) => ({ input, output: unknownOutput, call: t.call, return: t.unknown ? Infinity : t.call + t.duration }));
+  const order = specs
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const ta = (specs[a] as { t: Timing }).t;
+      const tb = (specs[b] as { t: Timing }).t;
+      return ta.call + ta.at * ta.duration - (tb.call + tb.at * tb.duration);
+    });
+  const ops: Operation<I, O>[] = specs.map(({ input, t }) => ({
+    input,
+    output: unknownOutput,
+    call: t.call,
+    return: t.unknown ? Infinity : t.call + t.duration,
+  }));
   const states = new Map<unknown, S>();
   for (const i of order) {
     const op = ops[i] as Operation<I, O>;
@@ -69,7 +94,13 @@ function agree<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]): void {
 }
 
 /** Runs `runs` random histories of up to 7 ops through both checkers. */
-function agreeOnRandom<S, I, O>(model: Model<S, I, O>, input: fc.Arbitrary<I>, observe: (state: S, input: I) => O, corrupt: (output: O, input: I) => O, runs: number): void {
+function agreeOnRandom<S, I, O>(
+  model: Model<S, I, O>,
+  input: fc.Arbitrary<I>,
+  observe: (state: S, input: I) => O,
+  corrupt: (output: O, input: I) => O,
+  runs: number,
+): void {
   fc.assert(
     fc.property(fc.array(fc.record({ input, t: timing }), { minLength: 1, maxLength: 7 }), (specs) => {
       agree(model, simulate(model, specs, observe, corrupt, undefined as O));
@@ -88,14 +119,24 @@ const casRegister = {
   observe: (state: RegisterValue, i: CasRegisterInput): RegisterOutput =>
     i.f === 'read' ? { ok: true, value: state } : i.f === 'cas' && state !== i.from ? { ok: false } : { ok: true },
   corrupt: (o: RegisterOutput, i: CasRegisterInput): RegisterOutput =>
-    i.f === 'read' ? { ok: true, value: o?.ok && o.value === 1 ? 2 : 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o,
+    i.f === 'read'
+      ? { ok: true, value: o?.ok && o.value === 1 ? 2 : 1 }
+      : i.f === 'cas'
+        ? o?.ok
+          ? { ok: false }
+          : { ok: true }
+        : o,
 };
 
 /** kv ops over two keys, what a correct store answers, and a wrong answer. */
 const kv = {
   input: fc.oneof(
     fc.record({ f: fc.constant('get' as const), key }),
-    fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key, value: fc.constantFrom('x', 'y', 'xy', 'yx', '') }),
+    fc.record({
+      f: fc.constantFrom('put' as const, 'append' as const),
+      key,
+      value: fc.constantFrom('x', 'y', 'xy', 'yx', ''),
+    }),
   ) as fc.Arbitrary<KvInput>,
   observe: (s: KvState, i: KvInput): KvOutput => (i.f === 'get' ? kvText(s) : ''),
   corrupt: (o: KvOutput, i: KvInput): KvOutput => (i.f === 'get' ? `${o ?? ''}x` : o),
@@ -126,9 +167,19 @@ describe('checker agrees with brute force', () => {
       fc.record({ f: fc.constant('cas' as const), version: fc.integer({ min: 0, max: 3 }), value }),
     );
     const observe = (s: { value: RegisterValue; version: number }, i: ZkRegisterInput): ZkRegisterOutput =>
-      i.f === 'read' ? { ok: true, value: s.value, version: s.version } : i.f === 'cas' && s.version !== i.version ? { ok: false } : { ok: true, version: s.version + 1 };
+      i.f === 'read'
+        ? { ok: true, value: s.value, version: s.version }
+        : i.f === 'cas' && s.version !== i.version
+          ? { ok: false }
+          : { ok: true, version: s.version + 1 };
     const corrupt = (o: ZkRegisterOutput, i: ZkRegisterInput): ZkRegisterOutput =>
-      i.f === 'read' && o?.ok ? { ...o, version: (o.version ?? 0) + 1 } : i.f === 'cas' ? (o?.ok ? { ok: false } : { ok: true }) : o;
+      i.f === 'read' && o?.ok
+        ? { ...o, version: (o.version ?? 0) + 1 }
+        : i.f === 'cas'
+          ? o?.ok
+            ? { ok: false }
+            : { ok: true }
+          : o;
     agreeOnRandom(model, input, observe, corrupt, 2_000);
   });
 
@@ -141,14 +192,19 @@ describe('checker agrees with brute force', () => {
       fc.record({ f: fc.constant('enqueue' as const), value: fc.constantFrom(1, 2, 3) }),
       fc.record({ f: fc.constant('dequeue' as const) }),
     );
-    const observe = (s: readonly RegisterValue[], i: QueueInput): QueueOutput => (i.f === 'dequeue' ? { ok: true, value: s[0] ?? null } : { ok: true });
-    const corrupt = (o: QueueOutput, i: QueueInput): QueueOutput => (i.f === 'dequeue' ? { ok: true, value: o?.value === 1 ? 2 : 1 } : o);
+    const observe = (s: readonly RegisterValue[], i: QueueInput): QueueOutput =>
+      i.f === 'dequeue' ? { ok: true, value: s[0] ?? null } : { ok: true };
+    const corrupt = (o: QueueOutput, i: QueueInput): QueueOutput =>
+      i.f === 'dequeue' ? { ok: true, value: o?.value === 1 ? 2 : 1 } : o;
     agreeOnRandom(queueModel, input, observe, corrupt, 2_000);
   });
 
   // Histories this small rarely backtrack enough to start the look-ahead (model.canReach): start it from the
   // first step, and after two backtracks (so it also starts in the middle of a search).
-  for (const [when, failures] of [['from the first step', 0], ['after two backtracks', 2]] as const) {
+  for (const [when, failures] of [
+    ['from the first step', 0],
+    ['after two backtracks', 2],
+  ] as const) {
     describe(`with the look-ahead ${when}`, () => {
       const saved = { ...searchTuning };
       beforeAll(() => {
@@ -175,7 +231,12 @@ describe('checker agrees with brute force', () => {
     for (let k = 0; k < 6; k++) {
       ops.push({ input: { f: 'write', value: 1, key: `k${k}` }, output: { ok: true }, call: 0, return: 1 });
       ops.push({ input: { f: 'write', value: 2, key: `k${k}` }, output: { ok: true }, call: 2, return: 3 });
-      ops.push({ input: { f: 'read', key: `k${k}` }, output: { ok: true, value: k === 3 ? 1 : 2 }, call: 4, return: 5 });
+      ops.push({
+        input: { f: 'read', key: `k${k}` },
+        output: { ok: true, value: k === 3 ? 1 : 2 },
+        call: 4,
+        return: 5,
+      });
     }
     // Under vitest the sources are .ts: workers must run the compiled copies in dist/ (npm test builds first).
     expect(workerUrls(casRegisterModel)?.workerUrl).toMatch(/dist\/src\/porcupine\/worker\.js$/);

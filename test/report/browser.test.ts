@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Reports and the run index in headless chromium: a real valid run and a real stale-read run (plain reads on a
 // follower cut off from the leader: linearizability is broken, as ZooKeeper documents for plain reads), both made
 // here on Docker, and a synthetic 200k-op history for speed.
@@ -23,7 +24,12 @@ let syntheticRun: string;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const config = shortTestConfig({ name: 'report-valid', timeLimit: '20', nemesis: 'partition-leader,kill-leader', nemesisInterval: '5' });
+  const config = shortTestConfig({
+    name: 'report-valid',
+    timeLimit: '20',
+    nemesis: 'partition-leader,kill-leader',
+    nemesisInterval: '5',
+  });
   resultsDir = config.resultsDir;
   const { runDir } = await executeTest(config, new ConsoleLogger(true), new AbortController().signal);
   validRun = runDir;
@@ -31,10 +37,17 @@ beforeAll(async () => {
   // The same settings as the workload test that shows stale plain reads: a long syncLimit keeps the cut-off
   // follower serving its stale reads for the whole partition.
   const stale = shortTestConfig({
-    name: 'report-stale-read', readMode: 'plain', nemesis: 'partition-follower', nemesisInterval: '3', timeLimit: '20',
-    rate: '100', concurrency: '15', syncLimit: '20',
+    name: 'report-stale-read',
+    readMode: 'plain',
+    nemesis: 'partition-follower',
+    nemesisInterval: '3',
+    timeLimit: '20',
+    rate: '100',
+    concurrency: '15',
+    syncLimit: '20',
   });
-  invalidRun = (await executeTest({ ...stale, resultsDir }, new ConsoleLogger(true), new AbortController().signal)).runDir;
+  invalidRun = (await executeTest({ ...stale, resultsDir }, new ConsoleLogger(true), new AbortController().signal))
+    .runDir;
 
   syntheticRun = join(mkdtempSync(join(tmpdir(), 'faultline-200k-')), 'synthetic', '20260101T000000Z');
   writeSyntheticRun(syntheticRun, 200_000);
@@ -47,7 +60,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function openReport(runDir: string, viewport = { width: 1400, height: 900 }): Promise<{ page: Page; external: string[]; errors: string[]; loadMs: number }> {
+async function openReport(
+  runDir: string,
+  viewport = { width: 1400, height: 900 },
+): Promise<{ page: Page; external: string[]; errors: string[]; loadMs: number }> {
   const page = await browser.newPage({ viewport });
   const external = watchExternalRequests(page, 'file://');
   const errors = watchPageErrors(page);
@@ -61,15 +77,28 @@ async function openReport(runDir: string, viewport = { width: 1400, height: 900 
 
 /** Counts canvas pixels of a colour (within a tolerance) in the history graph. */
 async function pixelsOfColour(page: Page, selector: string, rgb: [number, number, number]): Promise<number> {
-  return page.$eval(selector, (canvas, target) => {
-    const c = canvas as unknown as { width: number; height: number; getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i]! - target[0]) < 6 && Math.abs(data[i + 1]! - target[1]) < 6 && Math.abs(data[i + 2]! - target[2]) < 6) n++;
-    }
-    return n;
-  }, rgb);
+  return page.$eval(
+    selector,
+    (canvas, target) => {
+      const c = canvas as unknown as {
+        width: number;
+        height: number;
+        getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+      };
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (
+          Math.abs(data[i]! - target[0]) < 6 &&
+          Math.abs(data[i + 1]! - target[1]) < 6 &&
+          Math.abs(data[i + 2]! - target[2]) < 6
+        )
+          n++;
+      }
+      return n;
+    },
+    rgb,
+  );
 }
 
 const OK_GREEN: [number, number, number] = [0x3b, 0x9a, 0x52];
@@ -89,7 +118,10 @@ describe('report of a real valid run', () => {
     expect(await page.$('#counterexample')).toBeNull();
     // Hovering an op bar shows it.
     const box = (await page.$('#timeline canvas'))!;
-    const opCount = await page.$eval('#report-data', (el) => (JSON.parse(el.textContent ?? '{}') as { ops: { start: number[] } }).ops.start.length);
+    const opCount = await page.$eval(
+      '#report-data',
+      (el) => (JSON.parse(el.textContent ?? '{}') as { ops: { start: number[] } }).ops.start.length,
+    );
     expect(opCount).toBeGreaterThan(50);
     await screenshot(page, 'report-valid.png');
     await box.hover({ position: { x: 700, y: 60 } });
@@ -102,7 +134,9 @@ describe('report of a real valid run', () => {
 describe('report of a real stale-read run', () => {
   it('shows the linearizability checker INVALID and its counterexample: prefix, unplaceable ops, the state before them', async () => {
     const { page, external, errors } = await openReport(invalidRun);
-    const linearizableRow = (await page.$$eval('#summary tr', (rows) => rows.map((r) => r.textContent ?? ''))).find((t) => t.startsWith('linearizable'));
+    const linearizableRow = (await page.$$eval('#summary tr', (rows) => rows.map((r) => r.textContent ?? ''))).find(
+      (t) => t.startsWith('linearizable'),
+    );
     expect(linearizableRow).toContain('INVALID');
     expect(linearizableRow).toContain('stale-read');
     // Plain reads are not promised to be linearizable, so the run itself stands (the checker is advisory).
@@ -131,7 +165,9 @@ describe('report of a 200k-op history', () => {
   it('renders its first screen in under 3 s', async () => {
     const { page, external, errors, loadMs } = await openReport(syntheticRun);
     const readyMs = Number(await page.getAttribute('body', 'data-ready-ms'));
-    console.log(`200k-op report: first screen drawn ${readyMs} ms after navigation start (${loadMs.toFixed(0)} ms as seen by the test)`);
+    console.log(
+      `200k-op report: first screen drawn ${readyMs} ms after navigation start (${loadMs.toFixed(0)} ms as seen by the test)`,
+    );
     expect(readyMs).toBeLessThan(3000);
     expect(loadMs).toBeLessThan(3000);
     expect(await pixelsOfColour(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(1000);
@@ -151,8 +187,12 @@ describe('report of a 200k-op history', () => {
 
 describe('faultline serve', () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startResultsServer(resultsDir, 0); });
-  afterAll(async () => { await server?.close(); });
+  beforeAll(async () => {
+    server = await startResultsServer(resultsDir, 0);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it('lists the runs, filters and sorts them, and links to each report', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 600 } });
@@ -169,7 +209,9 @@ describe('faultline serve', () => {
     expect(await page.$$eval('table.runs tbody tr:not([hidden])', (rows) => rows.length)).toBe(2);
     await page.selectOption('#filter-verdict', '');
     await page.click('table.runs th:nth-child(1)');
-    expect(await page.$$eval('table.runs tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['report-stale-read', 'report-valid'].sort());
+    expect(await page.$$eval('table.runs tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(
+      ['report-stale-read', 'report-valid'].sort(),
+    );
     await page.click('text=report-stale-read');
     await page.waitForSelector('body[data-report-ready]');
     expect(await page.textContent('#verdict')).toBe('VALID');
@@ -185,11 +227,15 @@ describe('faultline serve', () => {
   });
 
   it('refuses paths outside results/ and anything but GET/HEAD', async () => {
-    const status = (path: string, method = 'GET'): Promise<number> => new Promise((resolve, reject) => {
-      const req = request(`${server.url.replace(/\/$/, '')}${path}`, { method }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-      req.on('error', reject);
-      req.end();
-    });
+    const status = (path: string, method = 'GET'): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(`${server.url.replace(/\/$/, '')}${path}`, { method }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
     // Dot segments are normalized away (404: not under /runs/) or caught after decoding (403).
     expect([403, 404]).toContain(await status('/runs/%2e%2e/%2e%2e/etc/passwd'));
     expect(await status('/runs/..%2f..%2fetc/passwd')).toBe(403);

@@ -16,8 +16,16 @@ export async function launchChromium(): Promise<Browser> {
   await ensureDebianPackage('chromium', 'chromium', 'for the report browser tests (headless)', new ConsoleLogger());
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -35,7 +43,9 @@ export function watchExternalRequests(page: Page, allowedPrefix: string): string
 export function watchPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
-  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
   return errors;
 }
 
@@ -57,7 +67,7 @@ export function writeEvents(path: string, events: readonly HistoryEvent[]): void
 export function writeSyntheticRun(dir: string, opCount: number): void {
   mkdirSync(dir, { recursive: true });
   let seed = 42;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const processes = 50;
   const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
   const timeline: Omit<HistoryEvent, 'index'>[] = [];
@@ -70,9 +80,21 @@ export function writeSyntheticRun(dir: string, opCount: number): void {
       const f = r < 0.5 ? 'read' : r < 0.8 ? 'write' : 'cas';
       const latency = 0.5 + random() * random() * 60;
       const outcome = random() < 0.9 ? 'ok' : random() < 0.7 ? 'fail' : 'info';
-      const value = f === 'read' ? null : f === 'write' ? Math.floor(random() * 5) : [Math.floor(random() * 5), Math.floor(random() * 5)];
+      const value =
+        f === 'read'
+          ? null
+          : f === 'write'
+            ? Math.floor(random() * 5)
+            : [Math.floor(random() * 5), Math.floor(random() * 5)];
       timeline.push({ time: t * 1e6, process: p, type: 'invoke', f, value, node: nodes[p % nodes.length] });
-      timeline.push({ time: (t + latency) * 1e6, process: p, type: outcome, f, value: f === 'read' && outcome === 'ok' ? Math.floor(random() * 5) : value, node: nodes[p % nodes.length] });
+      timeline.push({
+        time: (t + latency) * 1e6,
+        process: p,
+        type: outcome,
+        f,
+        value: f === 'read' && outcome === 'ok' ? Math.floor(random() * 5) : value,
+        node: nodes[p % nodes.length],
+      });
       t += latency + 80 * random();
     }
     endMs = Math.max(endMs, t);
@@ -82,15 +104,35 @@ export function writeSyntheticRun(dir: string, opCount: number): void {
     timeline.push({ time: s * 1e6, process: 'nemesis', type: 'info', f: 'start', value: 'partition-leader' });
     timeline.push({ time: (s + 60) * 1e6, process: 'nemesis', type: 'info', f: 'start', value: fault });
     timeline.push({ time: (s + 10_000) * 1e6, process: 'nemesis', type: 'info', f: 'heal', value: 'partition-leader' });
-    timeline.push({ time: (s + 10_100) * 1e6, process: 'nemesis', type: 'info', f: 'heal', value: { fault: 'partition-leader', healed: nodes } });
+    timeline.push({
+      time: (s + 10_100) * 1e6,
+      process: 'nemesis',
+      type: 'info',
+      f: 'heal',
+      value: { fault: 'partition-leader', healed: nodes },
+    });
   }
   timeline.sort((a, b) => a.time - b.time);
-  writeEvents(join(dir, 'history.jsonl'), timeline.map((e, index) => ({ index, ...e, time: Math.round(e.time) })));
-  writeFileSync(join(dir, 'test.json'), JSON.stringify({
-    name: 'synthetic-200k', server: 'debian:bookworm', nodes: 5, workload: 'register', nemesis: ['partition-leader'], seed: 42,
-    startedAt: '2026-01-01T00:00:00.000Z', command: ['test', '--nodes', '5'],
-  }));
+  writeEvents(
+    join(dir, 'history.jsonl'),
+    timeline.map((e, index) => ({ index, ...e, time: Math.round(e.time) })),
+  );
+  writeFileSync(
+    join(dir, 'test.json'),
+    JSON.stringify({
+      name: 'synthetic-200k',
+      server: 'debian:bookworm',
+      nodes: 5,
+      workload: 'register',
+      nemesis: ['partition-leader'],
+      seed: 42,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      command: ['test', '--nodes', '5'],
+    }),
+  );
   // Not checked: the synthetic values are random. The report must still open fast.
-  writeFileSync(join(dir, 'results.json'), JSON.stringify({ valid: 'unknown', checkers: {}, stats: { ok: 0 }, leaders: ['n1', 'n2'] }));
+  writeFileSync(
+    join(dir, 'results.json'),
+    JSON.stringify({ valid: 'unknown', checkers: {}, stats: { ok: 0 }, leaders: ['n1', 'n2'] }),
+  );
 }
-

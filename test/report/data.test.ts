@@ -6,8 +6,19 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/history.js';
 import { pairOperations } from '../../src/history.js';
 import {
-  buildCounterexamples, buildFaultBands, buildLanes, buildLatency, buildLeaderMarks, buildLogExcerpts, buildOpColumns,
-  buildReportData, buildRoleSpans, buildThroughput, diffConfig, quantile, reproduceCommand,
+  buildCounterexamples,
+  buildFaultBands,
+  buildLanes,
+  buildLatency,
+  buildLeaderMarks,
+  buildLogExcerpts,
+  buildOpColumns,
+  buildReportData,
+  buildRoleSpans,
+  buildThroughput,
+  diffConfig,
+  quantile,
+  reproduceCommand,
 } from '../../src/report/data.js';
 import { escapeHtml, renderValue, scriptSafeJson } from '../../src/report/html.js';
 import { listRuns, renderRunIndex, resolveRunFile } from '../../src/report/serve.js';
@@ -16,8 +27,14 @@ const MS = 1_000_000;
 
 function history(): HistoryEvent[] {
   let index = 0;
-  const e = (time: number, process: HistoryEvent['process'], type: HistoryEvent['type'], f: string, value: unknown, extra: Partial<HistoryEvent> = {}): HistoryEvent =>
-    ({ index: index++, time: time * MS, process, type, f, value, ...extra });
+  const e = (
+    time: number,
+    process: HistoryEvent['process'],
+    type: HistoryEvent['type'],
+    f: string,
+    value: unknown,
+    extra: Partial<HistoryEvent> = {},
+  ): HistoryEvent => ({ index: index++, time: time * MS, process, type, f, value, ...extra });
   return [
     e(0, 1, 'invoke', 'write', 1, { node: 'n2' }),
     e(1, 0, 'invoke', 'read', null, { node: 'n10' }),
@@ -36,7 +53,12 @@ function history(): HistoryEvent[] {
 describe('report data', () => {
   it('puts one lane per process, grouped by node in natural order', () => {
     const lanes = buildLanes(pairOperations(history()));
-    expect(lanes).toEqual([{ process: 1, node: 'n2' }, { process: 2, node: 'n2' }, { process: 3, node: 'n2' }, { process: 0, node: 'n10' }]);
+    expect(lanes).toEqual([
+      { process: 1, node: 'n2' },
+      { process: 2, node: 'n2' },
+      { process: 3, node: 'n2' },
+      { process: 0, node: 'n10' },
+    ]);
   });
 
   it('stores ops in columns with ms times, -1 for never completed, and their history indexes', () => {
@@ -65,17 +87,44 @@ describe('report data', () => {
 
   it('places untimed leader changes at the fault that hit the old leader, timed ones where observed', () => {
     const bands = buildFaultBands(history(), 11);
-    expect(buildLeaderMarks({ leaders: ['n1', 'n3'] }, bands)).toEqual([{ time: 3, from: 'n1', to: 'n3', inferred: true }]);
-    expect(buildLeaderMarks({ leaderChanges: [{ time: 0, leader: 'n1' }, { time: 7 * MS, leader: 'n3' }] }, bands))
-      .toEqual([{ time: 7, from: 'n1', to: 'n3', inferred: false }]);
+    expect(buildLeaderMarks({ leaders: ['n1', 'n3'] }, bands)).toEqual([
+      { time: 3, from: 'n1', to: 'n3', inferred: true },
+    ]);
+    expect(
+      buildLeaderMarks(
+        {
+          leaderChanges: [
+            { time: 0, leader: 'n1' },
+            { time: 7 * MS, leader: 'n3' },
+          ],
+        },
+        bands,
+      ),
+    ).toEqual([{ time: 7, from: 'n1', to: 'n3', inferred: false }]);
   });
 
   it('maps counterexample ops (history indexes) to op rows', () => {
     const ops = pairOperations(history());
     const cols = buildOpColumns(ops, buildLanes(ops));
-    const [view] = buildCounterexamples([{ key: null, prefixLength: 2, longestPrefix: [0, 1], stateBefore: '1',
-      unplaced: [{ index: 6, process: 2, f: 'cas', value: [1, 2], type: 'info', description: 'cas 1→2' }] }], cols);
-    expect(view).toEqual({ key: '', prefixLength: 2, stateBefore: '1', prefix: [0, 1], unplaced: [{ row: 2, description: 'cas 1→2' }] });
+    const [view] = buildCounterexamples(
+      [
+        {
+          key: null,
+          prefixLength: 2,
+          longestPrefix: [0, 1],
+          stateBefore: '1',
+          unplaced: [{ index: 6, process: 2, f: 'cas', value: [1, 2], type: 'info', description: 'cas 1→2' }],
+        },
+      ],
+      cols,
+    );
+    expect(view).toEqual({
+      key: '',
+      prefixLength: 2,
+      stateBefore: '1',
+      prefix: [0, 1],
+      unplaced: [{ row: 2, description: 'cas 1→2' }],
+    });
   });
 
   it('computes nearest-rank quantiles, latency per f and outcome, and throughput per second', () => {
@@ -94,8 +143,25 @@ describe('report data', () => {
 
   it('thins long latency series to the slowest op per bucket', () => {
     const n = 10_000;
-    const cols = { lane: [], start: [], end: [], outcome: [], f: [], fNames: ['read'], index: [], input: [], output: [], error: [], key: [] } as ReturnType<typeof buildOpColumns>;
-    for (let i = 0; i < n; i++) { cols.start.push(i); cols.end.push(i + (i === 5000 ? 900 : 1)); cols.outcome.push(0); cols.f.push(0); }
+    const cols = {
+      lane: [],
+      start: [],
+      end: [],
+      outcome: [],
+      f: [],
+      fNames: ['read'],
+      index: [],
+      input: [],
+      output: [],
+      error: [],
+      key: [],
+    } as ReturnType<typeof buildOpColumns>;
+    for (let i = 0; i < n; i++) {
+      cols.start.push(i);
+      cols.end.push(i + (i === 5000 ? 900 : 1));
+      cols.outcome.push(0);
+      cols.f.push(0);
+    }
     const [s] = buildLatency(cols, n).series;
     expect(s!.x.length).toBeLessThanOrEqual(4001);
     expect(Math.max(...s!.y)).toBe(900);
@@ -110,41 +176,101 @@ describe('report data', () => {
       '2026-01-01 00:01:00,000 [myid:1] - ERROR [QuorumPeer] - long after',
     ].join('\n');
     const excerpts = buildLogExcerpts([{ node: 'n1', path: 'nodes/n1/logs/zookeeper.log', text }], bands, started);
-    expect(excerpts).toEqual([{ fault: 0, node: 'n1', path: 'nodes/n1/logs/zookeeper.log', lines: [expect.stringContaining('inside the window')] }]);
+    expect(excerpts).toEqual([
+      {
+        fault: 0,
+        node: 'n1',
+        path: 'nodes/n1/logs/zookeeper.log',
+        lines: [expect.stringContaining('inside the window')],
+      },
+    ]);
   });
 
   it('diffs config against defaults, ignoring bookkeeping, and builds a reproducible command', () => {
-    const diff = diffConfig({ name: 'x', rate: 100, zookeeper: { tickTime: 500, syncLimit: 2 } }, { name: 'y', rate: 50, zookeeper: { tickTime: 500, syncLimit: 5 } }, new Set(['name']));
-    expect(diff).toEqual([['rate', '50', '100'], ['zookeeper.syncLimit', '5', '2']]);
-    expect(reproduceCommand({ command: ['test', '--name', 'a b'], seed: 7 })).toBe("npx faultline test --name 'a b' --seed 7");
+    const diff = diffConfig(
+      { name: 'x', rate: 100, zookeeper: { tickTime: 500, syncLimit: 2 } },
+      { name: 'y', rate: 50, zookeeper: { tickTime: 500, syncLimit: 5 } },
+      new Set(['name']),
+    );
+    expect(diff).toEqual([
+      ['rate', '50', '100'],
+      ['zookeeper.syncLimit', '5', '2'],
+    ]);
+    expect(reproduceCommand({ command: ['test', '--name', 'a b'], seed: 7 })).toBe(
+      "npx faultline test --name 'a b' --seed 7",
+    );
     expect(reproduceCommand({ command: ['test', '--seed', '3'], seed: 3 })).toBe('npx faultline test --seed 3');
-    expect(reproduceCommand({ command: [], name: 'it', nodes: 3, nemesis: ['kill-leader', 'partition-leader'], zookeeper: { tickTime: 500 }, client: { opTimeoutMs: 3000 }, seed: 7 }))
-      .toBe('npx faultline test --name it --nodes 3 --nemesis kill-leader,partition-leader --tick-time 500 --op-timeout 3 --seed 7');
+    expect(
+      reproduceCommand({
+        command: [],
+        name: 'it',
+        nodes: 3,
+        nemesis: ['kill-leader', 'partition-leader'],
+        zookeeper: { tickTime: 500 },
+        client: { opTimeoutMs: 3000 },
+        seed: 7,
+      }),
+    ).toBe(
+      'npx faultline test --name it --nodes 3 --nemesis kill-leader,partition-leader --tick-time 500 --op-timeout 3 --seed 7',
+    );
     expect(diffConfig({ rate: 50 }, { rate: 50, nodes: 3 }, new Set())).toEqual([]);
     // A disaster-recovery run started from code keeps its --dr (and the damaged copies) in the command.
-    expect(reproduceCommand({ command: [], workload: 'set', dr: { damage: ['truncate-log', 'flip-log'], seedOne: true }, seed: 2 }))
-      .toBe('npx faultline test --workload set --dr truncate-log,flip-log --seed 2');
-    expect(reproduceCommand({ command: [], workload: 'set', dr: { damage: [], seedOne: true }, seed: 2 })).toBe('npx faultline test --workload set --dr --seed 2');
+    expect(
+      reproduceCommand({
+        command: [],
+        workload: 'set',
+        dr: { damage: ['truncate-log', 'flip-log'], seedOne: true },
+        seed: 2,
+      }),
+    ).toBe('npx faultline test --workload set --dr truncate-log,flip-log --seed 2');
+    expect(reproduceCommand({ command: [], workload: 'set', dr: { damage: [], seedOne: true }, seed: 2 })).toBe(
+      'npx faultline test --workload set --dr --seed 2',
+    );
   });
 
   it('turns role changes into per-node spans, the last one running to the end of the run', () => {
     const ms = 1e6;
-    const spans = buildRoleSpans([
-      { time: 100 * ms, node: 'n10', role: 'follower' }, { time: 0, node: 'n2', role: 'leader' },
-      { time: 0, node: 'n10', role: 'leader' }, { time: 300 * ms, node: 'n2', role: 'down' },
-    ], 1000);
+    const spans = buildRoleSpans(
+      [
+        { time: 100 * ms, node: 'n10', role: 'follower' },
+        { time: 0, node: 'n2', role: 'leader' },
+        { time: 0, node: 'n10', role: 'leader' },
+        { time: 300 * ms, node: 'n2', role: 'down' },
+      ],
+      1000,
+    );
     expect(spans).toEqual([
-      { node: 'n2', spans: [[0, 300, 'leader'], [300, 1000, 'down']] },
-      { node: 'n10', spans: [[0, 100, 'leader'], [100, 1000, 'follower']] },
+      {
+        node: 'n2',
+        spans: [
+          [0, 300, 'leader'],
+          [300, 1000, 'down'],
+        ],
+      },
+      {
+        node: 'n10',
+        spans: [
+          [0, 100, 'leader'],
+          [100, 1000, 'follower'],
+        ],
+      },
     ]);
     expect(buildRoleSpans([], 1000)).toEqual([]);
   });
 
   it('finds data-loss fields anywhere in results and notes silent server logs', () => {
     const data = buildReportData({
-      events: history(), test: undefined, defaults: undefined,
+      events: history(),
+      test: undefined,
+      defaults: undefined,
       results: { valid: false, lost: [{ value: 3 }], checkers: { durability: { valid: false, unexpected: [9] } } },
-      nodeLogs: [{ node: 'n1', path: 'nodes/n1/logs/zookeeper.log', text: 'SLF4J: Defaulting to no-operation (NOP) logger implementation\n' }],
+      nodeLogs: [
+        {
+          node: 'n1',
+          path: 'nodes/n1/logs/zookeeper.log',
+          text: 'SLF4J: Defaulting to no-operation (NOP) logger implementation\n',
+        },
+      ],
     });
     expect(data.dataLoss.map((d) => d.title)).toEqual(['lost', 'durability: unexpected']);
     expect(data.logNote).toContain('no-operation logger');
@@ -161,7 +287,10 @@ describe('report html', () => {
   });
 
   it('renders arrays of objects as tables', () => {
-    const html = renderValue([{ value: 1, node: 'n1' }, { value: 2, node: '<n2>' }]);
+    const html = renderValue([
+      { value: 1, node: 'n1' },
+      { value: 2, node: '<n2>' },
+    ]);
     expect(html).toContain('<th>value</th><th>node</th>');
     expect(html).toContain('&lt;n2&gt;');
   });
@@ -172,9 +301,21 @@ describe('serve', () => {
     const root = mkdtempSync(join(tmpdir(), 'faultline-serve-'));
     const run = join(root, 'reg', '20260101T000000Z');
     mkdirSync(run, { recursive: true });
-    writeFileSync(join(run, 'test.json'), JSON.stringify({ name: 'reg', startedAt: '2026-01-01T00:00:00.000Z', server: 'debian:bookworm', workload: 'register', nemesis: ['kill-leader'] }));
+    writeFileSync(
+      join(run, 'test.json'),
+      JSON.stringify({
+        name: 'reg',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        server: 'debian:bookworm',
+        workload: 'register',
+        nemesis: ['kill-leader'],
+      }),
+    );
     writeFileSync(join(run, 'results.json'), JSON.stringify({ valid: false }));
-    writeFileSync(join(run, 'history.jsonl'), '{"index":0,"time":1500000000,"process":0,"type":"invoke","f":"read","value":null}\n{"index":1,"ti');
+    writeFileSync(
+      join(run, 'history.jsonl'),
+      '{"index":0,"time":1500000000,"process":0,"type":"invoke","f":"read","value":null}\n{"index":1,"ti',
+    );
     symlinkSync('reg/20260101T000000Z', join(root, 'latest'));
     symlinkSync('/etc', join(run, 'escape'));
     return root;
@@ -182,8 +323,19 @@ describe('serve', () => {
 
   it('lists runs with verdict and duration from the history tail', () => {
     const runs = listRuns(resultsTree());
-    expect(runs).toEqual([{ path: 'reg/20260101T000000Z', name: 'reg', startedAt: '2026-01-01T00:00:00.000Z', server: 'debian:bookworm',
-      workload: 'register', nemesis: 'kill-leader', verdict: false, durationS: 1.5, hasReport: false }]);
+    expect(runs).toEqual([
+      {
+        path: 'reg/20260101T000000Z',
+        name: 'reg',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        server: 'debian:bookworm',
+        workload: 'register',
+        nemesis: 'kill-leader',
+        verdict: false,
+        durationS: 1.5,
+        hasReport: false,
+      },
+    ]);
     const html = renderRunIndex(runs, '');
     expect(html).toContain('href="/runs/reg/20260101T000000Z/report.html"');
     expect(html).toContain('INVALID');

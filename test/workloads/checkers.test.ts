@@ -6,7 +6,11 @@ import { checkConvergence, checkRecoveryTime } from '../../src/checkers/converge
 import { checkQueue } from '../../src/checkers/queue.js';
 import { checkSessions } from '../../src/checkers/session.js';
 import { checkSet } from '../../src/checkers/set.js';
-import { linearizableRegisterChecker, registerDurabilityChecker, sequentialChecker } from '../../src/checkers/zk-order.js';
+import {
+  linearizableRegisterChecker,
+  registerDurabilityChecker,
+  sequentialChecker,
+} from '../../src/checkers/zk-order.js';
 import { parseDigests } from '../../src/recovery.js';
 import { HistoryBuilder } from './history-builder.js';
 
@@ -27,7 +31,9 @@ describe('register: what ZooKeeper promises per read mode', () => {
     const lin = await linearizableRegisterChecker('cas-register', 'plain').check(events, context);
     expect(lin.valid).toBe(false);
     expect(lin.advisory).toBe(true);
-    expect(lin.anomalies).toEqual([expect.objectContaining({ type: 'stale-read', ops: [write, read], documented: true })]);
+    expect(lin.anomalies).toEqual([
+      expect.objectContaining({ type: 'stale-read', ops: [write, read], documented: true }),
+    ]);
     const seq = await sequentialChecker('plain').check(events, context);
     expect(seq.valid).toBe(true);
     expect(types(seq)).toEqual(['stale-read']);
@@ -56,7 +62,7 @@ describe('register: what ZooKeeper promises per read mode', () => {
     expect(seq.anomalies).toEqual([expect.objectContaining({ type: 'non-monotonic-read', ops: [first, second] })]);
   });
 
-  it('names a read that misses the session\'s own write', async () => {
+  it("names a read that misses the session's own write", async () => {
     const h = new HistoryBuilder();
     h.invoke(0, 'write', 1);
     const own = h.op(1, 'write', 2, 'ok', 2, { zxid: 'b' });
@@ -94,8 +100,13 @@ describe('register: what ZooKeeper promises per read mode', () => {
     h.op(1, 'read', null, 'ok', 1, { zxid: 'a', key: 0 });
     h.op(0, 'cas', [3, 4], 'fail', [3, 4], { zxid: 'a', key: 0, error: 'value-mismatch' });
     h.op(0, 'read', null, 'ok', 3, { zxid: 'b', key: 1 });
-    for (const node of ['n1', 'n2', 'n3']) h.finalRead(node, { 0: { value: 1, zxid: 'a' }, 1: { value: 3, zxid: 'b' } });
-    for (const checker of [linearizableRegisterChecker('cas-register', 'sync'), sequentialChecker('sync'), registerDurabilityChecker()]) {
+    for (const node of ['n1', 'n2', 'n3'])
+      h.finalRead(node, { 0: { value: 1, zxid: 'a' }, 1: { value: 3, zxid: 'b' } });
+    for (const checker of [
+      linearizableRegisterChecker('cas-register', 'sync'),
+      sequentialChecker('sync'),
+      registerDurabilityChecker(),
+    ]) {
       expect((await checker.check(h.events, context)).valid).toBe(true);
     }
   });
@@ -112,7 +123,10 @@ describe('set', () => {
     const n2 = h.finalRead('n2', [1, 2, 9]);
     const result = checkSet(h.events);
     expect(result.valid).toBe(false);
-    expect(result.perNode).toEqual({ n1: { lost: 0, recovered: 1, unexpected: 0, present: 3 }, n2: { lost: 1, recovered: 1, unexpected: 1, present: 3 } });
+    expect(result.perNode).toEqual({
+      n1: { lost: 0, recovered: 1, unexpected: 0, present: 3 },
+      n2: { lost: 1, recovered: 1, unexpected: 1, present: 3 },
+    });
     expect(result.anomalies).toEqual([
       expect.objectContaining({ type: 'lost-write', ops: [acked, n2] }),
       expect.objectContaining({ type: 'unexpected-element', ops: [n2] }),
@@ -140,10 +154,12 @@ describe('queue', () => {
     h.finalRead('n1', []);
     const result = checkQueue(h.events);
     expect(result.valid).toBe(false);
-    expect(result.anomalies).toEqual(expect.arrayContaining([
-      expect.objectContaining({ type: 'duplicate-dequeue', ops: [second, again] }),
-      expect.objectContaining({ type: 'fifo-violation', ops: [first, second] }),
-    ]));
+    expect(result.anomalies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'duplicate-dequeue', ops: [second, again] }),
+        expect.objectContaining({ type: 'fifo-violation', ops: [first, second] }),
+      ]),
+    );
   });
 
   it('names a lost enqueue, unless a dequeue of unknown outcome may have taken it', () => {
@@ -199,13 +215,18 @@ describe('bank', () => {
     h.op(0, 'transfer', { from: 0, to: 1, amount: 5 }, 'ok', { from: 0, to: 1, amount: 5 });
     h.op(1, 'transfer', { from: 1, to: 0, amount: 3 }, 'info', { from: 1, to: 0, amount: 3 });
     const lostOn = h.finalRead('n1', { 0: 20, 1: 20 });
-    expect(checkBank(h.events, { 0: 20, 1: 20 }).anomalies).toEqual([expect.objectContaining({ type: 'lost-write', ops: [lostOn] })]);
+    expect(checkBank(h.events, { 0: 20, 1: 20 }).anomalies).toEqual([
+      expect.objectContaining({ type: 'lost-write', ops: [lostOn] }),
+    ]);
     const h2 = new HistoryBuilder();
     h2.op(0, 'transfer', { from: 0, to: 1, amount: 5 }, 'ok', { from: 0, to: 1, amount: 5 });
     h2.op(1, 'transfer', { from: 1, to: 0, amount: 3 }, 'info', { from: 1, to: 0, amount: 3 });
     h2.finalRead('n1', { 0: 18, 1: 22 }); // the unknown transfer happened
     h2.finalRead('n2', { 0: 15, 1: 25 }); // it did not (nodes disagreeing is convergence's business)
-    expect(checkBank(h2.events, { 0: 20, 1: 20 })).toMatchObject({ valid: true, counts: { acknowledgedTransfers: 1, lostNodes: 0 } });
+    expect(checkBank(h2.events, { 0: 20, 1: 20 })).toMatchObject({
+      valid: true,
+      counts: { acknowledgedTransfers: 1, lostNodes: 0 },
+    });
   });
 });
 
@@ -230,7 +251,14 @@ describe('recovery checkers', () => {
     const a = h.finalRead('n1', { x: 1, y: 2 });
     const b = h.finalRead('n2', { y: 2, x: 3 });
     h.finalRead('n3', { y: 2, x: 1 });
-    h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '1f', digests: { '10': '222' } }, n3: { zxid: '20', digests: {}, digestMismatches: 1 } }, false);
+    h.finalZxids(
+      {
+        n1: { zxid: '20', digests: { '10': '111' } },
+        n2: { zxid: '1f', digests: { '10': '222' } },
+        n3: { zxid: '20', digests: {}, digestMismatches: 1 },
+      },
+      false,
+    );
     const result = checkConvergence(h.events);
     expect(result.valid).toBe(false);
     expect(types(result)).toEqual(['divergent-data', 'divergent-zxid', 'digest-mismatch-counted']);
@@ -243,7 +271,10 @@ describe('recovery checkers', () => {
     const h = new HistoryBuilder();
     h.heal();
     for (const node of ['n1', 'n2']) h.finalRead(node, { x: 1 });
-    h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '20', digests: { '10': '111' }, digestMismatches: 76 } });
+    h.finalZxids({
+      n1: { zxid: '20', digests: { '10': '111' } },
+      n2: { zxid: '20', digests: { '10': '111' }, digestMismatches: 76 },
+    });
     const result = checkConvergence(h.events);
     expect(result.valid).toBe(true);
     expect(result.anomalies).toEqual([expect.objectContaining({ type: 'digest-mismatch-counted', documented: true })]);
@@ -256,20 +287,32 @@ describe('recovery checkers', () => {
     h.heal();
     for (const node of ['n1', 'n2']) h.finalRead(node, { y: 2, x: 1 });
     h.finalZxids({ n1: { zxid: '20', digests: { '10': '111' } }, n2: { zxid: '20', digests: { '10': '111' } } });
-    expect(checkConvergence(h.events)).toMatchObject({ valid: true, counts: { digestsCompared: 1, distinctStates: 1 } });
+    expect(checkConvergence(h.events)).toMatchObject({
+      valid: true,
+      counts: { digestsCompared: 1, distinctStates: 1 },
+    });
     expect(checkRecoveryTime(h.events)).toMatchObject({ valid: true, perNodeMs: { n1: 2, n2: 4 } });
   });
 
   it('parses the hash four-letter word', () => {
-    expect(parseDigests('100000080: 52009012510\n200000080: 127276952613\n')).toEqual({ '100000080': '52009012510', '200000080': '127276952613' });
+    expect(parseDigests('100000080: 52009012510\n200000080: 127276952613\n')).toEqual({
+      '100000080': '52009012510',
+      '200000080': '127276952613',
+    });
   });
 });
 
 describe('verdicts', () => {
   it('leaves advisory checkers out of the run verdict, and names anomalies on the summary line', () => {
-    const stale = { valid: false as const, advisory: true, anomalies: [{ type: 'stale-read', ops: [1, 2], description: '', documented: true }] };
+    const stale = {
+      valid: false as const,
+      advisory: true,
+      anomalies: [{ type: 'stale-read', ops: [1, 2], description: '', documented: true }],
+    };
     expect(overallValidity({ linearizable: stale, sequential: { valid: true } })).toBe(true);
     expect(overallValidity({ linearizable: { ...stale, advisory: false }, sequential: { valid: true } })).toBe(false);
-    expect(describeCheckerResult('linearizable', stale)).toBe('linearizable: INVALID [advisory: not promised in this mode] — stale-read (documented) ×1');
+    expect(describeCheckerResult('linearizable', stale)).toBe(
+      'linearizable: INVALID [advisory: not promised in this mode] — stale-read (documented) ×1',
+    );
   });
 });

@@ -38,7 +38,10 @@ async function truncateLogsWhileAllDown(resultsDir: string, name: string): Promi
   const runDir = await awaitRunDir(resultsDir, name);
   for (;;) {
     const history = await readHistory(join(runDir, 'history.jsonl')).catch(() => []);
-    const killed = history.find((e) => e.process === 'nemesis' && e.f === 'start' && (e.value as { killed?: string[] } | null)?.killed?.length === 3);
+    const killed = history.find(
+      (e) =>
+        e.process === 'nemesis' && e.f === 'start' && (e.value as { killed?: string[] } | null)?.killed?.length === 3,
+    );
     if (killed) break;
     await sleep(100);
   }
@@ -56,27 +59,56 @@ async function truncateLogsWhileAllDown(resultsDir: string, name: string): Promi
 }
 
 describe('workloads on a real ensemble', () => {
-  it.each(['register', 'multi-register', 'set', 'queue', 'bank', 'session'])('%s is valid under leader partitions and kills', async (workload) => {
-    // A 2 s interval fits both faults (each held 2 s after a 1-3 s wait) into the 10 s run.
-    const { outcome, runDir } = await run({ workload, name: `wl-${workload}`, nemesisInterval: '2', ...(workload === 'session' ? { rate: '20' } : {}) });
-    const started = (await readHistory(join(runDir, 'history.jsonl'))).filter((e) => e.process === 'nemesis' && e.f === 'start' && typeof e.value === 'object');
-    expect(new Set(started.map((e) => (e.value as { fault: string }).fault))).toEqual(new Set(['partition-leader', 'kill-leader']));
-    for (const [name, result] of Object.entries(outcome.checkers)) expect(result.valid, `${name}: ${JSON.stringify(result).slice(0, 600)}`).toBe(true);
-    expect(outcome.valid).toBe(true);
-    expect(outcome.stats.ok).toBeGreaterThan(20);
-  }, 150_000);
+  it.each(['register', 'multi-register', 'set', 'queue', 'bank', 'session'])(
+    '%s is valid under leader partitions and kills',
+    async (workload) => {
+      // A 2 s interval fits both faults (each held 2 s after a 1-3 s wait) into the 10 s run.
+      const { outcome, runDir } = await run({
+        workload,
+        name: `wl-${workload}`,
+        nemesisInterval: '2',
+        ...(workload === 'session' ? { rate: '20' } : {}),
+      });
+      const started = (await readHistory(join(runDir, 'history.jsonl'))).filter(
+        (e) => e.process === 'nemesis' && e.f === 'start' && typeof e.value === 'object',
+      );
+      expect(new Set(started.map((e) => (e.value as { fault: string }).fault))).toEqual(
+        new Set(['partition-leader', 'kill-leader']),
+      );
+      for (const [name, result] of Object.entries(outcome.checkers))
+        expect(result.valid, `${name}: ${JSON.stringify(result).slice(0, 600)}`).toBe(true);
+      expect(outcome.valid).toBe(true);
+      expect(outcome.stats.ok).toBeGreaterThan(20);
+    },
+    150_000,
+  );
 
   it('set survives a full-cluster crash under load: nothing acknowledged lost, replicas converge', async () => {
-    const { outcome, runDir } = await run({ workload: 'set', name: 'crash', nemesis: 'kill-all', nemesisInterval: '4', timeLimit: '12' });
+    const { outcome, runDir } = await run({
+      workload: 'set',
+      name: 'crash',
+      nemesis: 'kill-all',
+      nemesisInterval: '4',
+      timeLimit: '12',
+    });
     const history = await readHistory(join(runDir, 'history.jsonl'));
-    expect(history.some((e) => e.f === 'start' && (e.value as { killed?: string[] } | null)?.killed?.length === 3)).toBe(true);
+    expect(
+      history.some((e) => e.f === 'start' && (e.value as { killed?: string[] } | null)?.killed?.length === 3),
+    ).toBe(true);
     expect(outcome.checkers.set).toMatchObject({ valid: true, counts: { lost: 0 } });
     expect(outcome.checkers.convergence?.valid).toBe(true);
     expect(history.filter((e) => e.process === 'final' && e.f === 'final-read' && e.type === 'ok')).toHaveLength(3);
   }, 150_000);
 
-  it('set reports lost acknowledged adds, exit code 1, after every node\'s txn log is truncated while all are down', async () => {
-    const config = shortTestConfig({ workload: 'set', name: 'truncate', nemesis: 'kill-all', nemesisInterval: '6', timeLimit: '14', rate: '60' });
+  it("set reports lost acknowledged adds, exit code 1, after every node's txn log is truncated while all are down", async () => {
+    const config = shortTestConfig({
+      workload: 'set',
+      name: 'truncate',
+      nemesis: 'kill-all',
+      nemesisInterval: '6',
+      timeLimit: '14',
+      rate: '60',
+    });
     const [{ outcome, runId }, removed] = await Promise.all([
       executeTest(config, new MemoryLogger(), new AbortController().signal),
       truncateLogsWhileAllDown(config.resultsDir, config.name),
@@ -93,7 +125,16 @@ describe('workloads on a real ensemble', () => {
   it('register with plain reads on an isolated follower: stale under linearizability, sequentially consistent', async () => {
     // A long syncLimit keeps the isolated follower serving (stale) reads for the whole partition; its clients
     // block at their first write, so several of them (5 per node) make a read right after the cut likely.
-    const { outcome } = await run({ name: 'plain', readMode: 'plain', nemesis: 'partition-follower', nemesisInterval: '3', timeLimit: '20', rate: '100', concurrency: '15', syncLimit: '20' });
+    const { outcome } = await run({
+      name: 'plain',
+      readMode: 'plain',
+      nemesis: 'partition-follower',
+      nemesisInterval: '3',
+      timeLimit: '20',
+      rate: '100',
+      concurrency: '15',
+      syncLimit: '20',
+    });
     const lin = outcome.checkers.linearizable!;
     expect(lin.valid).toBe(false);
     expect(lin.advisory).toBe(true);

@@ -8,7 +8,7 @@ export class HistoryBuilder {
   readonly events: HistoryEvent[] = [];
 
   private push(event: Omit<HistoryEvent, 'index' | 'time'>): HistoryEvent {
-    const full = { index: this.events.length, time: this.events.length * 1_000_000, ...event } as HistoryEvent;
+    const full = { index: this.events.length, time: this.events.length * 1_000_000, ...event };
     this.events.push(full);
     return full;
   }
@@ -22,10 +22,21 @@ export class HistoryBuilder {
   }
 
   /** An op that runs alone: invoke, then its completion. Returns the invoke's index. */
-  op(process: number, f: string, input: unknown, type: 'ok' | 'fail' | 'info', output: unknown, extra: Extra = {}): number {
+  op(
+    process: number,
+    f: string,
+    input: unknown,
+    type: 'ok' | 'fail' | 'info',
+    output: unknown,
+    extra: Extra = {},
+  ): number {
     const { zxid, error, ...keyed } = extra;
     const index = this.invoke(process, f, input, keyed);
-    this.complete(process, type, f, output, { ...keyed, ...(zxid !== undefined ? { zxid } : {}), ...(error !== undefined ? { error } : {}) });
+    this.complete(process, type, f, output, {
+      ...keyed,
+      ...(zxid !== undefined ? { zxid } : {}),
+      ...(error !== undefined ? { error } : {}),
+    });
     return index;
   }
 

@@ -12,10 +12,18 @@ import { finalReads, recoveryPhase } from '../../src/recovery.js';
 import type { Workload } from '../../src/workload.js';
 
 // Loopback addresses with nothing listening on 2181: every four-letter word fails fast.
-const nodes: ClusterNode[] = [1, 2].map((id) => ({ name: `n${id}`, id, ip: `127.0.0.${10 + id}`, hostDir: '/nonexistent' }));
+const nodes: ClusterNode[] = [1, 2].map((id) => ({
+  name: `n${id}`,
+  id,
+  ip: `127.0.0.${10 + id}`,
+  hostDir: '/nonexistent',
+}));
 
 const workload: Workload = {
-  name: 'fake', setup: async () => undefined, generator: () => ({ f: 'read', value: null }), checkers: {},
+  name: 'fake',
+  setup: async () => undefined,
+  generator: () => ({ f: 'read', value: null }),
+  checkers: {},
   openClient: () => Promise.reject(new Error('not used')),
   finalRead: async (node) => {
     if (node.name === 'n2') throw new Error('connection refused');
@@ -31,10 +39,20 @@ describe('recoveryPhase', () => {
     await history.close();
     const events = await readHistory(path);
     expect(events.every((e) => e.process === 'final')).toBe(true);
-    expect(finalReads(events)).toEqual({ states: [{ node: 'n1', state: { x: 1 }, index: expect.any(Number) as number }], unreadable: 1 });
+    expect(finalReads(events)).toEqual({
+      states: [{ node: 'n1', state: { x: 1 }, index: expect.any(Number) as number }],
+      unreadable: 1,
+    });
     const snapshot = events.find((e) => e.f === 'final-zxids' && e.type === 'ok');
-    expect(snapshot?.value).toEqual({ settled: false, nodes: { n1: { zxid: null, digests: {} }, n2: { zxid: null, digests: {} } } });
+    expect(snapshot?.value).toEqual({
+      settled: false,
+      nodes: { n1: { zxid: null, digests: {} }, n2: { zxid: null, digests: {} } },
+    });
     // Nodes that answer nothing prove no divergence: unknown, not invalid.
-    expect(checkConvergence(events)).toMatchObject({ valid: 'unknown', anomalies: [], counts: { unreadableNodes: 1, unansweredNodes: 2 } });
+    expect(checkConvergence(events)).toMatchObject({
+      valid: 'unknown',
+      anomalies: [],
+      counts: { unreadableNodes: 1, unansweredNodes: 2 },
+    });
   });
 });

@@ -68,7 +68,13 @@ function onFrames(socket: net.Socket, onFrame: (frame: Buffer, index: number) =>
 }
 
 const connectResponseFrame = (timeOutMs: number): Buffer =>
-  new JuteWriter().writeInt(0).writeInt(timeOutMs).writeLong(0xabcn).writeBuffer(Buffer.alloc(16)).writeBoolean(false).toFrame();
+  new JuteWriter()
+    .writeInt(0)
+    .writeInt(timeOutMs)
+    .writeLong(0xabcn)
+    .writeBuffer(Buffer.alloc(16))
+    .writeBoolean(false)
+    .toFrame();
 
 const loopback = (port: number, extra: Partial<ZkConnectOptions> = {}): ZkConnectOptions => ({
   host: '127.0.0.1',
@@ -88,7 +94,10 @@ describe('ZkClient against fake servers (loopback)', () => {
       }),
     );
     try {
-      const err = await expectZkError(ZkClient.connect(loopback(server.port, { sessionTimeoutMs: 3000 })), 'CONNECTIONLOSS');
+      const err = await expectZkError(
+        ZkClient.connect(loopback(server.port, { sessionTimeoutMs: 3000 })),
+        'CONNECTIONLOSS',
+      );
       expect(err.message).toMatch(/closed the connection during the handshake: it is not serving/);
       const r = new JuteReader(request ?? Buffer.alloc(0));
       expect([r.readInt(), r.readLong(), r.readInt(), r.readLong()]).toEqual([0, 0n, 3000, 0n]);
@@ -103,7 +112,10 @@ describe('ZkClient against fake servers (loopback)', () => {
     const server = await fakeServer(() => {});
     try {
       const started = Date.now();
-      const err = await expectZkError(ZkClient.connect(loopback(server.port, { connectTimeoutMs: 300 })), 'CONNECTIONLOSS');
+      const err = await expectZkError(
+        ZkClient.connect(loopback(server.port, { connectTimeoutMs: 300 })),
+        'CONNECTIONLOSS',
+      );
       expect(err.message).toMatch(/no ConnectResponse within 300 ms/);
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
@@ -138,7 +150,12 @@ describe('ZkClient against fake servers (loopback)', () => {
         const xid = frame.readInt32BE(0);
         if (xid === -2) return; // ping
         // A sync reply {ReplyHeader, path} per request; the first one arrives after the client gave up.
-        const reply = new JuteWriter().writeInt(xid).writeLong(BigInt(100 + xid)).writeInt(0).writeUstring(`/late-${xid}`).toFrame();
+        const reply = new JuteWriter()
+          .writeInt(xid)
+          .writeLong(BigInt(100 + xid))
+          .writeInt(0)
+          .writeUstring(`/late-${xid}`)
+          .toFrame();
         if (xid === 1) setTimeout(() => socket.write(reply), 300);
         else setTimeout(() => socket.write(reply), 400); // keep replies in order, as ZooKeeper does
       }),
@@ -406,10 +423,18 @@ describe('ZkClient against ZooKeeper in Docker', () => {
 
   it('is refused by a server that has not seen the client\u2019s lastZxidSeen', async () => {
     const err = await expectZkError(
-      ZkClient.connect({ host: server().host, port: server().port, sessionTimeoutMs: 4000, connectTimeoutMs: 3000, lastZxidSeen: 1n << 40n }),
+      ZkClient.connect({
+        host: server().host,
+        port: server().port,
+        sessionTimeoutMs: 4000,
+        connectTimeoutMs: 3000,
+        lastZxidSeen: 1n << 40n,
+      }),
       'CONNECTIONLOSS',
     );
-    expect(err.message).toMatch(/closed the connection during the handshake.*has not yet seen lastZxidSeen 0x10000000000/);
+    expect(err.message).toMatch(
+      /closed the connection during the handshake.*has not yet seen lastZxidSeen 0x10000000000/,
+    );
   });
 
   it('times out an op on a frozen server; the op may still apply later and the client keeps working', async () => {
@@ -417,7 +442,10 @@ describe('ZkClient against ZooKeeper in Docker', () => {
     await server().docker('pause', server().name);
     let timeoutErr: ZkError;
     try {
-      timeoutErr = await expectZkError(client.create('/late', utf8('x'), 'persistent', { timeoutMs: 300 }), 'OPERATIONTIMEOUT');
+      timeoutErr = await expectZkError(
+        client.create('/late', utf8('x'), 'persistent', { timeoutMs: 300 }),
+        'OPERATIONTIMEOUT',
+      );
     } finally {
       await server().docker('unpause', server().name);
     }
@@ -454,7 +482,9 @@ describe('ZkClient against ZooKeeper in Docker', () => {
     const started = Date.now();
     // Handle the rejection before the kill: it can arrive before `docker exec` returns.
     const failure = expectZkError(inFlight, 'CONNECTIONLOSS');
-    await server().docker('exec', server().name, 'pkill', '-9', 'java').catch(() => undefined);
+    await server()
+      .docker('exec', server().name, 'pkill', '-9', 'java')
+      .catch(() => undefined);
     const err = await failure;
     expect(Date.now() - started).toBeLessThan(3000); // well before the 6.7 s read timeout
     expect(isIndeterminate(err)).toBe(true);

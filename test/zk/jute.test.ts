@@ -99,7 +99,9 @@ describe('jute writer and reader', () => {
     expect(() => new JuteReader(Buffer.from([0, 0, 1])).readInt()).toThrow(JuteError);
     expect(() => new JuteReader(Buffer.from([0, 0, 0, 5, 1, 2])).readBuffer()).toThrow(/truncated/);
     expect(() => new JuteReader(Buffer.from([0xff, 0xff, 0xff, 0xfe])).readUstring()).toThrow(/negative/);
-    expect(() => new JuteReader(Buffer.from([0x7f, 0xff, 0xff, 0xff])).readVector((r) => r.readInt())).toThrow(JuteError);
+    expect(() => new JuteReader(Buffer.from([0x7f, 0xff, 0xff, 0xff])).readVector((r) => r.readInt())).toThrow(
+      JuteError,
+    );
   });
 
   it('frames a record with its length', () => {
@@ -130,14 +132,24 @@ describe('protocol records', () => {
 
   it('decodes ConnectResponse with and without the trailing readOnly flag', () => {
     const base = new JuteWriter().writeInt(0).writeInt(4000).writeLong(0x1234n).writeBuffer(Buffer.alloc(16, 1));
-    expect(decodeConnectResponse(base.toBuffer())).toMatchObject({ timeOutMs: 4000, sessionId: 0x1234n, readOnly: false });
+    expect(decodeConnectResponse(base.toBuffer())).toMatchObject({
+      timeOutMs: 4000,
+      sessionId: 0x1234n,
+      readOnly: false,
+    });
     expect(decodeConnectResponse(base.writeBoolean(true).toBuffer()).readOnly).toBe(true);
   });
 
   it('encodes a request header and body', () => {
     const r = new JuteReader(encodeRequest(5, { op: 'setData', path: '/a', data: Buffer.from('v'), version: 2 }));
     expect(r.readInt()).toBe(r.remaining);
-    expect([r.readInt(), r.readInt(), r.readUstring(), r.readBuffer()?.toString(), r.readInt()]).toEqual([5, 5, '/a', 'v', 2]);
+    expect([r.readInt(), r.readInt(), r.readUstring(), r.readBuffer()?.toString(), r.readInt()]).toEqual([
+      5,
+      5,
+      '/a',
+      'v',
+      2,
+    ]);
   });
 
   it('encodes pings with xid -2 and type 11', () => {
@@ -168,12 +180,27 @@ describe('protocol records', () => {
 
   it('decodes a multi reply with results and per-op errors', () => {
     const w = new JuteWriter()
-      .writeInt(7).writeLong(0x55n).writeInt(0) // ReplyHeader
-      .writeInt(1).writeBoolean(false).writeInt(0).writeUstring('/c0000000001')
-      .writeInt(5).writeBoolean(false).writeInt(0).writeStat(sampleStat)
-      .writeInt(2).writeBoolean(false).writeInt(0)
-      .writeInt(-1).writeBoolean(false).writeInt(-103).writeInt(-103)
-      .writeInt(-1).writeBoolean(true).writeInt(-1);
+      .writeInt(7)
+      .writeLong(0x55n)
+      .writeInt(0) // ReplyHeader
+      .writeInt(1)
+      .writeBoolean(false)
+      .writeInt(0)
+      .writeUstring('/c0000000001')
+      .writeInt(5)
+      .writeBoolean(false)
+      .writeInt(0)
+      .writeStat(sampleStat)
+      .writeInt(2)
+      .writeBoolean(false)
+      .writeInt(0)
+      .writeInt(-1)
+      .writeBoolean(false)
+      .writeInt(-103)
+      .writeInt(-103)
+      .writeInt(-1)
+      .writeBoolean(true)
+      .writeInt(-1);
     const r = new JuteReader(w.toBuffer());
     expect(readReplyHeader(r)).toEqual({ xid: 7, zxid: 0x55n, err: 0 });
     expect(readMultiResponse(r)).toEqual([
@@ -194,7 +221,13 @@ describe('error classification', () => {
     for (const code of [ZkErrorCode.NONODE, ZkErrorCode.NODEEXISTS, ZkErrorCode.BADVERSION, ZkErrorCode.NOTEMPTY]) {
       expect(isDefiniteFailure(new ZkError(code, 'x'))).toBe(true);
     }
-    for (const code of [ZkErrorCode.CONNECTIONLOSS, ZkErrorCode.OPERATIONTIMEOUT, ZkErrorCode.SESSIONEXPIRED, ZkErrorCode.SESSIONMOVED, -999]) {
+    for (const code of [
+      ZkErrorCode.CONNECTIONLOSS,
+      ZkErrorCode.OPERATIONTIMEOUT,
+      ZkErrorCode.SESSIONEXPIRED,
+      ZkErrorCode.SESSIONMOVED,
+      -999,
+    ]) {
       expect(isDefiniteFailure(new ZkError(code, 'x'))).toBe(false);
       expect(isIndeterminate(new ZkError(code, 'x'))).toBe(true);
     }

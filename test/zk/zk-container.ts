@@ -42,7 +42,8 @@ function fourLetterWord(host: string, port: number, word: string): Promise<strin
 async function waitForSrvr(host: string, port: number, expected: string, deadline: number): Promise<void> {
   for (;;) {
     if ((await fourLetterWord(host, port, 'srvr')).includes(expected)) return;
-    if (Date.now() > deadline) throw new Error(`ZooKeeper at ${host}:${port} did not answer srvr with "${expected}" in time`);
+    if (Date.now() > deadline)
+      throw new Error(`ZooKeeper at ${host}:${port} did not answer srvr with "${expected}" in time`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -57,7 +58,8 @@ export async function startZkContainer(kind: ZkContainerKind = 'standalone'): Pr
   const name = `zkclient-test-${randomBytes(4).toString('hex')}`;
   const confDir = await mkdtemp(path.join(os.tmpdir(), 'faultline-zkclient-'));
   const config = [`tickTime=${ZK_TICK_MS}`, 'dataDir=/tmp/zkdata', 'clientPort=2181', '4lw.commands.whitelist=*'];
-  if (kind === 'outsideQuorum') config.push('initLimit=10', 'syncLimit=5', 'server.1=127.0.0.1:2888:3888', 'server.2=127.0.0.1:2889:3889');
+  if (kind === 'outsideQuorum')
+    config.push('initLimit=10', 'syncLimit=5', 'server.1=127.0.0.1:2888:3888', 'server.2=127.0.0.1:2889:3889');
   await writeFile(path.join(confDir, 'zoo.cfg'), config.join('\n') + '\n');
   await chmod(confDir, 0o755);
   const remove = async (): Promise<void> => {
@@ -67,9 +69,19 @@ export async function startZkContainer(kind: ZkContainerKind = 'standalone'): Pr
   try {
     await docker(
       // --init: java is then not PID 1, so `pkill -9 java` inside the container can kill it.
-      'run', '-d', '--init', '--rm', '--name', name, '--label', 'faultline.test=zkclient',
-      '-v', `${confDir}:/conf:ro`,
-      ZK_TEST_IMAGE, 'sh', '-c',
+      'run',
+      '-d',
+      '--init',
+      '--rm',
+      '--name',
+      name,
+      '--label',
+      'faultline.test=zkclient',
+      '-v',
+      `${confDir}:/conf:ro`,
+      ZK_TEST_IMAGE,
+      'sh',
+      '-c',
       'mkdir -p /tmp/zkdata && echo 1 > /tmp/zkdata/myid && exec /usr/share/zookeeper/bin/zkServer.sh start-foreground /conf/zoo.cfg',
     );
     const host = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
@@ -80,6 +92,9 @@ export async function startZkContainer(kind: ZkContainerKind = 'standalone'): Pr
   } catch (err) {
     const logs = await execa('docker', ['logs', '--tail', '40', name], { reject: false });
     await remove();
-    throw new Error(`could not start ZooKeeper test container: ${(err as Error).message}\n${logs.stdout}\n${logs.stderr}`);
+    throw new Error(
+      `could not start ZooKeeper test container: ${(err as Error).message}\n${logs.stdout}\n${logs.stderr}`,
+      { cause: err },
+    );
   }
 }

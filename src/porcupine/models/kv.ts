@@ -13,7 +13,8 @@ export interface KvInput {
 export type KvOutput = string | undefined;
 
 function describeKvOp(input: KvInput, output: KvOutput): string {
-  if (input.f === 'get') return `get(${JSON.stringify(input.key)}) -> ${output === undefined ? '?' : JSON.stringify(output)}`;
+  if (input.f === 'get')
+    return `get(${JSON.stringify(input.key)}) -> ${output === undefined ? '?' : JSON.stringify(output)}`;
   return `${input.f}(${JSON.stringify(input.key)}, ${JSON.stringify(input.value ?? '')})`;
 }
 
@@ -48,8 +49,28 @@ export interface KvState {
  * monomorphic. (The root used to get its `root` field added afterwards, a second shape that only per-check
  * objects had: a full GC between checks collected it, and V8 threw away the optimized code that tested for it.)
  */
-function kvNode(parent: KvState | undefined, root: KvState | undefined, id: number, value: string, length: number, text: string | undefined, nextSibling: KvState | undefined): KvState {
-  return { parent, root, id, size: 1, value, length, text, firstChild: undefined, nextSibling, testedAgainst: undefined, testedResult: false } as unknown as KvState;
+function kvNode(
+  parent: KvState | undefined,
+  root: KvState | undefined,
+  id: number,
+  value: string,
+  length: number,
+  text: string | undefined,
+  nextSibling: KvState | undefined,
+): KvState {
+  return {
+    parent,
+    root,
+    id,
+    size: 1,
+    value,
+    length,
+    text,
+    firstChild: undefined,
+    nextSibling,
+    testedAgainst: undefined,
+    testedResult: false,
+  } as unknown as KvState;
 }
 
 function kvRoot(): KvState {
@@ -104,7 +125,9 @@ function isPrefixOf(state: KvState, text: string): boolean {
 function kvCanReach(state: KvState, _input: KvInput, output: KvOutput, candidates: readonly KvInput[]): boolean {
   if (output === undefined) return true;
   if (isPrefixOf(state, output) && tileable(output, state.length, candidates)) return true;
-  for (const c of candidates) if (c.f === 'put' && output.startsWith(c.value ?? '') && tileable(output, (c.value ?? '').length, candidates)) return true;
+  for (const c of candidates)
+    if (c.f === 'put' && output.startsWith(c.value ?? '') && tileable(output, (c.value ?? '').length, candidates))
+      return true;
   return false;
 }
 
@@ -142,7 +165,8 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   name: 'kv',
   init: kvRoot,
   step(state, input, output) {
-    if (input.f === 'get') return output === undefined || (output.length === state.length && output === kvText(state)) ? state : ILLEGAL;
+    if (input.f === 'get')
+      return output === undefined || (output.length === state.length && output === kvText(state)) ? state : ILLEGAL;
     return kvAppend(input.f === 'put' ? state.root : state, input.value ?? '');
   },
   // Nodes are unique per text path, so identity is equality; the id spares the checker a Map keyed by objects.
@@ -196,7 +220,8 @@ export function kvSinglePartitionModel(): Model<readonly number[], KvInput, KvOu
     },
     hash(state) {
       let h = 0x811c9dc5;
-      for (let s = 0; s < state.length; s++) if (state[s] !== 0) h = Math.imul(h ^ (s * 0x10001 + (state[s] as number)), 0x01000193);
+      for (let s = 0; s < state.length; s++)
+        if (state[s] !== 0) h = Math.imul(h ^ (s * 0x10001 + (state[s] as number)), 0x01000193);
       return h;
     },
     equal(a, b) {
@@ -208,7 +233,8 @@ export function kvSinglePartitionModel(): Model<readonly number[], KvInput, KvOu
     describeOperation: describeKvOp,
     describeState(state) {
       const entries: Record<string, string> = {};
-      for (const [key, slot] of slots) if ((state[slot] ?? 0) !== 0) entries[key] = strings[state[slot] as number] as string;
+      for (const [key, slot] of slots)
+        if ((state[slot] ?? 0) !== 0) entries[key] = strings[state[slot] as number] as string;
       return JSON.stringify(entries);
     },
     workerModule: { url: import.meta.url, exportName: 'kvSinglePartitionModel' },

@@ -3,7 +3,8 @@ import { ILLEGAL, type Illegal, type Model } from '../model.js';
 import type { RegisterValue } from './register.js';
 import { hashString } from './zk-register.js';
 
-export type QueueInput = { f: 'enqueue'; value: RegisterValue; key?: string | number } | { f: 'dequeue'; key?: string | number };
+export type QueueInput =
+  { f: 'enqueue'; value: RegisterValue; key?: string | number } | { f: 'dequeue'; key?: string | number };
 
 /** For dequeue: `{ok: true, value}` (null = it saw an empty queue); undefined = outcome unknown. */
 export type QueueOutput = { ok: true; value?: RegisterValue } | undefined;
@@ -32,7 +33,9 @@ export const queueModel: Model<QueueState, QueueInput, QueueOutput> = {
   // A dequeue that saw an empty queue changes nothing.
   readOnly: (input, output) => input.f === 'dequeue' && output !== undefined && (output.value ?? null) === null,
   describeOperation: (input, output) =>
-    input.f === 'enqueue' ? `enqueue(${JSON.stringify(input.value)})` : `dequeue -> ${output === undefined ? '?' : JSON.stringify(output.value ?? null)}`,
+    input.f === 'enqueue'
+      ? `enqueue(${JSON.stringify(input.value)})`
+      : `dequeue -> ${output === undefined ? '?' : JSON.stringify(output.value ?? null)}`,
   describeState: (state) => JSON.stringify(state),
   workerModule: { url: import.meta.url, exportName: 'queueModel' },
 };

@@ -5,12 +5,10 @@ import { ILLEGAL, type Illegal, type Model } from '../model.js';
 export type RegisterValue = string | number | boolean | null;
 
 export type RegisterInput =
-  | { f: 'read'; key?: string | number }
-  | { f: 'write'; value: RegisterValue; key?: string | number };
+  { f: 'read'; key?: string | number } | { f: 'write'; value: RegisterValue; key?: string | number };
 
 export type CasRegisterInput =
-  | RegisterInput
-  | { f: 'cas'; from: RegisterValue; to: RegisterValue; key?: string | number };
+  RegisterInput | { f: 'cas'; from: RegisterValue; to: RegisterValue; key?: string | number };
 
 /**
  * What the client saw. `undefined`: the outcome is unknown (the op may or may not have taken effect).
@@ -45,20 +43,28 @@ function describeRegisterOp(input: CasRegisterInput, output: RegisterOutput): st
 }
 
 /** Reads, and compares that failed, never change the register. */
-const registerReadOnly = (input: CasRegisterInput, output: RegisterOutput): boolean => input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok);
+const registerReadOnly = (input: CasRegisterInput, output: RegisterOutput): boolean =>
+  input.f === 'read' || (input.f === 'cas' && output !== undefined && !output.ok);
 
 /** Could a read (or failed cas) become legal after some of the candidate writes and cases? (Hot: no closures.) */
-function registerCanReach(state: RegisterValue, input: CasRegisterInput, output: RegisterOutput, candidates: readonly CasRegisterInput[]): boolean {
+function registerCanReach(
+  state: RegisterValue,
+  input: CasRegisterInput,
+  output: RegisterOutput,
+  candidates: readonly CasRegisterInput[],
+): boolean {
   if (output === undefined) return true;
   if (input.f === 'read') {
     const value = output.ok ? (output.value ?? null) : null;
     if (state === value) return true;
-    for (const c of candidates) if ((c.f === 'write' && c.value === value) || (c.f === 'cas' && c.to === value)) return true;
+    for (const c of candidates)
+      if ((c.f === 'write' && c.value === value) || (c.f === 'cas' && c.to === value)) return true;
     return false;
   }
   if (input.f === 'cas' && !output.ok) {
     if (state !== input.from) return true;
-    for (const c of candidates) if ((c.f === 'write' && c.value !== input.from) || (c.f === 'cas' && c.to !== input.from)) return true;
+    for (const c of candidates)
+      if ((c.f === 'write' && c.value !== input.from) || (c.f === 'cas' && c.to !== input.from)) return true;
     return false;
   }
   return true;
@@ -80,7 +86,13 @@ function registerLike(name: string, exportName: string): Model<RegisterValue, Ca
 }
 
 /** Read/write register, partitioned by the optional `key` of each input. */
-export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> = registerLike('register', 'registerModel');
+export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> = registerLike(
+  'register',
+  'registerModel',
+);
 
 /** Read/write/compare-and-set register, partitioned by the optional `key` of each input. */
-export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOutput> = registerLike('cas-register', 'casRegisterModel');
+export const casRegisterModel: Model<RegisterValue, CasRegisterInput, RegisterOutput> = registerLike(
+  'cas-register',
+  'casRegisterModel',
+);

@@ -24,7 +24,11 @@ function stepZk(state: VersionedValue, input: ZkRegisterInput, output: ZkRegiste
   switch (input.f) {
     case 'read':
       if (output === undefined) return state;
-      return output.ok && output.value === state.value && (output.version === undefined || output.version === state.version) ? state : ILLEGAL;
+      return output.ok &&
+        output.value === state.value &&
+        (output.version === undefined || output.version === state.version)
+        ? state
+        : ILLEGAL;
     case 'write':
     case 'cas': {
       if (input.f === 'cas') {
@@ -32,7 +36,8 @@ function stepZk(state: VersionedValue, input: ZkRegisterInput, output: ZkRegiste
         if (state.version !== input.version) return ILLEGAL;
       }
       const version = state.version + 1;
-      if (output !== undefined && output.ok && output.version !== undefined && output.version !== version) return ILLEGAL;
+      if (output !== undefined && output.ok && output.version !== undefined && output.version !== version)
+        return ILLEGAL;
       return { value: input.value, version };
     }
   }
@@ -45,7 +50,9 @@ function hashString(text: string): number {
 }
 
 /** Builds the model; the znode starts with `initial` (by default null data at version 0, as after create). */
-export function zkRegisterModel(initial: VersionedValue = { value: null, version: 0 }): Model<VersionedValue, ZkRegisterInput, ZkRegisterOutput> {
+export function zkRegisterModel(
+  initial: VersionedValue = { value: null, version: 0 },
+): Model<VersionedValue, ZkRegisterInput, ZkRegisterOutput> {
   return {
     name: 'zk-register',
     init: () => initial,
@@ -59,12 +66,22 @@ export function zkRegisterModel(initial: VersionedValue = { value: null, version
       if (output === undefined || !output.ok || input.f !== 'read' || output.version === undefined) return true;
       if (output.version < state.version) return false;
       const writes = candidates.filter((c) => c.f !== 'read').length;
-      return output.version - state.version <= writes && (output.version > state.version || output.value === state.value);
+      return (
+        output.version - state.version <= writes && (output.version > state.version || output.value === state.value)
+      );
     },
     describeOperation: (input, output) => {
       const key = input.key !== undefined ? `[${JSON.stringify(input.key)}]` : '';
-      const shown = output === undefined ? '?' : !output.ok ? 'bad-version' : output.version !== undefined ? `v${output.version}` : 'ok';
-      if (input.f === 'read') return `read${key} -> ${output?.ok ? `${JSON.stringify(output.value ?? null)}@v${output.version ?? '?'}` : shown}`;
+      const shown =
+        output === undefined
+          ? '?'
+          : !output.ok
+            ? 'bad-version'
+            : output.version !== undefined
+              ? `v${output.version}`
+              : 'ok';
+      if (input.f === 'read')
+        return `read${key} -> ${output?.ok ? `${JSON.stringify(output.value ?? null)}@v${output.version ?? '?'}` : shown}`;
       if (input.f === 'write') return `write${key}(${JSON.stringify(input.value)}) -> ${shown}`;
       return `cas${key}(v${input.version}, ${JSON.stringify(input.value)}) -> ${shown}`;
     },

@@ -11,9 +11,20 @@
   var FAULT_EDGE = 'rgba(220, 110, 0, 0.7)';
   var LEADER = '#7b3fb5';
   /** The role strip above each node's lanes: what the node's srvr said over time. */
-  var ROLE_COLORS = { leader: LEADER, follower: '#a9d3b4', observer: '#a8c4e0', standalone: LEADER, 'not-serving': '#f0ad4e', down: '#333' };
+  var ROLE_COLORS = {
+    leader: LEADER,
+    follower: '#a9d3b4',
+    observer: '#a8c4e0',
+    standalone: LEADER,
+    'not-serving': '#f0ad4e',
+    down: '#333',
+  };
   var ROLE_STRIP = 7;
-  var rolesOf = new Map((data.roles || []).map(function (r) { return [r.node, r.spans]; }));
+  var rolesOf = new Map(
+    (data.roles || []).map(function (r) {
+      return [r.node, r.spans];
+    }),
+  );
 
   function endOf(row) {
     var e = ops.end[row];
@@ -28,10 +39,27 @@
     var lane = data.lanes[ops.lane[row]];
     var outcome = OUTCOMES[ops.outcome[row]];
     var lines = [];
-    lines.push('#' + ops.index[row] + '  process ' + lane.process + ' → ' + lane.node + (ops.key[row] ? '  key ' + ops.key[row] : ''));
-    lines.push(ops.fNames[ops.f[row]] + ' ' + (ops.input[row] || 'null') + (ops.end[row] >= 0 ? '  ⇒ ' + outcome + ' ' + (ops.output[row] || '') : '  ⇒ never completed'));
+    lines.push(
+      '#' +
+        ops.index[row] +
+        '  process ' +
+        lane.process +
+        ' → ' +
+        lane.node +
+        (ops.key[row] ? '  key ' + ops.key[row] : ''),
+    );
+    lines.push(
+      ops.fNames[ops.f[row]] +
+        ' ' +
+        (ops.input[row] || 'null') +
+        (ops.end[row] >= 0 ? '  ⇒ ' + outcome + ' ' + (ops.output[row] || '') : '  ⇒ never completed'),
+    );
     if (ops.error[row]) lines.push('error: ' + ops.error[row]);
-    lines.push('invoked ' + fmtSeconds(ops.start[row]) + (ops.end[row] >= 0 ? ', took ' + (ops.end[row] - ops.start[row]).toFixed(1) + ' ms' : ''));
+    lines.push(
+      'invoked ' +
+        fmtSeconds(ops.start[row]) +
+        (ops.end[row] >= 0 ? ', took ' + (ops.end[row] - ops.start[row]).toFixed(1) + ' ms' : ''),
+    );
     return lines.join('\n');
   }
 
@@ -43,16 +71,22 @@
       if (!byLane.has(l)) byLane.set(l, []);
       byLane.get(l).push(row);
     });
-    byLane.forEach(function (list) { list.sort(function (a, b) { return ops.start[a] - ops.start[b]; }); });
+    byLane.forEach(function (list) {
+      list.sort(function (a, b) {
+        return ops.start[a] - ops.start[b];
+      });
+    });
     return byLane;
   }
 
   /** First position in a lane's rows whose op ends at or after t. */
   function firstEndingAfter(list, t) {
-    var lo = 0, hi = list.length;
+    var lo = 0,
+      hi = list.length;
     while (lo < hi) {
       var mid = (lo + hi) >> 1;
-      if (endOf(list[mid]) < t) lo = mid + 1; else hi = mid;
+      if (endOf(list[mid]) < t) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -77,25 +111,41 @@
     this.labels = options.labels || new Map();
     this.emphasis = options.emphasis || new Map();
     var rows = options.rows;
-    if (!rows) { rows = new Array(ops.start.length); for (var i = 0; i < rows.length; i++) rows[i] = i; }
+    if (!rows) {
+      rows = new Array(ops.start.length);
+      for (var i = 0; i < rows.length; i++) rows[i] = i;
+    }
     this.byLane = rowsByLane(rows);
-    this.laneOrder = Array.from(this.byLane.keys()).sort(function (a, b) { return a - b; });
+    this.laneOrder = Array.from(this.byLane.keys()).sort(function (a, b) {
+      return a - b;
+    });
     this.laneH = this.laneOrder.length > 80 ? 7 : this.laneOrder.length > 30 ? 11 : 18;
     this.axisH = 46; // time axis, fault labels, leader labels
     this.gutter = 96;
-    var lo = Infinity, hi = -Infinity;
+    var lo = Infinity,
+      hi = -Infinity;
     // With focus rows (a counterexample's unplaceable ops), the view ends where they end: one long op of the
     // prefix must not stretch the view until the stuck ops are thinner than a pixel.
     var focus = options.focus;
-    rows.forEach(function (r) { lo = Math.min(lo, ops.start[r]); hi = Math.max(hi, focus ? ops.start[r] : endOf(r)); });
-    if (focus) focus.forEach(function (r) { hi = Math.max(hi, endOf(r)); });
-    if (!isFinite(lo)) { lo = 0; hi = data.durationMs || 1; }
+    rows.forEach(function (r) {
+      lo = Math.min(lo, ops.start[r]);
+      hi = Math.max(hi, focus ? ops.start[r] : endOf(r));
+    });
+    if (focus)
+      focus.forEach(function (r) {
+        hi = Math.max(hi, endOf(r));
+      });
+    if (!isFinite(lo)) {
+      lo = 0;
+      hi = data.durationMs || 1;
+    }
     var pad = options.rows ? Math.max(5, (hi - lo) * 0.05) : 0;
     this.home = [Math.max(0, lo - pad), hi + pad];
     if (!options.rows) this.home = [0, Math.max(hi, data.durationMs, 1)];
     this.view = this.home.slice();
     this.laneY = new Map();
-    var y = this.axisH, lastNode = null;
+    var y = this.axisH,
+      lastNode = null;
     var self = this;
     this.nodeStarts = [];
     this.laneOrder.forEach(function (l) {
@@ -127,15 +177,18 @@
   };
 
   Timeline.prototype.x = function (t) {
-    return this.gutter + (t - this.view[0]) / (this.view[1] - this.view[0]) * (this.width - this.gutter - 8);
+    return this.gutter + ((t - this.view[0]) / (this.view[1] - this.view[0])) * (this.width - this.gutter - 8);
   };
 
   Timeline.prototype.t = function (x) {
-    return this.view[0] + (x - this.gutter) / (this.width - this.gutter - 8) * (this.view[1] - this.view[0]);
+    return this.view[0] + ((x - this.gutter) / (this.width - this.gutter - 8)) * (this.view[1] - this.view[0]);
   };
 
   Timeline.prototype.draw = function () {
-    var ctx = this.ctx, self = this, W = this.width, H = this.height;
+    var ctx = this.ctx,
+      self = this,
+      W = this.width,
+      H = this.height;
     ctx.fillStyle = '#fff'; // opaque, so screenshots and pixel checks see what a reader sees
     ctx.fillRect(0, 0, W, H);
     ctx.font = '11px system-ui, sans-serif';
@@ -146,39 +199,48 @@
     ctx.clip();
     // Fault bands behind everything, labelled at the top.
     data.faults.forEach(function (band, i) {
-      var x0 = Math.max(self.gutter, self.x(band.start)), x1 = Math.min(W, self.x(band.end));
+      var x0 = Math.max(self.gutter, self.x(band.start)),
+        x1 = Math.min(W, self.x(band.end));
       if (x1 < self.gutter || x0 > W) return;
       ctx.fillStyle = FAULT_FILL;
       ctx.fillRect(x0, 16, Math.max(1, x1 - x0), H - 16);
       ctx.fillStyle = FAULT_EDGE;
       ctx.fillRect(x0, 16, 1, H - 16);
       ctx.fillStyle = '#8a4b00';
-      ctx.fillText((i + 1) + ' ' + band.name + (band.targets.length ? ' ' + band.targets.join(',') : ''), x0 + 3, 24);
+      ctx.fillText(i + 1 + ' ' + band.name + (band.targets.length ? ' ' + band.targets.join(',') : ''), x0 + 3, 24);
     });
     // Each node's roles, in a strip just above its lanes.
     this.nodeStarts.forEach(function (n) {
       (rolesOf.get(n.node) || []).forEach(function (span) {
-        var x0 = Math.max(self.gutter, self.x(span[0])), x1 = Math.min(W, self.x(span[1]));
+        var x0 = Math.max(self.gutter, self.x(span[0])),
+          x1 = Math.min(W, self.x(span[1]));
         if (x1 < self.gutter || x0 > W) return;
         ctx.fillStyle = ROLE_COLORS[span[2]] || '#999';
         ctx.fillRect(x0, n.y - ROLE_STRIP, Math.max(1, x1 - x0), ROLE_STRIP - 2);
       });
     });
     // Ops, culled to the view by binary search per lane.
-    var t0 = this.view[0], t1 = this.view[1];
+    var t0 = this.view[0],
+      t1 = this.view[1];
     var outlined = [];
     this.laneOrder.forEach(function (l) {
-      var list = self.byLane.get(l), y = self.laneY.get(l) + 1, h = self.laneH - 2;
+      var list = self.byLane.get(l),
+        y = self.laneY.get(l) + 1,
+        h = self.laneH - 2;
       for (var k = firstEndingAfter(list, t0); k < list.length; k++) {
         var row = list[k];
         if (ops.start[row] > t1) break;
-        var x0 = self.x(ops.start[row]), x1 = self.x(endOf(row));
+        var x0 = self.x(ops.start[row]),
+          x1 = self.x(endOf(row));
         var color = self.emphasis.get(row) || COLORS[OUTCOMES[ops.outcome[row]]];
         ctx.fillStyle = color;
         // Emphasised ops (a counterexample's) stay wide enough to see their colour however far out the view is.
         if (self.emphasis.has(row)) x1 = Math.max(x1, x0 + 5);
         ctx.fillRect(x0, y, Math.max(1, x1 - x0), h);
-        if (ops.end[row] < 0) { ctx.fillStyle = 'rgba(255,255,255,0.6)'; ctx.fillRect(x1 - 6, y, 6, h); }
+        if (ops.end[row] < 0) {
+          ctx.fillStyle = 'rgba(255,255,255,0.6)';
+          ctx.fillRect(x1 - 6, y, 6, h);
+        }
         if (self.emphasis.has(row) || self.labels.has(row)) outlined.push([row, x0, x1, y, h]);
       }
     });
@@ -199,7 +261,10 @@
       var x = self.x(m.time);
       if (x < self.gutter || x > W) return;
       ctx.strokeStyle = LEADER;
-      ctx.beginPath(); ctx.moveTo(x + 0.5, 28); ctx.lineTo(x + 0.5, H); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(x + 0.5, 28);
+      ctx.lineTo(x + 0.5, H);
+      ctx.stroke();
       ctx.fillStyle = LEADER;
       ctx.fillText('leader ' + m.from + '→' + m.to + (m.inferred ? ' (by this fault)' : ''), x + 3, 38);
     });
@@ -215,7 +280,11 @@
     for (var t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
       var x = this.x(t);
       ctx.fillRect(x, 10, 1, 4);
-      ctx.fillText((t / 1000).toFixed(step < 1 ? 4 : step < 10 ? 3 : step < 100 ? 2 : step < 1000 ? 1 : 0) + ' s', Math.max(x, this.gutter + 14), 6);
+      ctx.fillText(
+        (t / 1000).toFixed(step < 1 ? 4 : step < 10 ? 3 : step < 100 ? 2 : step < 1000 ? 1 : 0) + ' s',
+        Math.max(x, this.gutter + 14),
+        6,
+      );
     }
     // Lane labels grouped by node.
     ctx.textAlign = 'left';
@@ -238,12 +307,13 @@
   };
 
   Timeline.prototype.rowAt = function (px, py) {
-    var self = this, hit = -1;
+    var self = this,
+      hit = -1;
     this.laneOrder.forEach(function (l) {
       var y = self.laneY.get(l);
       if (py < y || py >= y + self.laneH) return;
       var list = self.byLane.get(l);
-      var slack = (self.view[1] - self.view[0]) / self.width * 2; // 2 px of tolerance for thin bars
+      var slack = ((self.view[1] - self.view[0]) / self.width) * 2; // 2 px of tolerance for thin bars
       var t = self.t(px);
       var k = firstEndingAfter(list, t - slack);
       if (k < list.length && ops.start[list[k]] <= t + slack) hit = list[k];
@@ -258,61 +328,103 @@
   };
 
   Timeline.prototype.bindEvents = function () {
-    var self = this, drag = null;
-    this.canvas.addEventListener('wheel', function (ev) {
-      ev.preventDefault();
-      var t = self.t(ev.offsetX), factor = Math.exp(ev.deltaY * 0.0015);
-      var span = Math.max(0.5, (self.view[1] - self.view[0]) * factor);
-      var frac = (t - self.view[0]) / (self.view[1] - self.view[0]);
-      self.zoomTo(t - frac * span, t - frac * span + span);
-    }, { passive: false });
-    this.canvas.addEventListener('mousedown', function (ev) { drag = { x: ev.clientX, view: self.view.slice() }; });
-    window.addEventListener('mouseup', function () { drag = null; });
+    var self = this,
+      drag = null;
+    this.canvas.addEventListener(
+      'wheel',
+      function (ev) {
+        ev.preventDefault();
+        var t = self.t(ev.offsetX),
+          factor = Math.exp(ev.deltaY * 0.0015);
+        var span = Math.max(0.5, (self.view[1] - self.view[0]) * factor);
+        var frac = (t - self.view[0]) / (self.view[1] - self.view[0]);
+        self.zoomTo(t - frac * span, t - frac * span + span);
+      },
+      { passive: false },
+    );
+    this.canvas.addEventListener('mousedown', function (ev) {
+      drag = { x: ev.clientX, view: self.view.slice() };
+    });
+    window.addEventListener('mouseup', function () {
+      drag = null;
+    });
     window.addEventListener('mousemove', function (ev) {
       if (!drag) return;
-      var dt = (ev.clientX - drag.x) / (self.width - self.gutter - 8) * (drag.view[1] - drag.view[0]);
+      var dt = ((ev.clientX - drag.x) / (self.width - self.gutter - 8)) * (drag.view[1] - drag.view[0]);
       self.zoomTo(drag.view[0] - dt, drag.view[1] - dt);
     });
-    this.canvas.addEventListener('dblclick', function () { self.zoomTo(self.home[0], self.home[1]); });
+    this.canvas.addEventListener('dblclick', function () {
+      self.zoomTo(self.home[0], self.home[1]);
+    });
     this.canvas.addEventListener('mousemove', function (ev) {
       if (drag) return;
       var row = self.rowAt(ev.offsetX, ev.offsetY);
       if (row < 0) {
-        var band = data.faults.find(function (b) { return ev.offsetY < 30 && self.t(ev.offsetX) >= b.start && self.t(ev.offsetX) <= b.end; });
-        if (!band) { self.tooltip.hidden = true; return; }
-        self.tooltip.textContent = band.name + ': ' + fmtSeconds(band.start) + ' – ' + fmtSeconds(band.end) + '\n' + band.detail;
+        var band = data.faults.find(function (b) {
+          return ev.offsetY < 30 && self.t(ev.offsetX) >= b.start && self.t(ev.offsetX) <= b.end;
+        });
+        if (!band) {
+          self.tooltip.hidden = true;
+          return;
+        }
+        self.tooltip.textContent =
+          band.name + ': ' + fmtSeconds(band.start) + ' – ' + fmtSeconds(band.end) + '\n' + band.detail;
       } else {
-        self.tooltip.textContent = describeOp(row) + (self.labels.has(row) ? '\nlinearization step ' + self.labels.get(row) : '');
+        self.tooltip.textContent =
+          describeOp(row) + (self.labels.has(row) ? '\nlinearization step ' + self.labels.get(row) : '');
       }
       self.tooltip.hidden = false;
       self.tooltip.style.left = Math.min(ev.offsetX + 14, self.width - 360) + 'px';
-      self.tooltip.style.top = (ev.offsetY + 14) + 'px';
+      self.tooltip.style.top = ev.offsetY + 14 + 'px';
     });
-    this.canvas.addEventListener('mouseleave', function () { self.tooltip.hidden = true; });
+    this.canvas.addEventListener('mouseleave', function () {
+      self.tooltip.hidden = true;
+    });
   };
 
   // --- History graph, with every counterexample's ops outlined.
   var emphasis = new Map();
   data.counterexamples.forEach(function (c) {
-    c.unplaced.forEach(function (u) { emphasis.set(u.row, COLORS.unplaced); });
+    c.unplaced.forEach(function (u) {
+      emphasis.set(u.row, COLORS.unplaced);
+    });
   });
   var main = new Timeline(document.getElementById('timeline'), { emphasis: emphasis });
   var timelines = [main];
 
   // --- Counterexamples: the tail of the longest linearizable prefix (numbered) and the unplaceable ops.
   data.counterexamples.forEach(function (c, i) {
-    var labels = new Map(), marks = new Map();
+    var labels = new Map(),
+      marks = new Map();
     var first = c.prefixLength - c.prefix.length + 1;
-    c.prefix.forEach(function (row, k) { labels.set(row, String(first + k)); marks.set(row, COLORS.prefix); });
-    c.unplaced.forEach(function (u) { labels.set(u.row, '✗'); marks.set(u.row, COLORS.unplaced); });
-    var rows = c.prefix.concat(c.unplaced.map(function (u) { return u.row; }));
-    var cx = new Timeline(document.getElementById('cx-' + i), { rows: rows, labels: labels, emphasis: marks, focus: c.unplaced.map(function (u) { return u.row; }) });
+    c.prefix.forEach(function (row, k) {
+      labels.set(row, String(first + k));
+      marks.set(row, COLORS.prefix);
+    });
+    c.unplaced.forEach(function (u) {
+      labels.set(u.row, '✗');
+      marks.set(u.row, COLORS.unplaced);
+    });
+    var rows = c.prefix.concat(
+      c.unplaced.map(function (u) {
+        return u.row;
+      }),
+    );
+    var cx = new Timeline(document.getElementById('cx-' + i), {
+      rows: rows,
+      labels: labels,
+      emphasis: marks,
+      focus: c.unplaced.map(function (u) {
+        return u.row;
+      }),
+    });
     timelines.push(cx);
     var button = document.querySelector('.show-in-history[data-index="' + i + '"]');
-    if (button) button.addEventListener('click', function () {
-      main.zoomTo(cx.home[0], cx.home[1]);
-      document.getElementById('history').scrollIntoView();
-    });
+    if (button)
+      button.addEventListener('click', function () {
+        main.zoomTo(cx.home[0], cx.home[1]);
+        document.getElementById('history').scrollIntoView();
+      });
   });
 
   // --- Plots.
@@ -320,13 +432,15 @@
     var ctx = u.ctx;
     ctx.save();
     data.faults.forEach(function (band) {
-      var x0 = u.valToPos(band.start / 1000, 'x', true), x1 = u.valToPos(band.end / 1000, 'x', true);
-      x0 = Math.max(x0, u.bbox.left); x1 = Math.min(x1, u.bbox.left + u.bbox.width);
+      var x0 = u.valToPos(band.start / 1000, 'x', true),
+        x1 = u.valToPos(band.end / 1000, 'x', true);
+      x0 = Math.max(x0, u.bbox.left);
+      x1 = Math.min(x1, u.bbox.left + u.bbox.width);
       if (x1 <= x0) return;
       ctx.fillStyle = FAULT_FILL;
       ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
       ctx.fillStyle = '#8a4b00';
-      ctx.font = (11 * devicePixelRatio) + 'px system-ui, sans-serif';
+      ctx.font = 11 * devicePixelRatio + 'px system-ui, sans-serif';
       ctx.fillText(band.name, x0 + 4, u.bbox.top + 12 * devicePixelRatio);
     });
     ctx.restore();
@@ -334,59 +448,113 @@
 
   var PALETTE = ['#3b9a52', '#4a78c2', '#8e44ad', '#16a085', '#2c3e50', '#c0392b', '#d35400', '#7f8c8d'];
   var OUTCOME_SHAPE = { ok: 1, fail: 0.85, info: 0.6 };
-  function plotWidth(el) { return Math.max(320, el.clientWidth); }
+  function plotWidth(el) {
+    return Math.max(320, el.clientWidth);
+  }
 
   function latencyPlot() {
     var el = document.getElementById('latency-plot');
     if (!el || data.latency.length === 0) return null;
     // uPlot wants one shared, sorted x: every point gets its own row, null in the other series.
     var points = [];
-    data.latency.forEach(function (s, si) { for (var k = 0; k < s.x.length; k++) points.push([s.x[k], si, Math.max(0.01, s.y[k])]); });
-    points.sort(function (a, b) { return a[0] - b[0]; });
-    var xs = points.map(function (p) { return p[0]; });
-    var ys = data.latency.map(function () { return new Array(points.length).fill(null); });
-    points.forEach(function (p, k) { ys[p[1]][k] = p[2]; });
-    var fs = Array.from(new Set(data.latency.map(function (s) { return s.f; })));
-    var series = [{ label: 'time (s)' }].concat(data.latency.map(function (s) {
-      var base = s.outcome === 'ok' ? PALETTE[fs.indexOf(s.f) % PALETTE.length] : COLORS[s.outcome];
-      return {
-        label: s.label, stroke: base, fill: base, paths: function () { return null; },
-        points: { show: true, size: 3 + 2 * OUTCOME_SHAPE[s.outcome], fill: base, stroke: s.outcome === 'ok' ? base : '#000', width: s.outcome === 'ok' ? 0 : 0.5 },
-        value: function (u, v) { return v == null ? '—' : v.toFixed(1) + ' ms'; },
-      };
-    }));
-    return new uPlot({
-      title: 'Latency by invocation time (log scale; per f and outcome' + (data.latency.some(function (s) { return s.x.length >= 4000; }) ? '; slowest op per time bucket' : '') + ')',
-      width: plotWidth(el), height: 320,
-      scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ label: 'seconds since start' }, { label: 'latency (ms)', size: 60 }],
-      series: series,
-      hooks: { drawClear: [faultBandsHook] },
-      cursor: { points: { show: false } },
-    }, [xs].concat(ys), el);
+    data.latency.forEach(function (s, si) {
+      for (var k = 0; k < s.x.length; k++) points.push([s.x[k], si, Math.max(0.01, s.y[k])]);
+    });
+    points.sort(function (a, b) {
+      return a[0] - b[0];
+    });
+    var xs = points.map(function (p) {
+      return p[0];
+    });
+    var ys = data.latency.map(function () {
+      return new Array(points.length).fill(null);
+    });
+    points.forEach(function (p, k) {
+      ys[p[1]][k] = p[2];
+    });
+    var fs = Array.from(
+      new Set(
+        data.latency.map(function (s) {
+          return s.f;
+        }),
+      ),
+    );
+    var series = [{ label: 'time (s)' }].concat(
+      data.latency.map(function (s) {
+        var base = s.outcome === 'ok' ? PALETTE[fs.indexOf(s.f) % PALETTE.length] : COLORS[s.outcome];
+        return {
+          label: s.label,
+          stroke: base,
+          fill: base,
+          paths: function () {
+            return null;
+          },
+          points: {
+            show: true,
+            size: 3 + 2 * OUTCOME_SHAPE[s.outcome],
+            fill: base,
+            stroke: s.outcome === 'ok' ? base : '#000',
+            width: s.outcome === 'ok' ? 0 : 0.5,
+          },
+          value: function (u, v) {
+            return v == null ? '—' : v.toFixed(1) + ' ms';
+          },
+        };
+      }),
+    );
+    return new uPlot(
+      {
+        title:
+          'Latency by invocation time (log scale; per f and outcome' +
+          (data.latency.some(function (s) {
+            return s.x.length >= 4000;
+          })
+            ? '; slowest op per time bucket'
+            : '') +
+          ')',
+        width: plotWidth(el),
+        height: 320,
+        scales: { x: { time: false }, y: { distr: 3 } },
+        axes: [{ label: 'seconds since start' }, { label: 'latency (ms)', size: 60 }],
+        series: series,
+        hooks: { drawClear: [faultBandsHook] },
+        cursor: { points: { show: false } },
+      },
+      [xs].concat(ys),
+      el,
+    );
   }
 
   function throughputPlot() {
     var el = document.getElementById('throughput-plot');
     var tp = data.throughput;
     if (!el || tp.x.length === 0) return null;
-    return new uPlot({
-      title: 'Throughput (completions per second, by outcome)',
-      width: plotWidth(el), height: 240,
-      scales: { x: { time: false } },
-      axes: [{ label: 'seconds since start' }, { label: 'ops/s', size: 60 }],
-      series: [{ label: 'time (s)' }].concat(OUTCOMES.map(function (o) {
-        return { label: o, stroke: COLORS[o], width: 1.5, paths: uPlot.paths.stepped({ align: 1 }) };
-      })),
-      hooks: { drawClear: [faultBandsHook] },
-    }, [tp.x, tp.ok, tp.fail, tp.info], el);
+    return new uPlot(
+      {
+        title: 'Throughput (completions per second, by outcome)',
+        width: plotWidth(el),
+        height: 240,
+        scales: { x: { time: false } },
+        axes: [{ label: 'seconds since start' }, { label: 'ops/s', size: 60 }],
+        series: [{ label: 'time (s)' }].concat(
+          OUTCOMES.map(function (o) {
+            return { label: o, stroke: COLORS[o], width: 1.5, paths: uPlot.paths.stepped({ align: 1 }) };
+          }),
+        ),
+        hooks: { drawClear: [faultBandsHook] },
+      },
+      [tp.x, tp.ok, tp.fail, tp.info],
+      el,
+    );
   }
 
   var plots = [];
   // The plots sit below the first screen: draw them after the history graph has been painted.
   requestAnimationFrame(function () {
     setTimeout(function () {
-      [latencyPlot(), throughputPlot()].forEach(function (p) { if (p) plots.push(p); });
+      [latencyPlot(), throughputPlot()].forEach(function (p) {
+        if (p) plots.push(p);
+      });
       document.body.setAttribute('data-plots-ready', 'true');
     }, 0);
   });
@@ -395,8 +563,12 @@
   window.addEventListener('resize', function () {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(function () {
-      timelines.forEach(function (t) { t.resize(); });
-      plots.forEach(function (p) { p.setSize({ width: plotWidth(p.root.parentElement), height: p.height }); });
+      timelines.forEach(function (t) {
+        t.resize();
+      });
+      plots.forEach(function (p) {
+        p.setSize({ width: plotWidth(p.root.parentElement), height: p.height });
+      });
     }, 100);
   });
   // Time from navigation start to the first screen drawn (read by the browser tests).
