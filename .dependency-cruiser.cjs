@@ -1,5 +1,44 @@
-// Architecture rules checked by `npm test` (dependency-cruiser): the core never imports the CLI, and no two
-// folders import each other, directly or through others.
+// Architecture rules checked by `npm test` (dependency-cruiser). The core never imports the CLI; folders form
+// layers, each importing only the layers below it, so no two folders import each other, directly or through
+// others; and no module imports itself through others.
+/** The layers, lowest first; folders of one layer do not import each other. */
+const LAYERS = [
+  // Self-contained libraries: the ZooKeeper wire client and the linearizability checker.
+  ['^src/zk/', '^src/porcupine/'],
+  // The core's shared parts: config, history, checker and workload interfaces, cluster, database, runner.
+  ['^src/(?!cli\\.ts$)[^/]+\\.ts$'],
+  // Pure checkers (history in, verdict out) and the run store's formats.
+  ['^src/checkers/', '^src/store/'],
+  // What a run is assembled from: workloads, faults, images and engine, in-memory parts.
+  ['^workloads/', '^nemesis/', '^docker/', '^src/fakes/'],
+  ['^src/dr/'],
+  ['^src/report/'],
+  // Assembling and running tests, then many of them.
+  ['^src/run/'],
+  ['^src/gate/'],
+  // The command line.
+  ['^src/commands/'],
+  ['^src/cli\\.ts$'],
+];
+
+const layerRules = LAYERS.flatMap((layer, i) =>
+  layer
+    .map((from) => ({
+      from,
+      above: LAYERS.slice(i)
+        .flat()
+        .filter((p) => p !== from),
+    }))
+    .filter(({ above }) => above.length > 0)
+    .map(({ from, above }) => ({
+      name: 'layers',
+      comment: `${from} may import only the layers below it`,
+      severity: 'error',
+      from: { path: from },
+      to: { path: above, pathNot: from },
+    })),
+);
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -11,13 +50,22 @@ module.exports = {
       to: { path: '^src/commands/' },
     },
     {
-      name: 'folder-cycle',
-      comment: 'Folders form layers: a cycle between folders means two concerns that cannot be understood apart.',
+      name: 'checkers-are-pure',
+      comment: 'A checker reads a history; it never reaches the servers, the engine or the nemesis.',
       severity: 'error',
-      scope: 'folder',
+      from: { path: '^src/checkers/' },
+      to: {
+        path: '^(src/(cluster|zookeeper|client|runner|recovery|roles|nemesis|schedule)\\.ts$|src/zk/|docker/|nemesis/|workloads/)',
+      },
+    },
+    {
+      name: 'no-circular',
+      comment: 'No module imports itself through others.',
+      severity: 'error',
       from: {},
       to: { circular: true },
     },
+    ...layerRules,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

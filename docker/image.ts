@@ -5,6 +5,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
+import { RUN_SETTINGS } from '../src/config.js';
 import { HarnessError, UsageError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ensureDebianPackage } from './engine.js';
@@ -51,7 +52,8 @@ export const SERVER_RECIPES: Record<string, ServerRecipe> = {
   },
 };
 
-export const DEFAULT_SERVER = 'debian:bookworm';
+/** The build a run uses when none is named: the settings table's default. */
+export const DEFAULT_SERVER = RUN_SETTINGS.server.default;
 
 /** A JDK and the tools faults need, no ZooKeeper: the base that Apache binary tarballs are layered on. */
 export const JDK_BASE_RECIPE: ServerRecipe = {

@@ -4,8 +4,8 @@ import type { Fault, TargetSpec } from '../src/nemesis.js';
 import type { FaultCatalogue } from '../src/schedule.js';
 import { diskFaults } from './disk.js';
 import { packetFaults } from './packet.js';
-import { partitionFaults, partitionLeader } from './partition.js';
-import { crashFaults, killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
+import { partitionFaults } from './partition.js';
+import { crashFaults, killFaults, pauseFaults, restartFaults } from './process.js';
 import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
@@ -23,8 +23,6 @@ export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f
 
 /** Family names as `--nemesis` accepts them (`kill`, `crash`, `pause` and `restart` all belong to the process family). */
 const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet'];
-
-export const DEFAULT_NEMESIS = [partitionLeader.name, killLeader.name];
 
 /**
  * One fault of every family, in heal order: the network first (so restarted nodes can reach their peers),

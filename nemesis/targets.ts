@@ -1,6 +1,6 @@
 // Resolving fault targets from the live ensemble at the moment of the fault.
 import type { ClusterNode } from '../src/cluster.js';
-import { HarnessError, UsageError } from '../src/errors.js';
+import { NoTargetError, UsageError } from '../src/errors.js';
 import type { NemesisContext, TargetSpec } from '../src/nemesis.js';
 import type { Random } from '../src/random.js';
 import { TimeoutError, waitFor } from '../src/time.js';
@@ -72,12 +72,12 @@ export function selectTargets(
     case 'leader': {
       const leaders = nodes.filter((n) => roles.get(n.name) === 'leader');
       if (leaders.length !== 1)
-        throw new HarnessError(`no single leader to target (${leaders.length} nodes say they lead)`);
+        throw new NoTargetError(`no single leader to target (${leaders.length} nodes say they lead)`);
       return leaders;
     }
     case 'follower': {
       const followers = nodes.filter((n) => roles.get(n.name) === 'follower');
-      if (followers.length === 0) throw new HarnessError('no follower to target: no node reports the follower role');
+      if (followers.length === 0) throw new NoTargetError('no follower to target: no node reports the follower role');
       return [random.pick(followers)];
     }
     case 'one':
@@ -119,7 +119,7 @@ export async function resolveTargets(context: NemesisContext, spec: TargetSpec):
       });
     } catch (err) {
       if (err instanceof TimeoutError)
-        throw new HarnessError(`no ${spec} found within 15 s, so there is no ${spec} to target`);
+        throw new NoTargetError(`no ${spec} found within 15 s, so there is no ${spec} to target`);
       throw err;
     }
   }

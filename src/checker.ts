@@ -53,6 +53,8 @@ export interface CheckContext {
   /** Where the run's files are (for checkers that read node data). */
   runDir?: string;
   timeoutMs: number;
+  /** The run's abort: a checker that can stop early should. */
+  signal?: AbortSignal;
 }
 
 export interface Checker {

@@ -50,6 +50,8 @@ export interface Cluster {
     options?: { timeoutMs?: number; env?: Record<string, string> },
   ): Promise<string>;
   teardown(): Promise<void>;
+  /** What is wrong with the cluster itself, if anything (a container stopped or removed from outside). */
+  health?(): Promise<string | undefined>;
 }
 
 export interface DockerClusterOptions {
@@ -213,6 +215,19 @@ export class DockerCluster implements Cluster {
 
   async teardown(): Promise<void> {
     await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+  }
+
+  async health(): Promise<string | undefined> {
+    const problems: string[] = [];
+    for (const node of this.nodes) {
+      try {
+        const info = await this.docker.getContainer(this.containerName(node)).inspect();
+        if (!info.State.Running) problems.push(`${node.name}'s container is ${info.State.Status}`);
+      } catch {
+        problems.push(`${node.name}'s container is gone`);
+      }
+    }
+    return problems.length ? `${problems.join(', ')} (stopped or removed from outside the harness)` : undefined;
   }
 }
 

@@ -26,6 +26,14 @@ export class HarnessError extends Error {
   }
 }
 
+/** A fault found nothing to aim at just then (no elected leader, no follower): it is skipped, not failed. */
+export class NoTargetError extends HarnessError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoTargetError';
+  }
+}
+
 /** One or two lines for the terminal. */
 export function describeError(err: unknown): string {
   if (err instanceof UsageError) return `faultline: ${err.message}\n  fix: ${err.fix}`;
@@ -53,4 +61,32 @@ export function mergeValidity(values: Iterable<Validity>): Validity {
     if (v === 'unknown') result = 'unknown';
   }
   return result;
+}
+
+const ERRNO_WORDS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the filesystem is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'a file or directory is missing',
+  EIO: 'an I/O error from the disk',
+};
+
+/**
+ * A failure of the environment in plain words, for results.json and the terminal: a full disk is named a full
+ * disk (with the path), a vanished container or engine as such; anything else by its message.
+ */
+export function describeFailure(err: unknown): string {
+  const e = err instanceof Error ? (err as NodeJS.ErrnoException) : new Error(String(err));
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code && ERRNO_WORDS[code]) {
+    const path = (e as NodeJS.ErrnoException).path;
+    return `${ERRNO_WORDS[code]} (${code}${path ? ` writing ${path}` : ''})`;
+  }
+  if (/no such container|is not running|container .* is (paused|restarting)/i.test(e.message))
+    return `a node's container stopped or was removed from outside the harness: ${e.message}`;
+  if (/connect E(CONNREFUSED|NOENT) .*docker\.sock/i.test(e.message))
+    return `the Docker engine stopped answering: ${e.message}`;
+  return e.message;
 }

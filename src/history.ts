@@ -38,12 +38,19 @@ const eventSchema = z.object({
   zxid: z.string().optional(),
 });
 
-/** Appends events to history.jsonl as they happen; each line is written before the next op starts. */
+/**
+ * Appends events to history.jsonl as they happen; each line is written before the next op starts. A write that
+ * fails (a full disk, a read-only one) does not crash the run: the first failure is kept (`failure`) and writing
+ * stops, the events stay in memory, and the run ends with a verdict that names the cause.
+ */
 export class HistoryWriter {
   private readonly out: WriteStream;
   private nextIndex = 0;
   private readonly startNs: bigint;
   readonly events: HistoryEvent[] = [];
+  /** The first error writing the file, if any. */
+  failure: NodeJS.ErrnoException | undefined;
+  private closed: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
@@ -51,6 +58,9 @@ export class HistoryWriter {
   ) {
     this.startNs = startNs;
     this.out = createWriteStream(path, { flags: 'a' });
+    this.out.on('error', (err: NodeJS.ErrnoException) => {
+      this.failure ??= err;
+    });
   }
 
   /** Nanoseconds since the run started. */
@@ -74,12 +84,18 @@ export class HistoryWriter {
       ...(full.zxid !== undefined ? { zxid: full.zxid } : {}),
     };
     this.events.push(ordered);
-    this.out.write(JSON.stringify(ordered) + '\n');
+    if (!this.failure && !this.closed && !this.out.destroyed) this.out.write(JSON.stringify(ordered) + '\n');
     return ordered;
   }
 
+  /** Flushes and closes the file; resolves also after a write failure (see `failure`). */
   close(): Promise<void> {
-    return new Promise((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    this.closed ??= new Promise((resolve) => {
+      if (this.out.destroyed) return resolve();
+      this.out.end(() => resolve());
+      this.out.once('error', () => resolve());
+    });
+    return this.closed;
   }
 }
 

@@ -1,10 +1,8 @@
 // The nemesis: faults, each with its heal, run on a schedule and recorded in the history.
-import { connectToNode, ZkClient, ZkError } from './client.js';
-import type { Cluster, ClusterNode } from './cluster.js';
+import type { Cluster } from './cluster.js';
 import type { HistoryWriter } from './history.js';
 import type { Logger } from './log.js';
 import type { Random } from './random.js';
-import { waitFor } from './time.js';
 import type { Database } from './zookeeper.js';
 
 export interface NemesisContext {
@@ -95,56 +93,4 @@ export async function healAll(
     }
   }
   return errors;
-}
-
-/** How long the ensemble took to recover after the final heal began, each in ms since that moment. */
-export interface RecoveryTimings {
-  /** Until exactly one node said it leads. */
-  leaderMs: number;
-  /** Until a write (to Faultline's own probe znode, outside every workload's keys) succeeded. */
-  firstWriteMs: number;
-  /** Until every node served (leader or follower). */
-  quorumMs: number;
-}
-
-export const RECOVERY_PROBE_PATH = '/faultline-recovery-probe';
-
-/** Waits for the recovery milestones in order: a leader, a successful write, every node serving. */
-export async function measureRecovery(
-  cluster: Cluster,
-  db: Database,
-  since: number,
-  timeoutMs: number,
-): Promise<RecoveryTimings> {
-  const deadline = since + timeoutMs;
-  const left = (): number => Math.max(1, deadline - Date.now());
-  await waitFor('a leader after the heal', left(), 100, () => db.leader());
-  const leaderMs = Date.now() - since;
-  await waitFor('a successful write after the heal', left(), 250, async () => {
-    for (const node of cluster.nodes) if (await probeWrite(node)) return true;
-    return undefined;
-  });
-  const firstWriteMs = Date.now() - since;
-  await db.waitForQuorum(left(), { all: true });
-  return { leaderMs, firstWriteMs, quorumMs: Date.now() - since };
-}
-
-/** One write through one node; false on any error (the node may still be syncing). */
-async function probeWrite(node: ClusterNode): Promise<boolean> {
-  let client: ZkClient | undefined;
-  try {
-    client = await connectToNode(node, { sessionTimeoutMs: 4000, connectTimeoutMs: 1000, opTimeoutMs: 2000 });
-    const data = Buffer.from(String(Date.now()));
-    try {
-      await client.setData(RECOVERY_PROBE_PATH, data, -1);
-    } catch (err) {
-      if (!(err instanceof ZkError) || err.name !== 'NONODE') throw err;
-      await client.create(RECOVERY_PROBE_PATH, data, 'persistent');
-    }
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client?.close().catch(() => undefined);
-  }
 }

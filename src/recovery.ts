@@ -1,31 +1,43 @@
-// The recovery phase, after the final heal and the quorum wait: every node is read separately (its own session,
-// after a sync), and the nodes' last zxids and tree digests are snapshotted together. Everything lands in the
-// history as process 'final' events, so checkers (and an offline re-check) decide convergence and durability
-// from the history alone.
-import type { Anomaly } from './checker.js';
-import type { ClusterNode } from './cluster.js';
-import type { Validity } from './errors.js';
-import type { HistoryEvent, HistoryWriter } from './history.js';
+// The recovery phase, after the final heal: first how long the ensemble takes to serve again (a leader, a first
+// write, every node serving), then every node read separately (its own session, after a sync) and the nodes' last
+// zxids and tree digests snapshotted together. Everything lands in the history as process 'final' events, so
+// checkers (and an offline re-check) decide convergence and durability from the history alone (final-state.ts).
+import type { Cluster, ClusterNode } from './cluster.js';
+import { FINAL_READ, FINAL_ZXIDS, type FinalZxids, type NodeSnapshot } from './final-state.js';
+import type { HistoryWriter } from './history.js';
 import type { Logger } from './log.js';
-import { sleep, withTimeout } from './time.js';
+import { sleep, waitFor, withTimeout } from './time.js';
 import type { Workload } from './workload.js';
-import { fourLetterWord, parseSrvr } from './zookeeper.js';
+import type { Database } from './zookeeper.js';
 
-export const FINAL_READ = 'final-read';
-export const FINAL_ZXIDS = 'final-zxids';
-
-/** What one node said at the end: its last zxid and its recent tree digests (zxid hex → digest). */
-export interface NodeSnapshot {
-  zxid: string | null;
-  digests: Record<string, string>;
-  /** mntr's zk_digest_mismatches_count: times this server found its digest differing from the leader's. */
-  digestMismatches?: number;
+/** How long the ensemble took to recover after the final heal began, each in ms since that moment. */
+export interface RecoveryTimings {
+  /** Until exactly one node said it leads. */
+  leaderMs: number;
+  /** Until a write (to Faultline's own probe znode, outside every workload's keys) succeeded. */
+  firstWriteMs: number;
+  /** Until every node served (leader or follower). */
+  quorumMs: number;
 }
 
-/** The value of a 'final-zxids' event: one snapshot per node, taken together, and whether they agreed. */
-export interface FinalZxids {
-  nodes: Record<string, NodeSnapshot>;
-  settled: boolean;
+/** Waits for the recovery milestones in order: a leader, a successful write, every node serving. */
+export async function measureRecovery(
+  cluster: Cluster,
+  db: Database,
+  since: number,
+  timeoutMs: number,
+): Promise<RecoveryTimings> {
+  const deadline = since + timeoutMs;
+  const left = (): number => Math.max(1, deadline - Date.now());
+  await waitFor('a leader after the heal', left(), 100, () => db.leader());
+  const leaderMs = Date.now() - since;
+  await waitFor('a successful write after the heal', left(), 250, async () => {
+    for (const node of cluster.nodes) if (await db.probeWrite(node)) return true;
+    return undefined;
+  });
+  const firstWriteMs = Date.now() - since;
+  await db.waitForQuorum(left(), { all: true });
+  return { leaderMs, firstWriteMs, quorumMs: Date.now() - since };
 }
 
 export interface RecoveryOptions {
@@ -35,34 +47,10 @@ export interface RecoveryOptions {
   settleTimeoutMs: number;
 }
 
-/** `hash` lists the digest log as lines "<zxid hex>: <digest>" (ZooKeeper 3.6+, with digests enabled). */
-export function parseDigests(text: string): Record<string, string> {
-  const digests: Record<string, string> = {};
-  for (const match of text.matchAll(/^\s*([0-9a-fA-F]+)\s*:\s*(-?\d+)\s*$/gm))
-    digests[match[1]!.toLowerCase()] = match[2]!;
-  return digests;
-}
-
-async function snapshot(node: ClusterNode): Promise<NodeSnapshot> {
-  const zxid = await fourLetterWord(node.ip, 'srvr').then(
-    (t) => parseSrvr(node.name, t).zxid ?? null,
-    () => null,
-  );
-  const digests = await fourLetterWord(node.ip, 'hash').then(parseDigests, () => ({}));
-  const mismatches = await fourLetterWord(node.ip, 'mntr').then(
-    (t) => /^zk_digest_mismatches_count\s+(\d+)/m.exec(t)?.[1],
-    () => undefined,
-  );
-  return {
-    zxid: zxid === null ? null : BigInt(zxid).toString(16),
-    digests,
-    ...(mismatches !== undefined ? { digestMismatches: Number(mismatches) } : {}),
-  };
-}
-
 /** Runs the recovery reads; returns how long they took. */
 export async function recoveryPhase(
   nodes: readonly ClusterNode[],
+  db: Database,
   workload: Workload,
   history: HistoryWriter,
   log: Logger,
@@ -98,7 +86,7 @@ export async function recoveryPhase(
   const deadline = Date.now() + options.settleTimeoutMs;
   let previous = '';
   while (!settled) {
-    const snaps = await Promise.all(nodes.map(snapshot));
+    const snaps = await Promise.all(nodes.map((n) => db.snapshot(n)));
     last = Object.fromEntries(nodes.map((n, i) => [n.name, snaps[i]!]));
     const zxids = snaps.map((s) => s.zxid);
     const agreed = zxids.every((z) => z !== null && z === zxids[0]);
@@ -110,40 +98,4 @@ export async function recoveryPhase(
   const value: FinalZxids = { nodes: last, settled };
   history.append({ process: 'final', type: 'ok', f: FINAL_ZXIDS, value });
   return { readMs: Date.now() - started };
-}
-
-/** One node's state as its recovery read returned it; `index` is the read's completion event. */
-export interface NodeFinalState {
-  node: string;
-  state: unknown;
-  index: number;
-}
-
-/** The recovery phase's final reads in a history: the nodes read, and how many could not be read. */
-export interface FinalReads {
-  states: NodeFinalState[];
-  unreadable: number;
-}
-
-export function finalReads(history: readonly HistoryEvent[]): FinalReads {
-  const states: NodeFinalState[] = [];
-  let unreadable = 0;
-  for (const e of history) {
-    if (e.process !== 'final' || e.f !== FINAL_READ || e.type === 'invoke' || e.node === undefined) continue;
-    if (e.type === 'ok') states.push({ node: e.node, state: e.value, index: e.index });
-    else unreadable++;
-  }
-  return { states, unreadable };
-}
-
-/** A recovery check's verdict: an anomaly (not documented) is invalid; else unknown when a node went unread. */
-export function recoveryVerdict(anomalies: readonly Anomaly[], reads: FinalReads): Validity {
-  if (anomalies.some((a) => a.documented !== true)) return false;
-  return reads.unreadable > 0 || reads.states.length === 0 ? 'unknown' : true;
-}
-
-/** The 'final-zxids' snapshot of a history, if the recovery phase ran. */
-export function finalZxids(history: readonly HistoryEvent[]): { value: FinalZxids; index: number } | undefined {
-  const e = history.find((x) => x.process === 'final' && x.f === FINAL_ZXIDS && x.type === 'ok');
-  return e ? { value: e.value as FinalZxids, index: e.index } : undefined;
 }

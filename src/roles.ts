@@ -4,8 +4,8 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ClusterNode } from './cluster.js';
-import { sleepUnlessAborted } from './time.js';
-import { fourLetterWord, parseSrvr } from './zookeeper.js';
+import { sleep } from './time.js';
+import type { ServerStatus } from './zookeeper.js';
 
 export const ROLES_FILE = 'roles.jsonl';
 
@@ -22,14 +22,18 @@ export interface RoleChange {
 
 export const SERVING_ROLES: ReadonlySet<NodeRole> = new Set(['leader', 'follower', 'observer', 'standalone']);
 
+/** What the monitor asks of each node: its srvr status, within a timeout (the Database does this). */
+export type StatusProbe = (node: ClusterNode, timeoutMs: number) => Promise<ServerStatus>;
+
 /** One probe of one node; a paused or cut-off node does not answer within the timeout and counts as down. */
-export async function probeRole(node: ClusterNode, timeoutMs: number): Promise<{ role: NodeRole; zxid?: string }> {
-  try {
-    const status = parseSrvr(node.name, await fourLetterWord(node.ip, 'srvr', timeoutMs));
-    return { role: status.mode ?? 'not-serving', ...(status.zxid ? { zxid: status.zxid } : {}) };
-  } catch {
-    return { role: 'down' };
-  }
+export async function probeRole(
+  probe: StatusProbe,
+  node: ClusterNode,
+  timeoutMs: number,
+): Promise<{ role: NodeRole; zxid?: string }> {
+  const status = await probe(node, timeoutMs);
+  if (!status.answered) return { role: 'down' };
+  return { role: status.mode ?? 'not-serving', ...(status.zxid ? { zxid: status.zxid } : {}) };
 }
 
 export interface RoleMonitor {
@@ -44,6 +48,7 @@ export interface RoleMonitor {
 /** Starts polling every node each `intervalMs`; `now` is the history's clock. */
 export function startRoleMonitor(
   nodes: readonly ClusterNode[],
+  probe: StatusProbe,
   path: string,
   now: () => number,
   intervalMs = 200,
@@ -55,14 +60,14 @@ export function startRoleMonitor(
   const poll = async (node: ClusterNode): Promise<void> => {
     do {
       const time = now();
-      const { role, zxid } = await probeRole(node, Math.max(500, intervalMs * 4));
+      const { role, zxid } = await probeRole(probe, node, Math.max(500, intervalMs * 4));
       if (stopper.signal.aborted) break;
       if (current.get(node.name) === role) continue;
       current.set(node.name, role);
       const change: RoleChange = { time, node: node.name, role, ...(zxid ? { zxid } : {}) };
       changes.push(change);
       out.write(JSON.stringify(change) + '\n');
-    } while (await sleepUnlessAborted(intervalMs, stopper.signal));
+    } while (await sleep(intervalMs, stopper.signal));
   };
   const loops = Promise.all(nodes.map(poll));
   let stopped: Promise<void> | undefined;

@@ -1,17 +1,17 @@
 // Orchestration of one test run: cluster up, database up, clients and nemesis run concurrently,
 // everything healed and torn down, the history checked. Teardown happens on success, failure and abort.
 import { join } from 'node:path';
-import type { Validity } from './errors.js';
-import { overallValidity, type Checker, type CheckerResult } from './checker.js';
+import { describeFailure, type Validity } from './errors.js';
+import { overallValidity, type CheckContext, type Checker, type CheckerResult } from './checker.js';
 import type { Cluster, ClusterNode } from './cluster.js';
 import { HistoryWriter, type HistoryEvent } from './history.js';
 import type { Logger } from './log.js';
-import { healAll, measureRecovery, type Fault, type NemesisContext, type RecoveryTimings } from './nemesis.js';
+import { healAll, type Fault, type NemesisContext } from './nemesis.js';
 import { Random } from './random.js';
 import type { NemesisSchedule } from './schedule.js';
-import { recoveryPhase } from './recovery.js';
+import { measureRecovery, recoveryPhase, type RecoveryTimings } from './recovery.js';
 import { ROLES_FILE, startRoleMonitor, type RoleMonitor } from './roles.js';
-import { sleep, TimeoutError, withTimeout } from './time.js';
+import { AbortedError, sleep, TimeoutError, withTimeout } from './time.js';
 import type { Completion, Workload, WorkloadClient } from './workload.js';
 import type { Database } from './zookeeper.js';
 
@@ -38,15 +38,21 @@ export interface Test {
   historyPath: string;
   runDir: string;
   /** After the recovery reads, before the history closes (the disaster-recovery scenario restores backups here). */
-  afterRecovery?: (history: HistoryWriter, log: Logger) => Promise<void>;
+  afterRecovery?: (history: HistoryWriter, log: Logger, abort: AbortSignal) => Promise<void>;
 }
 
 export interface RunOutcome {
   valid: Validity;
   checkers: Record<string, CheckerResult>;
-  /** Set when the run stopped early (Ctrl-C, harness error): the history is partial. */
+  /** Set when the run stopped early on request (Ctrl-C, SIGTERM): the history is partial and was not checked. */
   aborted?: string;
+  /** Set when the environment failed the run (a vanished container, a full disk...): the cause in plain words. */
+  error?: string;
+  /** Set when the run did not do what it was asked (requested faults that failed or never took effect). */
+  incomplete?: string;
   stats: RunStats;
+  /** What the nemesis was asked for and what came of it. */
+  nemesis: NemesisTally;
   /** After the final heal: ms to heal, then (from the heal's start) to a leader, a first write, every node serving. */
   recovery?: { healMs: number; finalReadMs?: number } & RecoveryTimings;
   leaders: string[];
@@ -63,51 +69,75 @@ export interface RunStats {
   nemesis: number;
 }
 
+/** Faults the schedule requested, by outcome. */
+export interface NemesisTally {
+  requested: number;
+  done: number;
+  skipped: { fault: string; reason: string }[];
+  failed: { fault: string; error: string }[];
+}
+
 interface LiveState {
   stats: RunStats;
   fault: string | null;
   startedAt: number;
 }
 
-/** Runs a test end to end. `abort` stops the main phase early; teardown always runs. */
+/** How long the ensemble may take to serve before the run starts, and the budget of each checker. */
+const START_TIMEOUT_MS = 90_000;
+const CHECK_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs a test end to end and always comes back with an outcome: a verdict, or `unknown` with the reason (aborted,
+ * an environment failure, an incomplete schedule). `abort` stops whatever phase is going within moments; the
+ * teardown heal and the history's close always run.
+ */
 export async function runTest(test: Test, log: Logger, abort: AbortSignal): Promise<RunOutcome> {
   const history = new HistoryWriter(test.historyPath);
   const random = new Random(test.seed);
   const nemesisContext: NemesisContext = { cluster: test.cluster, db: test.db, log, random: random.fork(1) };
   const live: LiveState = { stats: { ok: 0, fail: 0, info: 0, nemesis: 0 }, fault: null, startedAt: 0 };
+  const tally: NemesisTally = { requested: 0, done: 0, skipped: [], failed: [] };
   const leaders: string[] = [];
   const leaderChanges: RunOutcome['leaderChanges'] = [];
-  let aborted: string | undefined;
+  let error: string | undefined;
   let recovery: RunOutcome['recovery'];
   let healed = false;
   let serverVersions: Record<string, string> | undefined;
   let roles: RoleMonitor | undefined;
-  const onAbort = (): void => {
-    aborted = String(abort.reason ?? 'aborted');
-  };
-  abort.addEventListener('abort', onAbort);
+  const reason = (): string => String(abort.reason ?? 'aborted');
 
   try {
     await test.cluster.setup();
     await test.db.setup();
     log.info('Waiting for every node to serve...');
-    const initial = await test.db.waitForQuorum(90_000, { all: true });
+    const initial = await withTimeout(
+      test.db.waitForQuorum(START_TIMEOUT_MS, { all: true }),
+      START_TIMEOUT_MS + 5000,
+      'the ensemble to serve',
+      abort,
+    );
     serverVersions = Object.fromEntries(initial.filter((s) => s.versionText).map((s) => [s.node, s.versionText!]));
     const firstLeader = await test.db.leader();
     log.info(`Ensemble serving; leader ${firstLeader?.name ?? 'unknown'}.`);
     // From here to the end of recovery, every role change of every node goes to roles.jsonl.
-    roles = startRoleMonitor(test.cluster.nodes, join(test.runDir, ROLES_FILE), () => history.now());
+    roles = startRoleMonitor(
+      test.cluster.nodes,
+      (node, timeoutMs) => test.db.status(node, timeoutMs),
+      join(test.runDir, ROLES_FILE),
+      () => history.now(),
+    );
     // Heal before the run too (idempotent): every family starts from a clean slate, and the history says so.
     const preHealErrors = await healAll(test.faults, nemesisContext, history);
     if (preHealErrors.length) throw preHealErrors[0]!;
-    await test.workload.setup(test.cluster.nodes[0]!);
-    if (abort.aborted) throw new Error('aborted');
+    await withTimeout(test.workload.setup(test.cluster.nodes[0]!), 60_000, 'the workload setup', abort);
+    if (abort.aborted) throw new AbortedError('start-up');
 
     // The main phase: clients and nemesis side by side until the time limit or an abort.
     const phase = new AbortController();
     const stopPhase = (): void => phase.abort();
     abort.addEventListener('abort', stopPhase);
-    const timer = setTimeout(stopPhase, test.timeLimitS * 1000);
+    const timer = sleep(test.timeLimitS * 1000, phase.signal).then(stopPhase);
     live.startedAt = Date.now();
     const status = setInterval(() => log.status(statusLine(live, test)), 500);
     log.info(
@@ -119,14 +149,16 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
         ...Array.from({ length: test.concurrency }, (_, w) =>
           runWorker(test, w, history, random.fork(100 + w), live, phase.signal, log),
         ),
-        runNemesis(test, nemesisContext, history, live, phase.signal),
+        runNemesis(test, nemesisContext, history, live, tally, phase.signal),
       ]);
     } finally {
-      clearTimeout(timer);
+      stopPhase();
+      await timer;
       clearInterval(status);
       abort.removeEventListener('abort', stopPhase);
       log.status(null);
     }
+    if (abort.aborted) throw new AbortedError('the main phase');
 
     // Heal everything, then measure how long the ensemble takes to serve again.
     const healStart = Date.now();
@@ -134,23 +166,37 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     healed = true;
     const healMs = Date.now() - healStart;
     if (healErrors.length) throw healErrors[0]!;
-    if (!aborted) {
-      log.info('Healed; waiting for the ensemble to recover...');
-      recovery = { healMs, ...(await measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000)) };
-      await roles.stop();
-      log.info(
-        `Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`,
-      );
-      log.info(`Recovered: every node serves ${(recovery.quorumMs / 1000).toFixed(1)} s after the heal began.`);
-      const { readMs } = await recoveryPhase(test.cluster.nodes, test.workload, history, log, {
+    log.info('Healed; waiting for the ensemble to recover...');
+    recovery = {
+      healMs,
+      ...(await withTimeout(
+        measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000),
+        test.recoveryTimeoutS * 1000 + 5000,
+        'recovery after the heal',
+        abort,
+      )),
+    };
+    await roles.stop();
+    log.info(
+      `Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`,
+    );
+    const { readMs } = await withTimeout(
+      recoveryPhase(test.cluster.nodes, test.db, test.workload, history, log, {
         readTimeoutMs: 60_000,
         settleTimeoutMs: 20_000,
-      });
-      recovery.finalReadMs = readMs;
-      await test.afterRecovery?.(history, log);
-    }
+      }),
+      90_000,
+      'the recovery reads',
+      abort,
+    );
+    recovery.finalReadMs = readMs;
+    await test.afterRecovery?.(history, log, abort);
   } catch (err) {
-    if (!aborted) throw err;
+    // A requested stop is reported as aborted below; anything else is the environment failing the run.
+    if (!abort.aborted) {
+      error = await explainFailure(err, test);
+      log.warn(`The run failed: ${error}`);
+    }
   } finally {
     // Teardown heal, when the run stopped (abort, error) before its final heal: nothing of the nemesis stays.
     if (!healed && live.startedAt > 0) await healAll(test.faults, nemesisContext, history).catch(() => []);
@@ -161,53 +207,85 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       leaderChanges.push({ time: change.time, leader: change.node });
       if (leaders[leaders.length - 1] !== change.node) leaders.push(change.node);
     }
-    abort.removeEventListener('abort', onAbort);
     await history.close();
     log.status(null);
   }
+  if (history.failure && !error) error = `history.jsonl could not be written: ${describeFailure(history.failure)}`;
 
-  if (aborted) {
-    log.warn(
-      `Run aborted (${aborted}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`,
-    );
-    return {
-      valid: 'unknown',
-      checkers: {},
-      aborted,
-      stats: live.stats,
-      leaders,
-      leaderChanges,
-      ...(recovery ? { recovery } : {}),
-      ...(serverVersions ? { serverVersions } : {}),
-    };
-  }
-  log.info('Checking the history...');
-  const checkers = await runCheckers(test.workload.checkers, history.events, {
-    runDir: test.runDir,
-    timeoutMs: 120_000,
-  });
-  // Advisory checkers test what ZooKeeper does not promise in this mode (e.g. linearizable plain reads): reported, not counted.
-  return {
-    valid: overallValidity(checkers),
-    checkers,
+  const base = {
     stats: live.stats,
+    nemesis: tally,
     leaders,
     leaderChanges,
     ...(recovery ? { recovery } : {}),
     ...(serverVersions ? { serverVersions } : {}),
   };
+  if (abort.aborted) {
+    log.warn(
+      `Run aborted (${reason()}): not checking a partial history; \`faultline analyze ${test.runDir}\` can still check it.`,
+    );
+    return { valid: 'unknown', checkers: {}, aborted: reason(), ...base };
+  }
+  if (error !== undefined) return { valid: 'unknown', checkers: {}, error, ...base };
+  log.info('Checking the history...');
+  const checkers = await runCheckers(test.workload.checkers, history.events, {
+    runDir: test.runDir,
+    timeoutMs: CHECK_TIMEOUT_MS,
+    signal: abort,
+  });
+  if (abort.aborted) return { valid: 'unknown', checkers, aborted: reason(), ...base };
+  const incomplete = incompleteSchedule(test, tally);
+  if (incomplete) log.warn(`The run did not do what it was asked: ${incomplete}`);
+  // Advisory checkers test what ZooKeeper does not promise in this mode (e.g. linearizable plain reads): reported,
+  // not counted. A bug found stands even when the schedule fell short; a pass does not.
+  const checked = overallValidity(checkers);
+  return {
+    valid: incomplete && checked === true ? 'unknown' : checked,
+    checkers,
+    ...(incomplete ? { incomplete } : {}),
+    ...base,
+  };
+}
+
+/** Why a run that asked for faults is no test of them: none took effect, or some failed. */
+function incompleteSchedule(test: Test, tally: NemesisTally): string | undefined {
+  if (!test.schedule || test.schedule.faultCount === 0) return undefined;
+  if (tally.failed.length > 0)
+    return `${tally.failed.length} of ${tally.requested} requested faults failed (${tally.failed
+      .slice(0, 3)
+      .map((f) => `${f.fault}: ${f.error}`)
+      .join('; ')})`;
+  if (tally.done === 0)
+    return tally.requested === 0
+      ? 'the schedule requested no fault before the main phase ended'
+      : `none of the ${tally.requested} requested faults took effect (${tally.skipped.length} found no target)`;
+  return undefined;
+}
+
+/** The environment's failure in plain words: a vanished container or engine is named as such. */
+async function explainFailure(err: unknown, test: Test): Promise<string> {
+  const health = await test.cluster.health?.().catch(() => undefined);
+  const cause = describeFailure(err);
+  return health ? `${health} (${cause})` : cause;
 }
 
 export async function runCheckers(
   checkers: Record<string, Checker>,
   events: readonly HistoryEvent[],
-  context: { runDir?: string; timeoutMs: number },
+  context: CheckContext,
 ): Promise<Record<string, CheckerResult>> {
   const results: Record<string, CheckerResult> = {};
   for (const [name, checker] of Object.entries(checkers)) {
+    if (context.signal?.aborted) break;
     try {
-      results[name] = await checker.check(events, context);
+      results[name] = await withTimeout(
+        checker.check(events, context),
+        context.timeoutMs + 10_000,
+        `checker ${name}`,
+        context.signal,
+      );
     } catch (err) {
+      if (err instanceof AbortedError) break;
       results[name] = { valid: 'unknown', error: (err as Error).message };
     }
   }
@@ -274,7 +352,7 @@ async function runWorker(
       process += test.concurrency;
       void retired.close().catch(() => undefined);
     }
-    await sleep(random.float() * 2 * meanDelayMs);
+    await sleep(random.float() * 2 * meanDelayMs, stop);
   }
   await client?.close().catch(() => undefined);
 }
@@ -289,23 +367,25 @@ async function openClient(
   let lastError = '';
   while (!stop.aborted) {
     try {
-      return await withTimeout(test.workload.openClient(node), test.opTimeoutMs, `connect to ${node.name}`);
+      return await withTimeout(test.workload.openClient(node), test.opTimeoutMs, `connect to ${node.name}`, stop);
     } catch (err) {
+      if (err instanceof AbortedError) break;
       const message = (err as Error).message;
       if (message !== lastError) log.debug(`client for ${node.name}: ${message}`);
       lastError = message;
-      await sleep(500);
+      await sleep(500, stop);
     }
   }
   return undefined;
 }
 
-/** Runs the test's nemesis schedule, keeping the live status line and the nemesis count up to date. */
+/** Runs the test's nemesis schedule, keeping the live status line, the nemesis count and the tally up to date. */
 async function runNemesis(
   test: Test,
   context: NemesisContext,
   history: HistoryWriter,
   live: LiveState,
+  tally: NemesisTally,
   stop: AbortSignal,
 ): Promise<void> {
   if (!test.schedule) return;
@@ -316,6 +396,12 @@ async function runNemesis(
     onFault: (active) => {
       live.fault = active;
       if (active !== null) live.stats.nemesis++;
+    },
+    onOutcome: (fault, outcome, detail) => {
+      tally.requested++;
+      if (outcome === 'done') tally.done++;
+      else if (outcome === 'skipped') tally.skipped.push({ fault, reason: detail ?? '' });
+      else tally.failed.push({ fault, error: detail ?? '' });
     },
   });
 }

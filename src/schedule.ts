@@ -1,11 +1,9 @@
 // Nemesis schedules: when which fault starts and heals. A seeded random schedule (like Jepsen's combined
 // nemesis package: the same seed gives the same sequence of fault requests), and scripted scenarios loaded
 // from YAML: timed steps with conditions, so users can write their own fault sequences.
-import { readFileSync } from 'node:fs';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
-import { UsageError } from './errors.js';
+import { NoTargetError, UsageError } from './errors.js';
 import type { HistoryWriter } from './history.js';
 import {
   familyHeal,
@@ -17,7 +15,8 @@ import {
   type TargetSpec,
 } from './nemesis.js';
 import { Random } from './random.js';
-import { sleepUnlessAborted, TimeoutError, waitFor } from './time.js';
+import { sleep, TimeoutError, waitFor } from './time.js';
+import { issuePath, issueText, parseYaml, readYaml, type YamlSource } from './yaml.js';
 
 export interface ScheduleRun {
   context: NemesisContext;
@@ -26,11 +25,18 @@ export interface ScheduleRun {
   stop: AbortSignal;
   /** Told when a fault starts (what it did) and when nothing is active any more (null). */
   onFault(active: string | null): void;
+  /** Told how each requested fault ended: done, skipped (nothing to aim at just then) or failed. */
+  onOutcome(fault: string, outcome: FaultOutcome, error?: string): void;
 }
+
+/** skipped: the fault found no target at that moment (no elected leader, say); failed: it could not act. */
+export type FaultOutcome = 'done' | 'skipped' | 'failed';
 
 export interface NemesisSchedule {
   /** One line for the log: what this schedule does. */
   description: string;
+  /** How many faults it may request (0: a schedule of no faults, which no verdict holds against). */
+  faultCount: number;
   run(run: ScheduleRun): Promise<void>;
 }
 
@@ -39,9 +45,12 @@ async function startRecorded(run: ScheduleRun, fault: Fault, request?: FaultRequ
   try {
     const done = await recordNemesis(run.history, 'start', fault, () => fault.start(run.context, request));
     run.onFault(`${fault.name} ${JSON.stringify(done)}`);
+    run.onOutcome(fault.name, 'done');
     return done;
   } catch (err) {
-    run.context.log.warn(`fault ${fault.name} failed: ${(err as Error).message}`);
+    const skipped = err instanceof NoTargetError;
+    run.context.log.warn(`fault ${fault.name} ${skipped ? 'skipped' : 'failed'}: ${(err as Error).message}`);
+    run.onOutcome(fault.name, skipped ? 'skipped' : 'failed', (err as Error).message);
     return undefined;
   }
 }
@@ -89,6 +98,7 @@ export function* planRandomSchedule(
 export function randomSchedule(faults: readonly Fault[], seed: number, intervalS: number): NemesisSchedule {
   const byName = new Map(faults.map((f) => [f.name, f]));
   return {
+    faultCount: faults.length,
     description: faults.length
       ? `random schedule of ${faults.map((f) => f.name).join(', ')} every ~${intervalS} s (seed ${seed})`
       : 'no nemesis',
@@ -98,10 +108,10 @@ export function randomSchedule(faults: readonly Fault[], seed: number, intervalS
         seed,
         intervalS,
       )) {
-        if (!(await sleepUnlessAborted(planned.waitS * 1000, run.stop))) return;
+        if (!(await sleep(planned.waitS * 1000, run.stop))) return;
         const fault = byName.get(planned.fault)!;
         await startRecorded(run, fault);
-        const finished = !(await sleepUnlessAborted(intervalS * 1000, run.stop));
+        const finished = !(await sleep(intervalS * 1000, run.stop));
         // A started fault is healed before the next one (the final heal repeats it harmlessly).
         await healRecorded(run, fault);
         if (finished) return;
@@ -179,28 +189,14 @@ export interface FaultCatalogue {
 
 /** Parses and validates a scenario; every error names the file, line and field, and how to fix it. */
 export function parseScenario(text: string, file: string, catalogue: FaultCatalogue): Scenario {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const where = (path: readonly (string | number)[]): string => {
-    const node = path.length ? doc.getIn(path, true) : doc.contents;
-    const offset =
-      (node as { range?: [number, number, number] } | undefined)?.range?.[0] ?? pathParentOffset(doc, path);
-    const pos = lineCounter.linePos(offset);
-    const field = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-    return `${file}:${pos.line}${field ? ` (${field})` : ''}`;
+  return scenarioFrom(parseYaml(text, file, 'scenario'), catalogue);
+}
+
+function scenarioFrom(source: YamlSource, catalogue: FaultCatalogue): Scenario {
+  const fail = (path: readonly PropertyKey[], problem: string, fix = SCENARIO_FORMAT_HINT): never => {
+    throw new UsageError(`bad scenario ${source.where(path)}: ${problem}`, fix);
   };
-  const fail = (path: readonly (string | number)[], problem: string, fix = SCENARIO_FORMAT_HINT): never => {
-    throw new UsageError(`bad scenario ${where(path)}: ${problem}`, fix);
-  };
-  if (doc.errors.length > 0) {
-    const error = doc.errors[0]!;
-    const pos = lineCounter.linePos(error.pos[0]);
-    throw new UsageError(
-      `bad scenario ${file}:${pos.line}: not valid YAML: ${error.message.split('\n')[0]}`,
-      'Fix the YAML syntax (indentation, colons, quotes).',
-    );
-  }
-  const top = scenarioSchema.safeParse(doc.toJS());
+  const top = scenarioSchema.safeParse(source.data);
   if (!top.success) {
     const issue = top.error.issues[0]!;
     fail(issuePath(issue), issueText(issue));
@@ -276,28 +272,7 @@ export function parseScenario(text: string, file: string, catalogue: FaultCatalo
       timeoutS: step.timeout ?? 60,
     };
   });
-  return { name: data.name ?? file, repeat: data.repeat ?? false, steps };
-}
-
-function pathParentOffset(doc: Document, path: readonly (string | number)[]): number {
-  // A missing field has no node of its own: point at the map that lacks it.
-  for (let n = path.length - 1; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true);
-    if (isMap(node) || (node as { range?: number[] } | undefined)?.range)
-      return (node as { range: number[] }).range[0]!;
-  }
-  return 0;
-}
-
-/** Where an issue is: an unknown field points at that field's own line. */
-function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
-  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  return issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
-}
-
-function issueText(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return issue.message;
+  return { name: data.name ?? source.path, repeat: data.repeat ?? false, steps };
 }
 
 function healersOf(faults: readonly Fault[], families: readonly string[]): Fault[] {
@@ -305,16 +280,7 @@ function healersOf(faults: readonly Fault[], families: readonly string[]): Fault
 }
 
 export function loadScenario(path: string, catalogue: FaultCatalogue): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `cannot read scenario ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      'Give --scenario the path of a YAML scenario file.',
-    );
-  }
-  return parseScenario(text, path, catalogue);
+  return scenarioFrom(readYaml(path, 'scenario'), catalogue);
 }
 
 /** The epoch (high 32 bits of the zxid) a node reports now, if it serves. */
@@ -330,6 +296,7 @@ async function highestEpoch(context: NemesisContext, nodes: readonly ClusterNode
 /** Runs a scenario's steps in order (and again, if it repeats) until they end or the phase does. */
 export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
   return {
+    faultCount: scenario.steps.filter((s) => s.kind === 'fault').length,
     description: `scenario ${scenario.name} (${scenario.steps.length} steps${scenario.repeat ? ', repeating' : ''})`,
     async run(run) {
       const aliases = new Map<string, string[]>();
@@ -346,7 +313,7 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
           if (run.stop.aborted) return;
           switch (step.kind) {
             case 'wait':
-              if (!(await sleepUnlessAborted(step.seconds * 1000, run.stop))) return;
+              if (!(await sleep(step.seconds * 1000, run.stop))) return;
               break;
             case 'fault': {
               epochBaseline = await highestEpoch(run.context, run.context.cluster.nodes);
@@ -358,7 +325,7 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
               const nodes = (done as { nodes?: unknown } | undefined)?.nodes;
               if (step.as && Array.isArray(nodes)) aliases.set(step.as, nodes as string[]);
               if (step.forS !== undefined) {
-                const finished = !(await sleepUnlessAborted(step.forS * 1000, run.stop));
+                const finished = !(await sleep(step.forS * 1000, run.stop));
                 await healRecorded(run, step.fault);
                 if (finished) return;
               }

@@ -3,6 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { NODE_MOUNT, type Cluster, type ClusterNode } from './cluster.js';
+import { resolveRunConfig, type ZooKeeperSettings } from './config.js';
+import type { NodeSnapshot } from './final-state.js';
+import { ZkClient, ZkError } from './zk/client.js';
 import { HarnessError } from './errors.js';
 import type { Logger } from './log.js';
 import { sleep, TimeoutError, waitFor } from './time.js';
@@ -33,19 +36,44 @@ export interface ZooKeeperConfig {
   jvmProperties?: Record<string, string>;
 }
 
-export const DEFAULT_ZOOKEEPER_CONFIG: ZooKeeperConfig = {
-  tickTime: 500,
-  initLimit: 10,
-  syncLimit: 5,
-  heapMb: 256,
-  extra: {},
-};
+/**
+ * What ZooKeeper is given for a run's settings: zoo.cfg lines for what zoo.cfg accepts, JVM properties for what
+ * ZooKeeper reads only from the JVM. Settings left unset are left to ZooKeeper's own defaults.
+ */
+export function zooKeeperConfigOf(settings: ZooKeeperSettings): ZooKeeperConfig {
+  const extra: Record<string, string> = {};
+  // zoo.cfg keys QuorumPeerConfig does not know become zookeeper.<key> system properties: snapCount, preAllocSize, forceSync.
+  if (settings.snapCount !== undefined) extra.snapCount = String(settings.snapCount);
+  if (settings.preAllocSize !== undefined) extra.preAllocSize = String(settings.preAllocSize);
+  if (settings.forceSync !== undefined) extra.forceSync = settings.forceSync ? 'yes' : 'no';
+  if (settings.autopurgeRetain !== undefined) extra['autopurge.snapRetainCount'] = String(settings.autopurgeRetain);
+  if (settings.autopurgeInterval !== undefined) extra['autopurge.purgeInterval'] = String(settings.autopurgeInterval);
+  Object.assign(extra, settings.extra);
+  const jvmProperties: Record<string, string> = {};
+  if (settings.dbAutocreate !== undefined) jvmProperties['zookeeper.db.autocreate'] = String(settings.dbAutocreate);
+  if (settings.snapshotTrustEmpty !== undefined)
+    jvmProperties['zookeeper.snapshot.trust.empty'] = String(settings.snapshotTrustEmpty);
+  return {
+    tickTime: settings.tickTime,
+    initLimit: settings.initLimit,
+    syncLimit: settings.syncLimit,
+    heapMb: settings.heapMb,
+    extra,
+    observers: settings.observers,
+    jvmProperties,
+  };
+}
+
+/** ZooKeeper as a run gets it when no setting is given (the defaults of src/config.ts). */
+export const DEFAULT_ZOOKEEPER_CONFIG: ZooKeeperConfig = zooKeeperConfigOf(resolveRunConfig().zookeeper);
 
 export type ServerMode = 'leader' | 'follower' | 'observer' | 'standalone';
 
 /** What `srvr` says of one node. */
 export interface ServerStatus {
   node: string;
+  /** False when the node did not answer at all (down, paused, cut off); true when it answered, serving or not. */
+  answered: boolean;
   serving: boolean;
   mode?: ServerMode;
   zxid?: string;
@@ -61,7 +89,12 @@ export interface Database {
   /** Sends a signal to the server process (KILL, STOP, CONT, TERM); returns whether a process was signalled. */
   signal(node: ClusterNode, signal: 'KILL' | 'STOP' | 'CONT' | 'TERM'): Promise<boolean>;
   isRunning(node: ClusterNode): Promise<boolean>;
-  status(node: ClusterNode): Promise<ServerStatus>;
+  /** What `srvr` says now; a node that does not answer within the timeout (default 2 s) is not serving. */
+  status(node: ClusterNode, timeoutMs?: number): Promise<ServerStatus>;
+  /** The node's last zxid and recent tree digests, for the recovery phase's convergence snapshot. */
+  snapshot(node: ClusterNode): Promise<NodeSnapshot>;
+  /** One write through one node (to Faultline's probe znode, outside every workload); false on any error. */
+  probeWrite(node: ClusterNode): Promise<boolean>;
   /** The node that says it leads now, if exactly one does. */
   leader(): Promise<ClusterNode | undefined>;
   /** Waits until a leader and enough followers to form a quorum serve; `all` waits for every node. */
@@ -115,6 +148,17 @@ export function fourLetterWord(ip: string, command: string, timeoutMs = 2000): P
   });
 }
 
+/** Faultline's own znode for recovery write probes, outside every workload's keys. */
+export const RECOVERY_PROBE_PATH = '/faultline-recovery-probe';
+
+/** `hash` lists the digest log as lines "<zxid hex>: <digest>" (ZooKeeper 3.6+, with digests enabled). */
+export function parseDigests(text: string): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const match of text.matchAll(/^\s*([0-9a-fA-F]+)\s*:\s*(-?\d+)\s*$/gm))
+    digests[match[1]!.toLowerCase()] = match[2]!;
+  return digests;
+}
+
 export function parseSrvr(node: string, text: string): ServerStatus {
   const field = (name: string): string | undefined => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim();
   const mode = field('Mode') as ServerMode | undefined;
@@ -123,6 +167,7 @@ export function parseSrvr(node: string, text: string): ServerStatus {
   const version = versionText?.split('-')[0];
   return {
     node,
+    answered: true,
     serving: mode !== undefined,
     ...(mode ? { mode } : {}),
     ...(zxid ? { zxid } : {}),
@@ -191,11 +236,53 @@ export class ZooKeeperDb implements Database {
     return result.exitCode === 0;
   }
 
-  async status(node: ClusterNode): Promise<ServerStatus> {
+  async status(node: ClusterNode, timeoutMs = 2000): Promise<ServerStatus> {
     try {
-      return parseSrvr(node.name, await fourLetterWord(node.ip, 'srvr'));
+      return parseSrvr(node.name, await fourLetterWord(node.ip, 'srvr', timeoutMs));
     } catch {
-      return { node: node.name, serving: false };
+      return { node: node.name, answered: false, serving: false };
+    }
+  }
+
+  async snapshot(node: ClusterNode): Promise<NodeSnapshot> {
+    const zxid = await fourLetterWord(node.ip, 'srvr').then(
+      (t) => parseSrvr(node.name, t).zxid ?? null,
+      () => null,
+    );
+    const digests = await fourLetterWord(node.ip, 'hash').then(parseDigests, () => ({}));
+    const mismatches = await fourLetterWord(node.ip, 'mntr').then(
+      (t) => /^zk_digest_mismatches_count\s+(\d+)/m.exec(t)?.[1],
+      () => undefined,
+    );
+    return {
+      zxid: zxid === null ? null : BigInt(zxid).toString(16),
+      digests,
+      ...(mismatches !== undefined ? { digestMismatches: Number(mismatches) } : {}),
+    };
+  }
+
+  async probeWrite(node: ClusterNode): Promise<boolean> {
+    let client: ZkClient | undefined;
+    try {
+      client = await ZkClient.connect({
+        host: node.ip,
+        port: CLIENT_PORT,
+        sessionTimeoutMs: 4000,
+        connectTimeoutMs: 1000,
+        defaultOpTimeoutMs: 2000,
+      });
+      const data = Buffer.from(String(Date.now()));
+      try {
+        await client.setData(RECOVERY_PROBE_PATH, data, -1);
+      } catch (err) {
+        if (!(err instanceof ZkError) || err.name !== 'NONODE') throw err;
+        await client.create(RECOVERY_PROBE_PATH, data, 'persistent');
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client?.close().catch(() => undefined);
     }
   }
 

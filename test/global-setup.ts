@@ -1,6 +1,6 @@
 // The suite's global setup: a running Docker engine and the default server image, built if missing.
 // No engine is a failure, never a skip: the Docker tests are the point of this suite.
-import { prepareEnvironment } from '../src/commands/setup.js';
+import { prepareEnvironment } from '../docker/environment.js';
 import { DEFAULT_SERVER } from '../docker/image.js';
 import { ConsoleLogger } from '../src/log.js';
 

@@ -4,7 +4,7 @@
 // outcome is unknown; anything else means an acknowledged transfer was lost (or a failed one applied).
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent } from '../history.js';
-import { finalReads, recoveryVerdict } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../final-state.js';
 
 export type Balances = Record<string, number>;
 

@@ -2,7 +2,7 @@
 // tree digest; and how long after the final heal could each node be read again.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import type { HistoryEvent } from '../history.js';
-import { finalReads, finalZxids, recoveryVerdict, type NodeFinalState } from '../recovery.js';
+import { finalReads, finalZxids, recoveryVerdict, type NodeFinalState } from '../final-state.js';
 
 /** JSON with object keys sorted, so equal states compare equal whatever order they were built in. */
 export function canonicalJson(value: unknown): string {

@@ -4,7 +4,7 @@
 // means the head was skipped). This replaces a porcupine queue search, which blows up on unknown outcomes.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
-import { finalReads, recoveryVerdict } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../final-state.js';
 
 /** What an ok dequeue returns: the token and the sequence number of the znode that held it. */
 export interface Dequeued {

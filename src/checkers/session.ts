@@ -2,7 +2,7 @@
 // expired), so no node may still hold one (ZOOKEEPER-2355 / ZOOKEEPER-5010 style divergence).
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
-import { finalReads, recoveryVerdict } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../final-state.js';
 
 export function checkSessions(history: readonly HistoryEvent[]): CheckerResult {
   const creates = new Map<string, Operation>();

@@ -3,7 +3,7 @@
 // Visibility latency: from an add's acknowledgement to the first read that shows it.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
-import { finalReads, recoveryVerdict } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../final-state.js';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0;

@@ -7,7 +7,7 @@
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
 import { checkLinearizable, type LinearizableModelName } from './linearizable.js';
-import { finalReads, recoveryVerdict } from '../recovery.js';
+import { finalReads, recoveryVerdict } from '../final-state.js';
 
 export type RegisterReadMode = 'sync' | 'plain' | 'none';
 

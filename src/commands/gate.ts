@@ -5,8 +5,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { ConsoleLogger, type Logger } from '../log.js';
-import { createRunDir, writeJson } from '../store.js';
-import { machineParallelLimit, runBatch, type RunRecord } from '../gate/batch.js';
+import { createRunDir, writeJson } from '../store/index.js';
+import type { RunRecord } from '../store/gate.js';
+import { machineParallelLimit, runBatch } from '../gate/batch.js';
 import {
   GATE_HTML,
   GATE_JSON,
@@ -18,10 +19,11 @@ import {
   summarizeGate,
 } from '../gate/outputs.js';
 import { loadSuite, planSuite } from '../gate/spec.js';
-import { abortOnSignals } from './test.js';
+import { resolveRunParts } from '../run/execute.js';
+import { addRunOptions, runLayerFromCommand } from './run-options.js';
+import { abortOnSignals } from './signals.js';
 
 interface GateFlags {
-  server?: string;
   parallel?: string;
   resultsDir: string;
   stopOnInvalid?: boolean;
@@ -54,69 +56,77 @@ function logRunDone(log: Logger, record: RunRecord, done: number, total: number)
   );
 }
 
+/** Run settings the gate sets itself: run names and seeds come from the suite, and it has its own results dir. */
+const GATE_OWN = ['name', 'seed', 'resultsDir'];
+
 export function registerGateCommand(program: Command): void {
-  program
+  const command = program
     .command('gate')
     .description(
       'run a suite of tests against a server build and decide: exit 0 all valid, 1 any invalid, 2 some unknown',
     )
     .argument('<suite>', 'suite YAML file, e.g. suites/default.yaml')
-    .option(
-      '--server <build>',
-      'server build for every test (overrides the suite): debian:<suite>, a ZooKeeper -bin.tar.gz, or a local image',
-    )
     .option('--parallel <n>', "runs at once (default: the suite's, capped by cores and free memory)")
     .option('--results-dir <dir>', 'where the gate and its runs are stored', 'results')
     .option('--stop-on-invalid', 'start no further run after an invalid one')
-    .option('--dry-run', 'validate the suite and list the runs without running them')
-    .action(async (suitePath: string, flags: GateFlags) => {
-      const log = new ConsoleLogger();
-      const suite = loadSuite(suitePath);
-      // Dry runs plan into a placeholder directory and create nothing.
-      const gateDir = flags.dryRun
-        ? join(flags.resultsDir, 'gates', suite.name, '<timestamp>')
-        : createRunDir(join(flags.resultsDir, 'gates'), suite.name);
-      const runs = planSuite(suite, {
-        ...(flags.server ? { server: flags.server } : {}),
-        resultsDir: join(gateDir, 'runs'),
-      });
-      const parallel = resolveParallel(flags.parallel, suite.parallel);
-      const planned = runs.reduce((s, r) => s + r.config.timeLimitS, 0);
-      log.info(
-        `Gate ${suite.name}: ${runs.length} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`,
-      );
-      if (flags.dryRun) {
-        for (const r of runs)
-          log.info(
-            `  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`,
-          );
-        return;
-      }
-      const startedAt = new Date();
-      const abort = abortOnSignals(log);
+    .option('--dry-run', 'validate the suite and list the runs without running them');
+  // Every run setting as a flag too: it overrides the suite for every test (e.g. --server debian:sid).
+  addRunOptions(command, GATE_OWN).action(async (suitePath: string, flags: GateFlags) => {
+    const log = new ConsoleLogger();
+    const suite = loadSuite(suitePath);
+    const overrides = runLayerFromCommand(command, GATE_OWN);
+    // Every name of every run is resolved before anything is created: a bad test is a usage error, not a run.
+    for (const run of planSuite(suite, { overrides, resultsDir: flags.resultsDir })) {
       try {
-        const records = await runBatch(
-          runs.map((r) => ({ group: r.test, repetition: r.repetition, seed: r.seed, config: r.config })),
-          {
-            parallel,
-            stopOnInvalid: flags.stopOnInvalid ?? suite.stopOnInvalid ?? false,
-            abort: abort.signal,
-            log,
-            onDone: (record, done, total) => logRunDone(log, record, done, total),
-          },
-        );
-        const gate = summarizeGate(suite.name, flags.server ?? null, startedAt, records);
-        writeJson(join(gateDir, GATE_JSON), gate);
-        writeFileSync(join(gateDir, GATE_JUNIT), renderJUnit(gate));
-        writeFileSync(join(gateDir, GATE_HTML), renderGateHtml(gate, resolve(gateDir)));
-        const c = gate.counts;
-        log.info(
-          `Gate ${suite.name}: ${gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED'}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs in ${(gate.durationMs / 60_000).toFixed(1)} min`,
-        );
-        log.info(`Outputs: ${join(gateDir, GATE_JSON)}, ${GATE_JUNIT}, ${GATE_HTML}`);
-        process.exitCode = abort.signal.aborted ? 130 : gateExitCode(gate);
-      } finally {
-        abort.dispose();
+        resolveRunParts(run.config);
+      } catch (err) {
+        if (err instanceof UsageError)
+          throw new UsageError(`suite ${suitePath}, test ${run.test}: ${err.message}`, err.fix);
+        throw err;
       }
-    });
+    }
+    // Dry runs plan into a placeholder directory and create nothing.
+    const gateDir = flags.dryRun
+      ? join(flags.resultsDir, 'gates', suite.name, '<timestamp>')
+      : createRunDir(join(flags.resultsDir, 'gates'), suite.name);
+    const runs = planSuite(suite, { overrides, resultsDir: join(gateDir, 'runs') });
+    const parallel = resolveParallel(flags.parallel, suite.parallel);
+    const planned = runs.reduce((s, r) => s + r.config.timeLimitS, 0);
+    log.info(
+      `Gate ${suite.name}: ${runs.length} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`,
+    );
+    if (flags.dryRun) {
+      for (const r of runs)
+        log.info(
+          `  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`,
+        );
+      return;
+    }
+    const startedAt = new Date();
+    const abort = abortOnSignals(log);
+    try {
+      const records = await runBatch(
+        runs.map((r) => ({ group: r.test, repetition: r.repetition, seed: r.seed, config: r.config })),
+        {
+          parallel,
+          stopOnInvalid: flags.stopOnInvalid ?? suite.stopOnInvalid ?? false,
+          abort: abort.signal,
+          log,
+          onDone: (record, done, total) => logRunDone(log, record, done, total),
+        },
+      );
+      const gate = summarizeGate(suite.name, overrides.server ?? null, startedAt, records);
+      writeJson(join(gateDir, GATE_JSON), gate);
+      writeFileSync(join(gateDir, GATE_JUNIT), renderJUnit(gate));
+      writeFileSync(join(gateDir, GATE_HTML), renderGateHtml(gate, resolve(gateDir)));
+      const c = gate.counts;
+      log.info(
+        `Gate ${suite.name}: ${gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED'}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs in ${(gate.durationMs / 60_000).toFixed(1)} min`,
+      );
+      log.info(`Outputs: ${join(gateDir, GATE_JSON)}, ${GATE_JUNIT}, ${GATE_HTML}`);
+      process.exitCode = abort.signal.aborted ? 130 : gateExitCode(gate);
+    } finally {
+      abort.dispose();
+    }
+  });
 }

@@ -1,23 +1,10 @@
 // `faultline setup`: make sure a Docker engine runs and the server image exists, and build the packet delayer.
 import type { Command } from 'commander';
-import type Docker from 'dockerode';
-import { ensureEngine } from '../../docker/engine.js';
-import { DEFAULT_SERVER, ensureImage, type ServerImage } from '../../docker/image.js';
+import { prepareEnvironment } from '../../docker/environment.js';
+import { DEFAULT_SERVER } from '../../docker/image.js';
 import { delayerBinary } from '../../nemesis/delayer.js';
 import { HarnessError } from '../errors.js';
-import { ConsoleLogger, type Logger } from '../log.js';
-
-export interface Environment {
-  docker: Docker;
-  image: ServerImage;
-}
-
-/** Engine first, then the image: used by `setup`, `test` and the test suite's global setup. */
-export async function prepareEnvironment(server: string, log: Logger): Promise<Environment> {
-  const docker = await ensureEngine(log);
-  const image = await ensureImage(docker, server, log);
-  return { docker, image };
-}
+import { ConsoleLogger } from '../log.js';
 
 export function registerSetupCommand(program: Command): void {
   program

@@ -2,43 +2,24 @@
 // (its own network, run dir and report); this collects what each one decided and measured.
 import { cpus, freemem } from 'node:os';
 import { join } from 'node:path';
-import { prepareEnvironment } from '../commands/setup.js';
-import { executeTest, type TestConfig } from '../commands/test.js';
+import { prepareEnvironment, type Environment } from '../../docker/environment.js';
 import type { Anomaly, CheckerResult } from '../checker.js';
-import type { Validity } from '../errors.js';
+import type { RunConfig } from '../config.js';
 import { readHistory } from '../history.js';
 import type { Logger } from '../log.js';
-import { HISTORY_FILE, readJson, RESULTS_FILE } from '../store.js';
 import { readRoleChanges, ROLES_FILE } from '../roles.js';
-import { computeRunMetrics, type RunMetrics } from './metrics.js';
+import { executeTest, summarizeVersions } from '../run/execute.js';
+import { readResults } from '../store/format.js';
+import type { RunMetrics, RunRecord } from '../store/gate.js';
+import { HISTORY_FILE } from '../store/index.js';
+import { computeRunMetrics } from './metrics.js';
 
 export interface BatchRun {
   /** Groups runs: a suite's test name, or a compare variant. */
   group: string;
   repetition: number;
   seed: number;
-  config: TestConfig;
-}
-
-/** What one run came to, as gate.json and compare.json list it. */
-export interface RunRecord {
-  group: string;
-  repetition: number;
-  seed: number;
-  server: string;
-  valid: Validity;
-  runId: string | null;
-  runDir: string | null;
-  durationMs: number;
-  /** The version the servers reported (srvr). */
-  serverVersion: string | null;
-  /** Non-documented anomalies of every checker, as "checker: type: description". */
-  anomalies: string[];
-  /** Checkers that could not decide, with their reason. */
-  undecided: string[];
-  /** Set when the run did not complete (harness error, abort). */
-  error?: string;
-  metrics: RunMetrics | null;
+  config: RunConfig;
 }
 
 /** Ensembles at once: a core and ~1.5 GiB of free memory each (3 JVMs of 256 MiB plus the clients), at least 1. */
@@ -64,12 +45,14 @@ class RunPrefixLogger implements Logger {
   status(): void {}
 }
 
-async function runOne(run: BatchRun, log: Logger, abort: AbortSignal): Promise<RunRecord> {
+async function runOne(run: BatchRun, log: Logger, abort: AbortSignal, environment: Environment): Promise<RunRecord> {
   const label = `${run.group}#${run.repetition + 1}`;
   const started = Date.now();
   const base = { group: run.group, repetition: run.repetition, seed: run.seed, server: run.config.server };
   try {
-    const { outcome, runDir, runId } = await executeTest(run.config, new RunPrefixLogger(log, label), abort);
+    const { outcome, runDir, runId } = await executeTest(run.config, new RunPrefixLogger(log, label), abort, {
+      environment,
+    });
     const anomalies: string[] = [];
     const undecided: string[] = [];
     for (const [name, result] of Object.entries(outcome.checkers)) {
@@ -79,17 +62,21 @@ async function runOne(run: BatchRun, log: Logger, abort: AbortSignal): Promise<R
         anomalies.push(`${name}: invalid${result.reason ? ` (${result.reason})` : ''}`);
       if (result.valid === 'unknown') undecided.push(`${name}: ${result.reason ?? result.error ?? 'undecided'}`);
     }
-    const versions = Object.values(outcome.serverVersions ?? {});
     return {
       ...base,
       valid: outcome.valid,
       runId,
       runDir,
       durationMs: Date.now() - started,
-      serverVersion: versions.length ? [...new Set(versions)].sort().join(' / ') : null,
+      serverVersion:
+        outcome.serverVersions && Object.keys(outcome.serverVersions).length
+          ? summarizeVersions(outcome.serverVersions)
+          : null,
       anomalies,
       undecided,
       ...(outcome.aborted ? { error: `aborted: ${outcome.aborted}` } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.incomplete ? { undecided: [...undecided, `incomplete: ${outcome.incomplete}`] } : {}),
       metrics: await measureRun(runDir, outcome.checkers, outcome.recovery),
     };
   } catch (err) {
@@ -125,11 +112,8 @@ export async function measureRun(
 /** Measures a recorded run again (after the measures changed) from its history and results.json. */
 export async function remeasure(record: RunRecord): Promise<RunRecord> {
   if (!record.runDir) return record;
-  const results = readJson<{ checkers?: Record<string, CheckerResult>; recovery?: { quorumMs?: number } | null }>(
-    join(record.runDir, RESULTS_FILE),
-    'results.json',
-  );
-  return { ...record, metrics: await measureRun(record.runDir, results.checkers ?? {}, results.recovery) };
+  const results = readResults(record.runDir);
+  return { ...record, metrics: await measureRun(record.runDir, results.checkers, results.recovery) };
 }
 
 export interface BatchOptions {
@@ -144,7 +128,9 @@ export interface BatchOptions {
 /** Runs the batch, `parallel` at a time; records come back in the batch's order. Skipped runs are left out. */
 export async function runBatch(runs: readonly BatchRun[], options: BatchOptions): Promise<RunRecord[]> {
   // Build every image once, up front: parallel runs must not build the same image side by side.
-  for (const server of new Set(runs.map((r) => r.config.server))) await prepareEnvironment(server, options.log);
+  const environments = new Map<string, Environment>();
+  for (const server of new Set(runs.map((r) => r.config.server)))
+    environments.set(server, await prepareEnvironment(server, options.log));
   const records = new Array<RunRecord | undefined>(runs.length);
   let next = 0;
   let done = 0;
@@ -157,7 +143,8 @@ export async function runBatch(runs: readonly BatchRun[], options: BatchOptions)
   const worker = async (): Promise<void> => {
     while (!stop && !options.abort.aborted && next < runs.length) {
       const index = next++;
-      const record = await runOne(runs[index]!, options.log, options.abort);
+      const run = runs[index]!;
+      const record = await runOne(run, options.log, options.abort, environments.get(run.config.server)!);
       records[index] = record;
       done++;
       if (record.valid === false && options.stopOnInvalid) stop = true;

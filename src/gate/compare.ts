@@ -1,12 +1,15 @@
 // A comparison: the same seeded runs (repetition i has the same seed, so the same fault schedule, in every
 // variant) against several configs or builds, summarised side by side as JSON, Markdown and HTML with charts.
+import { layerFromSettingsList, resolveRunConfig, type RunLayer } from '../config.js';
 import { escapeHtml, scriptSafeJson } from '../report/html.js';
 import { loadReportAssets } from '../report/index.js';
-import type { RunRecord } from './batch.js';
+import { STORE_FORMAT } from '../store/format.js';
+import type { Comparison, RunRecord, VariantSummary } from '../store/gate.js';
+import type { BatchRun } from './batch.js';
 import { spread, type RunMetrics, type Spread } from './metrics.js';
 import { htmlPage, reportLink, verdictSpan } from './outputs.js';
 
-export const COMPARE_JSON = 'compare.json';
+export { COMPARE_JSON } from '../store/gate.js';
 export const COMPARE_MD = 'compare.md';
 export const COMPARE_HTML = 'compare.html';
 
@@ -65,27 +68,35 @@ const MEASURES: Measure[] = [
   { key: 'latencyP99', label: 'latency p99', unit: 'ms', values: (m) => (m.latencyMs ? [m.latencyMs.p99] : []) },
 ];
 
-export interface VariantSummary {
-  variant: string;
-  server: string;
-  serverVersions: string[];
-  verdicts: { valid: number; invalid: number; unknown: number };
-  /** Measure key → spread over every value of every run (per-fault measures pool the faults of all runs). */
-  measures: Record<string, Spread | null>;
-  /** Measure key → the values, run by run, for the charts. */
-  values: Record<string, number[][]>;
-  runs: RunRecord[];
+/** A variant of a comparison: its label (the text the user wrote) and its settings. */
+export interface Variant {
+  label: string;
+  layer: RunLayer;
 }
 
-export interface Comparison {
-  name: string;
-  startedAt: string;
-  durationMs: number;
-  repetitions: number;
-  seeds: number[];
-  schedule: { nemesis: string[]; nemesisIntervalS: number; timeLimitS: number; workload: string };
-  measures: { key: string; label: string; unit: string }[];
-  variants: VariantSummary[];
+/** `forceSync=no,tickTime=2000` or `server=debian:sid`: any setting by its YAML name; the label is the text itself. */
+export function parseVariant(text: string): Variant {
+  return { label: text, layer: layerFromSettingsList(text, `--variant ${text}`, true) };
+}
+
+/**
+ * Every run of a comparison: each repetition has one seed in every variant (so one fault schedule), and the
+ * variants are interleaved within a repetition, so a slow patch of the machine hits every variant alike.
+ */
+export function planComparison(
+  name: string,
+  base: RunLayer,
+  variants: readonly Variant[],
+  seeds: readonly number[],
+  resultsDir: string,
+): BatchRun[] {
+  const runs: BatchRun[] = [];
+  for (const [repetition, seed] of seeds.entries())
+    for (const [i, v] of variants.entries()) {
+      const config = resolveRunConfig(base, v.layer, { seed, name: `${name}.v${i + 1}`, resultsDir });
+      runs.push({ group: v.label, repetition, seed, config });
+    }
+  return runs;
 }
 
 export function summarizeVariant(variant: string, runs: RunRecord[]): VariantSummary {
@@ -112,11 +123,12 @@ export function summarizeVariant(variant: string, runs: RunRecord[]): VariantSum
 }
 
 export function buildComparison(
-  base: Omit<Comparison, 'measures' | 'variants' | 'durationMs'> & { startedAtMs: number },
+  base: Omit<Comparison, 'format' | 'measures' | 'variants' | 'durationMs'> & { startedAtMs: number },
   byVariant: Map<string, RunRecord[]>,
 ): Comparison {
   const { startedAtMs, ...rest } = base;
   return {
+    format: STORE_FORMAT,
     ...rest,
     durationMs: Date.now() - startedAtMs,
     measures: MEASURES.map(({ key, label, unit }) => ({ key, label, unit })),

@@ -4,29 +4,9 @@ import type { CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent } from '../history.js';
 import { quantile } from '../report/data.js';
 import { newLeaderAfter, rolesAt, SERVING_ROLES, type RoleChange } from '../roles.js';
+import type { RunMetrics, Spread } from '../store/gate.js';
 
-export interface RunMetrics {
-  /** Acknowledged writes missing after recovery (lost-write anomalies over all checkers). */
-  lostWrites: number;
-  /** Share of completed client ops that were ok, among ops invoked while a fault was in force. */
-  availabilityDuringFaults: number | null;
-  /** Per fault: from the fault's start to the first ok write after it (a write needs an elected leader). */
-  timeToElectMs: number[];
-  /**
-   * Per fault that changed the leader before its heal: from the fault's request to the first report of a new
-   * leader by the node itself (roles.jsonl, polled every 200 ms).
-   */
-  timeToNewLeaderMs: number[];
-  /** Per node that was down or not serving at a heal: from the last such heal to the node serving again (roles.jsonl). */
-  rejoinMs: number[];
-  /** Per heal: from the heal's end to the first ok write after it. */
-  timeToFirstWriteAfterHealMs: number[];
-  /** After the final heal: until every node served again (results.json recovery.quorumMs). */
-  timeUntilAllServeMs: number | null;
-  /** ok op latency quantiles. */
-  latencyMs: { p50: number; p95: number; p99: number; max: number } | null;
-  ops: { ok: number; fail: number; info: number };
-}
+export type { RunMetrics, Spread } from '../store/gate.js';
 
 const WRITES = new Set(['write', 'cas', 'add', 'enqueue', 'transfer', 'create']);
 
@@ -155,16 +135,6 @@ export function computeRunMetrics(
       info: ops.filter((o) => o.type === 'info').length,
     },
   };
-}
-
-/** Spread of a measure over runs (or over faults of several runs). */
-export interface Spread {
-  n: number;
-  min: number;
-  median: number;
-  mean: number;
-  max: number;
-  sd: number;
 }
 
 export function spread(values: readonly number[]): Spread | null {

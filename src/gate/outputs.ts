@@ -4,24 +4,16 @@ import { relative } from 'node:path';
 import { ExitCode, mergeValidity, type Validity } from '../errors.js';
 import { escapeHtml, verdictText } from '../report/html.js';
 import { REPORT_FILE } from '../report/index.js';
-import type { RunRecord } from './batch.js';
+import { STORE_FORMAT } from '../store/format.js';
+import type { GateResult, RunRecord } from '../store/gate.js';
 
-export const GATE_JSON = 'gate.json';
+export { GATE_JSON } from '../store/gate.js';
 export const GATE_JUNIT = 'junit.xml';
 export const GATE_HTML = 'gate.html';
 
-export interface GateResult {
-  suite: string;
-  server: string | null;
-  startedAt: string;
-  durationMs: number;
-  verdict: Validity;
-  counts: { runs: number; valid: number; invalid: number; unknown: number; errors: number };
-  runs: RunRecord[];
-}
-
 export function summarizeGate(suite: string, server: string | null, startedAt: Date, runs: RunRecord[]): GateResult {
   return {
+    format: STORE_FORMAT,
     suite,
     server,
     startedAt: startedAt.toISOString(),

@@ -1,10 +1,13 @@
 // Pure transformation of a run (history events, results.json, test.json, node logs) into the data a report
 // draws. Everything here is deterministic and DOM-free so it can be unit-tested; times are milliseconds
 // since the start of the history.
+import type { CheckerResult } from '../checker.js';
+import type { PartitionFailure } from '../checkers/linearizable.js';
+import { reproduceArgs, type RunConfig } from '../config.js';
 import type { HistoryEvent, Operation } from '../history.js';
 import { pairOperations } from '../history.js';
-import type { PartitionFailure } from '../checkers/linearizable.js';
 import type { NodeRole, RoleChange } from '../roles.js';
+import type { Results, TestRecord } from '../store/format.js';
 
 export const OUTCOMES = ['ok', 'fail', 'info'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -144,10 +147,12 @@ export interface RoleSpans {
 /** What readers of a run directory hand to buildReportData. */
 export interface RunInput {
   events: readonly HistoryEvent[];
-  results: Record<string, unknown> | undefined;
-  test: Record<string, unknown> | undefined;
-  /** Defaults of `faultline test`, to show only what this run changed. */
-  defaults: Record<string, unknown> | undefined;
+  /** results.json; absent while a run is going or when its harness died. */
+  results: Results | undefined;
+  /** test.json; absent for a bare history. */
+  test: TestRecord | undefined;
+  /** The config `faultline test` runs with no flags, to show only what this run changed. */
+  defaults: RunConfig | undefined;
   /** Node name → { relative path, text } of each node's log. */
   nodeLogs: { node: string; path: string; text: string }[];
   /** roles.jsonl: each node's role changes (absent for runs from before the role monitor). */
@@ -299,25 +304,18 @@ function faultNameOf(value: unknown): string | undefined {
  * otherwise only the sequence of leaders is known, and each change is placed at the first later fault
  * that targeted the old leader, marked as inferred.
  */
-export function buildLeaderMarks(
-  results: Record<string, unknown> | undefined,
-  faults: readonly FaultBand[],
-): LeaderMark[] {
-  const timed = results?.leaderChanges;
-  if (Array.isArray(timed)) {
+export function buildLeaderMarks(results: Results | undefined, faults: readonly FaultBand[]): LeaderMark[] {
+  if (results && results.leaderChanges.length > 0) {
     const marks: LeaderMark[] = [];
     let previous = '';
-    for (const c of timed as { time?: unknown; leader?: unknown }[]) {
-      if (typeof c.time !== 'number' || typeof c.leader !== 'string') continue;
+    for (const c of results.leaderChanges) {
       if (previous && previous !== c.leader)
         marks.push({ time: round2(c.time * MS_PER_NS), from: previous, to: c.leader, inferred: false });
       previous = c.leader;
     }
     return marks;
   }
-  const sequence = Array.isArray(results?.leaders)
-    ? (results.leaders as unknown[]).filter((x): x is string => typeof x === 'string')
-    : [];
+  const sequence = results?.leaders ?? [];
   const marks: LeaderMark[] = [];
   let searchFrom = 0;
   for (let i = 1; i < sequence.length; i++) {
@@ -508,55 +506,21 @@ export function diffConfig(
   return diffs;
 }
 
-/** Fields of test.json that are per-run bookkeeping, not configuration. */
-const NOT_CONFIG = new Set(['name', 'seed', 'runId', 'image', 'startedAt', 'command', 'resultsDir']);
+/** Settings that name a run rather than configure it. */
+const NOT_CONFIG = new Set(['name', 'seed', 'resultsDir']);
 
 function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** test.json fields and the `faultline test` flags that set them, for runs not started from the command line. */
-const FLAG_OF_FIELD: [string, string][] = [
-  ['name', '--name'],
-  ['server', '--server'],
-  ['nodes', '--nodes'],
-  ['timeLimitS', '--time-limit'],
-  ['concurrency', '--concurrency'],
-  ['rate', '--rate'],
-  ['nemesis', '--nemesis'],
-  ['nemesisIntervalS', '--nemesis-interval'],
-  ['scenario', '--scenario'],
-  ['workload', '--workload'],
-  ['readMode', '--read-mode'],
-  ['zookeeper.tickTime', '--tick-time'],
-  ['zookeeper.syncLimit', '--sync-limit'],
-];
-
-/** The command that reruns this test with the same seed. */
-export function reproduceCommand(test: Record<string, unknown> | undefined): string {
-  let args = Array.isArray(test?.command) ? (test.command as unknown[]).map(String) : [];
-  if (args[0] !== 'test') {
-    // Started from code (a test suite, a library user): rebuild the flags from the resolved config.
-    args = ['test'];
-    for (const [field, flag] of FLAG_OF_FIELD) {
-      const value = field
-        .split('.')
-        .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), test);
-      if (value !== undefined && value !== null)
-        args.push(flag, Array.isArray(value) ? value.join(',') : String(value));
-    }
-    const client = test?.client as { opTimeoutMs?: unknown } | undefined;
-    if (typeof client?.opTimeoutMs === 'number') args.push('--op-timeout', String(client.opTimeoutMs / 1000));
-    const dr = test?.dr as { damage?: unknown } | undefined;
-    if (dr) args.push('--dr', ...(Array.isArray(dr.damage) && dr.damage.length > 0 ? [dr.damage.join(',')] : []));
-  }
-  if (typeof test?.seed === 'number' && !args.includes('--seed')) args.push('--seed', String(test.seed));
-  return ['npx', 'faultline', ...args].map(shellQuote).join(' ');
+/** The command that reruns this test with the same seed, derived from the settings table (src/config.ts). */
+export function reproduceCommand(test: TestRecord | undefined): string {
+  if (!test) return '';
+  return ['npx', 'faultline', ...reproduceArgs(test.config)].map(shellQuote).join(' ');
 }
 
-function describeChecker(name: string, raw: unknown): CheckerSummary {
-  const r = (raw ?? {}) as Record<string, unknown>;
-  const valid = r.valid === true || r.valid === false ? r.valid : 'unknown';
+function describeChecker(name: string, r: CheckerResult): CheckerSummary {
+  const valid = r.valid;
   const parts: string[] = [];
   if (typeof r.model === 'string') parts.push(`model ${r.model}`);
   if (typeof r.ops === 'number') parts.push(`${r.ops} ops`);
@@ -564,10 +528,10 @@ function describeChecker(name: string, raw: unknown): CheckerSummary {
   if (typeof r.ms === 'number') parts.push(`${r.ms.toFixed(0)} ms`);
   if (Array.isArray(r.failures)) parts.push(`${r.failures.length} failing key${r.failures.length === 1 ? '' : 's'}`);
   if (typeof r.reason === 'string') parts.push(r.reason);
-  if (Array.isArray(r.anomalies) && r.anomalies.length > 0) {
+  if (r.anomalies && r.anomalies.length > 0) {
     const byType = new Map<string, number>();
-    for (const a of r.anomalies as { type?: unknown; documented?: unknown }[]) {
-      const label = `${String(a.type)}${a.documented === true ? ' (documented)' : ''}`;
+    for (const a of r.anomalies) {
+      const label = `${a.type}${a.documented === true ? ' (documented)' : ''}`;
       byType.set(label, (byType.get(label) ?? 0) + 1);
     }
     parts.push([...byType].map(([type, n]) => `${type} ×${n}`).join(', '));
@@ -579,17 +543,17 @@ function describeChecker(name: string, raw: unknown): CheckerSummary {
 /** Results fields about data loss (issue 5's durability checks), wherever they sit: top level or in a checker. */
 const DATA_LOSS_FIELDS = ['lost', 'recovered', 'unexpected', 'convergence', 'divergent', 'finalStates', 'nodeStates'];
 
-function collectDataLoss(results: Record<string, unknown> | undefined): { title: string; value: unknown }[] {
+function collectDataLoss(results: Results | undefined): { title: string; value: unknown }[] {
   const found: { title: string; value: unknown }[] = [];
-  const scan = (obj: Record<string, unknown>, where: string): void => {
+  const scan = (obj: object, where: string): void => {
+    const fields = obj as Record<string, unknown>;
     for (const field of DATA_LOSS_FIELDS)
-      if (obj[field] !== undefined) found.push({ title: where ? `${where}: ${field}` : field, value: obj[field] });
+      if (fields[field] !== undefined)
+        found.push({ title: where ? `${where}: ${field}` : field, value: fields[field] });
   };
   if (!results) return found;
   scan(results, '');
-  const checkers = (results.checkers ?? {}) as Record<string, unknown>;
-  for (const [name, c] of Object.entries(checkers))
-    if (c && typeof c === 'object') scan(c as Record<string, unknown>, name);
+  for (const [name, c] of Object.entries(results.checkers)) scan(c, name);
   return found;
 }
 
@@ -599,38 +563,38 @@ function formatMs(ms: number): string {
 
 export function buildReportData(input: RunInput): ReportData {
   const { events, results, test } = input;
+  const config = test?.config;
   const lastNs = events.reduce((m, e) => Math.max(m, e.time), 0);
   const durationMs = round2(lastNs * MS_PER_NS);
   const paired = pairOperations(events);
   const lanes = buildLanes(paired);
   const ops = buildOpColumns(paired, lanes);
   const faults = buildFaultBands(events, durationMs);
-  const checkersRaw = (results?.checkers ?? {}) as Record<string, unknown>;
-  const checkers = Object.entries(checkersRaw).map(([name, r]) => describeChecker(name, r));
-  const failures = Object.values(checkersRaw).flatMap(
-    (c) => (c as { failures?: PartitionFailure[] } | null)?.failures ?? [],
-  );
+  const checkerResults = Object.entries(results?.checkers ?? {});
+  const checkers = checkerResults.map(([name, r]) => describeChecker(name, r));
+  const failures = checkerResults.flatMap(([, c]) => (c as { failures?: PartitionFailure[] }).failures ?? []);
   const { series: latency, quantiles } = buildLatency(ops, durationMs);
-  const verdict = results?.valid === true || results?.valid === false ? results.valid : 'unknown';
-  const image = (test?.image ?? {}) as Record<string, unknown>;
+  const verdict = results?.valid ?? 'unknown';
   const str = (v: unknown): string =>
     v === undefined || v === null ? '—' : Array.isArray(v) ? v.join(', ') : String(v);
   const summary: [string, string][] = [
-    ['test', str(test?.name)],
+    ['test', str(config?.name)],
     ['started', str(test?.startedAt)],
     ['duration', formatMs(durationMs)],
-    ['server build', `${str(test?.server)}${image.name ? ` (image ${str(image.name)})` : ''}`],
-    ['ensemble', `${str(test?.nodes)} nodes`],
-    ['workload', `${str(test?.workload)}${test?.readMode ? `, ${str(test.readMode)} reads` : ''}`],
-    ['nemesis', `${str(test?.nemesis)}${test?.nemesisIntervalS ? ` every ${str(test.nemesisIntervalS)} s` : ''}`],
-    ['concurrency', `${str(test?.concurrency)} processes at ${str(test?.rate)} ops/s`],
-    ['seed', str(test?.seed)],
+    ['server build', `${str(config?.server)}${test ? ` (image ${test.image.name})` : ''}`],
+    ['ensemble', `${str(config?.nodes)} nodes`],
+    ['workload', `${str(config?.workload)}${config ? `, ${config.readMode} reads` : ''}`],
+    [
+      'nemesis',
+      `${str(config?.scenario ?? config?.nemesis)}${config && !config.scenario ? ` every ${config.nemesisIntervalS} s` : ''}`,
+    ],
+    ['concurrency', `${str(config?.concurrency)} processes at ${str(config?.rate)} ops/s`],
+    ['seed', str(config?.seed)],
     ['run id', str(test?.runId)],
   ];
-  if (results?.aborted) summary.push(['aborted', str(results.aborted)]);
-  const recoveryRaw = (results?.recovery ?? null) as Record<string, unknown> | null;
-  const recovery: [string, string][] = recoveryRaw
-    ? Object.entries(recoveryRaw).map(([k, v]) => [
+  if (results?.aborted) summary.push(['aborted', results.aborted]);
+  const recovery: [string, string][] = results?.recovery
+    ? Object.entries(results.recovery).map(([k, v]) => [
         k
           .replace(/Ms$/, '')
           .replace(/([A-Z])/g, ' $1')
@@ -638,7 +602,7 @@ export function buildReportData(input: RunInput): ReportData {
         typeof v === 'number' && /Ms$/.test(k) ? formatMs(v) : str(v),
       ])
     : [];
-  const startedAtMs = typeof test?.startedAt === 'string' ? Date.parse(test.startedAt) : NaN;
+  const startedAtMs = test ? Date.parse(test.startedAt) : NaN;
   const logs = Number.isFinite(startedAtMs) ? buildLogExcerpts(input.nodeLogs, faults, startedAtMs) : [];
   const silent =
     input.nodeLogs.length > 0 &&
@@ -646,16 +610,12 @@ export function buildReportData(input: RunInput): ReportData {
       (l) => /NOP\) logger implementation|no-operation \(NOP\)/.test(l.text) && !LOG_LINE.test(l.text),
     );
   return {
-    title: `${str(test?.name)} ${str(test?.startedAt)}`,
+    title: `${str(config?.name)} ${str(test?.startedAt)}`,
     verdict,
     checkers,
-    stats: Object.fromEntries(
-      Object.entries((results?.stats ?? {}) as Record<string, unknown>).filter(
-        (e): e is [string, number] => typeof e[1] === 'number',
-      ),
-    ),
+    stats: results ? { ...results.stats } : {},
     summary,
-    configDiff: test && input.defaults ? diffConfig(test, input.defaults, NOT_CONFIG) : [],
+    configDiff: config && input.defaults ? diffConfig(config, input.defaults, NOT_CONFIG) : [],
     reproduce: reproduceCommand(test),
     durationMs,
     lanes,
@@ -663,7 +623,7 @@ export function buildReportData(input: RunInput): ReportData {
     faults,
     leaders: buildLeaderMarks(results, faults),
     roles: buildRoleSpans(input.roles ?? [], durationMs),
-    leaderSequence: Array.isArray(results?.leaders) ? (results.leaders as unknown[]).map(String) : [],
+    leaderSequence: results?.leaders ?? [],
     counterexamples: buildCounterexamples(failures, ops),
     latency,
     quantiles,

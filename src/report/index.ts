@@ -3,11 +3,12 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
 import { readRoleChanges, ROLES_FILE } from '../roles.js';
-import { HISTORY_FILE, readJson, RESULTS_FILE, TEST_FILE } from '../store.js';
+import { resolveRunConfig } from '../config.js';
+import { readResults, readTestRecord } from '../store/format.js';
+import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store/index.js';
 import { buildReportData, type ReportData } from './data.js';
 import { renderReportHtml, type ReportAssets } from './html.js';
 
@@ -37,19 +38,6 @@ export function loadReportAssets(): ReportAssets {
     css: ownAsset('report.css'),
   };
   return cachedAssets;
-}
-
-/** The resolved config `faultline test` gets with no flags, from the command's own option defaults. */
-export async function defaultTestConfig(): Promise<Record<string, unknown>> {
-  // Imported lazily: commands/test.ts calls writeReport, so a static import would be circular.
-  const { registerTestCommand, resolveTestConfig } = await import('../commands/test.js');
-  const program = new Command();
-  registerTestCommand(program);
-  const testCommand = program.commands.find((c) => c.name() === 'test');
-  const flags = Object.fromEntries(
-    (testCommand?.options ?? []).map((o) => [o.attributeName(), o.defaultValue as unknown]),
-  );
-  return resolveTestConfig({ ...flags, seed: '0' } as Parameters<typeof resolveTestConfig>[0]);
 }
 
 /** Each node's log files, as paths relative to the run directory. */
@@ -86,12 +74,8 @@ export async function loadReportData(runDir: string, warn: (msg: string) => void
     );
   }
   const events = await readHistory(historyPath, warn);
-  const results = existsSync(join(runDir, RESULTS_FILE))
-    ? readJson<Record<string, unknown>>(join(runDir, RESULTS_FILE), 'results')
-    : undefined;
-  const test = existsSync(join(runDir, TEST_FILE))
-    ? readJson<Record<string, unknown>>(join(runDir, TEST_FILE), 'test config')
-    : undefined;
+  const results = existsSync(join(runDir, RESULTS_FILE)) ? readResults(runDir) : undefined;
+  const test = existsSync(join(runDir, TEST_FILE)) ? readTestRecord(runDir) : undefined;
   if (!results)
     warn(`${runDir} has no ${RESULTS_FILE} (the run did not finish): the report shows the history without verdicts`);
   const logs = nodeLogFiles(runDir);
@@ -99,7 +83,7 @@ export async function loadReportData(runDir: string, warn: (msg: string) => void
     events,
     results,
     test,
-    defaults: await defaultTestConfig(),
+    defaults: resolveRunConfig({ seed: 0 }),
     nodeLogs: logs.map((l) => ({ ...l, text: readLogText(join(runDir, l.path)) })),
     roles: await readRoleChanges(join(runDir, ROLES_FILE)),
   });

@@ -15,7 +15,7 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store.js';
+import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store/index.js';
 import { escapeHtml, renderReportHtml, verdictText } from './html.js';
 import { loadReportAssets, loadReportData, nodeLogFiles, REPORT_FILE } from './index.js';
 
@@ -78,13 +78,15 @@ export function listRuns(resultsRoot: string): RunSummary[] {
       const dir = join(testDir, stamp);
       if (!statSync(dir).isDirectory() || !(existsSync(join(dir, TEST_FILE)) || existsSync(join(dir, HISTORY_FILE))))
         continue;
-      const test = readJsonQuiet(join(dir, TEST_FILE));
+      // Any format: the index shows what it can read (an older run still gets a row).
+      const record = readJsonQuiet(join(dir, TEST_FILE));
+      const test = (record?.config ?? record) as Record<string, unknown> | undefined;
       const results = readJsonQuiet(join(dir, RESULTS_FILE));
       const list = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
       runs.push({
         path: `${testName}/${stamp}`,
         name: typeof test?.name === 'string' ? test.name : testName,
-        startedAt: typeof test?.startedAt === 'string' ? test.startedAt : stamp,
+        startedAt: typeof record?.startedAt === 'string' ? record.startedAt : stamp,
         server: typeof test?.server === 'string' ? test.server : '',
         workload: `${list(test?.workload)}${typeof test?.readMode === 'string' ? ` (${test.readMode} reads)` : ''}`,
         nemesis: list(test?.nemesis),

@@ -1,8 +1,7 @@
 // The restore checker on hand-made histories: consistent cuts, the loss a damaged backup may cause, and the
 // restores that must never pass (holes, elements never added, diverging nodes, an intact backup that loses data).
 import { describe, expect, it } from 'vitest';
-import { checkRestores, parseDrOption, RESTORE_READ, type RestoreResult } from '../../src/dr.js';
-import { UsageError } from '../../src/errors.js';
+import { checkRestores, RESTORE_READ, type RestoreResult } from '../../src/dr/checker.js';
 import type { HistoryEvent } from '../../src/history.js';
 import { HistoryBuilder } from '../workloads/history-builder.js';
 
@@ -115,13 +114,5 @@ describe('restore checker', () => {
     expect(checkRestores(damaged).valid).toBe(true);
     expect(result(damaged)).toMatchObject({ status: 'failed-to-start', message });
     expect(checkRestores(history({}, {}, message)).valid).toBe(false);
-  });
-
-  it('--dr accepts damage names for the set workload only', () => {
-    expect(parseDrOption(true, 'set')).toEqual({ damage: [], seedOne: true });
-    expect(parseDrOption('truncate-log,drop-logs', 'set')?.damage).toEqual(['truncate-log', 'drop-logs']);
-    expect(parseDrOption(undefined, 'set')).toBeUndefined();
-    expect(() => parseDrOption('shred', 'set')).toThrow(UsageError);
-    expect(() => parseDrOption(true, 'register')).toThrow(UsageError);
   });
 });

@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { executeTest } from '../../src/commands/test.js';
-import type { BackupDamage, RestoreResult } from '../../src/dr.js';
+import { executeTest } from '../../src/run/execute.js';
+import type { BackupDamage } from '../../src/config.js';
+import type { RestoreResult } from '../../src/dr/checker.js';
 import { readHistory } from '../../src/history.js';
 import { MemoryLogger } from '../../src/log.js';
 import { leftovers, shortTestConfig } from '../integration/helpers.js';
@@ -17,10 +18,10 @@ describe('disaster recovery on a real ensemble', () => {
       ...shortTestConfig({
         name: 'dr',
         workload: 'set',
-        nemesis: 'none',
-        timeLimit: '16',
-        rate: '40',
-        concurrency: '4',
+        nemesis: ['none'],
+        timeLimitS: 16,
+        rate: 40,
+        concurrency: 4,
       }),
       dr: { damage: ['truncate-log', 'drop-logs', 'flip-log', 'flip-snapshot'] as BackupDamage[], seedOne: true },
     };

@@ -1,21 +1,13 @@
-// Suite, test file and settings validation, and how settings reach zoo.cfg and the JVM.
+// Suite and test file validation, layering, and how settings reach zoo.cfg and the JVM.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseVariant } from '../../src/commands/compare.js';
+import { parseVariant } from '../../src/gate/compare.js';
+import { resolveRunConfig } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
-import type { TestFlags } from '../../src/commands/test.js';
-import {
-  loadSuite,
-  loadTestSpec,
-  planSuite,
-  resolveSpec,
-  resolveTestFile,
-  SUITE_RUN_DEFAULTS,
-} from '../../src/gate/spec.js';
-import { settingsFromFlags, toZooKeeperConfig, zooKeeperSettingsSchema } from '../../src/settings.js';
-import { renderZooCfg, serverJvmFlags } from '../../src/zookeeper.js';
+import { loadSuite, loadTestFile, planSuite } from '../../src/gate/spec.js';
+import { renderZooCfg, serverJvmFlags, zooKeeperConfigOf } from '../../src/zookeeper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-gate-'));
 function yamlFile(name: string, text: string): string {
@@ -36,7 +28,7 @@ function usageMessage(fn: () => unknown): string {
 describe('suites', () => {
   it('loads the default suite and plans about ten minutes of runs with fixed seeds', () => {
     const suite = loadSuite('suites/default.yaml');
-    const runs = planSuite(suite, { resultsDir: dir, server: 'debian:sid' });
+    const runs = planSuite(suite, { resultsDir: dir, overrides: { server: 'debian:sid' } });
     expect(runs.length).toBeGreaterThanOrEqual(5);
     expect(runs.every((r) => r.config.server === 'debian:sid')).toBe(true);
     expect(runs.reduce((s, r) => s + r.config.timeLimitS, 0)).toBeLessThanOrEqual(8 * 60);
@@ -45,7 +37,7 @@ describe('suites', () => {
     expect(runs.find((r) => r.test === 'register-five-nodes')?.config.nodes).toBe(5);
   });
 
-  it('expands repetitions and seeds, layering test over defaults', () => {
+  it('expands repetitions and seeds, layering test over defaults and the command line over both', () => {
     const path = yamlFile(
       's.yaml',
       `
@@ -53,18 +45,19 @@ name: s
 defaults: { timeLimit: 10, zookeeper: { tickTime: 1000, forceSync: no } }
 tests:
   - { name: a, repetitions: 2, seed: 5, zookeeper: { snapCount: 100 } }
-  - { name: b, seeds: [9, 11], nemesis: kill-leader, workload: set }
+  - { name: b, seeds: [9, 11], nemesis: kill-leader, workload: set, timeLimit: 12 }
 `,
     );
-    const runs = planSuite(loadSuite(path), { resultsDir: dir });
+    const runs = planSuite(loadSuite(path), { resultsDir: dir, overrides: { concurrency: 3 } });
     expect(runs.map((r) => [r.test, r.seed])).toEqual([
       ['a', 5],
       ['a', 6],
       ['b', 9],
       ['b', 11],
     ]);
-    expect(runs[0]!.config.zookeeper).toMatchObject({ tickTime: 1000, extra: { forceSync: 'no', snapCount: '100' } });
-    expect(runs[2]!.config).toMatchObject({ nemesis: ['kill-leader'], workload: 'set', timeLimitS: 10 });
+    expect(runs[0]!.config.zookeeper).toMatchObject({ tickTime: 1000, forceSync: false, snapCount: 100 });
+    expect(runs[0]!.config).toMatchObject({ name: 's.a', timeLimitS: 10, concurrency: 3 });
+    expect(runs[2]!.config).toMatchObject({ nemesis: ['kill-leader'], workload: 'set', timeLimitS: 12 });
     expect(
       planSuite(loadSuite(yamlFile('sc.yaml', 'name: sc\ntests: [{ name: a, scenario: kills.yaml }]\n')), {
         resultsDir: dir,
@@ -72,13 +65,12 @@ tests:
     ).toBe(join(dir, 'kills.yaml'));
   });
 
-  it('names every problem with its place', () => {
+  it('names every problem with its file, line and field', () => {
     const msg = usageMessage(() =>
       loadSuite(
         yamlFile(
           'bad.yaml',
-          `
-name: bad
+          `name: bad
 paralel: 2
 tests:
   - { name: a, nodes: 4, zookeeper: { tickTme: 5 } }
@@ -86,12 +78,12 @@ tests:
         ),
       ),
     );
-    expect(msg).toContain('unknown suite field "paralel"');
-    expect(msg).toContain('tests.0.nodes: nodes must be 3 or 5');
-    expect(msg).toContain('tests.0.zookeeper: unknown ZooKeeper setting "tickTme"');
+    expect(msg).toContain('bad.yaml:2 (paralel): unknown suite field "paralel"');
+    expect(msg).toContain('bad.yaml:4 (tests[0].nodes): must be 3 or 5');
+    expect(msg).toContain('bad.yaml:4 (tests[0].zookeeper.tickTme): unknown ZooKeeper setting "tickTme"');
   });
 
-  it('rejects duplicate names, seeds that disagree with repetitions, empty suites and bad YAML', () => {
+  it('rejects duplicate names, seeds that disagree with repetitions, empty suites, bad YAML and the name latest', () => {
     expect(usageMessage(() => loadSuite(yamlFile('d.yaml', 'name: d\ntests: [{name: a}, {name: a}]\n')))).toContain(
       'two tests are named "a"',
     );
@@ -100,33 +92,39 @@ tests:
     ).toContain('1 seeds but repetitions 2');
     expect(usageMessage(() => loadSuite(yamlFile('e.yaml', 'name: e\ntests: []\n')))).toContain('at least one test');
     expect(usageMessage(() => loadSuite(yamlFile('y.yaml', 'name: [\n')))).toContain('not valid YAML');
+    expect(usageMessage(() => loadSuite(yamlFile('l.yaml', 'name: latest\ntests: [{name: a}]\n')))).toContain(
+      '"latest" is the link to the newest run',
+    );
   });
 
-  it('reads a single test file', () => {
-    const spec = loadTestSpec(
+  it('reads a single test file as one layer', () => {
+    const layer = loadTestFile(
       yamlFile('t.yaml', 'name: t\nnodes: 5\nzookeeper: { observers: 2, dbAutocreate: false }\n'),
     );
-    const config = resolveSpec(SUITE_RUN_DEFAULTS, [spec]);
+    const config = resolveRunConfig(layer);
     expect(config.nodes).toBe(5);
     expect(config.zookeeper.observers).toBe(2);
-    expect(config.zookeeper.jvmProperties).toEqual({ 'zookeeper.db.autocreate': 'false' });
+    expect(zooKeeperConfigOf(config.zookeeper).jvmProperties).toEqual({ 'zookeeper.db.autocreate': 'false' });
   });
 });
 
 describe('ZooKeeper settings', () => {
   it('maps zoo.cfg settings to lines and JVM-only settings to system properties', () => {
-    const config = toZooKeeperConfig(
-      zooKeeperSettingsSchema.parse({
-        tickTime: '2000',
-        snapCount: 1000,
-        preAllocSize: 64,
-        forceSync: 'no',
-        autopurge: { purgeInterval: 1, snapRetainCount: 3 },
-        dbAutocreate: 'no',
-        snapshotTrustEmpty: true,
-        heapMb: 512,
-        extra: { maxSessionTimeout: 40000 },
-      }),
+    const config = zooKeeperConfigOf(
+      resolveRunConfig({
+        zookeeper: {
+          tickTime: 2000,
+          snapCount: 1000,
+          preAllocSize: 64,
+          forceSync: false,
+          autopurgeInterval: 1,
+          autopurgeRetain: 3,
+          dbAutocreate: false,
+          snapshotTrustEmpty: true,
+          heapMb: 512,
+          extra: { maxSessionTimeout: '40000' },
+        },
+      }).zookeeper,
     );
     expect(config).toMatchObject({ tickTime: 2000, heapMb: 512 });
     expect(config.extra).toEqual({
@@ -142,62 +140,27 @@ describe('ZooKeeper settings', () => {
     );
   });
 
-  it('takes flags, --zk lists and variants', () => {
-    const s = settingsFromFlags({
-      tickTime: '700',
-      forceSync: 'off',
-      autopurgeInterval: '2',
-      zk: 'snapCount=50,autopurge.snapRetainCount=4',
-    });
-    expect(s).toMatchObject({
-      tickTime: 700,
-      forceSync: false,
-      snapCount: 50,
-      autopurge: { purgeInterval: 2, snapRetainCount: 4 },
-    });
-    expect(usageMessage(() => settingsFromFlags({ forceSync: 'maybe' }))).toContain('forceSync must be yes or no');
-    expect(parseVariant('server=debian:sid,tickTime=2000')).toMatchObject({
+  it('takes variants by YAML names, run settings included', () => {
+    expect(parseVariant('server=debian:sid,tickTime=2000,autopurge.purgeInterval=2').layer).toEqual({
       server: 'debian:sid',
-      zookeeper: { tickTime: '2000' },
+      zookeeper: { tickTime: 2000, autopurgeInterval: 2 },
     });
+    expect(parseVariant('forceSync=no').layer).toEqual({ zookeeper: { forceSync: false } });
     expect(usageMessage(() => parseVariant('tickTime'))).toContain('is not key=value');
+    expect(usageMessage(() => parseVariant('forceSync=maybe'))).toContain('forceSync: must be yes or no (got "maybe")');
+    expect(usageMessage(() => parseVariant('tickTme=5'))).toContain('unknown setting "tickTme"');
   });
 
   it('marks observers in every zoo.cfg and peerType in their own, and keeps three voters', () => {
     const nodes = [1, 2, 3, 4, 5].map((id) => ({ name: `n${id}`, id, ip: `10.0.0.${id}`, hostDir: '/x' }));
-    const config = { ...toZooKeeperConfig({ observers: 2 }) };
+    const config = zooKeeperConfigOf(resolveRunConfig({ nodes: 5, zookeeper: { observers: 2 } }).zookeeper);
     const voter = renderZooCfg(config, nodes, nodes[0]);
     expect(voter).toContain('server.4=10.0.0.4:2888:3888:observer');
     expect(voter).toContain('server.3=10.0.0.3:2888:3888\n');
     expect(voter).not.toContain('peerType');
     expect(renderZooCfg(config, nodes, nodes[4])).toContain('peerType=observer');
-    expect(usageMessage(() => resolveSpec(SUITE_RUN_DEFAULTS, [{ nodes: 3, zookeeper: { observers: 1 } }]))).toContain(
+    expect(usageMessage(() => resolveRunConfig({ nodes: 3, zookeeper: { observers: 1 } }))).toContain(
       'fewer than 3 voters',
     );
-  });
-});
-
-describe('faultline test --file', () => {
-  const base: TestFlags = { ...SUITE_RUN_DEFAULTS, timeLimit: '60', tickTime: '500' };
-  const path = yamlFile(
-    'one.yaml',
-    'name: one\ntimeLimit: 20\nnodes: 5\nzookeeper: { tickTime: 2000, forceSync: no }\n',
-  );
-
-  it('lets the file win over flag defaults and flags typed on the command line win over the file', () => {
-    const fromFile = resolveTestFile(path, base, () => false);
-    expect(fromFile).toMatchObject({
-      name: 'one',
-      timeLimitS: 20,
-      nodes: 5,
-      zookeeper: { tickTime: 2000, extra: { forceSync: 'no' } },
-    });
-    const typed = new Set(['timeLimit', 'tickTime']);
-    const overridden = resolveTestFile(path, { ...base, timeLimit: '30', tickTime: '900' }, (flag) => typed.has(flag));
-    expect(overridden).toMatchObject({
-      timeLimitS: 30,
-      nodes: 5,
-      zookeeper: { tickTime: 900, extra: { forceSync: 'no' } },
-    });
   });
 });

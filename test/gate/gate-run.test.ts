@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import type { GateResult } from '../../src/gate/outputs.js';
+import type { GateResult } from '../../src/store/gate.js';
 import { leftovers } from '../integration/helpers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'faultline.js');

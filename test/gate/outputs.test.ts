@@ -1,6 +1,6 @@
 // gate.json, JUnit XML, the HTML summary, the exit code, run metrics and the comparison's Markdown.
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/gate/batch.js';
+import type { RunRecord } from '../../src/store/gate.js';
 import { buildComparison, formatSpread, renderCompareMarkdown } from '../../src/gate/compare.js';
 import { computeRunMetrics, spread } from '../../src/gate/metrics.js';
 import { gateExitCode, renderGateHtml, renderJUnit, summarizeGate } from '../../src/gate/outputs.js';

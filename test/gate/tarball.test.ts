@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage, tarballVersion } from '../../docker/image.js';
-import { executeTest } from '../../src/commands/test.js';
+import { executeTest } from '../../src/run/execute.js';
 import { MemoryLogger } from '../../src/log.js';
 import { leftovers, shortTestConfig } from '../integration/helpers.js';
 import { assembleTarball } from './tarball-build.js';
@@ -30,7 +30,7 @@ describe('apache tarball server build', () => {
 
   it('runs an ensemble from the tarball and records the version srvr reports', async () => {
     const config = {
-      ...shortTestConfig({ timeLimit: '15', nemesis: 'kill-leader', nemesisInterval: '4' }),
+      ...shortTestConfig({ timeLimitS: 15, nemesis: ['kill-leader'], nemesisIntervalS: 4 }),
       server: tarball,
     };
     const { outcome, runDir, runId } = await executeTest(config, new MemoryLogger(), new AbortController().signal);

@@ -4,27 +4,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { LABEL_RUN } from '../../src/cluster.js';
-import { resolveTestConfig, type TestConfig } from '../../src/commands/test.js';
+import { resolveRunConfig, type RunConfig, type RunLayer } from '../../src/config.js';
 
-export function shortTestConfig(overrides: Partial<Record<string, string>> = {}): TestConfig {
-  return resolveTestConfig({
-    name: 'it',
-    server: 'debian:bookworm',
-    nodes: '3',
-    timeLimit: '30',
-    concurrency: '6',
-    rate: '60',
-    seed: '7',
-    nemesis: 'partition-leader,kill-leader',
-    nemesisInterval: '5',
-    workload: 'register',
-    readMode: 'sync',
-    resultsDir: mkdtempSync(join(tmpdir(), 'faultline-it-')),
-    tickTime: '500',
-    syncLimit: '5',
-    opTimeout: '3',
-    ...overrides,
-  });
+/** A 30 s run of the register workload on bookworm under leader partitions and kills; `overrides` win. */
+export function shortTestConfig(overrides: RunLayer = {}): RunConfig {
+  return resolveRunConfig(
+    {
+      name: 'it',
+      server: 'debian:bookworm',
+      nodes: 3,
+      timeLimitS: 30,
+      concurrency: 6,
+      rate: 60,
+      seed: 7,
+      nemesis: ['partition-leader', 'kill-leader'],
+      nemesisIntervalS: 5,
+      workload: 'register',
+      readMode: 'sync',
+      resultsDir: mkdtempSync(join(tmpdir(), 'faultline-it-')),
+      opTimeoutS: 3,
+      zookeeper: { tickTime: 500, syncLimit: 5 },
+    },
+    overrides,
+  );
 }
 
 /** Containers and networks that still carry the run's label. */

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { executeTest } from '../../src/commands/test.js';
+import { executeTest } from '../../src/run/execute.js';
 import { readHistory } from '../../src/history.js';
 import { MemoryLogger } from '../../src/log.js';
 import { leftovers, shortTestConfig } from './helpers.js';

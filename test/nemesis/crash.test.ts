@@ -30,7 +30,7 @@ describe('crash-leader on a real ensemble', () => {
     const rolesPath = join(mkdtempSync(join(tmpdir(), 'faultline-roles-')), 'roles.jsonl');
     const started = process.hrtime.bigint();
     const now = (): number => Number(process.hrtime.bigint() - started);
-    monitor = startRoleMonitor(context.cluster.nodes, rolesPath, now);
+    monitor = startRoleMonitor(context.cluster.nodes, (n, t) => context.db.status(n, t), rolesPath, now);
     await waitFor('the monitor to see a leader', 10_000, 100, async () => monitor!.currentLeader());
 
     const crashAt = now();

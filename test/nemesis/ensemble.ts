@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { connectToNode, DEFAULT_CLIENT_OPTIONS } from '../../src/client.js';
 import { DockerCluster, type ClusterNode } from '../../src/cluster.js';
-import { prepareEnvironment } from '../../src/commands/setup.js';
+import { prepareEnvironment } from '../../docker/environment.js';
 import { MemoryLogger } from '../../src/log.js';
 import type { NemesisContext } from '../../src/nemesis.js';
 import { Random } from '../../src/random.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { executeTest } from '../../src/commands/test.js';
+import { executeTest } from '../../src/run/execute.js';
 import { readHistory, type HistoryEvent } from '../../src/history.js';
 import { MemoryLogger } from '../../src/log.js';
 import { sleep } from '../../src/time.js';
@@ -45,7 +45,7 @@ describe('nemesis in real runs', () => {
       '  - wait: 2',
       '  - heal: all',
     ]);
-    const config = shortTestConfig({ timeLimit: '22', concurrency: '4', rate: '30', scenario });
+    const config = shortTestConfig({ timeLimitS: 22, concurrency: 4, rate: 30, scenario });
     const { outcome, runDir, runId } = await executeTest(config, new MemoryLogger(), new AbortController().signal);
     const done = completions(await readHistory(join(runDir, 'history.jsonl')));
     const starts = done.filter((e) => e.f === 'start').map((e) => e.value as Value);
@@ -80,7 +80,7 @@ describe('nemesis in real runs', () => {
       '  - fault: pause-one',
       '  - wait: 120',
     ]);
-    const config = shortTestConfig({ timeLimit: '120', concurrency: '3', rate: '20', scenario });
+    const config = shortTestConfig({ timeLimitS: 120, concurrency: 3, rate: 20, scenario });
     const abort = new AbortController();
     const run = executeTest(config, new MemoryLogger(), abort.signal);
     // Abort once all three faults are in place.

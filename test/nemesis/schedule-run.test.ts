@@ -23,6 +23,7 @@ const nodes: ClusterNode[] = [1, 2, 3].map((id) => ({
 function fakeContext(state: { epoch: number }): NemesisContext {
   const status = async (node: ClusterNode): Promise<ServerStatus> => ({
     node: node.name,
+    answered: true,
     serving: true,
     mode: node.name === 'n1' ? 'leader' : 'follower',
     zxid: `0x${(BigInt(state.epoch) << 32n).toString(16)}`,
@@ -55,7 +56,7 @@ async function runFor(schedule: NemesisSchedule, context: NemesisContext, ms: nu
   const history = new HistoryWriter(join(mkdtempSync(join(tmpdir(), 'faultline-sched-')), 'history.jsonl'));
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), ms);
-  await schedule.run({ context, history, stop: stop.signal, onFault: () => {} });
+  await schedule.run({ context, history, stop: stop.signal, onFault: () => {}, onOutcome: () => {} });
   clearTimeout(timer);
   await history.close();
   return history;

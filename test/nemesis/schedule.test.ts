@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { loadScenario, parseScenario, planRandomSchedule, type PlannedFault } from '../../src/schedule.js';
 import { FAULT_CATALOGUE } from '../../nemesis/index.js';
-import { describePlan } from '../../src/commands/nemesis.js';
+import { describePlan } from '../../nemesis/describe.js';
 
 function first(n: number, plan: Generator<PlannedFault>): PlannedFault[] {
   const out: PlannedFault[] = [];

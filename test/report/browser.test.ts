@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeTest } from '../../src/commands/test.js';
+import { executeTest } from '../../src/run/execute.js';
 import { ConsoleLogger } from '../../src/log.js';
 import { REPORT_FILE, writeReport } from '../../src/report/index.js';
 import { startResultsServer, type RunningServer } from '../../src/report/serve.js';
@@ -26,9 +26,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   const config = shortTestConfig({
     name: 'report-valid',
-    timeLimit: '20',
-    nemesis: 'partition-leader,kill-leader',
-    nemesisInterval: '5',
+    timeLimitS: 20,
+    nemesis: ['partition-leader', 'kill-leader'],
+    nemesisIntervalS: 5,
   });
   resultsDir = config.resultsDir;
   const { runDir } = await executeTest(config, new ConsoleLogger(true), new AbortController().signal);
@@ -39,12 +39,12 @@ beforeAll(async () => {
   const stale = shortTestConfig({
     name: 'report-stale-read',
     readMode: 'plain',
-    nemesis: 'partition-follower',
-    nemesisInterval: '3',
-    timeLimit: '20',
-    rate: '100',
-    concurrency: '15',
-    syncLimit: '20',
+    nemesis: ['partition-follower'],
+    nemesisIntervalS: 3,
+    timeLimitS: 20,
+    rate: 100,
+    concurrency: 15,
+    zookeeper: { syncLimit: 20 },
   });
   invalidRun = (await executeTest({ ...stale, resultsDir }, new ConsoleLogger(true), new AbortController().signal))
     .runDir;

@@ -22,6 +22,9 @@ import {
 } from '../../src/report/data.js';
 import { escapeHtml, renderValue, scriptSafeJson } from '../../src/report/html.js';
 import { listRuns, renderRunIndex, resolveRunFile } from '../../src/report/serve.js';
+import { resolveRunConfig, type RunLayer } from '../../src/config.js';
+import { parseVariant, planComparison } from '../../src/gate/compare.js';
+import { STORE_FORMAT, type Results, type TestRecord } from '../../src/store/format.js';
 
 const MS = 1_000_000;
 
@@ -48,6 +51,33 @@ function history(): HistoryEvent[] {
     e(10, 2, 'info', 'cas', [1, 2], { node: 'n2', error: 'timeout' }),
     e(11, 3, 'invoke', 'read', null, { node: 'n2' }),
   ];
+}
+
+/** A results.json of the current format; `partial` sets what a test cares about. */
+function results(partial: Partial<Results> = {}): Results {
+  return {
+    format: STORE_FORMAT,
+    valid: 'unknown',
+    server: { build: 'debian:bookworm', image: 'img', version: null, versions: {} },
+    checkers: {},
+    stats: { ok: 0, fail: 0, info: 0, nemesis: 0 },
+    leaders: [],
+    leaderChanges: [],
+    recovery: null,
+    ...partial,
+  };
+}
+
+/** A test.json of the current format for settings over the defaults. */
+function record(layer: RunLayer): TestRecord {
+  return {
+    format: STORE_FORMAT,
+    config: resolveRunConfig(layer),
+    runId: 'run-1',
+    image: { name: 'img', server: 'debian:bookworm', recipeHash: 'h' },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    command: [],
+  };
 }
 
 describe('report data', () => {
@@ -87,17 +117,17 @@ describe('report data', () => {
 
   it('places untimed leader changes at the fault that hit the old leader, timed ones where observed', () => {
     const bands = buildFaultBands(history(), 11);
-    expect(buildLeaderMarks({ leaders: ['n1', 'n3'] }, bands)).toEqual([
+    expect(buildLeaderMarks(results({ leaders: ['n1', 'n3'] }), bands)).toEqual([
       { time: 3, from: 'n1', to: 'n3', inferred: true },
     ]);
     expect(
       buildLeaderMarks(
-        {
+        results({
           leaderChanges: [
             { time: 0, leader: 'n1' },
             { time: 7 * MS, leader: 'n3' },
           ],
-        },
+        }),
         bands,
       ),
     ).toEqual([{ time: 7, from: 'n1', to: 'n3', inferred: false }]);
@@ -196,36 +226,48 @@ describe('report data', () => {
       ['rate', '50', '100'],
       ['zookeeper.syncLimit', '5', '2'],
     ]);
-    expect(reproduceCommand({ command: ['test', '--name', 'a b'], seed: 7 })).toBe(
-      "npx faultline test --name 'a b' --seed 7",
-    );
-    expect(reproduceCommand({ command: ['test', '--seed', '3'], seed: 3 })).toBe('npx faultline test --seed 3');
-    expect(
-      reproduceCommand({
-        command: [],
-        name: 'it',
-        nodes: 3,
-        nemesis: ['kill-leader', 'partition-leader'],
-        zookeeper: { tickTime: 500 },
-        client: { opTimeoutMs: 3000 },
-        seed: 7,
-      }),
-    ).toBe(
-      'npx faultline test --name it --nodes 3 --nemesis kill-leader,partition-leader --tick-time 500 --op-timeout 3 --seed 7',
-    );
     expect(diffConfig({ rate: 50 }, { rate: 50, nodes: 3 }, new Set())).toEqual([]);
-    // A disaster-recovery run started from code keeps its --dr (and the damaged copies) in the command.
+    // Only what differs from the defaults, by its flag; ZooKeeper settings by their YAML names through --zk.
+    expect(reproduceCommand(record({ seed: 7 }))).toBe('npx faultline test --seed 7');
     expect(
-      reproduceCommand({
-        command: [],
-        workload: 'set',
-        dr: { damage: ['truncate-log', 'flip-log'], seedOne: true },
-        seed: 2,
-      }),
+      reproduceCommand(
+        record({
+          name: 'it',
+          nodes: 5,
+          nemesis: ['kill-leader', 'partition-leader'],
+          opTimeoutS: 3,
+          scenario: '/tmp/my scenarios/a.yaml',
+          zookeeper: { tickTime: 700, forceSync: false, autopurgeInterval: 1, extra: { maxSessionTimeout: '40000' } },
+          seed: 7,
+        }),
+      ),
+    ).toBe(
+      "npx faultline test --name it --nodes 5 --nemesis kill-leader,partition-leader --scenario '/tmp/my scenarios/a.yaml' --op-timeout 3 --zk tickTime=700,forceSync=no,autopurge.purgeInterval=1,extra.maxSessionTimeout=40000 --seed 7",
+    );
+    // A disaster-recovery run keeps its --dr (and the damaged copies) in the command.
+    expect(
+      reproduceCommand(
+        record({ workload: 'set', dr: { damage: ['truncate-log', 'flip-log'], seedOne: true }, seed: 2 }),
+      ),
     ).toBe('npx faultline test --workload set --dr truncate-log,flip-log --seed 2');
-    expect(reproduceCommand({ command: [], workload: 'set', dr: { damage: [], seedOne: true }, seed: 2 })).toBe(
+    expect(reproduceCommand(record({ workload: 'set', dr: { damage: [], seedOne: true }, seed: 2 }))).toBe(
       'npx faultline test --workload set --dr --seed 2',
     );
+  });
+
+  it("gives a compare run's report the command that reruns its variant (forceSync=no included)", () => {
+    const runs = planComparison(
+      'cmp',
+      { nemesis: ['kill-leader'] },
+      ['forceSync=yes', 'forceSync=no'].map(parseVariant),
+      [11],
+      '/tmp/r',
+    );
+    const second = reproduceCommand(record(runs[1]!.config));
+    expect(second).toContain('--zk forceSync=no');
+    expect(second).toContain('--nemesis kill-leader');
+    expect(second).toContain('--seed 11');
+    expect(reproduceCommand(record(runs[0]!.config))).toContain('--zk forceSync=yes');
   });
 
   it('turns role changes into per-node spans, the last one running to the end of the run', () => {
@@ -263,7 +305,10 @@ describe('report data', () => {
       events: history(),
       test: undefined,
       defaults: undefined,
-      results: { valid: false, lost: [{ value: 3 }], checkers: { durability: { valid: false, unexpected: [9] } } },
+      results: {
+        ...results({ valid: false, checkers: { durability: { valid: false, unexpected: [9] } } }),
+        lost: [{ value: 3 }],
+      } as Results,
       nodeLogs: [
         {
           node: 'n1',

@@ -11,7 +11,7 @@ import {
   registerDurabilityChecker,
   sequentialChecker,
 } from '../../src/checkers/zk-order.js';
-import { parseDigests } from '../../src/recovery.js';
+import { parseDigests } from '../../src/zookeeper.js';
 import { HistoryBuilder } from './history-builder.js';
 
 const context = { timeoutMs: 10_000 };

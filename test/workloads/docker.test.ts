@@ -4,17 +4,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { executeTest } from '../../src/commands/test.js';
+import { executeTest } from '../../src/run/execute.js';
 import { exitCodeForVerdict } from '../../src/errors.js';
 import { readHistory } from '../../src/history.js';
 import { MemoryLogger } from '../../src/log.js';
 import { sleep } from '../../src/time.js';
 import { filesByZxid, parseTxnLog, truncateTxnLog } from '../../nemesis/disk.js';
 import { readFileSync } from 'node:fs';
+import type { RunLayer } from '../../src/config.js';
 import { leftovers, shortTestConfig } from '../integration/helpers.js';
 
-async function run(overrides: Record<string, string>) {
-  const config = shortTestConfig({ timeLimit: '10', nemesisInterval: '3', rate: '60', ...overrides });
+async function run(overrides: RunLayer) {
+  const config = shortTestConfig({ timeLimitS: 10, nemesisIntervalS: 3, rate: 60, ...overrides });
   const result = await executeTest(config, new MemoryLogger(), new AbortController().signal);
   expect(await leftovers(result.runId)).toEqual([]);
   return { ...result, config };
@@ -66,8 +67,8 @@ describe('workloads on a real ensemble', () => {
       const { outcome, runDir } = await run({
         workload,
         name: `wl-${workload}`,
-        nemesisInterval: '2',
-        ...(workload === 'session' ? { rate: '20' } : {}),
+        nemesisIntervalS: 2,
+        ...(workload === 'session' ? { rate: 20 } : {}),
       });
       const started = (await readHistory(join(runDir, 'history.jsonl'))).filter(
         (e) => e.process === 'nemesis' && e.f === 'start' && typeof e.value === 'object',
@@ -87,9 +88,9 @@ describe('workloads on a real ensemble', () => {
     const { outcome, runDir } = await run({
       workload: 'set',
       name: 'crash',
-      nemesis: 'kill-all',
-      nemesisInterval: '4',
-      timeLimit: '12',
+      nemesis: ['kill-all'],
+      nemesisIntervalS: 4,
+      timeLimitS: 12,
     });
     const history = await readHistory(join(runDir, 'history.jsonl'));
     expect(
@@ -104,10 +105,10 @@ describe('workloads on a real ensemble', () => {
     const config = shortTestConfig({
       workload: 'set',
       name: 'truncate',
-      nemesis: 'kill-all',
-      nemesisInterval: '6',
-      timeLimit: '14',
-      rate: '60',
+      nemesis: ['kill-all'],
+      nemesisIntervalS: 6,
+      timeLimitS: 14,
+      rate: 60,
     });
     const [{ outcome, runId }, removed] = await Promise.all([
       executeTest(config, new MemoryLogger(), new AbortController().signal),
@@ -128,12 +129,12 @@ describe('workloads on a real ensemble', () => {
     const { outcome } = await run({
       name: 'plain',
       readMode: 'plain',
-      nemesis: 'partition-follower',
-      nemesisInterval: '3',
-      timeLimit: '20',
-      rate: '100',
-      concurrency: '15',
-      syncLimit: '20',
+      nemesis: ['partition-follower'],
+      nemesisIntervalS: 3,
+      timeLimitS: 20,
+      rate: 100,
+      concurrency: 15,
+      zookeeper: { syncLimit: 20 },
     });
     const lin = outcome.checkers.linearizable!;
     expect(lin.valid).toBe(false);

@@ -1,6 +1,6 @@
 // Hand-made histories for checker tests: events get consecutive indexes and times in call order.
 import type { HistoryEvent } from '../../src/history.js';
-import type { FinalZxids, NodeSnapshot } from '../../src/recovery.js';
+import type { FinalZxids, NodeSnapshot } from '../../src/final-state.js';
 
 type Extra = Partial<Pick<HistoryEvent, 'key' | 'node' | 'error' | 'zxid'>>;
 

@@ -8,10 +8,13 @@ import { checkConvergence } from '../../src/checkers/convergence.js';
 import type { ClusterNode } from '../../src/cluster.js';
 import { HistoryWriter, readHistory } from '../../src/history.js';
 import { MemoryLogger } from '../../src/log.js';
-import { finalReads, recoveryPhase } from '../../src/recovery.js';
+import { finalReads } from '../../src/final-state.js';
+import { recoveryPhase } from '../../src/recovery.js';
 import type { Workload } from '../../src/workload.js';
+import type { Database } from '../../src/zookeeper.js';
 
-// Loopback addresses with nothing listening on 2181: every four-letter word fails fast.
+// A fake database whose nodes answer nothing: no zxid, no digests.
+const silentDb = { snapshot: async () => ({ zxid: null, digests: {} }) } as unknown as Database;
 const nodes: ClusterNode[] = [1, 2].map((id) => ({
   name: `n${id}`,
   id,
@@ -35,7 +38,10 @@ describe('recoveryPhase', () => {
   it('records each node\'s final read and a zxid snapshot as process "final" events', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'faultline-recovery-')), 'history.jsonl');
     const history = new HistoryWriter(path);
-    await recoveryPhase(nodes, workload, history, new MemoryLogger(), { readTimeoutMs: 1000, settleTimeoutMs: 300 });
+    await recoveryPhase(nodes, silentDb, workload, history, new MemoryLogger(), {
+      readTimeoutMs: 1000,
+      settleTimeoutMs: 300,
+    });
     await history.close();
     const events = await readHistory(path);
     expect(events.every((e) => e.process === 'final')).toBe(true);

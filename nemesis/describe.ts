@@ -1,0 +1,42 @@
+// The fault catalogue and a seed's random schedule, described for people (`faultline nemesis list|plan`).
+import { planRandomSchedule } from '../src/schedule.js';
+import { CATALOGUE, resolveFaults } from './index.js';
+import { TARGET_ROLES } from './targets.js';
+
+export function describeCatalogue(): string {
+  const families = [...new Set(CATALOGUE.map((f) => f.family))];
+  const width = Math.max(...CATALOGUE.map((f) => f.name.length));
+  const lines: string[] = [];
+  for (const family of families) {
+    lines.push(`${family}:`);
+    for (const fault of CATALOGUE.filter((f) => f.family === family))
+      lines.push(`  ${fault.name.padEnd(width)}  ${fault.description}`);
+  }
+  lines.push(
+    '',
+    '--nemesis takes a comma list of fault names, families (partition, kill, pause, restart, disk, packet: every fault',
+    'of that kind) or family:option (kill:follower = kill-follower), each optionally aimed with @TARGET (kill-one@n2,',
+    'disk@follower), run on a random schedule seeded by --seed.',
+    "Disk faults hit one random node (kill it, damage its data dir, start it); packet faults shape every node's",
+    'traffic to its peers (params: peers: n2+n3 narrows that). The named settings (bytes, records, bits, by, delayMs,',
+    'jitterMs, percent, rate) are set with params: in a scenario step.',
+    `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3).`,
+  );
+  return lines.join('\n');
+}
+
+/** The first `count` fault requests of the random schedule for a seed, with when each starts (seconds into the run, ignoring time spent healing). */
+export function describePlan(names: readonly string[], seed: number, intervalS: number, count: number): string {
+  const faults = resolveFaults(names).map((f) => f.name);
+  if (faults.length === 0) return 'no faults';
+  const lines: string[] = [];
+  let at = 0;
+  let i = 0;
+  for (const planned of planRandomSchedule(faults, seed, intervalS)) {
+    at += planned.waitS;
+    lines.push(`${String(i + 1).padStart(3)}  t≈${at.toFixed(1).padStart(6)} s  ${planned.fault}`);
+    at += intervalS;
+    if (++i === count) break;
+  }
+  return lines.join('\n');
+}

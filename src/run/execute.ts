@@ -1,0 +1,176 @@
+// Assembling and running one test from its config: the core service every command (test, gate, compare) and the
+// tests use. Names are resolved before anything starts, so a typo fails before a minute of image building; then
+// the environment, the run directory, the run itself, and the store files (test.json, results.json, report).
+import { randomBytes } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { prepareEnvironment, type Environment } from '../../docker/environment.js';
+import { FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
+import { resolveWorkload } from '../../workloads/index.js';
+import type { ClientOptions } from '../client.js';
+import { DockerCluster } from '../cluster.js';
+import type { RunConfig } from '../config.js';
+import { withDisasterRecovery } from '../dr/index.js';
+import { FileLogger, type Logger } from '../log.js';
+import type { Fault } from '../nemesis.js';
+import { writeReport } from '../report/index.js';
+import { runTest, type RunOutcome, type Test } from '../runner.js';
+import { loadScenario, randomSchedule, scenarioSchedule, type Scenario } from '../schedule.js';
+import { STORE_FORMAT, type Results, type TestRecord } from '../store/format.js';
+import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store/index.js';
+import type { Workload } from '../workload.js';
+import { ZooKeeperDb, zooKeeperConfigOf } from '../zookeeper.js';
+
+/** The client options a config asks for. */
+export function clientOptionsOf(config: RunConfig): ClientOptions {
+  return {
+    sessionTimeoutMs: config.sessionTimeoutS * 1000,
+    connectTimeoutMs: 3000,
+    opTimeoutMs: config.opTimeoutS * 1000,
+  };
+}
+
+/** What a config names, resolved: the faults or the scenario, and the workload. */
+export interface RunParts {
+  faults: Fault[];
+  scenario?: Scenario;
+  scenarioPath?: string;
+  workload: Workload;
+}
+
+/**
+ * Resolves every name in a config (faults, scenario, workload) without starting anything; an unknown or
+ * impossible one is a UsageError. `gate --dry-run` runs this for every planned run.
+ */
+export function resolveRunParts(config: RunConfig): RunParts {
+  // --nemesis also takes a scenario file in place of a fault list.
+  const only = config.nemesis.length === 1 ? config.nemesis[0] : undefined;
+  const scenarioPath = config.scenario ?? (only !== undefined && /\.ya?ml$/i.test(only) ? only : undefined);
+  const workload = resolveWorkload(config.workload, { readMode: config.readMode }, clientOptionsOf(config));
+  if (scenarioPath)
+    return { faults: [], scenario: loadScenario(scenarioPath, FAULT_CATALOGUE), scenarioPath, workload };
+  return { faults: resolveFaults(config.nemesis), workload };
+}
+
+/** Summarises the versions the nodes report: one when they agree (they should), else each distinct one. */
+export function summarizeVersions(versions: Record<string, string>): string {
+  return [...new Set(Object.values(versions))].sort().join(' / ');
+}
+
+export interface ExecutedRun {
+  outcome: RunOutcome;
+  runDir: string;
+  runId: string;
+}
+
+export interface ExecuteOptions {
+  /** The command line that started the run, for test.json (runs started from code have none). */
+  command?: readonly string[];
+  /** An environment already prepared (a batch of runs prepares it once). */
+  environment?: Environment;
+}
+
+/** Runs a resolved config: environment, run directory, the run, and the verdict files; containers removed after. */
+export async function executeTest(
+  config: RunConfig,
+  terminal: Logger,
+  abort: AbortSignal,
+  options: ExecuteOptions = {},
+): Promise<ExecutedRun> {
+  const parts = resolveRunParts(config);
+  const env = options.environment ?? (await prepareEnvironment(config.server, terminal));
+  const runDir = createRunDir(config.resultsDir, config.name);
+  if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));
+  const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
+  const runId = `${config.name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 20)}-${randomBytes(3).toString('hex')}`;
+  const record: TestRecord = {
+    format: STORE_FORMAT,
+    config,
+    runId,
+    image: env.image,
+    startedAt: new Date().toISOString(),
+    command: [...(options.command ?? [])],
+  };
+  writeJson(join(runDir, TEST_FILE), record);
+  log.info(`Run ${runId}: ${runDir}`);
+
+  const cluster = new DockerCluster(
+    env.docker,
+    { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes },
+    log,
+  );
+  const zookeeper = zooKeeperConfigOf(config.zookeeper);
+  const baseTest: Test = {
+    name: config.name,
+    seed: config.seed,
+    timeLimitS: config.timeLimitS,
+    concurrency: config.concurrency,
+    rate: config.rate,
+    nemesisIntervalS: config.nemesisIntervalS,
+    opTimeoutMs: config.opTimeoutS * 1000,
+    recoveryTimeoutS: config.recoveryTimeoutS,
+    cluster,
+    db: new ZooKeeperDb(cluster, zookeeper, log),
+    workload: parts.workload,
+    // Every family is healed before and after the run, whichever faults the schedule uses.
+    faults: familyHealers(),
+    schedule: parts.scenario
+      ? scenarioSchedule(parts.scenario)
+      : randomSchedule(parts.faults, config.seed, config.nemesisIntervalS),
+    historyPath: join(runDir, HISTORY_FILE),
+    runDir,
+  };
+  const test = config.dr
+    ? withDisasterRecovery(
+        baseTest,
+        {
+          docker: env.docker,
+          image: env.image.name,
+          runId,
+          testName: config.name,
+          runDir,
+          nodeCount: config.nodes,
+          zookeeper,
+          seed: config.seed,
+          abort,
+        },
+        config.dr,
+      )
+    : baseTest;
+  try {
+    const outcome = await runTest(test, log, abort);
+    // The version the servers report, not the one the build promised: recorded with the config too.
+    const version = outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null;
+    writeJson(join(runDir, TEST_FILE), { ...record, serverVersion: version } satisfies TestRecord);
+    const results: Results = {
+      format: STORE_FORMAT,
+      valid: outcome.valid,
+      server: { build: config.server, image: env.image.name, version, versions: outcome.serverVersions ?? {} },
+      checkers: outcome.checkers,
+      stats: outcome.stats,
+      leaders: outcome.leaders,
+      leaderChanges: outcome.leaderChanges,
+      recovery: outcome.recovery ?? null,
+      nemesis: outcome.nemesis,
+      ...(outcome.aborted ? { aborted: outcome.aborted } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.incomplete ? { incomplete: outcome.incomplete } : {}),
+    };
+    writeJson(join(runDir, RESULTS_FILE), results);
+    await writeReport(runDir).catch((err: Error) =>
+      log.warn(
+        `report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`,
+      ),
+    );
+    return { outcome, runDir, runId };
+  } finally {
+    // Containers, network, and with them every iptables rule: gone whatever happened.
+    await cluster
+      .teardown()
+      .catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
+    log.info(`Removed the containers and network of run ${runId}.`);
+  }
+}

@@ -1,0 +1,113 @@
+// gate.json and compare.json: what a gate or a comparison decided and measured, run by run. The writers
+// (src/gate) and the readers (gate.html, serve, compare --from) share these schemas.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { STORE_FORMAT, readStoreFile, validitySchema } from './format.js';
+
+export const GATE_JSON = 'gate.json';
+export const COMPARE_JSON = 'compare.json';
+
+/** Spread of a measure over runs (or over the faults of several runs). */
+export const spreadSchema = z.object({
+  n: z.number(),
+  min: z.number(),
+  median: z.number(),
+  mean: z.number(),
+  max: z.number(),
+  sd: z.number(),
+});
+export type Spread = z.infer<typeof spreadSchema>;
+
+/** Recovery and availability measures of one run (src/gate/metrics.ts says how each is measured). Times in ms. */
+export const runMetricsSchema = z.object({
+  lostWrites: z.number(),
+  availabilityDuringFaults: z.number().nullable(),
+  timeToElectMs: z.array(z.number()),
+  timeToNewLeaderMs: z.array(z.number()),
+  rejoinMs: z.array(z.number()),
+  timeToFirstWriteAfterHealMs: z.array(z.number()),
+  timeUntilAllServeMs: z.number().nullable(),
+  latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() }).nullable(),
+  ops: z.object({ ok: z.number(), fail: z.number(), info: z.number() }),
+});
+export type RunMetrics = z.infer<typeof runMetricsSchema>;
+
+/** What one run of a gate or comparison came to. */
+export const runRecordSchema = z.object({
+  /** Groups runs: a suite's test name, or a compare variant. */
+  group: z.string(),
+  repetition: z.number(),
+  seed: z.number(),
+  server: z.string(),
+  valid: validitySchema,
+  runId: z.string().nullable(),
+  runDir: z.string().nullable(),
+  durationMs: z.number(),
+  /** The version the servers reported (srvr). */
+  serverVersion: z.string().nullable(),
+  /** Non-documented anomalies of every checker, as "checker: type: description". */
+  anomalies: z.array(z.string()),
+  /** Checkers that could not decide, with their reason. */
+  undecided: z.array(z.string()),
+  /** Set when the run did not complete (harness error, abort). */
+  error: z.string().optional(),
+  metrics: runMetricsSchema.nullable(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const gateResultSchema = z.object({
+  format: z.literal(STORE_FORMAT),
+  suite: z.string(),
+  server: z.string().nullable(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  verdict: validitySchema,
+  counts: z.object({
+    runs: z.number(),
+    valid: z.number(),
+    invalid: z.number(),
+    unknown: z.number(),
+    errors: z.number(),
+  }),
+  runs: z.array(runRecordSchema),
+});
+export type GateResult = z.infer<typeof gateResultSchema>;
+
+export const variantSummarySchema = z.object({
+  variant: z.string(),
+  server: z.string(),
+  serverVersions: z.array(z.string()),
+  verdicts: z.object({ valid: z.number(), invalid: z.number(), unknown: z.number() }),
+  /** Measure key → spread over every value of every run (per-fault measures pool the faults of all runs). */
+  measures: z.record(z.string(), spreadSchema.nullable()),
+  /** Measure key → the values, run by run, for the charts. */
+  values: z.record(z.string(), z.array(z.array(z.number()))),
+  runs: z.array(runRecordSchema),
+});
+export type VariantSummary = z.infer<typeof variantSummarySchema>;
+
+export const comparisonSchema = z.object({
+  format: z.literal(STORE_FORMAT),
+  name: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  repetitions: z.number(),
+  seeds: z.array(z.number()),
+  schedule: z.object({
+    nemesis: z.array(z.string()),
+    nemesisIntervalS: z.number(),
+    timeLimitS: z.number(),
+    workload: z.string(),
+  }),
+  measures: z.array(z.object({ key: z.string(), label: z.string(), unit: z.string() })),
+  variants: z.array(variantSummarySchema),
+});
+export type Comparison = z.infer<typeof comparisonSchema>;
+
+export function readGate(dir: string): GateResult {
+  return readStoreFile(join(dir, GATE_JSON), gateResultSchema, 'gate.json');
+}
+
+export function readComparison(dir: string): Comparison {
+  return readStoreFile(join(dir, COMPARE_JSON), comparisonSchema, 'compare.json');
+}

@@ -1,0 +1,186 @@
+// runTest with the in-memory (FAKE) cluster, database, workload and fault of src/fakes: every phase, and every way a
+// run can end (valid, invalid, aborted in each phase, a failing heal, a throwing checker, an incomplete schedule, a
+// history that cannot be written, extreme rates and intervals), in milliseconds and without Docker.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NoTargetError } from '../src/errors.js';
+import {
+  MemoryCluster,
+  MemoryDatabase,
+  memoryFault,
+  MemoryRegister,
+  memoryRegisterWorkload,
+  type MemoryFaultOptions,
+} from '../src/fakes/memory.js';
+import { readHistory } from '../src/history.js';
+import { MemoryLogger } from '../src/log.js';
+import type { Fault } from '../src/nemesis.js';
+import { runTest, type Test } from '../src/runner.js';
+import { randomSchedule } from '../src/schedule.js';
+import type { Checker } from '../src/checker.js';
+
+interface MemoryRun {
+  test: Test;
+  register: MemoryRegister;
+  cluster: MemoryCluster;
+}
+
+function memoryTest(
+  options: {
+    fault?: MemoryFaultOptions | Fault;
+    checkers?: Record<string, Checker>;
+    db?: MemoryDatabase;
+  } & Partial<Test> = {},
+): MemoryRun {
+  const runDir = mkdtempSync(join(tmpdir(), 'faultline-memory-'));
+  const register = new MemoryRegister();
+  const cluster = new MemoryCluster(3);
+  const fault = options.fault && 'start' in options.fault ? options.fault : memoryFault(register, options.fault);
+  const { fault: _f, checkers, db, ...overrides } = options;
+  const test: Test = {
+    name: 'memory',
+    seed: 1,
+    timeLimitS: 0.4,
+    concurrency: 3,
+    rate: 300,
+    nemesisIntervalS: 0.05,
+    opTimeoutMs: 1000,
+    recoveryTimeoutS: 5,
+    cluster,
+    db: db ?? new MemoryDatabase(cluster, register),
+    workload: memoryRegisterWorkload(register, checkers),
+    faults: [fault],
+    schedule: randomSchedule([fault], 1, 0.05),
+    historyPath: join(runDir, 'history.jsonl'),
+    runDir,
+    ...overrides,
+  };
+  return { test, register, cluster };
+}
+
+const never = new AbortController().signal;
+
+describe('runTest with in-memory parts', () => {
+  it('runs every phase: start, main phase with faults, final heal, recovery, final reads, checking', async () => {
+    const { test, register } = memoryTest();
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    expect(outcome.valid).toBe(true);
+    expect(outcome.checkers.linearizable?.valid).toBe(true);
+    expect(outcome.nemesis.done).toBeGreaterThan(0);
+    expect(outcome.nemesis.failed).toEqual([]);
+    expect(outcome.recovery).toMatchObject({ leaderMs: expect.any(Number), quorumMs: expect.any(Number) });
+    expect(outcome.leaders).toEqual(['n1']);
+    expect(register.down.size).toBe(0);
+    const history = await readHistory(test.historyPath);
+    expect(history.filter((e) => typeof e.process === 'number' && e.type === 'ok').length).toBeGreaterThan(20);
+    expect(history.filter((e) => e.process === 'final' && e.f === 'final-read' && e.type === 'ok')).toHaveLength(3);
+    // Healed before the run, after each fault, and at the end.
+    expect(history.filter((e) => e.f === 'heal' && typeof e.value !== 'string').length).toBeGreaterThan(2);
+  });
+
+  it('finds a bug the fake was given: a node that serves a stale value is not linearizable', async () => {
+    const { test, register } = memoryTest({ timeLimitS: 0.3 });
+    register.staleReadsFrom.set('n2', 4);
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    expect(outcome.checkers.linearizable?.valid).toBe(false);
+    expect(outcome.valid).toBe(false);
+  });
+
+  it('stops the main phase within moments of an abort, heals at teardown and keeps the history', async () => {
+    const { test, register } = memoryTest({ timeLimitS: 60 });
+    const abort = new AbortController();
+    const started = Date.now();
+    setTimeout(() => {
+      register.down.add('n3');
+      abort.abort('SIGINT');
+    }, 200);
+    const outcome = await runTest(test, new MemoryLogger(), abort.signal);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(outcome).toMatchObject({ valid: 'unknown', aborted: 'SIGINT', checkers: {} });
+    expect(register.down.size).toBe(0);
+    const history = await readHistory(test.historyPath);
+    expect(history.at(-1)).toMatchObject({ process: 'nemesis', f: 'heal' });
+  });
+
+  it('stops a start-up that never serves within moments of an abort', async () => {
+    const { test } = memoryTest();
+    test.db.waitForQuorum = () => new Promise(() => {});
+    const abort = new AbortController();
+    setTimeout(() => abort.abort('SIGTERM'), 100);
+    const started = Date.now();
+    const outcome = await runTest(test, new MemoryLogger(), abort.signal);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(outcome).toMatchObject({ valid: 'unknown', aborted: 'SIGTERM' });
+  });
+
+  it('ends a run whose heal fails as unknown, with the cause, instead of throwing', async () => {
+    const { test } = memoryTest({ fault: { healError: 'iptables: the chain is busy' } });
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    expect(outcome.valid).toBe('unknown');
+    expect(outcome.error).toContain('iptables: the chain is busy');
+    expect(outcome.aborted).toBeUndefined();
+    expect((await readHistory(test.historyPath)).length).toBeGreaterThan(0);
+  });
+
+  it('reports a checker that throws as unknown, with its error, and the run as unknown', async () => {
+    const broken: Checker = {
+      check: async () => {
+        throw new Error('checker bug');
+      },
+    };
+    const { test } = memoryTest({ checkers: { broken } });
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    expect(outcome.checkers.broken).toEqual({ valid: 'unknown', error: 'checker bug' });
+    expect(outcome.checkers.linearizable?.valid).toBe(true);
+    expect(outcome.valid).toBe('unknown');
+  });
+
+  it('never passes a run whose requested faults failed or never took effect', async () => {
+    const failing: Fault = {
+      name: 'exec-fails',
+      family: 'memory',
+      description: 'FAKE: always fails',
+      start: async () => {
+        throw new Error('docker exec failed');
+      },
+      heal: async () => ({}),
+    };
+    const failed = await runTest(memoryTest({ fault: failing }).test, new MemoryLogger(), never);
+    expect(failed.valid).toBe('unknown');
+    expect(failed.incomplete).toMatch(/requested faults failed \(exec-fails: docker exec failed/);
+    const noTarget: Fault = {
+      ...failing,
+      name: 'no-target',
+      start: async () => {
+        throw new NoTargetError('no single leader to target');
+      },
+    };
+    const skipped = await runTest(memoryTest({ fault: noTarget }).test, new MemoryLogger(), never);
+    expect(skipped.valid).toBe('unknown');
+    expect(skipped.incomplete).toMatch(/none of the \d+ requested faults took effect/);
+    // An interval longer than the run: the schedule asked for nothing, which is no pass either.
+    const { test } = memoryTest({ nemesisIntervalS: 1000 });
+    test.schedule = randomSchedule(test.faults, 1, 1000);
+    expect((await runTest(test, new MemoryLogger(), never)).incomplete).toContain('requested no fault');
+  });
+
+  it('ends on time at extreme rates and intervals (waits past Node timer limit are split, not fired at once)', async () => {
+    const { test } = memoryTest({ rate: 1e-9, timeLimitS: 0.5 });
+    test.schedule = randomSchedule(test.faults, 1, 3_000_000);
+    const started = Date.now();
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    expect(Date.now() - started).toBeLessThan(3000);
+    // One op per process at most (the first), and no fault: 3 million seconds did not fire after 1 ms.
+    expect(outcome.stats.ok + outcome.stats.fail).toBeLessThanOrEqual(3);
+    expect(outcome.nemesis.requested).toBe(0);
+  });
+
+  it('names a history that cannot be written (a full disk) and still returns a verdict', async () => {
+    const { test } = memoryTest({ historyPath: '/dev/full' });
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    expect(outcome.valid).toBe('unknown');
+    expect(outcome.error).toMatch(/the disk is full \(ENOSPC/);
+  });
+});
