@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, 
 import { join } from 'node:path';
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
-import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import type { Fault, FaultParam, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import type { Random } from '../src/random.js';
 import { killNodes } from './process.js';
 import { resolveTargets } from './targets.js';
@@ -159,9 +159,16 @@ function positive(params: Record<string, number | string | boolean>, name: strin
 }
 
 /** Kill → damage → start, on each target node in turn. A node that does not come back is reported, not thrown. */
-function diskFault(name: string, description: string, damage: Damage, target: TargetSpec = 'one'): Fault {
+function diskFault(
+  name: string,
+  description: string,
+  damage: Damage,
+  params?: Record<string, FaultParam>,
+  target: TargetSpec = 'one',
+): Fault {
   return {
     name,
+    ...(params ? { params } : {}),
     family: DISK_FAMILY,
     defaultTarget: target,
     description,
@@ -266,11 +273,13 @@ export const diskFaults: Fault[] = [
       const bytes = positive(params, 'bytes') ?? random.int(1, 256);
       return truncateTxnLog(newestFile(dir, 'log'), { bytes });
     },
+    { bytes: { kind: 'count', help: 'bytes to cut' } },
   ),
   diskFault(
     'disk-truncate-log-records',
     'drop whole records (default 1, or `records`) from the end of the newest txn log',
     (dir, _random, params) => truncateTxnLog(newestFile(dir, 'log'), { records: positive(params, 'records') ?? 1 }),
+    { records: { kind: 'count', help: 'whole records to drop' } },
   ),
   diskFault(
     'disk-flip-log-bits',
@@ -280,6 +289,7 @@ export const diskFaults: Fault[] = [
       const layout = parseTxnLog(readFileSync(path));
       return flipBits(path, positive(params, 'bits') ?? 1, TXN_LOG_HEADER_BYTES, layout.dataEnd, random);
     },
+    { bits: { kind: 'count', help: 'bits to flip' } },
   ),
   diskFault(
     'disk-flip-snapshot-bits',
@@ -288,6 +298,7 @@ export const diskFaults: Fault[] = [
       const path = newestFile(dir, 'snapshot');
       return flipBits(path, positive(params, 'bits') ?? 1, 0, statSync(path).size, random);
     },
+    { bits: { kind: 'count', help: 'bits to flip' } },
   ),
   diskFault('disk-delete-snapshot', 'delete the newest snapshot', (dir) => {
     const path = newestFile(dir, 'snapshot');
@@ -299,7 +310,10 @@ export const diskFaults: Fault[] = [
   diskFault('disk-wipe-myid', 'wipe the whole data dir including myid (the heal rewrites myid)', (dir) =>
     wipeDataDir(dir, false),
   ),
-  diskFault('disk-rollback-epoch', 'roll acceptedEpoch and currentEpoch back (by 1, or `by`)', (dir, _random, params) =>
-    rollBackEpochs(dir, positive(params, 'by') ?? 1),
+  diskFault(
+    'disk-rollback-epoch',
+    'roll acceptedEpoch and currentEpoch back (by 1, or `by`)',
+    (dir, _random, params) => rollBackEpochs(dir, positive(params, 'by') ?? 1),
+    { by: { kind: 'count', help: 'epochs to roll back' } },
   ),
 ];

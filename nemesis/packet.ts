@@ -10,7 +10,7 @@
 // The heal deletes exactly Faultline's root qdisc and chains and stops the delayer.
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
-import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec, FaultParam } from '../src/nemesis.js';
 import {
   DELAYER_MARK,
   DELAYER_QUEUE,
@@ -243,10 +243,15 @@ function packetFault(
   name: string,
   description: string,
   specOf: (params: FaultRequest['params']) => PacketSpec,
+  params: Record<string, FaultParam>,
   target: TargetSpec = 'all',
 ): Fault {
   return {
     name,
+    params: {
+      ...params,
+      peers: { kind: 'nodes', help: 'the peers whose traffic is shaped (default: every other node)' },
+    },
     family: PACKET_FAMILY,
     defaultTarget: target,
     description,
@@ -278,20 +283,34 @@ function packetFault(
 }
 
 export const packetFaults: Fault[] = [
-  packetFault('packet-delay', 'delay packets to peers (delayMs, default 100; jitterMs, default 20)', (p) => ({
-    delayMs: num(p, 'delayMs', 100),
-    jitterMs: num(p, 'jitterMs', 20),
-  })),
-  packetFault('packet-loss', 'drop a share of packets to peers (percent, default 20)', (p) => ({
-    lossPercent: num(p, 'percent', 20),
-  })),
-  packetFault('packet-duplicate', 'duplicate a share of packets to peers (percent, default 10)', (p) => ({
-    duplicatePercent: num(p, 'percent', 10),
-  })),
+  packetFault(
+    'packet-delay',
+    'delay packets to peers (delayMs, default 100; jitterMs, default 20)',
+    (p) => ({ delayMs: num(p, 'delayMs', 100), jitterMs: num(p, 'jitterMs', 20) }),
+    { delayMs: { kind: 'amount', help: 'delay, ms' }, jitterMs: { kind: 'amount', help: 'jitter, ms' } },
+  ),
+  packetFault(
+    'packet-loss',
+    'drop a share of packets to peers (percent, default 20)',
+    (p) => ({ lossPercent: num(p, 'percent', 20) }),
+    { percent: { kind: 'amount', help: 'share of packets dropped, %' } },
+  ),
+  packetFault(
+    'packet-duplicate',
+    'duplicate a share of packets to peers (percent, default 10)',
+    (p) => ({ duplicatePercent: num(p, 'percent', 10) }),
+    { percent: { kind: 'amount', help: 'share of packets duplicated, %' } },
+  ),
   packetFault(
     'packet-reorder',
     'reorder a share of packets to peers (percent, default 25, against a 10 ms delay)',
     (p) => ({ reorderPercent: num(p, 'percent', 25), delayMs: num(p, 'delayMs', 10) }),
+    {
+      percent: { kind: 'amount', help: 'share of packets reordered, %' },
+      delayMs: { kind: 'amount', help: 'delay, ms' },
+    },
   ),
-  packetFault('packet-rate', 'limit the bandwidth to peers (rate, default 256kbit)', (p) => ({ rate: rateParam(p) })),
+  packetFault('packet-rate', 'limit the bandwidth to peers (rate, default 256kbit)', (p) => ({ rate: rateParam(p) }), {
+    rate: { kind: 'rate', help: 'bandwidth, as tc writes it (256kbit, 1mbit)' },
+  }),
 ];

@@ -36,9 +36,60 @@ export interface Fault {
   description: string;
   /** The nodes it hits when a schedule does not say; absent for faults that take no target (halves, rings...). */
   defaultTarget?: TargetSpec;
+  /** The settings a scenario may give it (`params:`), checked before the run starts; absent: it takes none. */
+  params?: Record<string, FaultParam>;
   start(context: NemesisContext, request?: FaultRequest): Promise<FaultRecord>;
   /** Undoes everything this family may have done, on every node. Idempotent: safe before, during and after a run. */
   heal(context: NemesisContext): Promise<FaultRecord>;
+}
+
+/** count: a whole number above 0; amount: a number ≥ 0; rate: a bandwidth as tc writes it; nodes: n1+n2. */
+export type ParamKind = 'count' | 'amount' | 'rate' | 'nodes';
+
+export interface FaultParam {
+  kind: ParamKind;
+  help: string;
+}
+
+const PARAM_CHECKS: Record<ParamKind, { ok: (v: unknown) => boolean; want: string }> = {
+  count: { ok: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0, want: 'a whole number above 0' },
+  amount: { ok: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, want: 'a number ≥ 0' },
+  rate: {
+    ok: (v) => typeof v === 'string' && /^\d+(\.\d+)?[kmg]?(bit|bps)$/.test(v),
+    want: 'a rate such as 256kbit or 1mbit',
+  },
+  nodes: { ok: (v) => typeof v === 'string' && /^n\d+(\+n\d+)*$/.test(v), want: 'node names joined by + (n2+n3)' },
+};
+
+/**
+ * What is wrong with the params given to a fault, if anything: an unknown name (with the accepted ones), a value
+ * of the wrong kind, or node names the ensemble does not have.
+ */
+export function paramProblems(
+  fault: Fault,
+  params: Readonly<Record<string, unknown>>,
+  nodeNames?: readonly string[],
+): string[] {
+  const accepted = fault.params ?? {};
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    const spec = accepted[name];
+    if (!spec) {
+      const names = Object.keys(accepted);
+      problems.push(
+        `${fault.name} has no param "${name}"${names.length ? ` (it takes ${names.join(', ')})` : ' (it takes none)'}`,
+      );
+      continue;
+    }
+    const check = PARAM_CHECKS[spec.kind];
+    if (!check.ok(value))
+      problems.push(`${fault.name} param ${name} must be ${check.want}, not ${JSON.stringify(value)}`);
+    else if (spec.kind === 'nodes' && nodeNames) {
+      const unknown = (value as string).split('+').filter((n) => !nodeNames.includes(n));
+      if (unknown.length) problems.push(`${fault.name} param ${name}: no node ${unknown.join(', ')} in this ensemble`);
+    }
+  }
+  return problems;
 }
 
 /** Runs one nemesis action and records it as an info pair from process "nemesis". */

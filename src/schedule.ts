@@ -7,6 +7,7 @@ import { NoTargetError, UsageError } from './errors.js';
 import type { HistoryWriter } from './history.js';
 import {
   familyHeal,
+  paramProblems,
   recordNemesis,
   type Fault,
   type FaultRecord,
@@ -127,7 +128,10 @@ const CONDITIONS = ['leader', 'quorum', 'all-serving', 'new-epoch'] as const;
 type Condition = (typeof CONDITIONS)[number];
 
 const nameSchema = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case name such as lagger');
-const seconds = z.number({ error: 'must be a number of seconds' }).positive('must be above 0');
+const seconds = z
+  .number({ error: 'must be a number of seconds' })
+  .positive('must be above 0')
+  .max(86_400, 'must be at most 86400 seconds (a day)');
 
 const stepSchemas = {
   wait: z.strictObject({ wait: seconds }),
@@ -154,7 +158,10 @@ const scenarioSchema = z.strictObject({
   steps: z.array(z.unknown()).min(1, 'must hold at least one step'),
 });
 
-export type ScenarioStep =
+/** One step of a scenario, with where it is written (file:line), for messages about it. */
+export type ScenarioStep = ScenarioAction & { where: string };
+
+type ScenarioAction =
   | { kind: 'wait'; seconds: number }
   | {
       kind: 'fault';
@@ -215,7 +222,7 @@ function scenarioFrom(source: YamlSource, catalogue: FaultCatalogue): Scenario {
         `Use a role (${catalogue.roles.join(', ')}), node names such as n1+n2, or a name given by an earlier step's \`as:\`.`,
       );
   };
-  const steps = data.steps.map((raw, i): ScenarioStep => {
+  const actions = data.steps.map((raw, i): ScenarioAction => {
     const path = ['steps', i];
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       fail(path, 'a step must be a map such as `fault: kill-leader`');
@@ -248,6 +255,11 @@ function scenarioFrom(source: YamlSource, catalogue: FaultCatalogue): Scenario {
           );
         checkTarget([...path, 'target'], step.target);
       }
+      if (step.params) {
+        const problems = paramProblems(fault, step.params);
+        if (problems.length)
+          fail([...path, 'params'], problems.join('; '), 'Run `faultline nemesis list` for what each fault takes.');
+      }
       if (step.as !== undefined) aliases.add(step.as);
       return {
         kind: 'fault',
@@ -272,6 +284,7 @@ function scenarioFrom(source: YamlSource, catalogue: FaultCatalogue): Scenario {
       timeoutS: step.timeout ?? 60,
     };
   });
+  const steps = actions.map((action, i) => ({ ...action, where: source.where(['steps', i]) }));
   return { name: data.name ?? source.path, repeat: data.repeat ?? false, steps };
 }
 

@@ -9,9 +9,7 @@ import type { BatchRun } from './batch.js';
 import { spread, type RunMetrics, type Spread } from './metrics.js';
 import { htmlPage, reportLink, verdictSpan } from './outputs.js';
 
-export { COMPARE_JSON } from '../store/gate.js';
-export const COMPARE_MD = 'compare.md';
-export const COMPARE_HTML = 'compare.html';
+export { COMPARE_HTML, COMPARE_JSON, COMPARE_MD } from '../store/gate.js';
 
 /** A measure as compared: how to get it from one run (one value, or one per fault), its unit and direction. */
 interface Measure {

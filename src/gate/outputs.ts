@@ -7,9 +7,7 @@ import { REPORT_FILE } from '../report/index.js';
 import { STORE_FORMAT } from '../store/format.js';
 import type { GateResult, RunRecord } from '../store/gate.js';
 
-export { GATE_JSON } from '../store/gate.js';
-export const GATE_JUNIT = 'junit.xml';
-export const GATE_HTML = 'gate.html';
+export { GATE_HTML, GATE_JSON, GATE_JUNIT } from '../store/gate.js';
 
 export function summarizeGate(suite: string, server: string | null, startedAt: Date, runs: RunRecord[]): GateResult {
   return {

@@ -5,6 +5,7 @@ import {
   createReadStream,
   existsSync,
   fstatSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -15,30 +16,102 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store/index.js';
+import { COMPARE_HTML, COMPARE_JSON, GATE_HTML, GATE_JSON } from '../store/gate.js';
+import { HISTORY_FILE, LATEST_LINK, RESULTS_FILE, TEST_FILE } from '../store/index.js';
 import { escapeHtml, renderReportHtml, verdictText } from './html.js';
 import { loadReportAssets, loadReportData, nodeLogFiles, REPORT_FILE } from './index.js';
 
+/** One row of the index: a run, a gate or a comparison. */
 export interface RunSummary {
-  /** Path of the run directory relative to the results root, with "/" separators. */
+  kind: 'run' | 'gate' | 'compare';
+  /** Path of its directory relative to the results root, with "/" separators. */
   path: string;
+  /** The page the row links to, inside that directory. */
+  page: string;
   name: string;
   startedAt: string;
   server: string;
   workload: string;
   nemesis: string;
   verdict: true | false | 'unknown';
-  /** Seconds covered by the history; null when there is none. */
+  /** Seconds covered by the history (a run) or the whole gate; null when not known. */
   durationS: number | null;
   hasReport: boolean;
 }
 
 function readJsonQuiet(path: string): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+const text = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
+const verdictOf = (v: unknown): RunSummary['verdict'] => (v === true || v === false ? v : 'unknown');
+
+/** A run directory's name (20260102T000001Z) as an ISO time, so runs without test.json sort among the others. */
+function stampTime(stamp: string): string {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z/.exec(stamp);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : stamp;
+}
+
+/** What the index says of one directory, if it is a run, a gate or a comparison (any format: rows, not verdicts). */
+function summarize(dir: string, path: string): RunSummary | undefined {
+  const gate = readJsonQuiet(join(dir, GATE_JSON));
+  if (gate) {
+    const counts = (gate.counts ?? {}) as Record<string, unknown>;
+    return {
+      kind: 'gate',
+      path,
+      page: GATE_HTML,
+      name: `gate ${text(gate.suite)}`,
+      startedAt: text(gate.startedAt),
+      server: text(gate.server) || 'as the suite says',
+      workload: `${typeof counts.runs === 'number' ? counts.runs : '?'} runs`,
+      nemesis: '',
+      verdict: verdictOf(gate.verdict),
+      durationS: typeof gate.durationMs === 'number' ? Math.round(gate.durationMs / 100) / 10 : null,
+      hasReport: existsSync(join(dir, GATE_HTML)),
+    };
+  }
+  const comparison = readJsonQuiet(join(dir, COMPARE_JSON));
+  if (comparison) {
+    const variants = Array.isArray(comparison.variants) ? (comparison.variants as { variant?: unknown }[]) : [];
+    const schedule = (comparison.schedule ?? {}) as Record<string, unknown>;
+    return {
+      kind: 'compare',
+      path,
+      page: COMPARE_HTML,
+      name: `compare ${text(comparison.name)}`,
+      startedAt: text(comparison.startedAt),
+      server: variants.map((v) => text(v.variant)).join(' vs '),
+      workload: text(schedule.workload),
+      nemesis: text(schedule.nemesis),
+      verdict: 'unknown',
+      durationS: typeof comparison.durationMs === 'number' ? Math.round(comparison.durationMs / 100) / 10 : null,
+      hasReport: existsSync(join(dir, COMPARE_HTML)),
+    };
+  }
+  if (!existsSync(join(dir, TEST_FILE)) && !existsSync(join(dir, HISTORY_FILE))) return undefined;
+  // Format 2 keeps the settings under `config`; older runs had them at the top.
+  const record = readJsonQuiet(join(dir, TEST_FILE));
+  const config = (record?.config ?? record) as Record<string, unknown> | undefined;
+  const results = readJsonQuiet(join(dir, RESULTS_FILE));
+  return {
+    kind: 'run',
+    path,
+    page: REPORT_FILE,
+    name: text(config?.name) || path.split('/')[0]!,
+    startedAt: text(record?.startedAt) || stampTime(path.split('/').at(-1)!),
+    server: text(config?.server),
+    workload: `${text(config?.workload)}${typeof config?.readMode === 'string' ? ` (${config.readMode} reads)` : ''}`,
+    nemesis: text(config?.nemesis),
+    verdict: verdictOf(results?.valid),
+    durationS: historyDurationS(join(dir, HISTORY_FILE)),
+    hasReport: existsSync(join(dir, REPORT_FILE)),
+  };
 }
 
 /** The time of the last complete event in a history, read from the file's tail only (histories can be large). */
@@ -65,38 +138,44 @@ export function historyDurationS(path: string): number | null {
   }
 }
 
-/** Every run directory (results/<test>/<timestamp>/ holding test.json or history.jsonl), newest first. */
+/**
+ * Every run, gate and comparison under the results root (runs of gates and comparisons too), newest first. A
+ * broken entry (a dangling link, an unreadable directory, a torn file) is passed over, never the whole index.
+ */
 export function listRuns(resultsRoot: string): RunSummary[] {
   const root = resolve(resultsRoot);
-  if (!existsSync(root)) return [];
-  const runs: RunSummary[] = [];
-  for (const testName of readdirSync(root)) {
-    const testDir = join(root, testName);
-    // results/latest is a symlink to a run listed anyway.
-    if (testName === 'latest' || !statSync(testDir).isDirectory()) continue;
-    for (const stamp of readdirSync(testDir)) {
-      const dir = join(testDir, stamp);
-      if (!statSync(dir).isDirectory() || !(existsSync(join(dir, TEST_FILE)) || existsSync(join(dir, HISTORY_FILE))))
-        continue;
-      // Any format: the index shows what it can read (an older run still gets a row).
-      const record = readJsonQuiet(join(dir, TEST_FILE));
-      const test = (record?.config ?? record) as Record<string, unknown> | undefined;
-      const results = readJsonQuiet(join(dir, RESULTS_FILE));
-      const list = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
-      runs.push({
-        path: `${testName}/${stamp}`,
-        name: typeof test?.name === 'string' ? test.name : testName,
-        startedAt: typeof record?.startedAt === 'string' ? record.startedAt : stamp,
-        server: typeof test?.server === 'string' ? test.server : '',
-        workload: `${list(test?.workload)}${typeof test?.readMode === 'string' ? ` (${test.readMode} reads)` : ''}`,
-        nemesis: list(test?.nemesis),
-        verdict: results?.valid === true || results?.valid === false ? results.valid : 'unknown',
-        durationS: historyDurationS(join(dir, HISTORY_FILE)),
-        hasReport: existsSync(join(dir, REPORT_FILE)),
-      });
+  const found: RunSummary[] = [];
+  const visit = (dir: string, rel: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
     }
-  }
-  return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    for (const name of names) {
+      // results/latest (and the latest of gates and compares) point at entries listed anyway.
+      if (name === LATEST_LINK || name.startsWith('.')) continue;
+      const child = join(dir, name);
+      try {
+        if (!lstatSync(child).isDirectory()) continue;
+      } catch {
+        continue;
+      }
+      const path = rel ? `${rel}/${name}` : name;
+      const summary = summarize(child, path);
+      if (summary) found.push(summary);
+      // A run's own folders (nodes/, backups/) hold no runs; a gate's and a comparison's runs/ do.
+      if (depth < 6 && summary?.kind !== 'run') visit(child, path, depth + 1);
+    }
+  };
+  if (existsSync(root)) visit(root, '', 0);
+  return found.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** Only loopback names may reach the server: a page elsewhere cannot read results through DNS rebinding. */
+export function hostAllowed(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  return /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(host);
 }
 
 /** Client script of the index: sort by a clicked column, filter by text and verdict. */
@@ -136,9 +215,9 @@ export function renderRunIndex(runs: readonly RunSummary[], css: string): string
     v === true ? 'valid' : v === false ? 'invalid' : 'unknown';
   const rows = runs
     .map((r) => {
-      const href = `/runs/${r.path.split('/').map(encodeURIComponent).join('/')}/${REPORT_FILE}`;
+      const href = `/runs/${r.path.split('/').map(encodeURIComponent).join('/')}/${r.page}`;
       return (
-        `<tr data-verdict="${verdictClass(r.verdict)}"><td><a href="${escapeHtml(href)}">${escapeHtml(r.name)}</a></td>` +
+        `<tr data-verdict="${verdictClass(r.verdict)}" data-kind="${r.kind}"><td><a href="${escapeHtml(href)}">${escapeHtml(r.name)}</a></td>` +
         `<td data-sort="${escapeHtml(r.startedAt)}">${escapeHtml(r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td>` +
         `<td>${escapeHtml(r.server)}</td><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.nemesis)}</td>` +
         `<td data-sort="${verdictClass(r.verdict)}"><span class="badge ${verdictClass(r.verdict)}">${verdictText(r.verdict)}</span></td>` +
@@ -200,6 +279,8 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 async function handle(resultsRoot: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD')
     return send(res, 405, 'text/plain', 'read-only: GET and HEAD only\n');
+  if (!hostAllowed(req.headers.host))
+    return send(res, 403, 'text/plain', 'faultline serve answers only to 127.0.0.1, localhost and [::1]\n');
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (url.pathname === '/' || url.pathname === '/index.html') {
     return send(res, 200, 'text/html; charset=utf-8', renderRunIndex(listRuns(resultsRoot), loadReportAssets().css));

@@ -10,9 +10,10 @@ import { resolveWorkload } from '../../workloads/index.js';
 import type { ClientOptions } from '../client.js';
 import { DockerCluster } from '../cluster.js';
 import type { RunConfig } from '../config.js';
+import { UsageError } from '../errors.js';
 import { withDisasterRecovery } from '../dr/index.js';
 import { FileLogger, type Logger } from '../log.js';
-import type { Fault } from '../nemesis.js';
+import { paramProblems, type Fault } from '../nemesis.js';
 import { writeReport } from '../report/index.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
 import { loadScenario, randomSchedule, scenarioSchedule, type Scenario } from '../schedule.js';
@@ -47,9 +48,40 @@ export function resolveRunParts(config: RunConfig): RunParts {
   const only = config.nemesis.length === 1 ? config.nemesis[0] : undefined;
   const scenarioPath = config.scenario ?? (only !== undefined && /\.ya?ml$/i.test(only) ? only : undefined);
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, clientOptionsOf(config));
-  if (scenarioPath)
-    return { faults: [], scenario: loadScenario(scenarioPath, FAULT_CATALOGUE), scenarioPath, workload };
-  return { faults: resolveFaults(config.nemesis), workload };
+  const nodes = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
+  if (scenarioPath) {
+    const scenario = loadScenario(scenarioPath, FAULT_CATALOGUE);
+    checkScenarioNodes(scenario, nodes);
+    return { faults: [], scenario, scenarioPath, workload };
+  }
+  const faults = resolveFaults(config.nemesis);
+  for (const fault of faults) {
+    const aimed = fault.defaultTarget;
+    const missing = typeof aimed === 'object' ? aimed.nodes.filter((n) => !nodes.includes(n)) : [];
+    if (missing.length)
+      throw new UsageError(
+        `--nemesis ${fault.name}: this ensemble of ${config.nodes} nodes has no ${missing.join(', ')}`,
+        `Aim at ${nodes.join(', ')} (or a role such as follower), or run more nodes (--nodes 5).`,
+      );
+  }
+  return { faults, workload };
+}
+
+/** A scenario's node names (targets, params, wait-for nodes) must be nodes of the ensemble that will run it. */
+function checkScenarioNodes(scenario: Scenario, nodes: readonly string[]): void {
+  const fix = `This ensemble has ${nodes.join(', ')}: aim at those, or at a role (leader, follower, one...).`;
+  const named = (text: string | undefined): string[] =>
+    text !== undefined && /^n\d+(\+n\d+)*$/.test(text) ? text.split('+').filter((n) => !nodes.includes(n)) : [];
+  for (const step of scenario.steps) {
+    const target = step.kind === 'fault' ? step.target : step.kind === 'wait-for' ? step.node : undefined;
+    const missing = named(target);
+    if (missing.length)
+      throw new UsageError(`bad scenario ${step.where}: no node ${missing.join(', ')} in this ensemble`, fix);
+    if (step.kind === 'fault' && step.params) {
+      const problems = paramProblems(step.fault, step.params, nodes);
+      if (problems.length) throw new UsageError(`bad scenario ${step.where}: ${problems.join('; ')}`, fix);
+    }
+  }
 }
 
 /** Summarises the versions the nodes report: one when they agree (they should), else each distinct one. */

@@ -5,7 +5,11 @@ import { z } from 'zod';
 import { STORE_FORMAT, readStoreFile, validitySchema } from './format.js';
 
 export const GATE_JSON = 'gate.json';
+export const GATE_JUNIT = 'junit.xml';
+export const GATE_HTML = 'gate.html';
 export const COMPARE_JSON = 'compare.json';
+export const COMPARE_MD = 'compare.md';
+export const COMPARE_HTML = 'compare.html';
 
 /** Spread of a measure over runs (or over the faults of several runs). */
 export const spreadSchema = z.object({

@@ -21,7 +21,7 @@ import {
   reproduceCommand,
 } from '../../src/report/data.js';
 import { escapeHtml, renderValue, scriptSafeJson } from '../../src/report/html.js';
-import { listRuns, renderRunIndex, resolveRunFile } from '../../src/report/serve.js';
+import { hostAllowed, listRuns, renderRunIndex, resolveRunFile } from '../../src/report/serve.js';
 import { resolveRunConfig, type RunLayer } from '../../src/config.js';
 import { parseVariant, planComparison } from '../../src/gate/compare.js';
 import { STORE_FORMAT, type Results, type TestRecord } from '../../src/store/format.js';
@@ -370,7 +370,9 @@ describe('serve', () => {
     const runs = listRuns(resultsTree());
     expect(runs).toEqual([
       {
+        kind: 'run',
         path: 'reg/20260101T000000Z',
+        page: 'report.html',
         name: 'reg',
         startedAt: '2026-01-01T00:00:00.000Z',
         server: 'debian:bookworm',
@@ -384,6 +386,51 @@ describe('serve', () => {
     const html = renderRunIndex(runs, '');
     expect(html).toContain('href="/runs/reg/20260101T000000Z/report.html"');
     expect(html).toContain('INVALID');
+  });
+
+  it('lists gates and comparisons with their runs, and survives broken entries', () => {
+    const root = resultsTree();
+    const gate = join(root, 'gates', 'default', '20260102T000000Z');
+    mkdirSync(join(gate, 'runs', 'default.a', '20260102T000001Z'), { recursive: true });
+    writeFileSync(
+      join(gate, 'gate.json'),
+      JSON.stringify({
+        suite: 'default',
+        startedAt: '2026-01-02T00:00:00.000Z',
+        verdict: true,
+        durationMs: 60000,
+        counts: { runs: 1 },
+      }),
+    );
+    writeFileSync(join(gate, 'runs', 'default.a', '20260102T000001Z', 'history.jsonl'), '');
+    const compare = join(root, 'compares', 'fs', '20260103T000000Z');
+    mkdirSync(compare, { recursive: true });
+    writeFileSync(
+      join(compare, 'compare.json'),
+      JSON.stringify({
+        name: 'fs',
+        startedAt: '2026-01-03T00:00:00.000Z',
+        variants: [{ variant: 'forceSync=yes' }, { variant: 'forceSync=no' }],
+      }),
+    );
+    symlinkSync('nowhere', join(root, 'dangling'));
+    symlinkSync('nowhere', join(gate, 'runs', 'latest'));
+    writeFileSync(join(root, 'torn'), '{');
+    const runs = listRuns(root);
+    expect(runs.map((r) => [r.kind, r.path, r.page])).toEqual([
+      ['compare', 'compares/fs/20260103T000000Z', 'compare.html'],
+      ['run', 'gates/default/20260102T000000Z/runs/default.a/20260102T000001Z', 'report.html'],
+      ['gate', 'gates/default/20260102T000000Z', 'gate.html'],
+      ['run', 'reg/20260101T000000Z', 'report.html'],
+    ]);
+    expect(runs[2]).toMatchObject({ name: 'gate default', verdict: true, durationS: 60 });
+    expect(renderRunIndex(runs, '')).toContain('href="/runs/compares/fs/20260103T000000Z/compare.html"');
+  });
+
+  it('answers only to loopback host names (no DNS rebinding)', () => {
+    for (const host of ['127.0.0.1:8080', 'localhost:9', 'localhost', '[::1]:80']) expect(hostAllowed(host)).toBe(true);
+    for (const host of [undefined, 'evil.example:8080', '127.0.0.1.evil.example', '10.0.0.1:80', 'localhost.evil'])
+      expect(hostAllowed(host)).toBe(false);
   });
 
   it('never resolves a path outside the results directory', () => {
