@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { convertHistory, type LinearizableModelName } from '../src/checkers/linearizable.js';
-import { parseJepsenLog, parseKvLog } from '../src/commands/import.js';
+import { parseEdnHistory, parseJepsenLog } from '../src/formats/index.js';
 import type { HistoryEvent } from '../src/history.js';
 import {
   checkOperations,
@@ -69,7 +69,7 @@ function etcdEvents(): HistoryEvent[][] {
     .map((t) => parseJepsenLog(t));
 }
 const kvEvents = (name: string): HistoryEvent[] =>
-  parseKvLog(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
+  parseEdnHistory(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
 
 /**
  * A case over histories in our JSONL event form. Conversion to porcupine operations happens while preparing

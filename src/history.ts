@@ -2,6 +2,7 @@
 // so a crashed harness still leaves a history that `faultline analyze` can check.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { isInteger, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 
@@ -84,8 +85,23 @@ export class HistoryWriter {
 }
 
 /**
+ * One JSON line. Integers beyond 2^53 (which JSON.parse would round) are read as bigints; only lines with a run of
+ * 16 digits take that slower path.
+ */
+function parseJsonLine(line: string): unknown {
+  return /\d{16}/.test(line) ? parseLossless(line, undefined, exactNumber) : JSON.parse(line);
+}
+
+function exactNumber(text: string): number | bigint {
+  if (!isInteger(text)) return parseFloat(text);
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+/**
  * Reads a history file. A truncated last line (the harness died mid-write) is dropped with a warning;
- * any other malformed line is a UsageError naming the file and line.
+ * any other malformed line is a UsageError naming the file and line, and so are indexes that do not increase
+ * (events are written in index order).
  */
 export async function readHistory(path: string, warn: (msg: string) => void = () => {}): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
@@ -103,7 +119,7 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
         );
       let parsed: unknown;
       try {
-        parsed = JSON.parse(line);
+        parsed = parseJsonLine(line);
       } catch {
         // Only acceptable as the very last line: the harness crashed while writing it.
         pendingError = `${path}:${lineNo}: not valid JSON`;
@@ -117,6 +133,12 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
           'Each line must look like {"index":0,"time":0,"process":0,"type":"invoke","f":"read","value":null}.',
         );
       }
+      const last = events[events.length - 1];
+      if (last && result.data.index <= last.index)
+        throw new UsageError(
+          `${path}:${lineNo}: index ${result.data.index} after index ${last.index}: events must be in increasing index order`,
+          'Keep the lines in the order the events happened, each with a larger index than the line before.',
+        );
       events.push(result.data);
     }
   } catch (err) {
@@ -131,6 +153,8 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
     }
     throw err;
   }
+  if (pendingError && events.length === 0)
+    throw new UsageError(pendingError, 'Give a history: JSON Lines as written by `faultline test`.');
   if (pendingError) warn(`${pendingError} (the last line is incomplete, ignored: the run was probably interrupted)`);
   return events;
 }

@@ -21,6 +21,12 @@ export function registerAnalyzeCommand(program: Command): void {
     .argument('<run-dir>', 'a run directory, e.g. results/latest')
     .option('--timeout <s>', 'time budget of each checker, seconds', '120')
     .action(async (runDir: string, opts: { timeout: string }) => {
+      const timeoutS = Number(opts.timeout);
+      if (opts.timeout.trim() === '' || !Number.isFinite(timeoutS) || timeoutS <= 0)
+        throw new UsageError(
+          `--timeout must be a positive number of seconds, got "${opts.timeout}"`,
+          'For example: faultline analyze --timeout 300 results/latest',
+        );
       const log = new ConsoleLogger();
       const parsed = testConfigSchema.passthrough().safeParse(readJson(join(runDir, TEST_FILE), 'test.json'));
       if (!parsed.success) {
@@ -37,7 +43,7 @@ export function registerAnalyzeCommand(program: Command): void {
       const checkers = await runCheckers(
         { ...workload.checkers, ...(config.dr ? { restore: restoreChecker } : {}) },
         history,
-        { runDir, timeoutMs: Number(opts.timeout) * 1000 },
+        { runDir, timeoutMs: timeoutS * 1000 },
       );
       const valid = overallValidity(checkers);
       const previous = (() => {

@@ -110,3 +110,9 @@ export interface CheckResult {
   /** Set when result is 'unknown'. */
   reason?: string;
 }
+
+/** JSON text of a value for descriptions; a bigint (an integer beyond 2^53) as its digits. */
+export function showJson(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+}

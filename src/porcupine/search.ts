@@ -10,7 +10,7 @@
 //  - the memo is an open-addressing hash table over one growable Int32Array arena: no allocation per step.
 // Ops of unknown outcome have no return entry: they need never be linearized, and the search succeeds as soon as
 // every completed op is.
-import { ILLEGAL, type CheckVerdict, type Model } from './model.js';
+import { ILLEGAL, showJson, type CheckVerdict, type Model } from './model.js';
 
 export interface PartitionInput<I, O> {
   inputs: readonly I[];
@@ -1013,7 +1013,7 @@ export function searchPartition<S, I, O>(
 
 function safeDescribe(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return showJson(value);
   } catch {
     return String(value);
   }
