@@ -220,7 +220,7 @@ function bad(op: HistoryOperation, problem: string, fix: string): never {
  * Register values must compare with ===; structured values are compared by their JSON text. Integers beyond 2^53
  * are bigints (the readers keep them exactly), which === compares by value.
  */
-function registerValue(value: unknown): RegisterValue {
+export function registerValue(value: unknown): RegisterValue {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return value;

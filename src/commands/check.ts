@@ -16,9 +16,14 @@ import {
   type LinearizabilityResult,
   type LinearizableModelName,
 } from '../checkers/linearizable.js';
+import { convertZxidHistory, decideZxidHistory, NotZxidHistory, searchZxidHistory } from '../checkers/zxid-history.js';
+import type { HistoryEvent } from '../history.js';
+
+type CheckModel = LinearizableModelName | 'zxid-register';
 
 interface CheckFlags {
-  model: LinearizableModelName;
+  model: CheckModel;
+  search?: boolean;
   json?: boolean;
   timeout?: string;
   format: FormatName;
@@ -35,6 +40,20 @@ function parseTimeout(raw: string | undefined): number | undefined {
     throw new UsageError(`--timeout must be a positive number of seconds, got "${raw}"`, 'For example: --timeout 60.');
   }
   return seconds * 1000;
+}
+
+function checkZxid(
+  events: readonly HistoryEvent[],
+  search: boolean,
+  timeoutMs: number | undefined,
+): LinearizabilityResult {
+  const history = convertZxidHistory(events);
+  if (history instanceof NotZxidHistory)
+    throw new UsageError(
+      `not a history with zxids: ${history.reason}`,
+      'Check it by value instead: --model cas-register (histories recorded before zxids were complete lack some).',
+    );
+  return search ? searchZxidHistory(history, timeoutMs) : decideZxidHistory(history);
 }
 
 /** The error with the file named first (readers name it already; checkers name only the event). */
@@ -70,9 +89,10 @@ export function registerCheckCommand(program: Command): void {
     .description('check history files for linearizability')
     .addOption(
       new Option('--model <model>', 'the data type the history exercises')
-        .choices([...linearizableModelNames])
+        .choices([...linearizableModelNames, 'zxid-register'])
         .makeOptionMandatory(),
     )
+    .option('--search', 'zxid-register: decide with the search (the oracle) instead of from the zxids')
     .option('--json', 'one JSON object per file: {"file","valid","model","ops","ms"} (or {"file","error"})')
     .option('--timeout <seconds>', 'give up on a file (verdict unknown) after this long')
     .addOption(
@@ -96,7 +116,8 @@ export function registerCheckCommand(program: Command): void {
 Exit status: 0 all linearizable, 1 any not linearizable, 2 undecided (none invalid), 4 bad input (a file that is
 not a history is reported and the next file is still checked).
 Models: register (read/write), cas-register (read/write/cas [old,new]), zk-register (value + version),
-kv (get/put/append per key), queue (enqueue/dequeue). Operations with a "key" are checked key by key.`,
+kv (get/put/append per key), queue (enqueue/dequeue), zxid-register (Faultline's register workload: read/write/cas
+with the zxid of every op, decided without search). Operations with a "key" are checked key by key.`,
     )
     .action(async (files: string[], flags: CheckFlags) => {
       const timeoutMs = parseTimeout(flags.timeout);
@@ -110,11 +131,14 @@ kv (get/put/append per key), queue (enqueue/dequeue). Operations with a "key" ar
             ...(flags.ties ? { ties: flags.ties } : {}),
             warn: (msg) => process.stderr.write(`faultline: ${msg}\n`),
           });
-          result = await checkLinearizable(events, {
-            model: flags.model,
-            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-            stopEarly: flags.json === true /* JSON lines carry only the verdict */,
-          });
+          result =
+            flags.model === 'zxid-register'
+              ? checkZxid(events, flags.search === true, timeoutMs)
+              : await checkLinearizable(events, {
+                  model: flags.model,
+                  ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+                  stopEarly: flags.json === true /* JSON lines carry only the verdict */,
+                });
         } catch (err) {
           // A file that is not a history (or not one of this model): say so, and go on with the next file.
           if (!(err instanceof UsageError)) throw err;
