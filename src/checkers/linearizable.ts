@@ -154,6 +154,7 @@ async function checkConverted<I, O>(
         longestPrefix: prefix.slice(-PREFIX_SHOWN),
         unplaced: (p.unplaced ?? []).map(describe),
         stateBefore: p.stateBefore ?? '',
+        ...(p.reason !== undefined ? { reason: p.reason } : {}),
       };
     });
   if (failures.length > 0) result.failures = failures;

@@ -32,6 +32,12 @@ export const queueModel: Model<QueueState, QueueInput, QueueOutput> = {
   partition: (input) => input.key ?? '',
   // A dequeue that saw an empty queue changes nothing.
   readOnly: (input, output) => input.f === 'dequeue' && output !== undefined && (output.value ?? null) === null,
+  // A dequeue that returned v needs an enqueue of v invoked before it returned.
+  values: {
+    initial: null,
+    required: (input, output) => (input.f === 'dequeue' && output !== undefined ? (output.value ?? null) : undefined),
+    written: (input) => (input.f === 'enqueue' ? input.value : undefined),
+  },
   describeOperation: (input, output) =>
     input.f === 'enqueue'
       ? `enqueue(${showJson(input.value)})`

@@ -72,6 +72,17 @@ function registerCanReach(
   return true;
 }
 
+/** For the pre-pass (Model.values): reads need their value, successful cases their old value. */
+const registerValues = {
+  initial: null,
+  required(input: CasRegisterInput, output: RegisterOutput): unknown {
+    if (output === undefined || !output.ok) return undefined;
+    return input.f === 'read' ? (output.value ?? null) : input.f === 'cas' ? input.from : undefined;
+  },
+  written: (input: CasRegisterInput): unknown =>
+    input.f === 'write' ? input.value : input.f === 'cas' ? input.to : undefined,
+};
+
 /** Both register models share one implementation; the read/write one just accepts fewer inputs. */
 function registerLike(name: string, exportName: string): Model<RegisterValue, CasRegisterInput, RegisterOutput> {
   return {
@@ -80,6 +91,7 @@ function registerLike(name: string, exportName: string): Model<RegisterValue, Ca
     step: stepRegister,
     readOnly: registerReadOnly,
     canReach: registerCanReach,
+    values: registerValues,
     partition: (input) => input.key ?? '',
     describeOperation: describeRegisterOp,
     describeState: (state) => showJson(state),

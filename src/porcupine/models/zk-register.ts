@@ -70,6 +70,11 @@ export function zkRegisterModel(
         output.version - state.version <= writes && (output.version > state.version || output.value === state.value)
       );
     },
+    values: {
+      initial: initial.value,
+      required: (input, output) => (input.f === 'read' && output?.ok ? (output.value ?? null) : undefined),
+      written: (input) => (input.f === 'read' ? undefined : input.value),
+    },
     describeOperation: (input, output) => {
       const key = input.key !== undefined ? `[${showJson(input.key)}]` : '';
       const shown =
