@@ -991,7 +991,7 @@ export function createSearch<S, I, O>(
   // No op, or only ops of unknown outcome: leaving them all out is a linearization.
   if (completed === 0) return nothingToSearch;
   const input = ops as PartitionInput<unknown, unknown>;
-  const impossible = model.values ? impossibleOp(model as AnyModel, input) : undefined;
+  const impossible = model.values ? impossibleOp(model, input) : undefined;
   if (impossible) return { run: () => impossible };
   let hasUnknown = false;
   for (let i = 0; i < count && !hasUnknown; i++) hasUnknown = (ops.returns[i] as number) === Infinity;
@@ -1000,7 +1000,7 @@ export function createSearch<S, I, O>(
   // search starts only once the first has used its first slice, so easy partitions pay nothing.
   const unknownLast = searchTuning.firstUnknownLast;
   const after = searchTuning.secondOrderAfter;
-  const first = startSearch(model as AnyModel, input, limits, completed, sortedByCall, unknownLast);
+  const first = startSearch(model, input, limits, completed, sortedByCall, unknownLast);
   let second: ((budget: number) => SearchResult | undefined) | undefined;
   let spent = 0;
   return {
@@ -1009,7 +1009,7 @@ export function createSearch<S, I, O>(
         const done = first(budget);
         spent += budget;
         if (done || !hasUnknown || spent < after) return done;
-        second = startSearch(model as AnyModel, input, limits, completed, sortedByCall, !unknownLast);
+        second = startSearch(model, input, limits, completed, sortedByCall, !unknownLast);
         return undefined;
       }
       const half = budget === Infinity ? Infinity : Math.max(1, Math.floor(budget / 2));

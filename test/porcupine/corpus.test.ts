@@ -32,9 +32,9 @@ describe('etcd corpus (cas-register)', () => {
     let state = model.init();
     for (const index of failure?.longestPrefix ?? []) {
       const op = byInvoke.get(index)!;
-      const next = model.step(state, op.input as never, op.output as never);
+      const next = model.step(state, op.input, op.output);
       expect(next).not.toBe(ILLEGAL);
-      state = next as typeof state;
+      state = next;
     }
     expect(failure?.longestPrefix).toHaveLength(failure?.prefixLength ?? -1);
     const blocked = byInvoke.get(failure!.unplaced[0]!.index)!;
