@@ -3,7 +3,9 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { isInteger, parse as parseLossless } from 'lossless-json';
-import { z } from 'zod';
+// zod's mini build (the same library, functional checks): `faultline check` loads this module, and the full
+// build alone took longer to load than the whole check of a small file (docs/decisions.md, start-up).
+import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
 
 export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
@@ -27,16 +29,16 @@ export interface HistoryEvent {
 }
 
 const eventSchema = z.object({
-  index: z.number().int().nonnegative(),
-  time: z.number().nonnegative(),
-  process: z.union([z.number().int(), z.literal('nemesis'), z.literal('final')]),
+  index: z.int().check(z.nonnegative()),
+  time: z.number().check(z.nonnegative()),
+  process: z.union([z.int(), z.literal('nemesis'), z.literal('final')]),
   type: z.enum(['invoke', 'ok', 'fail', 'info']),
   f: z.string(),
   value: z.unknown(),
-  key: z.union([z.string(), z.number()]).optional(),
-  node: z.string().optional(),
-  error: z.string().optional(),
-  zxid: z.string().optional(),
+  key: z.optional(z.union([z.string(), z.number()])),
+  node: z.optional(z.string()),
+  error: z.optional(z.string()),
+  zxid: z.optional(z.string()),
 });
 
 /** Appends events to history.jsonl as they happen; each line is written before the next op starts. */
