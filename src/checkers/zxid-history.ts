@@ -1,7 +1,7 @@
 // From history events to the zxid checker (zxid-register.ts), key by key, and its result in the shape of the
 // other linearizability results. Also the same question put to the search (porcupine's zxid-register model), for
 // `faultline check --model zxid-register --search` and as the tests' oracle.
-import { pairOperations, type HistoryEvent, type Operation as HistoryOperation } from '../history.js';
+import type { HistoryEvent, Operation as HistoryOperation } from '../history.js';
 import {
   checkOperations,
   zxidRegisterModel,
@@ -17,7 +17,8 @@ import { decideZxidRegister, zxidFacts, ZxidKind, type ZxidOps } from './zxid-re
 export interface ZxidKeyHistory {
   key: string | number | undefined;
   ops: ZxidOps;
-  sources: HistoryOperation[];
+  /** The history's op behind ops[i] (built on demand: only reports need it). */
+  source(i: number): HistoryOperation;
 }
 
 export interface ZxidHistory {
@@ -40,7 +41,46 @@ function zxidNumber(hex: string | undefined): number | undefined {
 
 const isPair = (v: unknown): v is [unknown, unknown] => Array.isArray(v) && v.length === 2;
 
-/** Converts a register history (read / write / cas, optional keys) with zxids; NotZxidHistory if it lacks them. */
+/** Columns of one key, grown as ops are read. */
+class KeyColumns {
+  kind: number[] = [];
+  call: number[] = [];
+  ret: number[] = [];
+  zxid: number[] = [];
+  value: number[] = [];
+  from: number[] = [];
+  /** Positions in the events of each op's invocation and completion (-1: none). */
+  invokeAt: number[] = [];
+  completeAt: number[] = [];
+}
+
+/** The op of an invocation and its completion, as pairOperations would make it. */
+function operationOf(events: readonly HistoryEvent[], invokeAt: number, completeAt: number): HistoryOperation {
+  const invoke = events[invokeAt] as HistoryEvent;
+  const complete = completeAt >= 0 ? events[completeAt] : undefined;
+  const op: HistoryOperation = {
+    process: invoke.process as number,
+    f: invoke.f,
+    input: invoke.value,
+    output: complete?.value,
+    type: complete ? (complete.type as HistoryOperation['type']) : 'info',
+    invokeTime: invoke.time,
+    completeTime: complete ? complete.time : Infinity,
+    invokeIndex: invoke.index,
+    completeIndex: complete ? complete.index : Infinity,
+  };
+  if (invoke.key !== undefined) op.key = invoke.key;
+  if (invoke.node !== undefined) op.node = invoke.node;
+  if (complete?.error !== undefined) op.error = complete.error;
+  if (complete?.zxid !== undefined) op.zxid = complete.zxid;
+  return op;
+}
+
+/**
+ * Converts a register history (read / write / cas, optional keys) with zxids, in one pass over the events
+ * (pairOperations' checks and its objects per op would cost more than the decision); NotZxidHistory if it lacks
+ * the zxids the checker needs.
+ */
 export function convertZxidHistory(events: readonly HistoryEvent[]): ZxidHistory | NotZxidHistory {
   const valueIds = new Map<unknown, number>();
   const values: unknown[] = [];
@@ -55,88 +95,92 @@ export function convertZxidHistory(events: readonly HistoryEvent[]): ZxidHistory
     return id;
   };
   const initialValue = idOf(null);
-  interface Row {
-    kind: number;
-    call: number;
-    ret: number;
-    zxid: number;
-    value: number;
-    from: number;
-    source: HistoryOperation;
-  }
-  const byKey = new Map<string | number | undefined, Row[]>();
-  const missing = (op: HistoryOperation, what: string): NotZxidHistory =>
-    new NotZxidHistory(`event ${op.invokeIndex} (${op.type} ${op.f}) ${what}`);
-  for (const op of pairOperations(events)) {
-    let row: Omit<Row, 'source' | 'call' | 'ret'> | undefined;
-    const z = zxidNumber(op.zxid);
-    if (op.zxid !== undefined && z === undefined) return missing(op, `has a zxid beyond 2^53 or not hex: ${op.zxid}`);
-    switch (op.f) {
+  const byKey = new Map<string | number | undefined, KeyColumns>();
+  const open = new Map<number, number>(); // process -> position of its open invocation
+  const missing = (at: number, what: string): NotZxidHistory => {
+    const e = events[at] as HistoryEvent;
+    return new NotZxidHistory(`event ${e.index} (${e.type} ${e.f}) ${what}`);
+  };
+  const add = (invokeAt: number, completeAt: number, kind: number, zxid: number, value: number, from: number): void => {
+    const invoke = events[invokeAt] as HistoryEvent;
+    let columns = byKey.get(invoke.key);
+    if (!columns) byKey.set(invoke.key, (columns = new KeyColumns()));
+    columns.kind.push(kind);
+    columns.call.push(invoke.index);
+    columns.ret.push(kind === ZxidKind.unknownWrite ? Infinity : (events[completeAt] as HistoryEvent).index);
+    columns.zxid.push(zxid);
+    columns.value.push(value);
+    columns.from.push(from);
+    columns.invokeAt.push(invokeAt);
+    columns.completeAt.push(completeAt);
+  };
+  for (let at = 0; at < events.length; at++) {
+    const e = events[at] as HistoryEvent;
+    const process = e.process;
+    if (typeof process !== 'number') continue;
+    if (e.type === 'invoke') {
+      if (open.has(process)) return missing(at, `: process ${process} invokes again before its operation completed`);
+      if (e.f !== 'read' && e.f !== 'write' && e.f !== 'cas')
+        return new NotZxidHistory(`event ${e.index}: "${e.f}" is not a register operation`);
+      open.set(process, at);
+      continue;
+    }
+    const invokeAt = open.get(process);
+    if (invokeAt === undefined) return missing(at, `: process ${process} completes an operation it never invoked`);
+    open.delete(process);
+    const invoke = events[invokeAt] as HistoryEvent;
+    const z = zxidNumber(e.zxid);
+    if (e.zxid !== undefined && z === undefined) return missing(at, `has a zxid beyond 2^53 or not hex: ${e.zxid}`);
+    switch (invoke.f) {
       case 'read':
-        if (op.type !== 'ok') break;
-        if (z === undefined) return missing(op, 'has no zxid');
-        row = { kind: ZxidKind.read, zxid: z, value: idOf(op.output), from: -1 };
+        if (e.type !== 'ok') break;
+        if (z === undefined) return missing(at, 'has no zxid');
+        add(invokeAt, at, ZxidKind.read, z, idOf(e.value), -1);
         break;
       case 'write':
-        if (op.type === 'fail') break;
-        if (op.type === 'info') row = { kind: ZxidKind.unknownWrite, zxid: NaN, value: idOf(op.input), from: -1 };
-        else if (z === undefined) return missing(op, 'has no zxid');
-        else row = { kind: ZxidKind.write, zxid: z, value: idOf(op.input), from: -1 };
+        if (e.type === 'fail') break;
+        if (e.type === 'info') add(invokeAt, at, ZxidKind.unknownWrite, NaN, idOf(invoke.value), -1);
+        else if (z === undefined) return missing(at, 'has no zxid');
+        else add(invokeAt, at, ZxidKind.write, z, idOf(invoke.value), -1);
         break;
       case 'cas': {
-        if (!isPair(op.input)) return missing(op, 'is not a cas of [old, new]');
-        const [old, next] = op.input;
-        if (op.type === 'ok') {
-          if (z === undefined) return missing(op, 'has no zxid');
-          row = { kind: ZxidKind.cas, zxid: z, value: idOf(next), from: idOf(old) };
-        } else if (op.type === 'info') {
+        if (!isPair(invoke.value)) return missing(at, 'is not a cas of [old, new]');
+        const [old, next] = invoke.value;
+        if (e.type === 'ok') {
+          if (z === undefined) return missing(at, 'has no zxid');
+          add(invokeAt, at, ZxidKind.cas, z, idOf(next), idOf(old));
+        } else if (e.type === 'info') {
           // Without the zxid it read, its write could have followed any state.
-          if (z === undefined) return missing(op, 'has no zxid of the data it read');
-          row = { kind: ZxidKind.unknownCas, zxid: z, value: idOf(next), from: idOf(old) };
-        } else if (op.error === 'value-mismatch') {
+          if (z === undefined) return missing(at, 'has no zxid of the data it read');
+          add(invokeAt, at, ZxidKind.unknownCas, z, idOf(next), idOf(old));
+        } else if (e.error === 'value-mismatch') {
           // Older histories recorded [old, new] here, not the value found.
-          if (z === undefined || isPair(op.output)) return missing(op, 'has no zxid and value it found');
-          row = { kind: ZxidKind.observe, zxid: z, value: idOf(op.output), from: idOf(old) };
+          if (z === undefined || isPair(e.value)) return missing(at, 'has no zxid and value it found');
+          add(invokeAt, at, ZxidKind.observe, z, idOf(e.value), idOf(old));
         }
         break;
       }
-      default:
-        return new NotZxidHistory(`event ${op.invokeIndex}: "${op.f}" is not a register operation`);
     }
-    if (!row) continue;
-    const unknownWrite = row.kind === ZxidKind.unknownWrite;
-    if (!Number.isFinite(op.completeIndex) && !unknownWrite) return missing(op, 'never completed');
-    const full: Row = {
-      ...row,
-      call: op.invokeIndex,
-      ret: unknownWrite ? Infinity : op.completeIndex,
-      source: op,
-    };
-    const list = byKey.get(op.key);
-    if (list) list.push(full);
-    else byKey.set(op.key, [full]);
+  }
+  for (const [process, invokeAt] of open) {
+    const invoke = events[invokeAt] as HistoryEvent;
+    // A write that never completed is of unknown outcome; a read changed nothing; a cas could have followed anything.
+    if (invoke.f === 'write') add(invokeAt, -1, ZxidKind.unknownWrite, NaN, idOf(invoke.value), -1);
+    else if (invoke.f === 'cas') return missing(invokeAt, `(process ${process}) never completed`);
   }
   const keys: ZxidKeyHistory[] = [];
-  for (const [key, rows] of byKey) {
-    const n = rows.length;
+  for (const [key, c] of byKey) {
     const ops: ZxidOps = {
-      count: n,
-      kind: new Uint8Array(n),
-      call: new Float64Array(n),
-      ret: new Float64Array(n),
-      zxid: new Float64Array(n),
-      value: new Int32Array(n),
-      from: new Int32Array(n),
+      count: c.kind.length,
+      kind: Uint8Array.from(c.kind),
+      call: Float64Array.from(c.call),
+      ret: Float64Array.from(c.ret),
+      zxid: Float64Array.from(c.zxid),
+      value: Int32Array.from(c.value),
+      from: Int32Array.from(c.from),
     };
-    rows.forEach((r, i) => {
-      ops.kind[i] = r.kind;
-      ops.call[i] = r.call;
-      ops.ret[i] = r.ret;
-      ops.zxid[i] = r.zxid;
-      ops.value[i] = r.value;
-      ops.from[i] = r.from;
-    });
-    keys.push({ key, ops, sources: rows.map((r) => r.source) });
+    const { invokeAt, completeAt } = c;
+    keys.push({ key, ops, source: (i) => operationOf(events, invokeAt[i] as number, completeAt[i] as number) });
   }
   return { keys, values, initialValue };
 }
@@ -167,19 +211,22 @@ export function decideZxidHistory(history: ZxidHistory): LinearizabilityResult {
   const failures: PartitionFailure[] = [];
   let ops = 0;
   const keyed = history.keys.some((k) => k.key !== undefined);
-  for (const { key, ops: keyOps, sources } of history.keys) {
+  for (const { key, ops: keyOps, source } of history.keys) {
     ops += keyOps.count;
     const decision = decideZxidRegister(keyOps, {
       initialValue: history.initialValue,
       showValue: (id) => showValue(history.values[id], 60),
-      showOp: (i) => `#${(sources[i] as HistoryOperation).invokeIndex} ${describe(sources[i] as HistoryOperation)}`,
+      showOp: (i) => {
+        const op = source(i);
+        return `#${op.invokeIndex} ${describe(op)}`;
+      },
     });
     if (decision.valid || !decision.violation) continue;
     failures.push({
       key: keyed && key !== undefined ? key : null,
       prefixLength: 0,
       longestPrefix: [],
-      unplaced: decision.violation.ops.map((i) => reported(sources[i] as HistoryOperation)),
+      unplaced: decision.violation.ops.map((i) => reported(source(i))),
       stateBefore: '',
       reason: `${decision.violation.type}: ${decision.violation.description}`,
     });
@@ -262,11 +309,9 @@ export function searchZxidHistory(history: ZxidHistory, timeoutMs?: number): Lin
       key: keyHistory.key ?? null,
       prefixLength: part?.longestPrefix?.length ?? 0,
       longestPrefix: (part?.longestPrefix ?? []).map(
-        (i) => (keyHistory.sources[operations[i]?.tag as number] as HistoryOperation).invokeIndex,
+        (i) => keyHistory.source(operations[i]?.tag as number).invokeIndex,
       ),
-      unplaced: (part?.unplaced ?? []).map((i) =>
-        reported(keyHistory.sources[operations[i]?.tag as number] as HistoryOperation),
-      ),
+      unplaced: (part?.unplaced ?? []).map((i) => reported(keyHistory.source(operations[i]?.tag as number))),
       stateBefore: part?.stateBefore ?? '',
     });
   }
