@@ -18,7 +18,7 @@ export interface ZxidKeyHistory {
   key: string | number | undefined;
   ops: ZxidOps;
   /** The history's op behind ops[i] (built on demand: only reports need it). */
-  source(i: number): HistoryOperation;
+  source: (i: number) => HistoryOperation;
 }
 
 export interface ZxidHistory {
