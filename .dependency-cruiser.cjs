@@ -5,9 +5,10 @@ module.exports = {
   forbidden: [
     {
       name: 'core-imports-cli',
-      comment: 'Only src/cli.ts and src/commands/ may import src/commands/: commands parse, call the core, print.',
+      comment:
+        'Only the CLI entries (src/cli.ts, src/cli-check.ts) and src/commands/ may import src/commands/: commands parse, call the core, print.',
       severity: 'error',
-      from: { pathNot: '^src/(commands/|cli\\.ts$)' },
+      from: { pathNot: '^src/(commands/|cli(-check)?\\.ts$)' },
       to: { path: '^src/commands/' },
     },
     {
