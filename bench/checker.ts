@@ -1,15 +1,22 @@
-// Benchmark of the linearizability checker (src/porcupine via src/checkers/linearizable.ts) on Porcupine's
-// corpus and on synthetic histories. Each case runs in a fresh child process (so peak memory is that case's
-// own); we print the median wall time of the measured runs, ops/s, the peak RSS, and the ratio to Porcupine
-// (Go) measured on this machine kind (from test/fixtures/porcupine/README.md). How many runs, and how many
-// warm-up runs before them, is printed with each row (see runCase). Run: npm run bench:checker [-- --only NAME].
-import { execFileSync } from 'node:child_process';
+// Benchmark of the linearizability checkers (the search in src/porcupine via src/checkers/linearizable.ts, and
+// the zxid checker) on Porcupine's corpus and on synthetic histories, and of `faultline check`'s start-up. Each
+// case runs in a fresh child process (so peak memory is that case's own); we print the median wall time of the
+// measured runs, ops/s and the peak RSS. A ratio is printed only against another case of the same run (column
+// "vs"); nothing is compared with numbers from elsewhere (bench/README.md says how to time Porcupine by hand).
+// How many runs, and how many warm-up runs before them, is printed with each row (see runCase).
+// Run: npm run bench:checker [-- --only NAME].
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { convertHistory, type LinearizableModelName } from '../src/checkers/linearizable.js';
-import { parseJepsenLog, parseKvLog } from '../src/commands/import.js';
+import { convertZxidHistory, decideZxidHistory, NotZxidHistory } from '../src/checkers/zxid-history.js';
+import { decideZxidRegister } from '../src/checkers/zxid-register.js';
+import { columnsToEvents, zookeeperRegisterColumns } from './zxid-history.js';
+import { parseEdnHistory, parseJepsenLog } from '../src/formats/index.js';
 import type { HistoryEvent } from '../src/history.js';
 import {
   checkOperations,
@@ -46,15 +53,17 @@ export interface BenchRow {
   opsPerSecond: number;
   peakMiB: number;
   verdict: string;
-  /** Porcupine's median on this machine kind, when the corpus README gives one. */
-  porcupineMs?: number;
-  /** porcupineMs / ms: above 1 means faster than Porcupine. */
-  speedup?: number;
+  /** The case of the same run this one is compared with, and this one's median / that case's. */
+  vs?: string;
+  ratio?: number;
 }
 
 interface Case {
   name: string;
-  porcupineMs?: number;
+  /** Another case of this bench: the table shows its median divided by this one's. */
+  vs?: string;
+  /** Each run is one process (start-up cases): no warm-up, no batching, this many runs. */
+  runs?: number;
   /** Loads the inputs (not timed) and returns the timed check. */
   prepare(): { ops: number; run(): Promise<string> };
 }
@@ -69,7 +78,7 @@ function etcdEvents(): HistoryEvent[][] {
     .map((t) => parseJepsenLog(t));
 }
 const kvEvents = (name: string): HistoryEvent[] =>
-  parseKvLog(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
+  parseEdnHistory(readFileSync(path.join(corpusDir, 'kv', `${name}.txt`), 'utf8'));
 
 /**
  * A case over histories in our JSONL event form. Conversion to porcupine operations happens while preparing
@@ -77,14 +86,12 @@ const kvEvents = (name: string): HistoryEvent[] =>
  */
 function historyCase(
   name: string,
-  porcupineMs: number | undefined,
   load: () => HistoryEvent[][],
   model: LinearizableModelName,
   stopEarly = false,
 ): Case {
   return {
     name,
-    ...(porcupineMs !== undefined ? { porcupineMs } : {}),
     prepare() {
       const converted = load().map((h) => convertHistory(h, model));
       return {
@@ -217,25 +224,113 @@ export function syntheticRegisterHistory(opsCount: number, processes: number, ke
   });
 }
 
+/** The zxid checker on a history given as events: pairing, conversion to columns and the decision are timed. */
+function zxidEventsCase(name: string, load: () => HistoryEvent[], vs?: string): Case {
+  return {
+    name,
+    ...(vs !== undefined ? { vs } : {}),
+    prepare() {
+      const events = load();
+      return {
+        ops: events.length / 2,
+        async run() {
+          const history = convertZxidHistory(events);
+          if (history instanceof NotZxidHistory) throw new Error(history.reason);
+          return String(decideZxidHistory(history).valid);
+        },
+      };
+    },
+  };
+}
+
+/** The zxid checker's core on columns (ten million ops do not fit in memory as event objects). */
+function zxidColumnsCase(name: string, count: number, phantom = false): Case {
+  return {
+    name,
+    prepare() {
+      const ops = zookeeperRegisterColumns(count, { concurrency: 20, unknown: 0.05, phantom });
+      return {
+        ops: count,
+        async run() {
+          const decision = decideZxidRegister(ops, { initialValue: 0 });
+          return decision.valid ? 'true' : `false (${decision.violation?.type})`;
+        },
+      };
+    },
+  };
+}
+
+/** One `faultline` process per run, start to exit, as a user runs it. */
+function startupCase(name: string, args: () => string[], vs?: string): Case {
+  return {
+    name,
+    runs: 21,
+    ...(vs !== undefined ? { vs } : {}),
+    prepare() {
+      const argv = args();
+      return {
+        ops: 0,
+        async run() {
+          const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
+          return `exit ${r.status}`;
+        },
+      };
+    },
+  };
+}
+
+const scratch = (): string => mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
+const cli = path.join(repoRoot, 'bin', 'faultline.js');
+function smallHistory(): string {
+  const file = path.join(scratch(), 'small.jsonl');
+  writeFileSync(
+    file,
+    [
+      { index: 0, time: 0, process: 0, type: 'invoke', f: 'write', value: 1 },
+      { index: 1, time: 1, process: 0, type: 'ok', f: 'write', value: 1 },
+      { index: 2, time: 2, process: 1, type: 'invoke', f: 'read', value: null },
+      { index: 3, time: 3, process: 1, type: 'ok', f: 'read', value: 1 },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n') + '\n',
+  );
+  return file;
+}
+function emptyFile(): string {
+  const file = path.join(scratch(), 'empty.jsonl');
+  writeFileSync(file, '');
+  return file;
+}
+
+/** A linearizable cas-register history of one key with one read, late, of a value no op wrote. */
+function phantomReadHistory(count: number): HistoryEvent[] {
+  const events = syntheticRegisterHistory(count, 20, 1);
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i] as HistoryEvent;
+    if (e.f === 'read' && e.type === 'ok') {
+      events[i] = { ...e, value: -1 };
+      break;
+    }
+  }
+  return events;
+}
+
 const cases: Case[] = [
-  historyCase('etcd: all 102 histories', 425, etcdEvents, 'cas-register'),
+  historyCase('etcd: all 102 histories', etcdEvents, 'cas-register'),
   historyCase(
     'etcd_002',
-    156,
     () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_002.log'), 'utf8'))],
     'cas-register',
   ),
   historyCase(
     'etcd_007',
-    104,
     () => [parseJepsenLog(readFileSync(path.join(corpusDir, 'jepsen', 'etcd_007.log'), 'utf8'))],
     'cas-register',
   ),
-  historyCase('kv c50-ok', 122, () => [kvEvents('c50-ok')], 'kv'),
-  historyCase('kv c10-ok', 0.5, () => [kvEvents('c10-ok')], 'kv'),
+  historyCase('kv c50-ok', () => [kvEvents('c50-ok')], 'kv'),
+  historyCase('kv c10-ok', () => [kvEvents('c10-ok')], 'kv'),
   {
     name: 'kv c10-ok, one partition',
-    porcupineMs: 1930,
     prepare() {
       const { operations } = convertHistory(kvEvents('c10-ok'), 'kv');
       return {
@@ -246,20 +341,63 @@ const cases: Case[] = [
       };
     },
   },
-  historyCase('kv c50-bad, every key (no early stop)', undefined, () => [kvEvents('c50-bad')], 'kv'),
+  historyCase('kv c50-bad, every key (no early stop)', () => [kvEvents('c50-bad')], 'kv'),
   historyCase(
     'synthetic 100k ops, 1 key, 20 processes',
-    undefined,
     () => [syntheticRegisterHistory(100_000, 20, 1)],
     'cas-register',
   ),
+  historyCase('synthetic 1M ops, 1,000 keys', () => [syntheticRegisterHistory(1_000_000, 50, 1000)], 'cas-register'),
+  // Converted while preparing, like every search case: the pre-pass and the check are timed.
   historyCase(
-    'synthetic 1M ops, 1,000 keys',
-    undefined,
-    () => [syntheticRegisterHistory(1_000_000, 50, 1000)],
+    'pre-pass: 1M ops, 1 key, a read of a value never written',
+    () => [phantomReadHistory(1_000_000)],
     'cas-register',
   ),
+  historyCase(
+    'search by value: ZooKeeper register 100k ops, 5% unknown',
+    () => [columnsToEvents(zookeeperRegisterColumns(100_000, { concurrency: 20, unknown: 0.05 }))],
+    'cas-register',
+  ),
+  zxidEventsCase(
+    'zxid checker: the same 100k ops',
+    () => columnsToEvents(zookeeperRegisterColumns(100_000, { concurrency: 20, unknown: 0.05 })),
+    'search by value: ZooKeeper register 100k ops, 5% unknown',
+  ),
+  zxidEventsCase('zxid checker: 1M ops from events, 5% unknown', () =>
+    columnsToEvents(zookeeperRegisterColumns(1_000_000, { concurrency: 20, unknown: 0.05 })),
+  ),
+  zxidColumnsCase('zxid checker: 10M ops (columns), 5% unknown', 10_000_000),
+  zxidColumnsCase('zxid checker: 10M ops (columns), a read of a zxid nobody made', 10_000_000, true),
+  startupCase('start-up: node -e 0 (no Faultline)', () => ['-e', '0']),
+  startupCase(
+    'start-up: faultline check, empty file',
+    () => [cli, 'check', '--model', 'cas-register', emptyFile()],
+    'start-up: node -e 0 (no Faultline)',
+  ),
+  startupCase(
+    'start-up: faultline check, 2-op file',
+    () => [cli, 'check', '--model', 'cas-register', smallHistory()],
+    'start-up: node -e 0 (no Faultline)',
+  ),
+  startupCase(
+    'start-up: the same, unbundled (dist/src/cli.js)',
+    () => [path.join(repoRoot, 'dist', 'src', 'cli.js'), 'check', '--model', 'cas-register', smallHistory()],
+    'start-up: faultline check, 2-op file',
+  ),
 ];
+
+/** CPU time of this process's finished children (Linux: /proc/self/stat's cutime + cstime), ms; 0 elsewhere. */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of the file (cutime, cstime), counted after the command name: indexes 13 and 14.
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Runs one case in this process. A short case (first run under 100 ms) is warmed up, as Go's benchmarks run
@@ -275,11 +413,16 @@ async function runCase(c: Case): Promise<BenchRow> {
   const timed = async (batch = 1): Promise<number> => {
     (globalThis as { gc?: () => void }).gc?.();
     const cpu = process.cpuUsage();
+    const children = childrenCpuMs();
     const started = performance.now();
     for (let i = 0; i < batch; i++) verdict = await prepared.run();
     const ms = (performance.now() - started) / batch;
     const used = process.cpuUsage(cpu);
-    cpuOf.set(ms, (used.user + used.system) / 1000 / batch);
+    // A start-up case's CPU time is the spawned CLI's: what it would take on an idle machine, roughly.
+    cpuOf.set(
+      ms,
+      c.runs !== undefined ? (childrenCpuMs() - children) / batch : (used.user + used.system) / 1000 / batch,
+    );
     return ms;
   };
   const firstMs = await timed();
@@ -287,7 +430,10 @@ async function runCase(c: Case): Promise<BenchRow> {
   let runs: number;
   let batch = 1;
   const times: number[] = [];
-  if (firstMs < 100) {
+  if (c.runs !== undefined) {
+    times.push(firstMs);
+    runs = c.runs;
+  } else if (firstMs < 100) {
     warmups = 1;
     let lastMs = firstMs;
     for (let spent = firstMs; spent < 1000 && warmups < 200; warmups++) {
@@ -314,14 +460,11 @@ async function runCase(c: Case): Promise<BenchRow> {
     runs,
     batch,
     cpuMs: Math.round((cpuOf.get(ms) ?? 0) * 100) / 100,
-    opsPerSecond: Math.round(prepared.ops / (ms / 1000)),
+    opsPerSecond: prepared.ops > 0 ? Math.round(prepared.ops / (ms / 1000)) : 0,
     peakMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     verdict,
   };
-  if (c.porcupineMs !== undefined) {
-    row.porcupineMs = c.porcupineMs;
-    row.speedup = Math.round((c.porcupineMs / ms) * 100) / 100;
-  }
+  if (c.vs !== undefined) row.vs = c.vs;
   return row;
 }
 
@@ -338,8 +481,7 @@ function format(rows: readonly BenchRow[]): string {
     'ops/s',
     'peak MiB',
     'verdict',
-    'Porcupine ms',
-    'speed-up',
+    'vs (same run)',
   ];
   const body = rows.map((r) => [
     r.name,
@@ -353,8 +495,11 @@ function format(rows: readonly BenchRow[]): string {
     r.opsPerSecond.toLocaleString('en'),
     String(r.peakMiB),
     r.verdict,
-    r.porcupineMs !== undefined ? String(r.porcupineMs) : '-',
-    r.speedup !== undefined ? `${r.speedup.toFixed(2)}x` : '-',
+    r.vs !== undefined && r.ratio !== undefined
+      ? `${r.ratio < 0.1 ? r.ratio.toFixed(3) : r.ratio.toFixed(2)}x the time of "${r.vs}"`
+      : r.vs
+        ? `"${r.vs}" not run`
+        : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   return [header, ...body]
@@ -368,6 +513,7 @@ function format(rows: readonly BenchRow[]): string {
 export async function runCheckerBench(options: { only?: string } = {}): Promise<BenchRow[]> {
   const script = fileURLToPath(import.meta.url);
   const rows: BenchRow[] = [];
+  const loadBefore = loadavg()[0] ?? 0;
   for (const c of cases) {
     if (options.only && !c.name.includes(options.only)) continue;
     const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', script, '--case', c.name], {
@@ -376,14 +522,19 @@ export async function runCheckerBench(options: { only?: string } = {}): Promise<
     });
     const row = JSON.parse(out.trim().split('\n').pop() as string) as BenchRow;
     rows.push(row);
+    const other = rows.find((r) => r.name === row.vs);
+    if (other) row.ratio = Math.round((row.ms / other.ms) * 1000) / 1000;
     process.stdout.write(
       `${row.name}: ${row.ms.toFixed(2)} ms (median of ${row.runs} runs of ${row.batch} checks after ${row.warmups} warm-up checks), ${row.peakMiB} MiB, ${row.verdict}\n`,
     );
   }
   process.stdout.write(
-    `\nLinearizability checker, ${new Date().toISOString()}. median ms: median over the measured runs (runs) of the time per\n` +
+    `\nLinearizability checker, ${new Date().toISOString()}, ${availableParallelism()} cores, load average ` +
+      `${loadBefore.toFixed(1)} at the start and ${(loadavg()[0] ?? 0).toFixed(1)} at the end (other work on the machine slows every case).\nmedian ms: median over the measured runs (runs) of the time per\n` +
       'check, each run timing checks/run checks back to back after a full GC, after that many untimed warm-up checks (warm-up);\n' +
-      `first ms: the first, cold check (JIT warm-up included); cpu ms: CPU time per check in the median run.\n${format(rows)}\n`,
+      `first ms: the first, cold check (JIT warm-up included); cpu ms: CPU time per check in the median run (start-up\n` +
+      `cases: the spawned CLI's, 10 ms resolution); peak MiB: the case's process (for start-up: the\n` +
+      `bench's, not the CLI's). "vs": this case's median over the other case's, both measured now.\n${format(rows)}\n`,
   );
   return rows;
 }

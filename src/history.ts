@@ -2,7 +2,10 @@
 // so a crashed harness still leaves a history that `faultline analyze` can check.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import { isInteger, parse as parseLossless } from 'lossless-json';
+// zod's mini build (the same library, functional checks): `faultline check` loads this module, and the full
+// build alone took longer to load than the whole check of a small file (docs/decisions.md, start-up).
+import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
 
 export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
@@ -26,16 +29,16 @@ export interface HistoryEvent {
 }
 
 const eventSchema = z.object({
-  index: z.number().int().nonnegative(),
-  time: z.number().nonnegative(),
-  process: z.union([z.number().int(), z.literal('nemesis'), z.literal('final')]),
+  index: z.int().check(z.nonnegative()),
+  time: z.number().check(z.nonnegative()),
+  process: z.union([z.int(), z.literal('nemesis'), z.literal('final')]),
   type: z.enum(['invoke', 'ok', 'fail', 'info']),
   f: z.string(),
   value: z.unknown(),
-  key: z.union([z.string(), z.number()]).optional(),
-  node: z.string().optional(),
-  error: z.string().optional(),
-  zxid: z.string().optional(),
+  key: z.optional(z.union([z.string(), z.number()])),
+  node: z.optional(z.string()),
+  error: z.optional(z.string()),
+  zxid: z.optional(z.string()),
 });
 
 /**
@@ -100,8 +103,23 @@ export class HistoryWriter {
 }
 
 /**
+ * One JSON line. Integers beyond 2^53 (which JSON.parse would round) are read as bigints; only lines with a run of
+ * 16 digits take that slower path.
+ */
+function parseJsonLine(line: string): unknown {
+  return /\d{16}/.test(line) ? parseLossless(line, undefined, exactNumber) : JSON.parse(line);
+}
+
+function exactNumber(text: string): number | bigint {
+  if (!isInteger(text)) return parseFloat(text);
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+/**
  * Reads a history file. A truncated last line (the harness died mid-write) is dropped with a warning;
- * any other malformed line is a UsageError naming the file and line.
+ * any other malformed line is a UsageError naming the file and line, and so are indexes that do not increase
+ * (events are written in index order).
  */
 export async function readHistory(path: string, warn: (msg: string) => void = () => {}): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
@@ -119,7 +137,7 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
         );
       let parsed: unknown;
       try {
-        parsed = JSON.parse(line);
+        parsed = parseJsonLine(line);
       } catch {
         // Only acceptable as the very last line: the harness crashed while writing it.
         pendingError = `${path}:${lineNo}: not valid JSON`;
@@ -133,6 +151,12 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
           'Each line must look like {"index":0,"time":0,"process":0,"type":"invoke","f":"read","value":null}.',
         );
       }
+      const last = events[events.length - 1];
+      if (last && result.data.index <= last.index)
+        throw new UsageError(
+          `${path}:${lineNo}: index ${result.data.index} after index ${last.index}: events must be in increasing index order`,
+          'Keep the lines in the order the events happened, each with a larger index than the line before.',
+        );
       events.push(result.data);
     }
   } catch (err) {
@@ -147,6 +171,8 @@ export async function readHistory(path: string, warn: (msg: string) => void = ()
     }
     throw err;
   }
+  if (pendingError && events.length === 0)
+    throw new UsageError(pendingError, 'Give a history: JSON Lines as written by `faultline test`.');
   if (pendingError) warn(`${pendingError} (the last line is incomplete, ignored: the run was probably interrupted)`);
   return events;
 }

@@ -1,9 +1,9 @@
 // The register workload: one znode holding a small integer; concurrent read, write and compare-and-set.
-// Checked for linearizability against a cas-register whose initial value is null (empty znode data), and
-// against what ZooKeeper promises per read mode (zxid order, per-session order). With `keys` > 1 it is the
+// Checked for linearizability from the zxids every op records (src/checkers/zxid-register.ts; the initial value
+// is null, empty znode data), and against what ZooKeeper promises per read mode (zxid order, per-session order). With `keys` > 1 it is the
 // multi-register workload: many independent znodes, each event carrying its key, checked key by key.
 import type { Checker } from '../src/checker.js';
-import { type ClientOptions, ZkError } from '../src/client.js';
+import { completionForError, type ClientOptions, ZkError } from '../src/client.js';
 import type { Workload, Completion, Invocation } from '../src/workload.js';
 import { checkLinearizable } from '../src/checkers/linearizable.js';
 import { RECOVERY_CHECKERS } from '../src/checkers/convergence.js';
@@ -18,6 +18,8 @@ import { ZkErrorCode, type ZkClient } from '../src/zk/client.js';
 import { ensureZnode, hexZxid, sessionClient, withSession } from './common.js';
 
 export const REGISTER_PATH = '/faultline-register';
+/** A cas's own time budget ends this long before the runner's timeout of the op. */
+const CAS_MARGIN_MS = 50;
 
 /** sync: sync then get (the default); plain: get only (may be stale by design); none: no reads at all. */
 export type ReadMode = RegisterReadMode;
@@ -85,19 +87,39 @@ export function registerWorkload(options: RegisterOptions, clientOptions: Client
             }
             case 'cas': {
               const [expected, next] = op.value as [number, number];
-              // A synced read, so "the value differed" is a fact from within this op's interval.
-              await zk.sync(path);
-              const { data, stat } = await zk.getData(path);
+              // One time budget for the whole cas, ending before the runner's own timeout (which starts after this
+              // one), so even a slow cas reports what it read and whether its write was sent: the zxid checker
+              // needs both (src/checkers/zxid-register.ts).
+              const deadline = Date.now() + clientOptions.opTimeoutMs - CAS_MARGIN_MS;
+              const left = (): number => Math.floor(deadline - Date.now());
+              let found: { data: Buffer; stat: { mzxid: bigint; version: number } };
+              try {
+                // A synced read, so "the value differed" is a fact from within this op's interval.
+                await zk.sync(path, { timeoutMs: Math.max(1, left()) });
+                found = await zk.getData(path, { timeoutMs: Math.max(1, left()) });
+              } catch (err) {
+                // Nothing was written yet: whatever went wrong, this cas certainly did not happen.
+                return {
+                  type: 'fail',
+                  value: op.value,
+                  error: `not-sent: ${completionForError(err, null).error ?? ''}`,
+                };
+              }
+              const { data, stat } = found;
+              // The completion of a value mismatch records the value found (and its zxid), not [old, new].
               if (decode(data) !== expected)
-                return { type: 'fail', value: op.value, error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
+                return { type: 'fail', value: decode(data), error: 'value-mismatch', zxid: hexZxid(stat.mzxid) };
+              if (left() <= 0) return { type: 'fail', value: op.value, error: 'not-sent: no time left' };
               let written;
               try {
-                written = await zk.setData(path, encode(next), stat.version);
+                written = await zk.setData(path, encode(next), stat.version, { timeoutMs: left() });
               } catch (err) {
                 // BADVERSION proves only that someone wrote in between, not that the value differed.
                 if (err instanceof ZkError && err.code === ZkErrorCode.BADVERSION)
                   return { type: 'fail', value: op.value, error: 'bad-version' };
-                throw err;
+                // If the write took effect, it came right after the data read (its version was the condition).
+                const completion = completionForError(err, op.value);
+                return completion.type === 'info' ? { ...completion, zxid: hexZxid(stat.mzxid) } : completion;
               }
               return { type: 'ok', value: op.value, zxid: hexZxid(written.stat.mzxid) };
             }

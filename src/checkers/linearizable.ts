@@ -6,6 +6,7 @@
 // and (zk-register only) a versioned set failing with "bad-version" asserts the version differed. For the
 // value-based models, "bad-version" proves nothing (the version moved, the value may be the same) and is dropped.
 import { UsageError, type Validity } from '../errors.js';
+import { exactJson, showValue } from '../formats/show.js';
 import { pairOperations, type HistoryEvent, type Operation as HistoryOperation } from '../history.js';
 import {
   casRegisterModel,
@@ -61,6 +62,8 @@ export interface PartitionFailure {
   unplaced: ReportedOp[];
   /** The model state after the prefix, described. */
   stateBefore: string;
+  /** Set when the failure was found without a search (e.g. a read of a value no op could have written). */
+  reason?: string;
 }
 
 export interface LinearizabilityResult {
@@ -151,6 +154,7 @@ async function checkConverted<I, O>(
         longestPrefix: prefix.slice(-PREFIX_SHOWN),
         unplaced: (p.unplaced ?? []).map(describe),
         stateBefore: p.stateBefore ?? '',
+        ...(p.reason !== undefined ? { reason: p.reason } : {}),
       };
     });
   if (failures.length > 0) result.failures = failures;
@@ -213,17 +217,21 @@ function bad(op: HistoryOperation, problem: string, fix: string): never {
   throw new UsageError(`history event ${op.invokeIndex} (process ${op.process}, ${op.f}): ${problem}`, fix);
 }
 
-/** Register values must compare with ===; structured values are compared by their JSON text. */
-function registerValue(value: unknown): RegisterValue {
+/**
+ * Register values must compare with ===; structured values are compared by their JSON text. Integers beyond 2^53
+ * are bigints (the readers keep them exactly), which === compares by value.
+ */
+export function registerValue(value: unknown): RegisterValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return `\u0000json:${JSON.stringify(value)}`;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return value;
+  return `\u0000json:${exactJson(value)}`;
 }
 
 function pairValue(op: HistoryOperation, what: string): [unknown, unknown] {
   const v = op.input;
   if (!Array.isArray(v) || v.length !== 2)
-    bad(op, `cas value must be ${what}, got ${JSON.stringify(v)}`, `Record cas as {"f":"cas","value":${what}}.`);
+    bad(op, `cas value must be ${what}, got ${showValue(v)}`, `Record cas as {"f":"cas","value":${what}}.`);
   return [v[0], v[1]];
 }
 
@@ -270,7 +278,7 @@ function versioned(op: HistoryOperation, value: unknown): { value: RegisterValue
   }
   return bad(
     op,
-    `expected {"value":..., "version":N} or [value, version], got ${JSON.stringify(value)}`,
+    `expected {"value":..., "version":N} or [value, version], got ${showValue(value)}`,
     'zk-register histories record the Stat version ZooKeeper returned.',
   );
 }
@@ -302,7 +310,7 @@ const convertZk: Converter = (op) => {
       if (!expected || typeof expected.version !== 'number')
         bad(
           op,
-          `cas value must be {"version":N,"value":v}, got ${JSON.stringify(raw)}`,
+          `cas value must be {"version":N,"value":v}, got ${showValue(raw)}`,
           'zk-register cas is setData with an expected version.',
         );
       const input: ZkRegisterInput = {

@@ -15,7 +15,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('--timeout <s>', 'time budget of each checker, seconds', '120')
     .action(async (runDir: string, opts: { timeout: string }) => {
       const timeoutS = Number(opts.timeout);
-      if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+      if (opts.timeout.trim() === '' || !Number.isFinite(timeoutS) || timeoutS <= 0)
         throw new UsageError(
           `--timeout must be a positive number of seconds, not "${opts.timeout}"`,
           'For example --timeout 120.',

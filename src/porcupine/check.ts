@@ -2,43 +2,14 @@
 // and combine the verdicts. `checkOperations`/`checkEvents` run in the calling thread; the `Parallel` variants
 // spread partitions over worker threads when the model says where workers can load it from.
 import type { CheckOptions, CheckResult, Event, Model, Operation, PartitionInfo } from './model.js';
-import {
-  createSearch,
-  searchPartition,
-  type PartitionInput,
-  type PartitionSearch,
-  type SearchLimits,
-  type SearchResult,
-} from './search.js';
+import { createSearch, searchPartition, type PartitionSearch, type SearchLimits, type SearchResult } from './search.js';
 import { runInWorkers } from './parallel.js';
+import { partitionOperations, toPartitionInfo, type Partition } from './partition.js';
+
+export { partitionOperations, toPartitionInfo, type Partition } from './partition.js';
 
 /** Resident set size at which a search gives up (just under 2 GB, whole process). */
 const DEFAULT_MAX_MEMORY = 1.85e9;
-
-export interface Partition<I, O> extends PartitionInput<I, O> {
-  key: string | number | undefined;
-  /** Index of each op of the partition in the caller's history. */
-  indexes: number[];
-}
-
-export function partitionOperations<S, I, O>(
-  model: Model<S, I, O>,
-  history: readonly Operation<I, O>[],
-): Partition<I, O>[] {
-  const byKey = new Map<string | number | undefined, Partition<I, O>>();
-  for (let i = 0; i < history.length; i++) {
-    const op = history[i] as Operation<I, O>;
-    const key = model.partition ? model.partition(op.input) : undefined;
-    let part = byKey.get(key);
-    if (!part) byKey.set(key, (part = { key, indexes: [], inputs: [], outputs: [], calls: [], returns: [] }));
-    part.indexes.push(i);
-    (part.inputs as I[]).push(op.input);
-    (part.outputs as O[]).push(op.output);
-    (part.calls as number[]).push(op.call);
-    (part.returns as number[]).push(op.return);
-  }
-  return [...byKey.values()];
-}
 
 /** Converts events (in real-time order) to operations; a call without a return gets return time Infinity. */
 export function eventsToOperations<I, O>(events: readonly Event<I, O>[], unknownOutput?: O): Operation<I, O>[] {
@@ -67,20 +38,6 @@ export function limitsFor(options: CheckOptions, start: number): SearchLimits {
     maxMemoryBytes: options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY,
     details: options.details ?? true,
   };
-}
-
-export function toPartitionInfo<I, O>(part: Partition<I, O>, searched: SearchResult): PartitionInfo {
-  const info: PartitionInfo = {
-    key: part.key,
-    result: searched.result,
-    operations: part.indexes.length,
-    explored: searched.explored,
-  };
-  if (searched.longestPrefix) info.longestPrefix = searched.longestPrefix.map((i) => part.indexes[i] as number);
-  if (searched.unplaced) info.unplaced = searched.unplaced.map((i) => part.indexes[i] as number);
-  if (searched.stateBefore !== undefined) info.stateBefore = searched.stateBefore;
-  if (searched.reason) info.reason = searched.reason;
-  return info;
 }
 
 export function combine(partitions: PartitionInfo[]): CheckResult {

@@ -36,6 +36,17 @@ export interface Model<State, Input, Output> {
    */
   canReach?(state: State, input: Input, output: Output, candidates: readonly Input[]): boolean;
   /**
+   * Optional, for a linear pre-pass before any search: which value a completed op needs the state to have been
+   * given before it returned (a read's value, a cas's old value; undefined: none), which value an op may give
+   * it (undefined: none), and the initial one. An op needing a value that is not the initial one and that no
+   * other op invoked before its return could give makes the partition illegal at once, whatever its size.
+   */
+  readonly values?: {
+    readonly initial: unknown;
+    required(input: Input, output: Output): unknown;
+    written(input: Input): unknown;
+  };
+  /**
    * Where worker threads can import this model from: a module URL and the export name of the model object
    * (or of a zero-argument factory). Without it, partitions are checked in the calling thread.
    */
@@ -109,4 +120,10 @@ export interface CheckResult {
   partitions: PartitionInfo[];
   /** Set when result is 'unknown'. */
   reason?: string;
+}
+
+/** JSON text of a value for descriptions; a bigint (an integer beyond 2^53) as its digits. */
+export function showJson(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
 }

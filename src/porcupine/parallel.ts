@@ -7,9 +7,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CheckOptions, Model, PartitionInfo } from './model.js';
-import type { Partition } from './check.js';
+import type { Partition } from './partition.js';
 import type { SearchLimits, SearchResult } from './search.js';
-import { toPartitionInfo } from './check.js';
+import { toPartitionInfo } from './partition.js';
 
 /** Message to a worker: which model to load. */
 export interface WorkerSetup {

@@ -10,7 +10,7 @@
 //  - the memo is an open-addressing hash table over one growable Int32Array arena: no allocation per step.
 // Ops of unknown outcome have no return entry: they need never be linearized, and the search succeeds as soon as
 // every completed op is.
-import { ILLEGAL, type CheckVerdict, type Model } from './model.js';
+import { ILLEGAL, showJson, type CheckVerdict, type Model } from './model.js';
 
 export interface PartitionInput<I, O> {
   inputs: readonly I[];
@@ -78,6 +78,12 @@ export const searchTuning = {
    * so verdicts do not depend on when it starts. 0 and 0: from the first step.
    */
   lookaheadAfterFailures: 32,
+  /**
+   * The first search of a partition tries ops of unknown outcome last; the second (joining after
+   * secondOrderAfter iterations) in call order. The tests swap them, so brute force checks both orders.
+   */
+  firstUnknownLast: true,
+  secondOrderAfter: 1 << 16,
   lookaheadAfterFailuresPerOp: 1,
   lookaheadAfterFailuresPerOpMax: 1024,
 };
@@ -275,6 +281,7 @@ class Search {
     limits: SearchLimits,
     completed: number,
     sortedByCall: boolean,
+    unknownLast: boolean,
   ): void {
     const count = ops.inputs.length;
     const opCalls = ops.calls;
@@ -361,7 +368,7 @@ class Search {
           r < completed ? (opReturns[original[order[returns + r] as number] as number] as number) : Infinity;
         let end = k;
         while (end < count && (opCalls[original[order[end] as number] as number] as number) <= until) end++;
-        if (end - k > 1) insertionSort(order, k, end, original, opReturns, Infinity);
+        if (end - k > 1 && unknownLast) insertionSort(order, k, end, original, opReturns, Infinity);
         for (; k < end; k++) {
           const e = order[k] as number;
           next[last] = e;
@@ -390,12 +397,14 @@ class Search {
     }
     this.forced = uint8(this.forced, bitCount);
     // Candidates are tried in three phases: read-only ops (greedy), then other completed ops, then ops of
-    // unknown outcome, which never need to be linearized and so are the least likely to be needed now.
+    // unknown outcome, which never need to be linearized and so are the least likely to be needed now. With
+    // unknownLast false (the second search of a hard partition, see createSearch), ops of unknown outcome are
+    // tried with the others, in call order, as Porcupine does.
     const opPhase = (this.opPhase = uint8(this.opPhase, bitCount));
     let phases = 1 << 3;
     for (let id = 0; id < bitCount; id++) {
       if ((original[id] as number) < 0) continue;
-      const phase = readOnly[id] === 1 ? 0 : id < completed ? 1 : 2;
+      const phase = readOnly[id] === 1 ? 0 : id < completed || !unknownLast ? 1 : 2;
       opPhase[id] = phase;
       phases |= 1 << phase;
     }
@@ -981,39 +990,127 @@ export function createSearch<S, I, O>(
   }
   // No op, or only ops of unknown outcome: leaving them all out is a linearization.
   if (completed === 0) return nothingToSearch;
-  const search = searchPool.pop() ?? new Search();
   const input = ops as PartitionInput<unknown, unknown>;
-  search.reset(model, input, limits, completed, sortedByCall);
-  // The handle is a closure, but a small one, run a few times per partition: after a full GC it runs
-  // unoptimized, which costs little. (A class instead would die with its check, and with no live instance of
-  // its shape left, a full GC collects the shape and deoptimizes createSearch, which allocates it.)
-  let finished: SearchResult | undefined;
+  const impossible = model.values ? impossibleOp(model, input) : undefined;
+  if (impossible) return { run: () => impossible };
+  let hasUnknown = false;
+  for (let i = 0; i < count && !hasUnknown; i++) hasUnknown = (ops.returns[i] as number) === Infinity;
+  // Two orders, taking turns on a hard partition: ours tries ops of unknown outcome last (they need never be
+  // linearized), Porcupine's tries them in call order with the rest. Each wins on some histories; the second
+  // search starts only once the first has used its first slice, so easy partitions pay nothing.
+  const unknownLast = searchTuning.firstUnknownLast;
+  const after = searchTuning.secondOrderAfter;
+  const first = startSearch(model, input, limits, completed, sortedByCall, unknownLast);
+  let second: ((budget: number) => SearchResult | undefined) | undefined;
+  let spent = 0;
   return {
     run(budget: number): SearchResult | undefined {
-      if (finished) return finished;
-      const verdict = search.run(budget);
-      if (verdict === undefined) return undefined;
-      finished = search.finish(verdict, input);
-      // Back to the pool only now: nothing reads the search after this, and the handle only repeats the result.
-      search.release();
-      if (searchPool.length < 2) searchPool.push(search);
-      return finished;
+      if (!second) {
+        const done = first(budget);
+        spent += budget;
+        if (done || !hasUnknown || spent < after) return done;
+        second = startSearch(model, input, limits, completed, sortedByCall, !unknownLast);
+        return undefined;
+      }
+      const half = budget === Infinity ? Infinity : Math.max(1, Math.floor(budget / 2));
+      return first(half) ?? second(half);
     },
   };
 }
 
-/** Checks one partition to the end (or until the deadline or the memory bound). */
+/** One pooled search; the handle repeats its result once it has one. */
+function startSearch(
+  model: AnyModel,
+  input: PartitionInput<unknown, unknown>,
+  limits: SearchLimits,
+  completed: number,
+  sortedByCall: boolean,
+  unknownLast: boolean,
+): (budget: number) => SearchResult | undefined {
+  const search = searchPool.pop() ?? new Search();
+  search.reset(model, input, limits, completed, sortedByCall, unknownLast);
+  // The handle is a closure, but a small one, run a few times per partition: after a full GC it runs
+  // unoptimized, which costs little. (A class instead would die with its check, and with no live instance of
+  // its shape left, a full GC collects the shape and deoptimizes createSearch, which allocates it.)
+  let finished: SearchResult | undefined;
+  return (budget: number): SearchResult | undefined => {
+    if (finished) return finished;
+    const verdict = search.run(budget);
+    if (verdict === undefined) return undefined;
+    finished = search.finish(verdict, input);
+    // Back to the pool only now: nothing reads the search after this, and the handle only repeats the result.
+    search.release();
+    if (searchPool.length < 2) searchPool.push(search);
+    return finished;
+  };
+}
+
+/**
+ * The linear pre-pass (Model.values): the completed op that returned first among those needing a value that is
+ * not the initial one and that no other op invoked before their return could have written, as an illegal result.
+ */
+function impossibleOp(model: AnyModel, ops: PartitionInput<unknown, unknown>): SearchResult | undefined {
+  const values = model.values as NonNullable<AnyModel['values']>;
+  const count = ops.inputs.length;
+  // The two earliest-called writers of each value (the earliest may be the op needing it).
+  const first = new Map<unknown, number>();
+  const second = new Map<unknown, number>();
+  for (let i = 0; i < count; i++) {
+    const v = values.written(ops.inputs[i]);
+    if (v === undefined) continue;
+    const a = first.get(v);
+    if (a === undefined || (ops.calls[i] as number) < (ops.calls[a] as number)) {
+      if (a !== undefined) second.set(v, a);
+      first.set(v, i);
+    } else {
+      const b = second.get(v);
+      if (b === undefined || (ops.calls[i] as number) < (ops.calls[b] as number)) second.set(v, i);
+    }
+  }
+  let worst = -1;
+  let needed: unknown;
+  for (let i = 0; i < count; i++) {
+    const ret = ops.returns[i] as number;
+    if (ret === Infinity) continue;
+    const v = values.required(ops.inputs[i], ops.outputs[i]);
+    if (v === undefined || v === values.initial) continue;
+    const a = first.get(v);
+    const writer = a === i ? second.get(v) : a;
+    // At equal times calls come before returns (touching intervals overlap), so a writer called at `ret` counts.
+    if (writer !== undefined && (ops.calls[writer] as number) <= ret) continue;
+    if (worst < 0 || ret < (ops.returns[worst] as number)) {
+      worst = i;
+      needed = v;
+    }
+  }
+  if (worst < 0) return undefined;
+  const shown = model.describeOperation ? model.describeOperation(ops.inputs[worst], ops.outputs[worst]) : 'an op';
+  return {
+    result: 'illegal',
+    explored: 0,
+    longestPrefix: [],
+    unplaced: [worst],
+    stateBefore: model.describeState ? model.describeState(model.init()) : safeDescribe(model.init()),
+    reason: `${shown} needs ${showJson(needed)}, which no op invoked before it returned could have written`,
+  };
+}
+
+/** Checks one partition to the end (or until the deadline or the memory bound), in growing slices. */
 export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
   ops: PartitionInput<I, O>,
   limits: SearchLimits,
 ): SearchResult {
-  return createSearch(model, ops, limits).run(Infinity) as SearchResult;
+  const search = createSearch(model, ops, limits);
+  for (let slice = 1 << 16; ; slice = Math.min(slice * 2, 1 << 30)) {
+    const done = search.run(slice);
+    if (done) return done;
+  }
 }
 
 function safeDescribe(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return showJson(value);
   } catch {
     return String(value);
   }

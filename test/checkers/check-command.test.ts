@@ -1,13 +1,10 @@
-// `faultline check` and `faultline import` through commander, on temporary files.
+// `faultline check` and `faultline import` as a user runs them (the built CLI), on fixtures and temporary files.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { registerCheckCommand } from '../../src/commands/check.js';
-import { registerImportCommand } from '../../src/commands/import.js';
-import { UsageError } from '../../src/errors.js';
-import { corpusDir } from '../porcupine/corpus.js';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { corpusDir, repoRoot } from '../porcupine/corpus.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'faultline-check-'));
 const line = (index: number, process: number, type: string, f: string, value: unknown): string =>
@@ -31,29 +28,16 @@ const twin = [
 writeFileSync(path.join(dir, 'stale.jsonl'), staleRead);
 writeFileSync(path.join(dir, 'twin.jsonl'), twin);
 
-async function run(...args: string[]): Promise<{ out: string; exitCode: number | undefined }> {
-  const program = new Command().exitOverride();
-  registerCheckCommand(program);
-  registerImportCommand(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
+/** Runs the built CLI (npm test builds dist/ first), as a user would: a command is tested through its process. */
+async function run(...args: string[]): Promise<{ out: string; err: string; exitCode: number | undefined }> {
+  const result = await execa(process.execPath, [path.join(repoRoot, 'bin', 'faultline.js'), ...args], {
+    reject: false,
+    stripFinalNewline: false,
   });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'faultline', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const exitCode = process.exitCode as number | undefined;
-  process.exitCode = undefined;
-  return { out, exitCode };
+  return { out: result.stdout, err: result.stderr, exitCode: result.exitCode };
 }
 
-afterEach(() => {
-  process.exitCode = undefined;
-});
+const histories = path.join(corpusDir, '..', 'histories');
 
 describe('faultline check', () => {
   it('prints one JSON line per file and exits 1 when any is invalid', async () => {
@@ -81,13 +65,67 @@ describe('faultline check', () => {
     );
     expect((await run('check', '--model', 'register', path.join(dir, 'twin.jsonl'))).exitCode).toBe(0);
   });
-  it('rejects a bad timeout and a missing file with a UsageError', async () => {
-    await expect(
-      run('check', '--model', 'register', '--timeout', '-1', path.join(dir, 'twin.jsonl')),
-    ).rejects.toBeInstanceOf(UsageError);
-    await expect(run('check', '--model', 'register', path.join(dir, 'missing.jsonl'))).rejects.toBeInstanceOf(
-      UsageError,
+  it('rejects a bad timeout with a usage error', async () => {
+    const { err, exitCode } = await run(
+      'check',
+      '--model',
+      'register',
+      '--timeout',
+      '-1',
+      path.join(dir, 'twin.jsonl'),
     );
+    expect(err).toMatch(/--timeout must be a positive number/);
+    expect(exitCode).toBe(4);
+  });
+  it('checks EDN directly: write 1, read 2 is not linearizable (exit 1)', async () => {
+    const { out, exitCode } = await run('check', '--model', 'cas-register', path.join(histories, 'write1-read2.edn'));
+    expect(out).toMatch(/write1-read2\.edn: NOT linearizable/);
+    expect(exitCode).toBe(1);
+  });
+  it('refuses what is not a history, file by file, and still checks the others (exit 4)', async () => {
+    writeFileSync(path.join(dir, 'empty.jsonl'), '');
+    writeFileSync(path.join(dir, 'hostname'), 'myhost\n');
+    const { out, err, exitCode } = await run(
+      'check',
+      '--model',
+      'register',
+      path.join(dir, 'empty.jsonl'),
+      path.join(dir, 'missing.jsonl'),
+      path.join(dir, 'hostname'),
+      path.join(dir, 'twin.jsonl'),
+    );
+    expect(err).toMatch(/empty\.jsonl: not a history: the file is empty/);
+    expect(err).toMatch(/missing\.jsonl: no such file/);
+    expect(err).toMatch(/hostname: not a history/);
+    expect(out).toMatch(/twin\.jsonl: linearizable/);
+    expect(out).not.toMatch(/0 ops/);
+    expect(exitCode).toBe(4);
+  });
+  it('names the file when its content does not fit the model', async () => {
+    writeFileSync(path.join(dir, 'kv.jsonl'), line(0, 0, 'invoke', 'frobnicate', 1) + '\n');
+    const { err, exitCode } = await run('check', '--model', 'register', path.join(dir, 'kv.jsonl'));
+    expect(err).toMatch(/kv\.jsonl: history event 0 .*unknown operation "frobnicate"/);
+    expect(exitCode).toBe(4);
+  });
+  it('prints huge values cut short', async () => {
+    // A stale read of a 5 MB value: the counterexample names it, cut to a few hundred characters.
+    const huge = 'v'.repeat(5_000_000);
+    writeFileSync(
+      path.join(dir, 'huge.jsonl'),
+      [
+        line(0, 0, 'invoke', 'write', huge),
+        line(1, 0, 'ok', 'write', huge),
+        line(2, 0, 'invoke', 'write', 'y'),
+        line(3, 0, 'ok', 'write', 'y'),
+        line(4, 1, 'invoke', 'read', null),
+        line(5, 1, 'ok', 'read', huge),
+      ].join('\n'),
+    );
+    const { out, exitCode } = await run('check', '--model', 'register', path.join(dir, 'huge.jsonl'));
+    expect(exitCode).toBe(1);
+    expect(out).toMatch(/then state "y"; could not place:/);
+    expect(out.length).toBeLessThan(2_000);
+    expect(out).toMatch(/… \(5,000,0\d\d characters\)/);
   });
 });
 
@@ -97,5 +135,38 @@ describe('faultline import', () => {
     await run('import', 'auto', path.join(corpusDir, 'jepsen', 'etcd_002.log'), '-o', out);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toContain('"process":4');
     expect((await run('check', '--model', 'cas-register', '--json', out)).exitCode).toBe(0);
+  });
+  it('EDN through import auto: write 1, read 2 stays not linearizable; 2^53+1 keeps its digits', async () => {
+    const out = path.join(dir, 'w1r2.jsonl');
+    expect((await run('import', 'auto', path.join(histories, 'write1-read2.edn'), '-o', out)).exitCode).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('"f":"read","value":2}');
+    expect((await run('check', '--model', 'cas-register', out)).exitCode).toBe(1);
+    const big = path.join(dir, 'big.jsonl');
+    await run('import', 'auto', path.join(histories, 'big-integers.edn'), '-o', big);
+    expect(readFileSync(big, 'utf8')).toContain('"value":9007199254740993}');
+    const checked = await run('check', '--model', 'cas-register', big);
+    expect(checked.exitCode).toBe(1);
+    expect(checked.out).toMatch(/read -> 9007199254740992 needs 9007199254740992, which no op/);
+  });
+  it('refuses an EDN file or /etc/passwd as a Jepsen log, and goes on with the next file', async () => {
+    const passwd = path.join(dir, 'passwd');
+    writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\n');
+    const outDir = path.join(dir, 'imported');
+    const { err, exitCode } = await run(
+      'import',
+      'jepsen-log',
+      path.join(histories, 'write1-read2.edn'),
+      passwd,
+      path.join(histories, 'register.log'),
+      '-o',
+      outDir,
+    );
+    expect(err).toMatch(/write1-read2\.edn: no Jepsen log line[\s\S]*This file is EDN/);
+    expect(err).toMatch(/passwd: no Jepsen log line/);
+    expect(readFileSync(path.join(outDir, 'register.jsonl'), 'utf8').split('\n')).toHaveLength(11);
+    expect(exitCode).toBe(4);
+    const noDir = await run('import', 'jepsen-log', passwd, passwd);
+    expect(noDir.err).toMatch(/no --output directory/);
+    expect(noDir.exitCode).toBe(4);
   });
 });

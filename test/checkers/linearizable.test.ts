@@ -1,7 +1,6 @@
-// The bridge from Faultline's history.jsonl events to porcupine, and the importers.
+// The bridge from Faultline's history.jsonl events to porcupine. (The readers of other formats: test/formats.)
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../../src/checkers/linearizable.js';
-import { detectFormat, parseJepsenLog, parseKvLog } from '../../src/commands/import.js';
 import type { HistoryEvent } from '../../src/history.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -151,39 +150,5 @@ describe('checkLinearizable', () => {
     await expect(
       checkLinearizable(history([[0, 'invoke', 'frobnicate', 5]]), { model: 'register' }),
     ).rejects.toBeInstanceOf(UsageError);
-  });
-});
-
-describe('importers', () => {
-  it('reads Jepsen register logs', () => {
-    const events = parseJepsenLog(
-      [
-        'INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]',
-        'some noise',
-        'INFO  jepsen.util - 3 :fail :cas [1 4]',
-        'INFO  jepsen.util - 4\t:invoke\t:read\tnil',
-        'INFO  jepsen.util - 4\t:fail\t:read\t:timed-out',
-        'INFO  jepsen.util - 1\t:invoke\t:write\t2',
-        'INFO  jepsen.util - 1\t:info\t:write\t:timed-out',
-      ].join('\n'),
-    );
-    expect(events.map((e) => [e.process, e.type, e.f, e.value, e.error])).toEqual([
-      [3, 'invoke', 'cas', [1, 4], undefined],
-      [3, 'fail', 'cas', [1, 4], 'value-mismatch'],
-      [4, 'invoke', 'read', null, undefined],
-      [4, 'info', 'read', null, 'timed-out'],
-      [1, 'invoke', 'write', 2, undefined],
-      [1, 'info', 'write', null, 'timed-out'],
-    ]);
-  });
-  it('reads Porcupine kv logs and detects formats', () => {
-    const text =
-      '{:process 0, :type :invoke, :f :append, :key "4", :value "x 0 1 y"}\n{:process 0, :type :ok, :f :get, :key "4", :value nil}\n';
-    expect(parseKvLog(text).map((e) => [e.process, e.type, e.f, e.key, e.value])).toEqual([
-      [0, 'invoke', 'append', '4', 'x 0 1 y'],
-      [0, 'ok', 'get', '4', null],
-    ]);
-    expect(detectFormat(text)).toBe('kv-log');
-    expect(detectFormat('INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]')).toBe('jepsen-log');
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable, convertHistory } from '../../src/checkers/linearizable.js';
 import {
+  ILLEGAL,
   checkOperations,
   kvSinglePartitionModel,
   type KvInput,
@@ -21,10 +22,28 @@ describe('etcd corpus (cas-register)', () => {
   it.each(histories.map((h) => [h.file, h] as const))('%s', async (_file, h) => {
     const result = await checkLinearizable(h.events, { model: 'cas-register', timeoutMs: 60_000 });
     expect(result.valid).toBe(etcdLinearizable.has(h.number));
-    if (result.valid === false) {
-      const [failure] = result.failures ?? [];
-      expect(failure?.unplaced.length).toBeGreaterThan(0);
-      expect(failure?.prefixLength).toBeGreaterThanOrEqual(0);
+    if (result.valid !== false) return;
+    // The report must be a real counterexample: the prefix replays legally to the state reported, and the first
+    // op that could not be placed is illegal there (or the pre-pass says why no state could make it legal).
+    const [failure] = result.failures ?? [];
+    expect(failure?.unplaced.length).toBeGreaterThan(0);
+    const { model, operations, sources } = convertHistory(h.events, 'cas-register');
+    const byInvoke = new Map(sources.map((s, i) => [s.invokeIndex, operations[i]!]));
+    let state = model.init();
+    for (const index of failure?.longestPrefix ?? []) {
+      const op = byInvoke.get(index)!;
+      const next = model.step(state, op.input, op.output);
+      expect(next).not.toBe(ILLEGAL);
+      state = next;
+    }
+    expect(failure?.longestPrefix).toHaveLength(failure?.prefixLength ?? -1);
+    const blocked = byInvoke.get(failure!.unplaced[0]!.index)!;
+    if (failure?.reason) {
+      expect(failure.prefixLength).toBe(0);
+      expect(failure.reason).toMatch(/which no op invoked before it returned could have written/);
+    } else {
+      expect(model.describeState?.(state)).toBe(failure?.stateBefore);
+      expect(model.step(state, blocked.input as never, blocked.output as never)).toBe(ILLEGAL);
     }
   });
 });

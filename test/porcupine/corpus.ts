@@ -1,8 +1,8 @@
-// Loads Porcupine's test corpus (test/fixtures/porcupine, MIT: its licence file sits beside it) through our importers.
+// Loads Porcupine's test corpus (test/fixtures/porcupine, MIT: its licence file sits beside it) through our readers (src/formats).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseJepsenLog, parseKvLog } from '../../src/commands/import.js';
+import { parseEdnHistory, parseJepsenLog } from '../../src/formats/index.js';
 import type { HistoryEvent } from '../../src/history.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,5 +32,5 @@ export function loadEtcd(): EtcdHistory[] {
 
 export function loadKv(name: string): HistoryEvent[] {
   const file = path.join(corpusDir, 'kv', `${name}.txt`);
-  return parseKvLog(readFileSync(file, 'utf8'), file);
+  return parseEdnHistory(readFileSync(file, 'utf8'), file);
 }

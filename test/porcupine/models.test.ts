@@ -182,7 +182,8 @@ describe('queue', () => {
 });
 
 // Without the look-ahead, which would refute these histories at once.
-const { canReach: _lookahead, ...withoutLookahead } = casRegisterModel;
+// Neither the look-ahead nor the pre-pass: the plain search, to exercise its limits.
+const { canReach: _lookahead, values: _prepass, ...withoutLookahead } = casRegisterModel;
 
 describe('checkEvents', () => {
   it('pairs calls with returns and leaves unreturned calls open-ended', () => {
@@ -212,6 +213,30 @@ describe('checkEvents', () => {
     expect(result.result).toBe('unknown');
     expect(result.reason).toMatch(/time budget/);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+  it('the pre-pass rejects that read of a value never written without searching, whatever the size', () => {
+    const ops: RegOp[] = [];
+    for (let i = 0; i < 60; i++) ops.push(op({ f: 'cas', from: i, to: i + 1 }, undefined, 0, Infinity));
+    for (let i = 0; i < 100_000; i++) ops.push(op({ f: 'write', value: 1000 + i }, { ok: true }, i, i + 100));
+    ops.push(read(-1, 200, 201));
+    // Written, but by an op invoked only after the read returned: just as impossible.
+    ops.push(op({ f: 'write', value: -1 }, { ok: true }, 300, 400));
+    const result = checkOperations(casRegisterModel, ops);
+    expect(result.result).toBe('illegal');
+    const [part] = result.partitions;
+    expect(part?.explored).toBe(0);
+    expect(part?.unplaced).toEqual([100_060]);
+    expect(part?.reason).toMatch(/^read -> -1 needs -1, which no op invoked before it returned could have written/);
+    // A cas's old value counts too, and a writer invoked by the time the op returns is enough.
+    expect(
+      checkOperations(casRegisterModel, [op({ f: 'cas', from: 7, to: 8 }, { ok: true }, 0, 5)]).partitions[0]?.explored,
+    ).toBe(0);
+    expect(
+      checkOperations(casRegisterModel, [
+        op({ f: 'write', value: 7 }, { ok: true }, 5, 9),
+        op({ f: 'cas', from: 7, to: 8 }, { ok: true }, 0, 5),
+      ]).result,
+    ).toBe('ok');
   });
   it('gives unknown when the memory bound is reached', () => {
     const ops: RegOp[] = [];

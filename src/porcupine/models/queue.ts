@@ -1,5 +1,5 @@
 // A FIFO queue. enqueue(v); dequeue returns the head, or null when the queue is empty.
-import { ILLEGAL, type Illegal, type Model } from '../model.js';
+import { ILLEGAL, showJson, type Illegal, type Model } from '../model.js';
 import type { RegisterValue } from './register.js';
 import { hashString } from './zk-register.js';
 
@@ -32,10 +32,16 @@ export const queueModel: Model<QueueState, QueueInput, QueueOutput> = {
   partition: (input) => input.key ?? '',
   // A dequeue that saw an empty queue changes nothing.
   readOnly: (input, output) => input.f === 'dequeue' && output !== undefined && (output.value ?? null) === null,
+  // A dequeue that returned v needs an enqueue of v invoked before it returned.
+  values: {
+    initial: null,
+    required: (input, output) => (input.f === 'dequeue' && output !== undefined ? (output.value ?? null) : undefined),
+    written: (input) => (input.f === 'enqueue' ? input.value : undefined),
+  },
   describeOperation: (input, output) =>
     input.f === 'enqueue'
-      ? `enqueue(${JSON.stringify(input.value)})`
-      : `dequeue -> ${output === undefined ? '?' : JSON.stringify(output.value ?? null)}`,
-  describeState: (state) => JSON.stringify(state),
+      ? `enqueue(${showJson(input.value)})`
+      : `dequeue -> ${output === undefined ? '?' : showJson(output.value ?? null)}`,
+  describeState: (state) => showJson(state),
   workerModule: { url: import.meta.url, exportName: 'queueModel' },
 };

@@ -1,8 +1,10 @@
 // Single registers: read/write, and read/write/compare-and-set. Values are primitives (compare with ===);
-// callers with structured values should canonicalise them (e.g. to JSON text) first. The initial value is null.
-import { ILLEGAL, type Illegal, type Model } from '../model.js';
+// callers with structured values should canonicalise them (e.g. to JSON text) first; integers beyond 2^53 are
+// bigints. The initial value is null.
+import { ILLEGAL, showJson, type Illegal, type Model } from '../model.js';
 
-export type RegisterValue = string | number | boolean | null;
+/** bigint: an integer beyond 2^53, kept exact (=== compares bigints by value). */
+export type RegisterValue = string | number | bigint | boolean | null;
 
 export type RegisterInput =
   { f: 'read'; key?: string | number } | { f: 'write'; value: RegisterValue; key?: string | number };
@@ -30,15 +32,15 @@ function stepRegister(state: RegisterValue, input: CasRegisterInput, output: Reg
 }
 
 function describeRegisterOp(input: CasRegisterInput, output: RegisterOutput): string {
-  const key = input.key !== undefined ? `[${JSON.stringify(input.key)}]` : '';
+  const key = input.key !== undefined ? `[${showJson(input.key)}]` : '';
   const result = output === undefined ? ' -> ?' : !output.ok ? ' -> fail' : '';
   switch (input.f) {
     case 'read':
-      return `read${key} -> ${output === undefined ? '?' : output.ok ? JSON.stringify(output.value ?? null) : 'fail'}`;
+      return `read${key} -> ${output === undefined ? '?' : output.ok ? showJson(output.value ?? null) : 'fail'}`;
     case 'write':
-      return `write${key}(${JSON.stringify(input.value)})${result}`;
+      return `write${key}(${showJson(input.value)})${result}`;
     case 'cas':
-      return `cas${key}(${JSON.stringify(input.from)} -> ${JSON.stringify(input.to)})${result}`;
+      return `cas${key}(${showJson(input.from)} -> ${showJson(input.to)})${result}`;
   }
 }
 
@@ -70,6 +72,17 @@ function registerCanReach(
   return true;
 }
 
+/** For the pre-pass (Model.values): reads need their value, successful cases their old value. */
+const registerValues = {
+  initial: null,
+  required(input: CasRegisterInput, output: RegisterOutput): unknown {
+    if (output === undefined || !output.ok) return undefined;
+    return input.f === 'read' ? (output.value ?? null) : input.f === 'cas' ? input.from : undefined;
+  },
+  written: (input: CasRegisterInput): unknown =>
+    input.f === 'write' ? input.value : input.f === 'cas' ? input.to : undefined,
+};
+
 /** Both register models share one implementation; the read/write one just accepts fewer inputs. */
 function registerLike(name: string, exportName: string): Model<RegisterValue, CasRegisterInput, RegisterOutput> {
   return {
@@ -78,9 +91,10 @@ function registerLike(name: string, exportName: string): Model<RegisterValue, Ca
     step: stepRegister,
     readOnly: registerReadOnly,
     canReach: registerCanReach,
+    values: registerValues,
     partition: (input) => input.key ?? '',
     describeOperation: describeRegisterOp,
-    describeState: (state) => JSON.stringify(state),
+    describeState: (state) => showJson(state),
     workerModule: { url: import.meta.url, exportName },
   };
 }

@@ -1,7 +1,7 @@
 // A ZooKeeper znode used as a register: its data and the version ZooKeeper exposes in its Stat.
 // getData returns both; setData(v, -1) overwrites and bumps the version; setData(v, expected) succeeds only when
 // the version equals `expected` (else BADVERSION, which tells the client the version differed).
-import { ILLEGAL, type Illegal, type Model } from '../model.js';
+import { ILLEGAL, showJson, type Illegal, type Model } from '../model.js';
 import type { RegisterValue } from './register.js';
 
 export interface VersionedValue {
@@ -70,8 +70,13 @@ export function zkRegisterModel(
         output.version - state.version <= writes && (output.version > state.version || output.value === state.value)
       );
     },
+    values: {
+      initial: initial.value,
+      required: (input, output) => (input.f === 'read' && output?.ok ? (output.value ?? null) : undefined),
+      written: (input) => (input.f === 'read' ? undefined : input.value),
+    },
     describeOperation: (input, output) => {
-      const key = input.key !== undefined ? `[${JSON.stringify(input.key)}]` : '';
+      const key = input.key !== undefined ? `[${showJson(input.key)}]` : '';
       const shown =
         output === undefined
           ? '?'
@@ -81,11 +86,11 @@ export function zkRegisterModel(
               ? `v${output.version}`
               : 'ok';
       if (input.f === 'read')
-        return `read${key} -> ${output?.ok ? `${JSON.stringify(output.value ?? null)}@v${output.version ?? '?'}` : shown}`;
-      if (input.f === 'write') return `write${key}(${JSON.stringify(input.value)}) -> ${shown}`;
-      return `cas${key}(v${input.version}, ${JSON.stringify(input.value)}) -> ${shown}`;
+        return `read${key} -> ${output?.ok ? `${showJson(output.value ?? null)}@v${output.version ?? '?'}` : shown}`;
+      if (input.f === 'write') return `write${key}(${showJson(input.value)}) -> ${shown}`;
+      return `cas${key}(v${input.version}, ${showJson(input.value)}) -> ${shown}`;
     },
-    describeState: (s) => `${JSON.stringify(s.value)}@v${s.version}`,
+    describeState: (s) => `${showJson(s.value)}@v${s.version}`,
     workerModule: { url: import.meta.url, exportName: 'zkRegisterModel', args: [initial] },
   };
 }
