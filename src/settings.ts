@@ -43,6 +43,11 @@ export const zooKeeperSettingsSchema = z.strictObject(
     snapshotTrustEmpty: yesNo('snapshotTrustEmpty').optional(),
     heapMb: whole('heapMb', 64, 65_536).optional(),
     observers: whole('observers', 0, 2).optional(),
+    // ---- Issue 16 run settings (clock and membership faults); see ZooKeeperConfig. ----
+    /** Preload libfaketime into the server JVMs: wall (System.currentTimeMillis) or all (also System.nanoTime). */
+    fakeClock: z.enum(['wall', 'all'], { error: 'fakeClock must be wall or all' }).optional(),
+    /** reconfigEnabled=true with a dynamic config file: membership faults need it. */
+    reconfig: yesNo('reconfig').optional(),
     /** Any other zoo.cfg line. */
     extra: z
       .record(
@@ -104,6 +109,8 @@ export function toZooKeeperConfig(
     extra,
     observers: settings.observers ?? base.observers ?? 0,
     jvmProperties,
+    ...((settings.fakeClock ?? base.fakeClock) ? { fakeClock: settings.fakeClock ?? base.fakeClock } : {}),
+    ...((settings.reconfig ?? base.reconfig) !== undefined ? { reconfig: settings.reconfig ?? base.reconfig } : {}),
   };
 }
 
@@ -180,6 +187,8 @@ export interface ZooKeeperFlags {
   snapshotTrustEmpty?: string;
   heap?: string;
   observers?: string;
+  fakeClock?: string;
+  reconfig?: string;
   zk?: string;
 }
 
@@ -195,6 +204,14 @@ export function addZooKeeperOptions(command: Command): Command {
     .option('--snapshot-trust-empty <yes|no>', 'JVM property zookeeper.snapshot.trust.empty')
     .option('--heap <mib>', 'ZooKeeper JVM heap, MiB')
     .option('--observers <n>', 'observers among the nodes (5 nodes: up to 2)')
+    .option(
+      '--fake-clock <wall|all>',
+      'preload libfaketime into the servers for clock faults: wall clock only, or all (also the monotonic clock); default wall when --nemesis has clock faults',
+    )
+    .option(
+      '--reconfig <yes|no>',
+      'reconfigEnabled with a dynamic config (membership faults need it; default yes when --nemesis has them)',
+    )
     .option('--zk <settings>', 'more settings as key=value,... (any of the above, or extra.<zoo.cfg key>=value)');
 }
 
@@ -215,6 +232,8 @@ export function settingsFromFlags(
   set('snapshotTrustEmpty', flags.snapshotTrustEmpty);
   set('heapMb', flags.heap);
   set('observers', flags.observers);
+  set('fakeClock', flags.fakeClock);
+  set('reconfig', flags.reconfig);
   if (flags.autopurgeInterval !== undefined || flags.autopurgeRetain !== undefined) {
     raw.autopurge = {
       ...(raw.autopurge as object | undefined),

@@ -53,6 +53,8 @@ export const testConfigSchema = z.object({
     extra: z.record(z.string(), z.string()),
     observers: int('observers', 0, 2).optional(),
     jvmProperties: z.record(z.string(), z.string()).optional(),
+    fakeClock: z.enum(['wall', 'all']).optional(),
+    reconfig: z.boolean().optional(),
   }),
   client: z.object({ sessionTimeoutMs: z.number(), connectTimeoutMs: z.number(), opTimeoutMs: z.number() }),
   recoveryTimeoutS: int('recovery-timeout', 5, 3600),
@@ -117,18 +119,42 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
 }
 
 /** Runs a resolved test config: environment, run dir, run, verdict files. Returns the outcome and the run dir. */
+/**
+ * The servers must be started ready for the fault families a run uses: libfaketime preloaded for clock faults
+ * (wall clock only unless the run says all), reconfig enabled for membership faults.
+ */
+export function withFaultFamilySettings(config: TestConfig, families: ReadonlySet<string>): TestConfig {
+  const zookeeper = { ...config.zookeeper };
+  if (families.has('clock') && !zookeeper.fakeClock) zookeeper.fakeClock = 'wall';
+  if (families.has('membership')) {
+    if (zookeeper.reconfig === false)
+      throw new UsageError(
+        'membership faults need reconfig, and this run sets reconfig=no',
+        'Drop reconfig=no (membership faults turn it on), or the membership faults.',
+      );
+    zookeeper.reconfig = true;
+  }
+  return { ...config, zookeeper };
+}
+
 export async function executeTest(
-  config: TestConfig,
+  requested: TestConfig,
   terminal: Logger,
   abort: AbortSignal,
 ): Promise<{ outcome: RunOutcome; runDir: string; runId: string }> {
   // Resolve names first, so a typo fails before a minute of image building.
   // --nemesis also takes a scenario file in place of a fault list.
   const scenarioPath =
-    config.scenario ??
-    (config.nemesis.length === 1 && /\.ya?ml$/i.test(config.nemesis[0]!) ? config.nemesis[0] : undefined);
-  const faults = scenarioPath ? [] : resolveFaults(config.nemesis);
+    requested.scenario ??
+    (requested.nemesis.length === 1 && /\.ya?ml$/i.test(requested.nemesis[0]!) ? requested.nemesis[0] : undefined);
+  const faults = scenarioPath ? [] : resolveFaults(requested.nemesis);
   const scenario = scenarioPath ? loadScenario(scenarioPath, FAULT_CATALOGUE) : undefined;
+  const families = new Set(
+    scenario
+      ? scenario.steps.flatMap((s) => (s.kind === 'fault' ? [s.fault.family] : []))
+      : faults.map((f) => f.family),
+  );
+  const config = withFaultFamilySettings(requested, families);
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
   const env = await prepareEnvironment(config.server, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
