@@ -288,7 +288,13 @@ function clockFault(
       const { nodes, record } = await resolveTargets(context, request?.target ?? defaultTarget);
       for (const node of nodes) stopStrobe(context.cluster, node.name);
       const done = await act(context, nodes, request, context.random);
-      return { ...record, ...done, clocks: await readClocks(context, context.cluster.nodes) };
+      // fakeClock says which clocks moved: the session checker's expiry rule reads it.
+      return {
+        ...record,
+        fakeClock: context.db.fakeClock,
+        ...done,
+        clocks: await readClocks(context, context.cluster.nodes),
+      };
     },
     heal: healClocks,
   };

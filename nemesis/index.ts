@@ -4,6 +4,7 @@ import type { Fault, TargetSpec } from '../src/nemesis.js';
 import type { FaultCatalogue } from '../src/schedule.js';
 import { clockFaults } from './clock.js';
 import { diskFaults } from './disk.js';
+import { membershipFaults } from './membership.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults, partitionLeader } from './partition.js';
 import { crashFaults, killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
@@ -19,12 +20,13 @@ export const CATALOGUE: readonly Fault[] = [
   ...diskFaults,
   ...packetFaults,
   ...clockFaults,
+  ...membershipFaults,
 ];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
 /** Family names as `--nemesis` accepts them (`kill`, `crash`, `pause` and `restart` all belong to the process family). */
-const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet', 'clock'];
+const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet', 'clock', 'membership'];
 
 export const DEFAULT_NEMESIS = [partitionLeader.name, killLeader.name];
 

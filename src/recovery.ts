@@ -9,10 +9,39 @@ import type { HistoryEvent, HistoryWriter } from './history.js';
 import type { Logger } from './log.js';
 import { sleep, withTimeout } from './time.js';
 import type { Workload } from './workload.js';
-import { fourLetterWord, parseSrvr } from './zookeeper.js';
+import { connectToNode } from './client.js';
+import { fourLetterWord, parseEnsembleConfig, parseSrvr } from './zookeeper.js';
 
 export const FINAL_READ = 'final-read';
 export const FINAL_ZXIDS = 'final-zxids';
+export const FINAL_CONFIG = 'final-config';
+
+/** One node's /zookeeper/config at the end: the version (hex) and each member's role by node name. */
+export interface NodeConfig {
+  version: string;
+  members: Record<string, string>;
+}
+
+/** The value of a 'final-config' event: each node's configuration, null where the node did not serve. */
+export interface FinalConfigs {
+  nodes: Record<string, NodeConfig | null>;
+}
+
+/** A node's configuration after a sync, through its own session; null when it does not serve. */
+export async function readNodeConfig(node: ClusterNode): Promise<NodeConfig | null> {
+  try {
+    const zk = await connectToNode(node, { sessionTimeoutMs: 4000, connectTimeoutMs: 2000, opTimeoutMs: 4000 });
+    try {
+      await zk.sync('/zookeeper/config');
+      const config = parseEnsembleConfig((await zk.getData('/zookeeper/config')).data.toString('utf8'));
+      return { version: config.version, members: Object.fromEntries(config.members.map((m) => [`n${m.id}`, m.role])) };
+    } finally {
+      await zk.close().catch(() => undefined);
+    }
+  } catch {
+    return null;
+  }
+}
 
 /** What one node said at the end: its last zxid and its recent tree digests (zxid hex → digest). */
 export interface NodeSnapshot {
@@ -91,6 +120,11 @@ export async function recoveryPhase(
       }),
     );
   }
+  // Every node's ensemble configuration (the config-convergence checker compares them with the last reconfig).
+  history.append({ process: 'final', type: 'invoke', f: FINAL_CONFIG, value: null });
+  const configs = await Promise.all(nodes.map(readNodeConfig));
+  const finalConfigs: FinalConfigs = { nodes: Object.fromEntries(nodes.map((n, i) => [n.name, configs[i]!])) };
+  history.append({ process: 'final', type: 'ok', f: FINAL_CONFIG, value: finalConfigs });
   // Snapshot all nodes at once until their last zxids agree twice in a row, or the time is up.
   let last: Record<string, NodeSnapshot> = {};
   let settled = false;

@@ -1,6 +1,6 @@
 // The database: ZooKeeper's lifecycle on the cluster's nodes, its config, its roles and its logs.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { NODE_MOUNT, type Cluster, type ClusterNode } from './cluster.js';
@@ -249,17 +249,19 @@ export function writeFaketimeSpec(node: ClusterNode, spec: string): void {
  * re-read once a second (FAKETIME_CACHE_DURATION=1): re-reading it on every call (FAKETIME_NO_CACHE) costs ~140 µs
  * a clock call, and the MT build's lock ~10 µs, against ~1.4 µs here (measured, docs/decisions.md); under either
  * the servers took 13 s to elect and their learners timed out. Without FAKETIME_DONT_FAKE_MONOTONIC the JVM's
- * monotonic clock moves too. FAKETIME_FORCE_MONOTONIC_FIX=0: the fix libfaketime turns on by itself for this glibc
- * makes every timed wait on a monotonic condition variable return at once when the monotonic clock is not faked
- * (an idle server burnt 65% of a core in its selector threads); without it the JVM's waits keep their length.
+ * monotonic clock moves too. FAKETIME_FORCE_MONOTONIC_FIX decides how libfaketime hands a timed wait on a monotonic
+ * condition variable to glibc: it must be on exactly when the monotonic clock is faked. On with the true monotonic
+ * clock, every such wait returns at once (an idle server burnt 65% of a core in its selector threads); off with a
+ * faked one, every wait gets a deadline decades away and the servers never elect (measured on both builds).
  */
 export function faketimeEnv(mode: FakeClockMode): Record<string, string> {
   return {
     LD_PRELOAD: LIBFAKETIME,
     FAKETIME_TIMESTAMP_FILE: `${NODE_MOUNT}/${FAKETIME_FILE}`,
     FAKETIME_CACHE_DURATION: String(FAKETIME_CACHE_S),
-    FAKETIME_FORCE_MONOTONIC_FIX: '0',
-    ...(mode === 'wall' ? { FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {}),
+    ...(mode === 'wall'
+      ? { FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_FORCE_MONOTONIC_FIX: '0' }
+      : { FAKETIME_FORCE_MONOTONIC_FIX: '1' }),
   };
 }
 
@@ -303,8 +305,11 @@ export class ZooKeeperDb implements Database {
 
   private writeConfig(node: ClusterNode, members: readonly EnsembleMember[]): void {
     writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), renderZooCfg(this.config, this.cluster.nodes, node));
-    if (this.config.reconfig)
+    if (this.config.reconfig) {
       writeFileSync(join(node.hostDir, 'conf', DYNAMIC_CONFIG_FILE), renderDynamicConfig(members));
+      // A node coming back must not start from the proposal its server last saw (ZooKeeper reads <file>.next).
+      rmSync(join(node.hostDir, 'conf', `${DYNAMIC_CONFIG_FILE}.next`), { force: true });
+    }
     writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
   }
 

@@ -11,6 +11,7 @@ import { DEFAULT_SERVER } from '../../docker/image.js';
 import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
 import { DockerCluster } from '../cluster.js';
 import { describeCheckerResult } from '../checker.js';
+import { configConvergenceChecker } from '../checkers/membership.js';
 import { exitCodeForVerdict, UsageError } from '../errors.js';
 import { ConsoleLogger, FileLogger, type Logger } from '../log.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
@@ -155,7 +156,11 @@ export async function executeTest(
       : faults.map((f) => f.family),
   );
   const config = withFaultFamilySettings(requested, families);
-  const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
+  const resolved = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
+  // A reconfig-enabled ensemble's configuration is checked after recovery too.
+  const workload = config.zookeeper.reconfig
+    ? { ...resolved, checkers: { ...resolved.checkers, 'config-convergence': configConvergenceChecker } }
+    : resolved;
   const env = await prepareEnvironment(config.server, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
   if (scenarioPath) copyFileSync(scenarioPath, join(runDir, 'scenario.yaml'));
