@@ -15,6 +15,7 @@ import { connectToNode } from '../src/client.js';
 import { HarnessError, UsageError } from '../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import type { Random } from '../src/random.js';
+import { sleep } from '../src/time.js';
 import type { ZkClient } from '../src/zk/client.js';
 import {
   FAKETIME_CACHE_S,
@@ -258,6 +259,14 @@ function numberParam(request: FaultRequest | undefined, name: string, fallback: 
   return n;
 }
 
+/**
+ * libfaketime re-reads its file once its cache has aged FAKETIME_CACHE_S: a reading taken sooner still shows the
+ * previous spec (seen in the first runs: every reading lagged one action behind).
+ */
+function untilLibfaketimeRereads(): Promise<void> {
+  return sleep(FAKETIME_CACHE_S * 1000 + 250);
+}
+
 function stopStrobe(cluster: Cluster, node: string): StrobeState | undefined {
   const strobes = stateOf(cluster).strobes;
   const strobe = strobes.get(node);
@@ -288,6 +297,7 @@ function clockFault(
       const { nodes, record } = await resolveTargets(context, request?.target ?? defaultTarget);
       for (const node of nodes) stopStrobe(context.cluster, node.name);
       const done = await act(context, nodes, request, context.random);
+      await untilLibfaketimeRereads();
       // fakeClock says which clocks moved: the session checker's expiry rule reads it.
       return {
         ...record,
@@ -322,6 +332,7 @@ export async function healClocks(context: NemesisContext): Promise<FaultRecord> 
   }
   state.nodes.clear();
   if (!context.db.fakeClock) return { reset };
+  if (reset.length) await untilLibfaketimeRereads();
   return {
     reset,
     ...(Object.keys(strobed).length ? { strobed } : {}),
