@@ -1,8 +1,8 @@
 // Clock faults: the ZooKeeper server's JVM sees a clock that is off, jumps, strobes or runs at another rate, while
 // the container, the host and every other process keep the true time. The server is started with Debian's
 // libfaketime preloaded (src/zookeeper.ts, run setting fakeClock), reading its spec from a file in the node's bind
-// mount once a second; the harness rewrites that file from the host, so a fault takes effect within a second and
-// needs no restart. What each mode moves (measured, docs/decisions.md "Clock faults"):
+// mount when its one-second cache has expired; the harness rewrites that file from the host, so a fault takes
+// effect within two seconds and needs no restart. What each mode moves (measured, docs/decisions.md "Clock faults"):
 //   fakeClock=wall: System.currentTimeMillis (Date, Instant, znode mtimes, log stamps); System.nanoTime untouched.
 //   fakeClock=all:  both, by the same amount (libfaketime rebases CLOCK_MONOTONIC onto the faked wall time), and
 //                   the JVM's timed waits follow the faked rate.
@@ -260,11 +260,13 @@ function numberParam(request: FaultRequest | undefined, name: string, fallback: 
 }
 
 /**
- * libfaketime re-reads its file once its cache has aged FAKETIME_CACHE_S: a reading taken sooner still shows the
- * previous spec (seen in the first runs: every reading lagged one action behind).
+ * libfaketime re-reads its file once the true second has moved more than FAKETIME_CACHE_S past its last read, so up
+ * to twice that after a write: a reading taken sooner still shows the previous spec (seen in the first runs, where
+ * readings lagged one action behind).
  */
+export const FAKETIME_TAKES_EFFECT_MS = 2 * FAKETIME_CACHE_S * 1000 + 100;
 function untilLibfaketimeRereads(): Promise<void> {
-  return sleep(FAKETIME_CACHE_S * 1000 + 250);
+  return sleep(FAKETIME_TAKES_EFFECT_MS);
 }
 
 function stopStrobe(cluster: Cluster, node: string): StrobeState | undefined {
@@ -402,12 +404,12 @@ export const clockFaults: Fault[] = [
   ),
   clockFault(
     'clock-strobe',
-    "flip one node's server clock between its offset and that plus deltaMs (default 10000) every periodMs (default 2000, at least 1000) until healed",
+    "flip one node's server clock between its offset and that plus deltaMs (default 10000) every periodMs (default 3000, at least 2100) until healed",
     'one',
     async (context, nodes, request) => {
       const deltaMs = numberParam(request, 'deltaMs', 10_000);
-      // libfaketime reads its file once a second: a faster strobe would skip flips.
-      const periodMs = Math.max(FAKETIME_CACHE_S * 1000, numberParam(request, 'periodMs', 2000));
+      // libfaketime reads its file at most every FAKETIME_TAKES_EFFECT_MS: a faster strobe would skip flips.
+      const periodMs = Math.max(FAKETIME_TAKES_EFFECT_MS, numberParam(request, 'periodMs', 3000));
       const state = stateOf(context.cluster);
       for (const node of nodes) {
         const base = await believedOffset(context, node);

@@ -233,7 +233,7 @@ export function zkDigest(user: string, password: string): string {
 export const FAKETIME_FILE = 'clock/faketime';
 export const FAKETIME_TRUE_TIME = '+0 x1';
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
-/** libfaketime re-reads its file when this many seconds have passed: a fault takes effect within it. */
+/** libfaketime's cache: it re-reads its file once the true second is more than this past its last read. */
 export const FAKETIME_CACHE_S = 1;
 
 /** Writes a libfaketime spec atomically (rename), so the JVM never reads half a file. */
@@ -246,7 +246,7 @@ export function writeFaketimeSpec(node: ClusterNode, spec: string): void {
 
 /**
  * The environment that preloads libfaketime into the server's start command, which execs the JVM. The file is
- * re-read once a second (FAKETIME_CACHE_DURATION=1): re-reading it on every call (FAKETIME_NO_CACHE) costs ~140 µs
+ * re-read every one to two seconds (FAKETIME_CACHE_DURATION=1): re-reading it on every call (FAKETIME_NO_CACHE) costs ~140 µs
  * a clock call, and the MT build's lock ~10 µs, against ~1.4 µs here (measured, docs/decisions.md); under either
  * the servers took 13 s to elect and their learners timed out. Without FAKETIME_DONT_FAKE_MONOTONIC the JVM's
  * monotonic clock moves too. FAKETIME_FORCE_MONOTONIC_FIX decides how libfaketime hands a timed wait on a monotonic

@@ -22,17 +22,22 @@ interface ClockWindow {
   index: number;
 }
 
-/** Clock fault windows from the nemesis events (start completion to the clock family's next heal completion). */
+/**
+ * Clock fault windows from the nemesis events: from the start's invocation (the clock moves while the fault runs,
+ * before its completion is recorded) to the completion of the clock family's next heal.
+ */
 export function clockWindows(history: readonly HistoryEvent[]): ClockWindow[] {
   const windows: ClockWindow[] = [];
   const open: ClockWindow[] = [];
+  let invokedAt: number | undefined;
   for (const e of history) {
+    if (e.process === 'nemesis' && e.f === 'start' && typeof e.value === 'string') invokedAt = e.time;
     if (e.process !== 'nemesis' || typeof e.value !== 'object' || e.value === null) continue;
     const v = e.value as { fault?: string; nodes?: string[]; roles?: Record<string, string>; fakeClock?: string };
     if (e.f === 'start' && v.fault?.startsWith('clock-')) {
       const leader = Object.entries(v.roles ?? {}).find(([, r]) => r === 'leader')?.[0];
       const w: ClockWindow = {
-        start: e.time,
+        start: invokedAt ?? e.time,
         end: Infinity,
         nodes: v.nodes ?? [],
         ...(leader ? { leader } : {}),

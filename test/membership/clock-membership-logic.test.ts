@@ -19,7 +19,7 @@ import { consFields, faketimeSpec, offsetAt, specFor } from '../../nemesis/clock
 import { applyChange } from '../../nemesis/membership.js';
 import { HistoryBuilder } from '../workloads/history-builder.js';
 
-const nemesis = (h: HistoryBuilder, f: 'start' | 'heal', value: Record<string, unknown>): number => {
+const nemesis = (h: HistoryBuilder, f: 'start' | 'heal', value: Record<string, unknown> | string): number => {
   const e: HistoryEvent = {
     index: h.events.length,
     time: h.events.length * 1_000_000,
@@ -142,6 +142,15 @@ describe('session expiry rule', () => {
     expect(explained.valid).toBe(true);
     expect(explained.anomalies).toEqual([expect.objectContaining({ type: 'early-expiry', documented: true })]);
     expect(explained.counts).toMatchObject({ expired: 1, earlyExpiries: 1, explainedByClock: 1 });
+  });
+
+  it('counts a clock fault from its invocation: the clock moves before the completion is recorded', () => {
+    const h = new HistoryBuilder();
+    nemesis(h, 'start', 'clock-jump-forward');
+    hold(h, 'n2', 300);
+    clockFault(h, 'all');
+    h.finalRead('n1', []);
+    expect(checkSessions(h.events)).toMatchObject({ valid: true, counts: { explainedByClock: 1 } });
   });
 
   it('accepts an expiry after the timeout of silence', () => {
