@@ -25,7 +25,8 @@ export interface ServerRecipe {
 
 // Bump when the image layout changes in a way the recipe fields do not show.
 const RECIPE_REVISION = 1;
-const BASE_PACKAGES = ['zookeeper', 'iptables', 'iproute2', 'procps'];
+// libfaketime: clock faults preload it into the server's JVM only (nemesis/clock.ts).
+const BASE_PACKAGES = ['zookeeper', 'iptables', 'iproute2', 'procps', 'libfaketime'];
 
 export const SERVER_RECIPES: Record<string, ServerRecipe> = {
   'debian:bookworm': {
@@ -60,7 +61,7 @@ export const JDK_BASE_RECIPE: ServerRecipe = {
   id: 'jdk:bookworm',
   suite: 'bookworm',
   expectedVersion: '',
-  packages: ['openjdk-17-jre-headless', 'iptables', 'iproute2', 'procps', 'bash'],
+  packages: ['openjdk-17-jre-headless', 'iptables', 'iproute2', 'procps', 'bash', 'libfaketime'],
   aptOptions: [],
   repo: 'faultline/jdk',
 };

@@ -14,12 +14,15 @@ export function describeCatalogue(): string {
   }
   lines.push(
     '',
-    '--nemesis takes a comma list of fault names, families (partition, kill, pause, restart, disk, packet: every fault',
-    'of that kind) or family:option (kill:follower = kill-follower), each optionally aimed with @TARGET (kill-one@n2,',
-    'disk@follower), run on a random schedule seeded by --seed.',
+    '--nemesis takes a comma list of fault names, families (partition, kill, pause, restart, disk, packet, clock,',
+    'membership: every fault of that kind) or family:option (kill:follower = kill-follower), each optionally aimed',
+    'with @TARGET (kill-one@n2, disk@follower), run on a random schedule seeded by --seed.',
     "Disk faults hit one random node (kill it, damage its data dir, start it); packet faults shape every node's",
     'traffic to its peers (params: peers: n2+n3 narrows that). The named settings (bytes, records, bits, by, delayMs,',
     'jitterMs, percent, rate) are set with params: in a scenario step.',
+    "Clock faults move the server JVM's clock only (libfaketime; --fake-clock wall or all), params byMs, offsetMs,",
+    'deltaMs, periodMs, rate. Membership faults reconfigure a reconfig-enabled ensemble (--reconfig yes, turned on',
+    'for them); params count, during: kill-leader | cut-joiner. Both heal at the end, on Ctrl-C and at teardown.',
     `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3).`,
   );
   return lines.join('\n');

@@ -2,7 +2,9 @@
 import { UsageError } from '../src/errors.js';
 import type { Fault, TargetSpec } from '../src/nemesis.js';
 import type { FaultCatalogue } from '../src/schedule.js';
+import { clockFaults } from './clock.js';
 import { diskFaults } from './disk.js';
+import { membershipFaults } from './membership.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults } from './partition.js';
 import { crashFaults, killFaults, pauseFaults, restartFaults } from './process.js';
@@ -17,19 +19,22 @@ export const CATALOGUE: readonly Fault[] = [
   ...restartFaults,
   ...diskFaults,
   ...packetFaults,
+  ...clockFaults,
+  ...membershipFaults,
 ];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
 /** Family names as `--nemesis` accepts them (`kill`, `crash`, `pause` and `restart` all belong to the process family). */
-const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet'];
+const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet', 'clock', 'membership'];
 
 /**
- * One fault of every family, in heal order: the network first (so restarted nodes can reach their peers),
- * disk before process (the disk heal repairs nodes that would otherwise refuse to start).
+ * One fault of every family, in heal order: the network first (so restarted nodes can reach their peers), clocks
+ * back to true time before any server restarts, disk before process (the disk heal repairs nodes that would
+ * otherwise refuse to start), membership last (it needs a serving ensemble to reconfigure).
  */
 export function familyHealers(): Fault[] {
-  const order = ['partition', 'packet', 'disk', 'process'];
+  const order = ['partition', 'packet', 'clock', 'disk', 'process', 'membership'];
   const families = [...new Set(CATALOGUE.map((f) => f.family))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return families.map((family) => CATALOGUE.find((f) => f.family === family)!);
 }

@@ -49,6 +49,13 @@ export interface Cluster {
     cmd: string[],
     options?: { timeoutMs?: number; env?: Record<string, string> },
   ): Promise<string>;
+  /**
+   * Membership changes: starts the container of a joining node (id given, or the next free one; a node that left
+   * comes back with its name, address and host directory) and adds it to `nodes`.
+   */
+  addNode?(id?: number): Promise<ClusterNode>;
+  /** Stops and removes a leaving node's container and drops it from `nodes`; its host directory stays. */
+  removeNode?(node: ClusterNode): Promise<void>;
   teardown(): Promise<void>;
   /** What is wrong with the cluster itself, if anything (a container stopped or removed from outside). */
   health?(): Promise<string | undefined>;
@@ -87,17 +94,47 @@ export class DockerCluster implements Cluster {
     };
   }
 
+  private prefix = '';
+
   async setup(): Promise<void> {
-    const prefix = await this.createNetwork();
-    for (let i = 1; i <= this.options.nodeCount; i++) {
-      const hostDir = join(this.options.runDir, 'nodes', `n${i}`);
-      for (const sub of ['conf', 'data', 'logs']) mkdirSync(join(hostDir, sub), { recursive: true });
-      this.nodes.push({ name: `n${i}`, id: i, ip: `${prefix}.${10 + i}`, hostDir });
-    }
+    this.prefix = await this.createNetwork();
+    for (let i = 1; i <= this.options.nodeCount; i++) this.nodes.push(this.describeNode(i));
     await Promise.all(this.nodes.map((node) => this.createContainer(node)));
     this.log.info(
       `Cluster ${this.runId}: network ${this.networkName} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`,
     );
+  }
+
+  /** Node i: name n<i>, myid i, address .<10+i> of the run's subnet, host directory nodes/n<i> (created). */
+  private describeNode(i: number): ClusterNode {
+    const hostDir = join(this.options.runDir, 'nodes', `n${i}`);
+    for (const sub of ['conf', 'data', 'logs']) mkdirSync(join(hostDir, sub), { recursive: true });
+    return { name: `n${i}`, id: i, ip: `${this.prefix}.${10 + i}`, hostDir };
+  }
+
+  async addNode(id?: number): Promise<ClusterNode> {
+    const next = id ?? Math.max(0, ...this.nodes.map((n) => n.id)) + 1;
+    if (this.nodes.some((n) => n.id === next)) throw new HarnessError(`node n${next} is already in the cluster`);
+    if (next > 200) throw new HarnessError(`no address left for node n${next} in ${this.subnet}`);
+    const node = this.describeNode(next);
+    await this.createContainer(node);
+    // In place and in id order: whoever holds `nodes` sees the members as they are now.
+    this.nodes.push(node);
+    this.nodes.sort((a, b) => a.id - b.id);
+    this.log.info(`Cluster ${this.runId}: ${node.name}=${node.ip} joined`);
+    return node;
+  }
+
+  async removeNode(node: ClusterNode): Promise<void> {
+    await this.docker
+      .getContainer(this.containerName(node))
+      .remove({ force: true, v: true })
+      .catch((err: Error) => {
+        if (!/no such container|already in progress/i.test(err.message)) throw err;
+      });
+    const at = this.nodes.findIndex((n) => n.name === node.name);
+    if (at >= 0) this.nodes.splice(at, 1);
+    this.log.info(`Cluster ${this.runId}: ${node.name} left (container removed, ${node.hostDir} kept)`);
   }
 
   /** Picks a free /24 in 172.29.0.0/16 (the run's own subnet) and creates the network; returns the first three octets. */

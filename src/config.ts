@@ -325,6 +325,19 @@ export const ZOOKEEPER_SETTINGS = {
     schema: whole(0, 2),
     default: 0,
   }),
+  fakeClock: optional({
+    yaml: 'fakeClock',
+    flag: '--fake-clock <wall|all>',
+    help: 'preload libfaketime into the servers for clock faults: wall clock only, or all (also the monotonic clock); wall when the faults include clock faults',
+    schema: z.enum(['wall', 'all'], { error: 'must be wall or all' }),
+  }),
+  reconfig: optional({
+    yaml: 'reconfig',
+    flag: '--reconfig <yes|no>',
+    help: 'reconfigEnabled with a dynamic config file (membership faults need it; on when the faults include them)',
+    schema: yesNo(),
+    toFlag: (v) => (v ? 'yes' : 'no'),
+  }),
   extra: required({
     yaml: 'extra',
     flag: null,

@@ -6,6 +6,18 @@ import type { HistoryEvent } from './history.js';
 
 export const FINAL_READ = 'final-read';
 export const FINAL_ZXIDS = 'final-zxids';
+export const FINAL_CONFIG = 'final-config';
+
+/** One node's /zookeeper/config at the end: the version (hex) and each member's role by node name. */
+export interface NodeConfig {
+  version: string;
+  members: Record<string, string>;
+}
+
+/** The value of a 'final-config' event: each node's configuration, null where the node did not serve. */
+export interface FinalConfigs {
+  nodes: Record<string, NodeConfig | null>;
+}
 
 /** What one node said at the end: its last zxid and its recent tree digests (zxid hex → digest). */
 export interface NodeSnapshot {

@@ -3,7 +3,14 @@
 // zxids and tree digests snapshotted together. Everything lands in the history as process 'final' events, so
 // checkers (and an offline re-check) decide convergence and durability from the history alone (final-state.ts).
 import type { Cluster, ClusterNode } from './cluster.js';
-import { FINAL_READ, FINAL_ZXIDS, type FinalZxids, type NodeSnapshot } from './final-state.js';
+import {
+  FINAL_CONFIG,
+  FINAL_READ,
+  FINAL_ZXIDS,
+  type FinalConfigs,
+  type FinalZxids,
+  type NodeSnapshot,
+} from './final-state.js';
 import type { HistoryWriter } from './history.js';
 import type { Logger } from './log.js';
 import { sleep, waitFor, withTimeout } from './time.js';
@@ -79,6 +86,11 @@ export async function recoveryPhase(
       }),
     );
   }
+  // Every node's ensemble configuration (the config-convergence checker compares them with the last reconfig).
+  history.append({ process: 'final', type: 'invoke', f: FINAL_CONFIG, value: null });
+  const configs = await Promise.all(nodes.map((n) => db.ensembleConfig(n)));
+  const finalConfigs: FinalConfigs = { nodes: Object.fromEntries(nodes.map((n, i) => [n.name, configs[i]!])) };
+  history.append({ process: 'final', type: 'ok', f: FINAL_CONFIG, value: finalConfigs });
   // Snapshot all nodes at once until their last zxids agree twice in a row, or the time is up.
   let last: Record<string, NodeSnapshot> = {};
   let settled = false;

@@ -45,7 +45,10 @@ export interface RoleMonitor {
   stop(): Promise<void>;
 }
 
-/** Starts polling every node each `intervalMs`; `now` is the history's clock. */
+/**
+ * Starts polling every node each `intervalMs`; `now` is the history's clock. `nodes` is read live: a node that
+ * joins later (membership faults) is polled from then on, one that leaves is recorded down once and dropped.
+ */
 export function startRoleMonitor(
   nodes: readonly ClusterNode[],
   probe: StatusProbe,
@@ -57,19 +60,37 @@ export function startRoleMonitor(
   const changes: RoleChange[] = [];
   const current = new Map<string, NodeRole>();
   const stopper = new AbortController();
+  const record = (time: number, node: string, role: NodeRole, zxid?: string): void => {
+    if (current.get(node) === role) return;
+    current.set(node, role);
+    const change: RoleChange = { time, node, role, ...(zxid ? { zxid } : {}) };
+    changes.push(change);
+    out.write(JSON.stringify(change) + '\n');
+  };
   const poll = async (node: ClusterNode): Promise<void> => {
     do {
+      if (!nodes.includes(node)) {
+        record(now(), node.name, 'down');
+        break;
+      }
       const time = now();
       const { role, zxid } = await probeRole(probe, node, Math.max(500, intervalMs * 4));
       if (stopper.signal.aborted) break;
-      if (current.get(node.name) === role) continue;
-      current.set(node.name, role);
-      const change: RoleChange = { time, node: node.name, role, ...(zxid ? { zxid } : {}) };
-      changes.push(change);
-      out.write(JSON.stringify(change) + '\n');
+      record(time, node.name, role, zxid);
     } while (await sleep(intervalMs, stopper.signal));
   };
-  const loops = Promise.all(nodes.map(poll));
+  const polled = new Set<ClusterNode>();
+  const polls: Promise<void>[] = [];
+  const watchJoiners = async (): Promise<void> => {
+    do {
+      for (const node of nodes)
+        if (!polled.has(node)) {
+          polled.add(node);
+          polls.push(poll(node));
+        }
+    } while (await sleep(intervalMs, stopper.signal));
+  };
+  const loops = watchJoiners().then(() => Promise.all(polls));
   let stopped: Promise<void> | undefined;
   return {
     changes,

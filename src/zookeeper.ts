@@ -1,10 +1,11 @@
 // The database: ZooKeeper's lifecycle on the cluster's nodes, its config, its roles and its logs.
-import { writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { NODE_MOUNT, type Cluster, type ClusterNode } from './cluster.js';
 import { resolveRunConfig, type ZooKeeperSettings } from './config.js';
-import type { NodeSnapshot } from './final-state.js';
+import type { NodeConfig, NodeSnapshot } from './final-state.js';
 import { ZkClient, ZkError } from './zk/client.js';
 import { HarnessError } from './errors.js';
 import type { Logger } from './log.js';
@@ -34,6 +35,35 @@ export interface ZooKeeperConfig {
   observers?: number;
   /** JVM system properties for settings ZooKeeper reads only from the JVM (zookeeper.db.autocreate, ...). */
   jvmProperties?: Record<string, string>;
+
+  // ---- Run settings of issue 16 (clock and membership faults). One place, to move into src/config.ts's table. ----
+  /**
+   * Preload libfaketime into the server JVM, steered through a timestamp file per node (nemesis/clock.ts):
+   * `wall` fakes System.currentTimeMillis only (FAKETIME_DONT_FAKE_MONOTONIC=1); `all` also System.nanoTime and the
+   * JVM's timed waits. Absent: no preload, clock faults refuse to start. Fixed for a server process's lifetime.
+   */
+  fakeClock?: FakeClockMode;
+  /**
+   * reconfigEnabled=true with the members in a dynamic config file (standaloneEnabled=false), and a super digest the
+   * harness authenticates with to call reconfig (nemesis/membership.ts). Absent or false: a static zoo.cfg.
+   */
+  reconfig?: boolean;
+}
+
+export type FakeClockMode = 'wall' | 'all';
+
+/** A member of the ensemble's configuration, as /zookeeper/config lists it. */
+export interface EnsembleMember {
+  id: number;
+  role: 'participant' | 'observer';
+  /** The server's address as the config gives it (this harness: the node's IP). */
+  host: string;
+}
+
+/** The configuration a server reports in /zookeeper/config: members and the version (hex, the zxid that made it). */
+export interface EnsembleConfig {
+  version: string;
+  members: EnsembleMember[];
 }
 
 /**
@@ -61,6 +91,8 @@ export function zooKeeperConfigOf(settings: ZooKeeperSettings): ZooKeeperConfig 
     extra,
     observers: settings.observers,
     jvmProperties,
+    ...(settings.fakeClock ? { fakeClock: settings.fakeClock } : {}),
+    ...(settings.reconfig !== undefined ? { reconfig: settings.reconfig } : {}),
   };
 }
 
@@ -95,10 +127,26 @@ export interface Database {
   snapshot(node: ClusterNode): Promise<NodeSnapshot>;
   /** One write through one node (to Faultline's probe znode, outside every workload); false on any error. */
   probeWrite(node: ClusterNode): Promise<boolean>;
+  /** The node's /zookeeper/config after a sync, through its own session; null when it does not serve. */
+  ensembleConfig(node: ClusterNode): Promise<NodeConfig | null>;
   /** The node that says it leads now, if exactly one does. */
   leader(): Promise<ClusterNode | undefined>;
   /** Waits until a leader and enough followers to form a quorum serve; `all` waits for every node. */
   waitForQuorum(timeoutMs: number, options?: { all?: boolean }): Promise<ServerStatus[]>;
+  /** How the server JVMs' clocks are faked (absent: they are not; clock faults need it). */
+  readonly fakeClock?: FakeClockMode;
+  /** Membership changes (reconfig-enabled ensembles only). */
+  readonly membership?: MembershipControl;
+}
+
+/** What the membership faults need of the database: an authorised session, and a joining node's config. */
+export interface MembershipControl {
+  /** The members the ensemble started with: the membership heal restores them. */
+  readonly initial: readonly EnsembleMember[];
+  /** A session on `node` authenticated as the harness's super user, the one reconfig accepts. */
+  adminSession(node: ClusterNode): Promise<ZkClient>;
+  /** Writes a joining node's zoo.cfg, dynamic config (the current `members`, itself among them) and myid. */
+  prepareJoiner(node: ClusterNode, members: readonly EnsembleMember[]): void;
 }
 
 /** Observers are the last `observers` nodes, so the voters keep the low ids. */
@@ -106,8 +154,50 @@ export function isObserver(config: ZooKeeperConfig, nodes: readonly ClusterNode[
   return node.id > nodes.length - (config.observers ?? 0);
 }
 
+/** The server line of a member, as a dynamic config and reconfig's joining list write it. */
+export function memberLine(member: EnsembleMember): string {
+  return `server.${member.id}=${member.host}:2888:3888:${member.role};${CLIENT_PORT}`;
+}
+
+/** Parses /zookeeper/config (server.N=host:2888:3888:role;clientPort lines and version=hex). */
+export function parseEnsembleConfig(text: string): EnsembleConfig {
+  const members: EnsembleMember[] = [];
+  let version = '0';
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    const server = /^server\.(\d+)=([^:;]+):\d+:\d+(?::(participant|observer))?/.exec(line);
+    if (server)
+      members.push({
+        id: Number(server[1]),
+        host: server[2]!,
+        role: server[3] === 'observer' ? 'observer' : 'participant',
+      });
+    const v = /^version=([0-9a-fA-F]+)$/.exec(line);
+    if (v) version = v[1]!.toLowerCase();
+  }
+  return { version, members: members.sort((a, b) => a.id - b.id) };
+}
+
+/** The initial members of a reconfig-enabled ensemble: every node, the last `observers` as observers. */
+export function initialMembers(config: ZooKeeperConfig, nodes: readonly ClusterNode[]): EnsembleMember[] {
+  return nodes.map((n) => ({ id: n.id, host: n.ip, role: isObserver(config, nodes, n) ? 'observer' : 'participant' }));
+}
+
+export const DYNAMIC_CONFIG_FILE = 'zoo.cfg.dynamic';
+
+/** The dynamic config file of a reconfig-enabled ensemble: one server line per member. */
+export function renderDynamicConfig(members: readonly EnsembleMember[]): string {
+  return members.map(memberLine).join('\n') + '\n';
+}
+
 /** zoo.cfg as `self` reads it (an observer's own file says peerType=observer); without `self`, a voter's. */
 export function renderZooCfg(config: ZooKeeperConfig, nodes: readonly ClusterNode[], self?: ClusterNode): string {
+  // With reconfig the members live in the dynamic file, which ZooKeeper rewrites on every reconfig.
+  const membership = config.reconfig
+    ? ['reconfigEnabled=true', 'standaloneEnabled=false', `dynamicConfigFile=${NODE_MOUNT}/conf/${DYNAMIC_CONFIG_FILE}`]
+    : [
+        ...nodes.map((n) => `server.${n.id}=${n.ip}:2888:3888${isObserver(config, nodes, n) ? ':observer' : ''}`),
+        ...(self && isObserver(config, nodes, self) ? ['peerType=observer'] : []),
+      ];
   const lines = [
     '# Rendered by Faultline for this run.',
     `tickTime=${config.tickTime}`,
@@ -119,8 +209,7 @@ export function renderZooCfg(config: ZooKeeperConfig, nodes: readonly ClusterNod
     '4lw.commands.whitelist=*',
     // The AdminServer's port 8080 is of no use to the harness yet.
     'admin.enableServer=false',
-    ...nodes.map((n) => `server.${n.id}=${n.ip}:2888:3888${isObserver(config, nodes, n) ? ':observer' : ''}`),
-    ...(self && isObserver(config, nodes, self) ? ['peerType=observer'] : []),
+    ...membership,
     ...Object.entries(config.extra).map(([k, v]) => `${k}=${v}`),
   ];
   return lines.join('\n') + '\n';
@@ -176,23 +265,106 @@ export function parseSrvr(node: string, text: string): ServerStatus {
 }
 
 /** JVMFLAGS for the server: heap, then system properties (zkServer.sh passes JVMFLAGS to the server's JVM). */
-export function serverJvmFlags(config: ZooKeeperConfig): string {
+export function serverJvmFlags(config: ZooKeeperConfig, superDigest?: string): string {
   const properties = Object.entries(config.jvmProperties ?? {}).map(([k, v]) => `-D${k}=${v}`);
+  // The harness's super user (reconfig is guarded by /zookeeper/config's ACL): a digest, never skipACL.
+  if (superDigest) properties.push(`-Dzookeeper.DigestAuthenticationProvider.superDigest=${superDigest}`);
   return [`-Xms${config.heapMb}m`, `-Xmx${config.heapMb}m`, ...properties].join(' ');
 }
 
+/** ZooKeeper's digest of user:password (DigestAuthenticationProvider: base64 of SHA-1). */
+export function zkDigest(user: string, password: string): string {
+  return `${user}:${createHash('sha1').update(`${user}:${password}`).digest('base64')}`;
+}
+
+/** Where the clock faults steer a node's libfaketime: a file in the node's bind mount, written from the host. */
+export const FAKETIME_FILE = 'clock/faketime';
+export const FAKETIME_TRUE_TIME = '+0 x1';
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+/** libfaketime's cache: it re-reads its file once the true second is more than this past its last read. */
+export const FAKETIME_CACHE_S = 1;
+
+/** Writes a libfaketime spec atomically (rename), so the JVM never reads half a file. */
+export function writeFaketimeSpec(node: ClusterNode, spec: string): void {
+  const path = join(node.hostDir, FAKETIME_FILE);
+  mkdirSync(join(node.hostDir, 'clock'), { recursive: true });
+  writeFileSync(`${path}.tmp`, spec + '\n');
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * The environment that preloads libfaketime into the server's start command, which execs the JVM. The file is
+ * re-read every one to two seconds (FAKETIME_CACHE_DURATION=1): re-reading it on every call (FAKETIME_NO_CACHE) costs ~140 µs
+ * a clock call, and the MT build's lock ~10 µs, against ~1.4 µs here (measured, docs/decisions.md); under either
+ * the servers took 13 s to elect and their learners timed out. Without FAKETIME_DONT_FAKE_MONOTONIC the JVM's
+ * monotonic clock moves too. FAKETIME_FORCE_MONOTONIC_FIX decides how libfaketime hands a timed wait on a monotonic
+ * condition variable to glibc: it must be on exactly when the monotonic clock is faked. On with the true monotonic
+ * clock, every such wait returns at once (an idle server burnt 65% of a core in its selector threads); off with a
+ * faked one, every wait gets a deadline decades away and the servers never elect (measured on both builds).
+ */
+export function faketimeEnv(mode: FakeClockMode): Record<string, string> {
+  return {
+    LD_PRELOAD: LIBFAKETIME,
+    FAKETIME_TIMESTAMP_FILE: `${NODE_MOUNT}/${FAKETIME_FILE}`,
+    FAKETIME_CACHE_DURATION: String(FAKETIME_CACHE_S),
+    ...(mode === 'wall'
+      ? { FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_FORCE_MONOTONIC_FIX: '0' }
+      : { FAKETIME_FORCE_MONOTONIC_FIX: '1' }),
+  };
+}
+
 export class ZooKeeperDb implements Database {
+  readonly fakeClock?: FakeClockMode;
+  readonly membership?: MembershipControl;
+  /** The harness's super user password, per run, known only to this process; the servers get its digest. */
+  private readonly superPassword = randomBytes(12).toString('hex');
+  /** Filled at setup, when the cluster has its nodes. */
+  private readonly initial: EnsembleMember[] = [];
+
   constructor(
     private readonly cluster: Cluster,
     private readonly config: ZooKeeperConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    if (config.fakeClock) this.fakeClock = config.fakeClock;
+    if (config.reconfig) {
+      this.membership = {
+        initial: this.initial,
+        adminSession: async (node) => {
+          const zk = await ZkClient.connect({
+            host: node.ip,
+            port: CLIENT_PORT,
+            sessionTimeoutMs: 10_000,
+            connectTimeoutMs: 3000,
+            defaultOpTimeoutMs: 15_000,
+          });
+          try {
+            await zk.addAuth('digest', Buffer.from(`super:${this.superPassword}`));
+          } catch (err) {
+            zk.destroy();
+            throw err;
+          }
+          return zk;
+        },
+        prepareJoiner: (node, members) => this.writeConfig(node, members),
+      };
+    }
+  }
+
+  private writeConfig(node: ClusterNode, members: readonly EnsembleMember[]): void {
+    writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), renderZooCfg(this.config, this.cluster.nodes, node));
+    if (this.config.reconfig) {
+      writeFileSync(join(node.hostDir, 'conf', DYNAMIC_CONFIG_FILE), renderDynamicConfig(members));
+      // A node coming back must not start from the proposal its server last saw (ZooKeeper reads <file>.next).
+      rmSync(join(node.hostDir, 'conf', `${DYNAMIC_CONFIG_FILE}.next`), { force: true });
+    }
+    writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
+  }
 
   async setup(): Promise<void> {
-    for (const node of this.cluster.nodes) {
-      writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), renderZooCfg(this.config, this.cluster.nodes, node));
-      writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
-    }
+    // The initial members are read when the cluster has its nodes (the constructor may run before setup).
+    this.initial.splice(0, Infinity, ...initialMembers(this.config, this.cluster.nodes));
+    for (const node of this.cluster.nodes) this.writeConfig(node, this.initial);
     await Promise.all(this.cluster.nodes.map((n) => this.start(n)));
   }
 
@@ -206,9 +378,17 @@ export class ZooKeeperDb implements Database {
       `if [ -f /etc/zookeeper/conf/environment ]; then . /etc/zookeeper/conf/environment; JVMFLAGS="-cp $CLASSPATH:${SERVER_LOG_BINDING} $JVMFLAGS ${SERVER_LOG_FLAGS}"; fi;`,
       `exec ${ZK_SERVER} start-foreground ${NODE_MOUNT}/conf/zoo.cfg >> ${NODE_MOUNT}/logs/zookeeper.log 2>&1`,
     ].join(' ');
+    // Clock faults: libfaketime is preloaded into this start command only, which execs the JVM; every other process
+    // in the container (iptables, probes, the delayer) keeps the true clock. A node starts at true time unless a
+    // clock fault is in force (its file then holds the fault's spec).
+    if (this.fakeClock && !existsSync(join(node.hostDir, FAKETIME_FILE))) writeFaketimeSpec(node, FAKETIME_TRUE_TIME);
     await this.cluster.exec(node, ['sh', '-c', command], {
       detach: true,
-      env: { JVMFLAGS: serverJvmFlags(this.config), ZOO_LOG_DIR: `${NODE_MOUNT}/logs` },
+      env: {
+        JVMFLAGS: serverJvmFlags(this.config, this.config.reconfig ? zkDigest('super', this.superPassword) : undefined),
+        ZOO_LOG_DIR: `${NODE_MOUNT}/logs`,
+        ...(this.fakeClock ? faketimeEnv(this.fakeClock) : {}),
+      },
     });
     // Wait for the process, not for the quorum.
     try {
@@ -259,6 +439,26 @@ export class ZooKeeperDb implements Database {
       digests,
       ...(mismatches !== undefined ? { digestMismatches: Number(mismatches) } : {}),
     };
+  }
+
+  async ensembleConfig(node: ClusterNode): Promise<NodeConfig | null> {
+    let zk: ZkClient | undefined;
+    try {
+      zk = await ZkClient.connect({
+        host: node.ip,
+        port: CLIENT_PORT,
+        sessionTimeoutMs: 4000,
+        connectTimeoutMs: 2000,
+        defaultOpTimeoutMs: 4000,
+      });
+      await zk.sync('/zookeeper/config');
+      const config = parseEnsembleConfig((await zk.getData('/zookeeper/config')).data.toString('utf8'));
+      return { version: config.version, members: Object.fromEntries(config.members.map((m) => [`n${m.id}`, m.role])) };
+    } catch {
+      return null;
+    } finally {
+      await zk?.close().catch(() => undefined);
+    }
   }
 
   async probeWrite(node: ClusterNode): Promise<boolean> {

@@ -15,7 +15,7 @@ import {
 } from '../gate/compare.js';
 import { derivedSeed } from '../gate/spec.js';
 import { ConsoleLogger, type Logger } from '../log.js';
-import { resolveRunParts } from '../run/execute.js';
+import { planRun } from '../run/execute.js';
 import { COMPARE_JSON, readComparison, type Comparison, type RunRecord } from '../store/gate.js';
 import { createRunDir, writeJson } from '../store/index.js';
 import { resolveParallel } from './gate.js';
@@ -103,7 +103,7 @@ export function registerCompareCommand(program: Command): void {
     const seeds = Array.from({ length: repetitions }, (_, i) => firstSeed + i);
     const base = runLayerFromCommand(command, COMPARE_OWN);
     // Every name of every run is resolved before anything is created.
-    for (const run of planComparison(flags.name, base, variants, seeds, flags.resultsDir)) resolveRunParts(run.config);
+    for (const run of planComparison(flags.name, base, variants, seeds, flags.resultsDir)) planRun(run.config);
     const dir = createRunDir(join(flags.resultsDir, 'compares'), flags.name);
     const runs = planComparison(flags.name, base, variants, seeds, join(dir, 'runs'));
     const parallel = resolveParallel(flags.parallel, undefined);

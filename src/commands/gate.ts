@@ -19,7 +19,7 @@ import {
   summarizeGate,
 } from '../gate/outputs.js';
 import { loadSuite, planSuite } from '../gate/spec.js';
-import { resolveRunParts } from '../run/execute.js';
+import { planRun } from '../run/execute.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortOnSignals } from './signals.js';
 
@@ -78,7 +78,7 @@ export function registerGateCommand(program: Command): void {
     // Every name of every run is resolved before anything is created: a bad test is a usage error, not a run.
     for (const run of planSuite(suite, { overrides, resultsDir: flags.resultsDir })) {
       try {
-        resolveRunParts(run.config);
+        planRun(run.config);
       } catch (err) {
         if (err instanceof UsageError)
           throw new UsageError(`suite ${suitePath}, test ${run.test}: ${err.message}`, err.fix);

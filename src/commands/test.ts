@@ -5,7 +5,7 @@ import { resolveRunConfig } from '../config.js';
 import { ExitCode, exitCodeForVerdict } from '../errors.js';
 import { loadTestFile } from '../gate/spec.js';
 import { ConsoleLogger, type Logger } from '../log.js';
-import { executeTest, resolveRunParts } from '../run/execute.js';
+import { executeTest, planRun } from '../run/execute.js';
 import type { RunOutcome } from '../runner.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortExitCode, abortOnSignals } from './signals.js';
@@ -39,9 +39,9 @@ export function registerTestCommand(program: Command): void {
     .action(async (opts: { file?: string; dryRun?: boolean }) => {
       // Layers: the defaults, then the test file, then what the command line says.
       const config = resolveRunConfig(opts.file ? loadTestFile(opts.file) : undefined, runLayerFromCommand(command));
-      resolveRunParts(config);
+      const planned = planRun(config);
       if (opts.dryRun) {
-        process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+        process.stdout.write(JSON.stringify(planned.config, null, 2) + '\n');
         return;
       }
       const log = new ConsoleLogger();

@@ -8,7 +8,7 @@ import type { Checker } from '../checker.js';
 import { checkLinearizable } from '../checkers/linearizable.js';
 import type { Cluster, ClusterNode, ExecResult } from '../cluster.js';
 import { HarnessError } from '../errors.js';
-import type { NodeSnapshot } from '../final-state.js';
+import type { NodeConfig, NodeSnapshot } from '../final-state.js';
 import type { Fault, FaultRecord, NemesisContext } from '../nemesis.js';
 import type { Completion, Invocation, Workload, WorkloadClient } from '../workload.js';
 import type { Database, ServerStatus } from '../zookeeper.js';
@@ -110,6 +110,10 @@ export class MemoryDatabase implements Database {
   async snapshot(node: ClusterNode): Promise<NodeSnapshot> {
     const up = !this.register.down.has(node.name);
     return { zxid: up ? this.register.version.toString(16) : null, digests: {} };
+  }
+
+  async ensembleConfig(): Promise<NodeConfig | null> {
+    return null;
   }
 
   async probeWrite(): Promise<boolean> {

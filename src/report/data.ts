@@ -137,6 +137,22 @@ export interface ReportData {
   dataLoss: { title: string; value: unknown }[];
   logs: LogExcerpt[];
   logNote: string;
+  /** Clock offsets each node's server really had, as the clock faults read them back (empty: no clock faults). */
+  clocks: ClockSeries[];
+  /** Each node's membership over time, from the membership faults' configurations (empty: none). */
+  membership: MembershipSpans[];
+}
+
+/** One node's clock readings: [time ms, wall offset ms, monotonic offset ms or null]. */
+export interface ClockSeries {
+  node: string;
+  points: [number, number, number | null][];
+}
+
+export interface MembershipSpans {
+  node: string;
+  /** [start ms, end ms, role, config version] */
+  spans: [number, number, 'participant' | 'observer', string][];
 }
 
 export interface RoleSpans {
@@ -561,6 +577,68 @@ function formatMs(ms: number): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
+interface ClockReadingValue {
+  at?: unknown;
+  node?: unknown;
+  wallMs?: unknown;
+  monotonicMs?: unknown;
+}
+
+/**
+ * Clock offsets from the clock faults' records: every reading (start, heal, a strobe's samples) carries the true
+ * time it was taken at, placed on the report's axis with test.json's startedAt (or the event's own time without it).
+ */
+export function buildClockSeries(events: readonly HistoryEvent[], startedAtMs: number): ClockSeries[] {
+  const byNode = new Map<string, [number, number, number | null][]>();
+  const add = (r: ClockReadingValue, fallbackMs: number): void => {
+    if (typeof r.node !== 'string' || typeof r.wallMs !== 'number') return;
+    const t = typeof r.at === 'number' && Number.isFinite(startedAtMs) ? r.at - startedAtMs : fallbackMs;
+    if (!byNode.has(r.node)) byNode.set(r.node, []);
+    byNode.get(r.node)!.push([round2(t), r.wallMs, typeof r.monotonicMs === 'number' ? r.monotonicMs : null]);
+  };
+  for (const e of events) {
+    if (e.process !== 'nemesis' || e.value === null || typeof e.value !== 'object') continue;
+    const v = e.value as { clocks?: unknown; strobed?: Record<string, { samples?: unknown }> };
+    const at = round2(e.time * MS_PER_NS);
+    if (Array.isArray(v.clocks)) for (const r of v.clocks as ClockReadingValue[]) add(r, at);
+    for (const strobe of Object.values(v.strobed ?? {}))
+      if (Array.isArray(strobe.samples)) for (const r of strobe.samples as ClockReadingValue[]) add(r, at);
+  }
+  return [...byNode]
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([node, points]) => ({ node, points: points.sort((a, b) => a[0] - b[0]) }));
+}
+
+/**
+ * Membership bands from the membership faults' records: the configuration before the first action holds from the
+ * start, each recorded configuration after an action from that action's completion on.
+ */
+export function buildMembershipSpans(events: readonly HistoryEvent[], endMs: number): MembershipSpans[] {
+  type Config = { version: string; members: Record<string, string> };
+  const timeline: [number, Config][] = [];
+  for (const e of events) {
+    if (e.process !== 'nemesis' || e.value === null || typeof e.value !== 'object') continue;
+    const v = e.value as { configBefore?: Config; configAfter?: Config };
+    if (v.configBefore && timeline.length === 0) timeline.push([0, v.configBefore]);
+    if (v.configAfter) timeline.push([round2(e.time * MS_PER_NS), v.configAfter]);
+  }
+  const nodes = new Map<string, MembershipSpans['spans']>();
+  timeline.forEach(([start, config], i) => {
+    const end = timeline[i + 1]?.[0] ?? endMs;
+    for (const [node, role] of Object.entries(config.members)) {
+      if (role !== 'participant' && role !== 'observer') continue;
+      if (!nodes.has(node)) nodes.set(node, []);
+      const spans = nodes.get(node)!;
+      const last = spans[spans.length - 1];
+      if (last && last[1] === start && last[2] === role && last[3] === config.version) last[1] = end;
+      else spans.push([start, end, role, config.version]);
+    }
+  });
+  return [...nodes]
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([node, spans]) => ({ node, spans }));
+}
+
 export function buildReportData(input: RunInput): ReportData {
   const { events, results, test } = input;
   const config = test?.config;
@@ -631,6 +709,8 @@ export function buildReportData(input: RunInput): ReportData {
     recovery,
     dataLoss: collectDataLoss(results),
     logs,
+    clocks: buildClockSeries(events, startedAtMs),
+    membership: buildMembershipSpans(events, durationMs),
     logNote: silent
       ? "The servers wrote no log lines: this image runs ZooKeeper with SLF4J's no-operation logger. The full console output is linked below."
       : logs.length === 0

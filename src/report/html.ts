@@ -174,6 +174,23 @@ function plotsSection(data: ReportData): string {
 </section>`;
 }
 
+/** Clock offsets read back from the nodes, and each node's membership as bands (issue 16); absent when unused. */
+function clocksAndMembershipSection(data: ReportData): string {
+  if (data.clocks.length === 0 && data.membership.length === 0) return '';
+  const clocks = data.clocks.length
+    ? `<h3>Clocks</h3><p class="muted">Each node's server clock minus true time, as the node's JVM reported it (wall clock:
+  solid; monotonic clock, System.nanoTime: dashed), read at every clock fault and heal.</p><div class="plot" id="clock-plot"></div>`
+    : '';
+  const versions = [...new Set(data.membership.flatMap((m) => m.spans.map((s) => s[3])))];
+  const membership = data.membership.length
+    ? `<h3>Membership</h3><p class="muted">Each node's place in the ensemble's configuration over time, from the configurations
+  the membership faults read before and after each reconfig: <span class="legend"><i class="member-participant"></i>voter (participant)
+  <i class="member-observer"></i>observer</span>; a label marks each new configuration version (${versions.length} in all). Fault bands behind.</p>
+  <div class="membership" id="membership-chart"><canvas></canvas></div>`
+    : '';
+  return `<section id="clocks-membership"><h2>Clocks and membership</h2>${clocks}${membership}</section>`;
+}
+
 function dataLossSection(data: ReportData): string {
   if (data.dataLoss.length === 0) return '';
   return `<section id="data-loss"><h2>Data loss</h2>${data.dataLoss.map((d) => `<h3>${escapeHtml(d.title)}</h3>${renderValue(d.value)}`).join('')}</section>`;
@@ -204,6 +221,7 @@ export function renderReportHtml(
     ['history', 'History'],
     ...(data.counterexamples.length ? [['counterexample', 'Counterexample']] : []),
     ['plots', 'Plots'],
+    ...(data.clocks.length || data.membership.length ? [['clocks-membership', 'Clocks & membership']] : []),
     ...(data.dataLoss.length ? [['data-loss', 'Data loss']] : []),
     ['logs', 'Logs'],
   ]
@@ -223,6 +241,7 @@ ${summarySection(data)}
 ${historySection(data)}
 ${counterexampleSection(data)}
 ${plotsSection(data)}
+${clocksAndMembershipSection(data)}
 ${dataLossSection(data)}
 ${logsSection(data, logFiles)}
 </main>

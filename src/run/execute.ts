@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { prepareEnvironment, type Environment } from '../../docker/environment.js';
 import { FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
 import { resolveWorkload } from '../../workloads/index.js';
+import { configConvergenceChecker } from '../checkers/membership.js';
 import type { ClientOptions } from '../client.js';
 import { DockerCluster } from '../cluster.js';
 import type { RunConfig } from '../config.js';
@@ -84,6 +85,56 @@ function checkScenarioNodes(scenario: Scenario, nodes: readonly string[]): void 
   }
 }
 
+/** The fault families a run's schedule uses. */
+function familiesOf(parts: RunParts): Set<string> {
+  return new Set(
+    parts.scenario
+      ? parts.scenario.steps.flatMap((s) => (s.kind === 'fault' ? [s.fault.family] : []))
+      : parts.faults.map((f) => f.family),
+  );
+}
+
+/**
+ * The servers must start ready for the fault families a run uses: libfaketime preloaded for clock faults (the wall
+ * clock only, unless the run says all), reconfig enabled for membership faults. Applied before test.json is
+ * written, so the record says how the servers really ran.
+ */
+export function withFaultFamilySettings(config: RunConfig, parts: RunParts): RunConfig {
+  const families = familiesOf(parts);
+  const zookeeper = { ...config.zookeeper };
+  if (families.has('clock') && !zookeeper.fakeClock) zookeeper.fakeClock = 'wall';
+  if (families.has('membership')) {
+    if (zookeeper.reconfig === false)
+      throw new UsageError(
+        'membership faults need reconfig, and this run sets reconfig=no',
+        'Drop reconfig=no (membership faults turn it on), or the membership faults.',
+      );
+    zookeeper.reconfig = true;
+  }
+  return { ...config, zookeeper };
+}
+
+/**
+ * A config as it will run, and its parts: every name resolved and checked against the ensemble, the settings its
+ * fault families need applied, and the checkers its settings call for added. Nothing starts: `test --dry-run`, gate
+ * and compare validate every run with this before the first begins.
+ */
+export function planRun(requested: RunConfig): { config: RunConfig; parts: RunParts } {
+  const resolved = resolveRunParts(requested);
+  const config = withFaultFamilySettings(requested, resolved);
+  // A reconfig-enabled ensemble's configuration is checked after recovery too.
+  const parts: RunParts = config.zookeeper.reconfig
+    ? {
+        ...resolved,
+        workload: {
+          ...resolved.workload,
+          checkers: { ...resolved.workload.checkers, 'config-convergence': configConvergenceChecker },
+        },
+      }
+    : resolved;
+  return { config, parts };
+}
+
 /** Summarises the versions the nodes report: one when they agree (they should), else each distinct one. */
 export function summarizeVersions(versions: Record<string, string>): string {
   return [...new Set(Object.values(versions))].sort().join(' / ');
@@ -104,12 +155,12 @@ export interface ExecuteOptions {
 
 /** Runs a resolved config: environment, run directory, the run, and the verdict files; containers removed after. */
 export async function executeTest(
-  config: RunConfig,
+  requested: RunConfig,
   terminal: Logger,
   abort: AbortSignal,
   options: ExecuteOptions = {},
 ): Promise<ExecutedRun> {
-  const parts = resolveRunParts(config);
+  const { config, parts } = planRun(requested);
   const env = options.environment ?? (await prepareEnvironment(config.server, terminal));
   const runDir = createRunDir(config.resultsDir, config.name);
   if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));

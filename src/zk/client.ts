@@ -38,6 +38,11 @@ export interface ZkConnectOptions {
   closeTimeoutMs?: number;
   /** A server that has seen less than this refuses the session (so a client never goes back in time). Default 0. */
   lastZxidSeen?: bigint;
+  /**
+   * Re-attach to an existing session (its id and password, from a client that lost its connection) instead of
+   * creating one: a server that has expired it refuses with SESSIONEXPIRED.
+   */
+  resume?: { sessionId: bigint; password: Uint8Array };
 }
 
 export interface OpOptions {
@@ -105,6 +110,8 @@ export class ZkClient {
     private readonly decoder: FrameDecoder,
     private readonly address: string,
     readonly sessionId: bigint,
+    /** The session's password: with sessionId, what re-attaching to the session takes (ZkConnectOptions.resume). */
+    readonly sessionPassword: Buffer,
     /** Session timeout granted by the server. */
     readonly sessionTimeoutMs: number,
     private readonly defaultOpTimeoutMs: number,
@@ -175,8 +182,8 @@ export class ZkClient {
             protocolVersion: 0,
             lastZxidSeen,
             timeOutMs: opts.sessionTimeoutMs,
-            sessionId: 0n,
-            passwd: Buffer.alloc(16),
+            sessionId: opts.resume?.sessionId ?? 0n,
+            passwd: opts.resume?.password ?? Buffer.alloc(16),
             readOnly: false,
           }),
         );
@@ -226,6 +233,7 @@ export class ZkClient {
           decoder, // may hold the start of a frame that followed the ConnectResponse
           address,
           response.sessionId,
+          response.passwd,
           response.timeOutMs,
           opts.defaultOpTimeoutMs ?? response.timeOutMs,
           opts.closeTimeoutMs ?? Math.min(opts.connectTimeoutMs, 2000),
@@ -240,6 +248,11 @@ export class ZkClient {
 
   get state(): ZkClientState {
     return this.stateValue;
+  }
+
+  /** When (Date.now()) the last bytes from the server arrived: the server heard this client no later than that. */
+  get lastReceived(): number {
+    return this.lastReceivedAt;
   }
 
   /** The highest zxid seen in any reply on this connection (lastZxidSeen until the first reply). */
@@ -290,6 +303,37 @@ export class ZkClient {
   /** Makes the connected server catch up with the leader before later reads on this client. */
   sync(path: string, options?: OpOptions): Promise<{ path: string } & Zxid> {
     return this.request({ op: 'sync', path }, path, options, (reader) => ({ path: readPath(reader) }));
+  }
+
+  /**
+   * Adds an identity to the session (e.g. digest `user:password`). The server closes the connection when it
+   * refuses (AUTHFAILED); only one addAuth may be in flight at a time.
+   */
+  addAuth(scheme: string, auth: Uint8Array, options?: OpOptions): Promise<Zxid> {
+    return this.request({ op: 'auth', scheme, auth }, undefined, options, () => ({}), undefined, undefined, Xid.auth);
+  }
+
+  /**
+   * Changes the ensemble's membership (ZooKeeper 3.5+, reconfigEnabled): incremental with `joining` (server lines,
+   * comma-separated) and `leaving` (server ids), or a whole `newMembers` list. `fromConfig` (-1: any) makes it
+   * conditional on the current config version. Resolves with the new config as /zookeeper/config then holds it.
+   */
+  reconfig(
+    change: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint },
+    options?: OpOptions,
+  ): Promise<{ data: Buffer; stat: Stat } & Zxid> {
+    return this.request(
+      {
+        op: 'reconfig',
+        joining: change.joining ?? null,
+        leaving: change.leaving ?? null,
+        newMembers: change.newMembers ?? null,
+        fromConfig: change.fromConfig ?? -1n,
+      },
+      '/zookeeper/config',
+      options,
+      (reader) => ({ data: reader.readBuffer() ?? Buffer.alloc(0), stat: reader.readStat() }),
+    );
   }
 
   /**
@@ -375,6 +419,7 @@ export class ZkClient {
     decode: (reader: JuteReader, zxid: bigint) => T,
     resultForError?: (err: number) => T | undefined,
     errorFor?: (err: number, zxid: bigint) => ZkError,
+    fixedXid?: number,
   ): Promise<T & Zxid> {
     const description = `${body.op}${path === undefined ? '' : ` ${path}`}`;
     if (this.stateValue !== 'connected') {
@@ -390,7 +435,8 @@ export class ZkClient {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       return Promise.reject(new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`));
     }
-    const xid = this.allocateXid();
+    // Auth packets go under a reserved xid and are answered under it.
+    const xid = fixedXid ?? this.allocateXid();
     let frame: Buffer;
     try {
       frame = encodeRequest(xid, body);

@@ -15,12 +15,14 @@ export const OpCode = {
   ping: 11,
   check: 13,
   multi: 14,
+  reconfig: 16,
+  auth: 100,
   closeSession: -11,
   error: -1,
 } as const;
 
 /** Reserved xids: the server uses them for replies that answer no numbered request. */
-export const Xid = { notification: -1, ping: -2 } as const;
+export const Xid = { notification: -1, ping: -2, auth: -4 } as const;
 
 export type CreateMode = 'persistent' | 'ephemeral' | 'persistent-sequential' | 'ephemeral-sequential';
 
@@ -110,6 +112,8 @@ export type RequestBody =
   | { op: 'getChildren'; path: string }
   | { op: 'sync'; path: string }
   | { op: 'multi'; ops: readonly MultiOp[] }
+  | { op: 'reconfig'; joining: string | null; leaving: string | null; newMembers: string | null; fromConfig: bigint }
+  | { op: 'auth'; scheme: string; auth: Uint8Array }
   | { op: 'ping' }
   | { op: 'closeSession' };
 
@@ -168,6 +172,20 @@ export function encodeRequest(xid: number, body: RequestBody): Buffer {
       writer.writeInt(xid).writeInt(OpCode.multi);
       for (const op of body.ops) writeMultiOp(writer, op);
       writer.writeInt(-1).writeBoolean(true).writeInt(-1);
+      break;
+    case 'reconfig':
+      // ReconfigRequest: incremental (joining/leaving) or a whole new member list; curConfigId -1 takes any version.
+      writer
+        .writeInt(xid)
+        .writeInt(OpCode.reconfig)
+        .writeUstring(body.joining)
+        .writeUstring(body.leaving)
+        .writeUstring(body.newMembers)
+        .writeLong(body.fromConfig);
+      break;
+    case 'auth':
+      // AuthPacket {type 0, scheme, auth}, always under the reserved xid.
+      writer.writeInt(Xid.auth).writeInt(OpCode.auth).writeInt(0).writeUstring(body.scheme).writeBuffer(body.auth);
       break;
     case 'ping':
       writer.writeInt(Xid.ping).writeInt(OpCode.ping);

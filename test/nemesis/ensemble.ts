@@ -10,7 +10,7 @@ import { prepareEnvironment } from '../../docker/environment.js';
 import { MemoryLogger } from '../../src/log.js';
 import type { NemesisContext } from '../../src/nemesis.js';
 import { Random } from '../../src/random.js';
-import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../../src/zookeeper.js';
+import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb, type ZooKeeperConfig } from '../../src/zookeeper.js';
 
 export interface TestEnsemble {
   context: NemesisContext;
@@ -18,7 +18,10 @@ export interface TestEnsemble {
   teardown(): Promise<void>;
 }
 
-export async function startEnsemble(name: string): Promise<TestEnsemble> {
+export async function startEnsemble(
+  name: string,
+  config: ZooKeeperConfig = DEFAULT_ZOOKEEPER_CONFIG,
+): Promise<TestEnsemble> {
   const log = new MemoryLogger();
   const env = await prepareEnvironment(DEFAULT_SERVER, log);
   const runId = `${name}-${randomBytes(3).toString('hex')}`;
@@ -28,7 +31,7 @@ export async function startEnsemble(name: string): Promise<TestEnsemble> {
     { runId, testName: name, runDir, image: env.image.name, nodeCount: 3 },
     log,
   );
-  const db = new ZooKeeperDb(cluster, DEFAULT_ZOOKEEPER_CONFIG, log);
+  const db = new ZooKeeperDb(cluster, config, log);
   try {
     await cluster.setup();
     await db.setup();

@@ -548,11 +548,140 @@
     );
   }
 
+  /** Clock offsets per node (seconds): wall clock solid, monotonic dashed, as steps between readings. */
+  function clockPlot() {
+    var el = document.getElementById('clock-plot');
+    if (!el || !data.clocks || data.clocks.length === 0) return null;
+    var times = [];
+    data.clocks.forEach(function (c) {
+      c.points.forEach(function (p) {
+        times.push(p[0]);
+      });
+    });
+    times = Array.from(new Set(times)).sort(function (a, b) {
+      return a - b;
+    });
+    var index = new Map(
+      times.map(function (t, i) {
+        return [t, i];
+      }),
+    );
+    var columns = [
+      times.map(function (t) {
+        return t / 1000;
+      }),
+    ];
+    var series = [{ label: 'time (s)' }];
+    data.clocks.forEach(function (c, ci) {
+      var color = PALETTE[ci % PALETTE.length];
+      [1, 2].forEach(function (field) {
+        var col = new Array(times.length).fill(null);
+        c.points.forEach(function (p) {
+          if (p[field] !== null) col[index.get(p[0])] = p[field] / 1000;
+        });
+        columns.push(col);
+        series.push({
+          label: c.node + (field === 1 ? ' wall' : ' monotonic'),
+          stroke: color,
+          width: field === 1 ? 2 : 1.5,
+          dash: field === 1 ? undefined : [6, 4],
+          spanGaps: true,
+          paths: uPlot.paths.stepped({ align: 1 }),
+          points: { show: true, size: 5 },
+          value: function (u, v) {
+            return v == null ? '—' : v.toFixed(3) + ' s';
+          },
+        });
+      });
+    });
+    return new uPlot(
+      {
+        title: 'Clock offsets read back from each node (server clock − true time)',
+        width: plotWidth(el),
+        height: 280,
+        scales: { x: { time: false, range: [0, data.durationMs / 1000] } },
+        axes: [{ label: 'seconds since start' }, { label: 'offset (s)', size: 60 }],
+        series: series,
+        hooks: { drawClear: [faultBandsHook] },
+      },
+      columns,
+      el,
+    );
+  }
+
+  /** Membership bands: one row per node, its role in each configuration, fault bands behind. */
+  function MembershipChart(container) {
+    this.container = container;
+    this.canvas = container.querySelector('canvas');
+    this.rowH = 18;
+    this.gutter = 96;
+    this.height = 26 + data.membership.length * (this.rowH + 4) + 6;
+    this.resize();
+  }
+  MembershipChart.prototype.resize = function () {
+    var ratio = window.devicePixelRatio || 1;
+    this.width = Math.max(300, this.container.clientWidth);
+    this.canvas.width = Math.round(this.width * ratio);
+    this.canvas.height = Math.round(this.height * ratio);
+    this.canvas.style.width = this.width + 'px';
+    this.canvas.style.height = this.height + 'px';
+    var ctx = this.canvas.getContext('2d');
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.draw(ctx);
+  };
+  MembershipChart.prototype.draw = function (ctx) {
+    var self = this,
+      W = this.width,
+      H = this.height,
+      span = Math.max(1, data.durationMs);
+    var x = function (t) {
+      return self.gutter + (t / span) * (W - self.gutter - 8);
+    };
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, W, H);
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    data.faults.forEach(function (band) {
+      ctx.fillStyle = FAULT_FILL;
+      ctx.fillRect(x(band.start), 16, Math.max(1, x(band.end) - x(band.start)), H - 16);
+    });
+    var MEMBER = { participant: '#4a78c2', observer: '#a8c4e0' };
+    data.membership.forEach(function (m, i) {
+      var y = 22 + i * (self.rowH + 4);
+      ctx.fillStyle = '#222';
+      ctx.textAlign = 'left';
+      ctx.font = 'bold 12px system-ui, sans-serif';
+      ctx.fillText(m.node, 4, y + self.rowH / 2);
+      ctx.font = '10px system-ui, sans-serif';
+      m.spans.forEach(function (s) {
+        var x0 = x(s[0]),
+          x1 = x(s[1]);
+        ctx.fillStyle = MEMBER[s[2]] || '#999';
+        ctx.fillRect(x0, y, Math.max(1, x1 - x0 - 1), self.rowH);
+        if (x1 - x0 > 40) {
+          ctx.fillStyle = s[2] === 'participant' ? '#fff' : '#123';
+          ctx.fillText('v' + s[3], x0 + 3, y + self.rowH / 2);
+        }
+      });
+    });
+    ctx.fillStyle = '#333';
+    ctx.textAlign = 'center';
+    var step = niceStep(span, W - this.gutter);
+    for (var t = 0; t <= span; t += step) {
+      ctx.fillRect(x(t), 10, 1, 4);
+      ctx.fillText((t / 1000).toFixed(step < 1000 ? 1 : 0) + ' s', Math.max(x(t), this.gutter + 14), 6);
+    }
+    ctx.textAlign = 'left';
+  };
+
+  var membershipEl = document.getElementById('membership-chart');
+  if (membershipEl && data.membership && data.membership.length) timelines.push(new MembershipChart(membershipEl));
+
   var plots = [];
   // The plots sit below the first screen: draw them after the history graph has been painted.
   requestAnimationFrame(function () {
     setTimeout(function () {
-      [latencyPlot(), throughputPlot()].forEach(function (p) {
+      [latencyPlot(), throughputPlot(), clockPlot()].forEach(function (p) {
         if (p) plots.push(p);
       });
       document.body.setAttribute('data-plots-ready', 'true');
