@@ -27,9 +27,18 @@ async function commandExists(name: string): Promise<boolean> {
   return result.exitCode === 0;
 }
 
-/** Installs Debian packages when their command is missing (root on Debian only). */
-export async function ensureDebianPackage(command: string, pkg: string, why: string, log: Logger): Promise<void> {
-  if (await commandExists(command)) return;
+/**
+ * Installs Debian packages when their command is missing (root on Debian only). `present` replaces the command
+ * check for packages without a command (headers, libraries); `command` then names what is missing.
+ */
+export async function ensureDebianPackage(
+  command: string,
+  pkg: string,
+  why: string,
+  log: Logger,
+  present: () => Promise<boolean> = () => commandExists(command),
+): Promise<void> {
+  if (await present()) return;
   if (!onDebianAsRoot()) {
     throw new HarnessError(
       `${command} is not installed; Faultline needs it ${why}.`,

@@ -5,14 +5,17 @@ import type { FaultCatalogue } from '../src/schedule.js';
 import { diskFaults } from './disk.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults, partitionLeader } from './partition.js';
+import { powerLossFaults, withPowerLossOption } from './power-loss/faults.js';
 import { crashFaults, killFaults, killLeader, pauseFaults, restartFaults } from './process.js';
 import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
 export const CATALOGUE: readonly Fault[] = [
   ...partitionFaults,
-  ...killFaults,
-  ...crashFaults,
+  // Every kill takes the power-loss option (params powerLoss: true).
+  ...killFaults.map(withPowerLossOption),
+  ...crashFaults.map(withPowerLossOption),
+  ...powerLossFaults,
   ...pauseFaults,
   ...restartFaults,
   ...diskFaults,
@@ -21,8 +24,8 @@ export const CATALOGUE: readonly Fault[] = [
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
-/** Family names as `--nemesis` accepts them (`kill`, `crash`, `pause` and `restart` all belong to the process family). */
-const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet'];
+/** Family names as `--nemesis` accepts them (`kill`, `crash`, `power-loss`, `pause` and `restart` all belong to the process family). */
+const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'power-loss', 'pause', 'restart', 'disk', 'packet'];
 
 export const DEFAULT_NEMESIS = [partitionLeader.name, killLeader.name];
 

@@ -52,12 +52,24 @@ export interface Cluster {
   teardown(): Promise<void>;
 }
 
+/**
+ * A filesystem mounted on the host over each node's data dir (the power-loss filesystem). It is mounted before the
+ * node's container is created: the container's bind mount copies the mounts under the node dir at creation and is
+ * private afterwards, so a mount made later would not be seen inside. Unmounted after the containers are gone.
+ */
+export interface DataDirMount {
+  mount(node: ClusterNode, dataDir: string): Promise<void>;
+  /** Idempotent; runs at every teardown. */
+  unmountAll(): Promise<void>;
+}
+
 export interface DockerClusterOptions {
   runId: string;
   testName: string;
   runDir: string;
   image: string;
   nodeCount: number;
+  dataDirMount?: DataDirMount;
 }
 
 export const NODE_MOUNT = '/faultline';
@@ -92,6 +104,8 @@ export class DockerCluster implements Cluster {
       for (const sub of ['conf', 'data', 'logs']) mkdirSync(join(hostDir, sub), { recursive: true });
       this.nodes.push({ name: `n${i}`, id: i, ip: `${prefix}.${10 + i}`, hostDir });
     }
+    const mount = this.options.dataDirMount;
+    if (mount) for (const node of this.nodes) await mount.mount(node, join(node.hostDir, 'data'));
     await Promise.all(this.nodes.map((node) => this.createContainer(node)));
     this.log.info(
       `Cluster ${this.runId}: network ${this.networkName} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`,
@@ -212,7 +226,11 @@ export class DockerCluster implements Cluster {
   }
 
   async teardown(): Promise<void> {
-    await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+    try {
+      await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+    } finally {
+      await this.options.dataDirMount?.unmountAll();
+    }
   }
 }
 

@@ -229,3 +229,42 @@ export function settingsFromFlags(
     `Accepted settings: ${SETTING_NAMES.join(', ')}; see \`faultline test --help\`.`,
   );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Run settings of the power-loss filesystem (issue 14, nemesis/power-loss/): the only run settings it adds.
+// `faultline test --power-loss-fs / --power-loss-entries`, `powerLoss:` in test files and suites,
+// `powerLoss.entries=...` in compare variants.
+
+/** When a directory entry (a create, rename or unlink) becomes durable on the power-loss filesystem. */
+export const POWER_LOSS_ENTRY_MODELS = ['dir-fsync', 'any-fsync'] as const;
+export type PowerLossEntryModel = (typeof POWER_LOSS_ENTRY_MODELS)[number];
+
+export const powerLossSettingsSchema = z.strictObject(
+  {
+    /**
+     * auto: mounted under the data dirs when the schedule can cut power (a power-loss fault, or `powerLoss: true` in
+     * a kill's params); on: always (e.g. to measure its cost); off: never (power-loss faults then fail).
+     */
+    filesystem: z.enum(['auto', 'on', 'off'], { error: 'powerLoss.filesystem must be auto, on or off' }).optional(),
+    /**
+     * dir-fsync: at the directory's fsync, as POSIX promises (the default); any-fsync: at any fsync, file or
+     * directory, as a journalling file system (ext4, XFS) commits every pending namespace change in practice.
+     */
+    entries: z.enum(POWER_LOSS_ENTRY_MODELS, { error: 'powerLoss.entries must be dir-fsync or any-fsync' }).optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown powerLoss setting ${issue.keys.map((k) => `"${k}"`).join(', ')} (accepted: filesystem, entries)`
+        : undefined,
+  },
+);
+
+export type PowerLossSettingsInput = z.output<typeof powerLossSettingsSchema>;
+
+export interface PowerLossSettings {
+  filesystem: 'auto' | 'on' | 'off';
+  entries: PowerLossEntryModel;
+}
+
+export const DEFAULT_POWER_LOSS_SETTINGS: PowerLossSettings = { filesystem: 'auto', entries: 'dir-fsync' };

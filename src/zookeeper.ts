@@ -1,7 +1,7 @@
 // The database: ZooKeeper's lifecycle on the cluster's nodes, its config, its roles and its logs.
-import { writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NODE_MOUNT, type Cluster, type ClusterNode } from './cluster.js';
 import { HarnessError } from './errors.js';
 import type { Logger } from './log.js';
@@ -146,7 +146,7 @@ export class ZooKeeperDb implements Database {
   async setup(): Promise<void> {
     for (const node of this.cluster.nodes) {
       writeFileSync(join(node.hostDir, 'conf', 'zoo.cfg'), renderZooCfg(this.config, this.cluster.nodes, node));
-      writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
+      writeFileDurably(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
     }
     await Promise.all(this.cluster.nodes.map((n) => this.start(n)));
   }
@@ -227,6 +227,25 @@ export class ZooKeeperDb implements Database {
         `no serving quorum after ${Math.round(timeoutMs / 1000)} s (${seen || 'no answers'})`,
         `Read the node logs in ${join(this.cluster.nodes[0]?.hostDir ?? '.', '..')}/*/logs/zookeeper.log.`,
       );
+    }
+  }
+}
+
+/**
+ * Writes a file as a careful installer does: the bytes fsynced, then the directory holding the new entry. Data files
+ * the harness provides (myid) then survive a power loss on the power-loss filesystem, as on a real disk.
+ */
+export function writeFileDurably(path: string, data: string): void {
+  writeFileSync(path, data);
+  for (const [target, flags] of [
+    [path, 'r+'],
+    [dirname(path), 'r'],
+  ] as const) {
+    const fd = openSync(target, flags);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   }
 }

@@ -4,7 +4,14 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { ConsoleLogger, type Logger } from '../log.js';
-import { parseOrThrow, parseSettingsList, SETTING_NAMES, zooKeeperSettingsSchema } from '../settings.js';
+import {
+  parseOrThrow,
+  parseSettingsList,
+  powerLossSettingsSchema,
+  SETTING_NAMES,
+  zooKeeperSettingsSchema,
+  type PowerLossSettingsInput,
+} from '../settings.js';
 import { createRunDir, readJson, writeJson } from '../store.js';
 import { remeasure, runBatch, type BatchRun, type RunRecord } from '../gate/batch.js';
 import {
@@ -39,12 +46,13 @@ interface CompareFlags {
 }
 
 /** Keys a variant may set besides ZooKeeper settings. */
-const RUN_KEYS = ['server', 'nodes'] as const;
+const RUN_KEYS = ['server', 'nodes', 'powerLoss.entries', 'powerLoss.filesystem'] as const;
 
 export interface Variant {
   label: string;
   server?: string;
   nodes?: 3 | 5;
+  powerLoss?: PowerLossSettingsInput;
   zookeeper: Record<string, unknown>;
 }
 
@@ -58,6 +66,13 @@ export function parseVariant(text: string): Variant {
       if (value !== '3' && value !== '5')
         throw new UsageError(`--variant ${text}: nodes must be 3 or 5`, 'For example --variant nodes=5.');
       variant.nodes = Number(value) as 3 | 5;
+    } else if (key === 'powerLoss') {
+      variant.powerLoss = parseOrThrow(
+        powerLossSettingsSchema,
+        value,
+        `--variant ${text}`,
+        'For example --variant powerLoss.entries=any-fsync (entries: dir-fsync or any-fsync; filesystem: auto, on or off).',
+      );
     } else variant.zookeeper[key] = value;
   }
   parseOrThrow(
@@ -160,6 +175,7 @@ export function registerCompareCommand(program: Command): void {
               {
                 ...(v.server ? { server: v.server } : {}),
                 ...(v.nodes ? { nodes: v.nodes } : {}),
+                ...(v.powerLoss ? { powerLoss: v.powerLoss } : {}),
                 zookeeper: zooKeeperSettingsSchema.parse(v.zookeeper),
               },
             ],

@@ -16,12 +16,13 @@ export function describeCatalogue(): string {
   }
   lines.push(
     '',
-    '--nemesis takes a comma list of fault names, families (partition, kill, pause, restart, disk, packet: every fault',
+    '--nemesis takes a comma list of fault names, families (partition, kill, crash, power-loss, pause, restart, disk, packet: every fault',
     'of that kind) or family:option (kill:follower = kill-follower), each optionally aimed with @TARGET (kill-one@n2,',
     'disk@follower), run on a random schedule seeded by --seed.',
     "Disk faults hit one random node (kill it, damage its data dir, start it); packet faults shape every node's",
     'traffic to its peers (params: peers: n2+n3 narrows that). The named settings (bytes, records, bits, by, delayMs,',
-    'jitterMs, percent, rate) are set with params: in a scenario step.',
+    'jitterMs, percent, rate) are set with params: in a scenario step; `powerLoss: true` makes any kill-* or crash-* a power',
+    "cut too (the killed nodes' data dirs revert to what was last fsynced, as power-loss-* do; see --power-loss-entries).",
     `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3).`,
   );
   return lines.join('\n');

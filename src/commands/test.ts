@@ -17,7 +17,16 @@ import { runTest, type RunOutcome, type Test } from '../runner.js';
 import { createRunDir, HARNESS_LOG, HISTORY_FILE, readJson, RESULTS_FILE, TEST_FILE, writeJson } from '../store.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../zookeeper.js';
 import { prepareEnvironment } from './setup.js';
-import { addZooKeeperOptions, settingsFromFlags, toZooKeeperConfig, type ZooKeeperFlags } from '../settings.js';
+import {
+  addZooKeeperOptions,
+  DEFAULT_POWER_LOSS_SETTINGS,
+  powerLossSettingsSchema,
+  settingsFromFlags,
+  toZooKeeperConfig,
+  type ZooKeeperFlags,
+} from '../settings.js';
+import { ensurePowerLossPackages, PowerLossFilesystems, powerLossBinary } from '../../nemesis/power-loss/fs.js';
+import { mountsPowerLoss, schedulesPowerLoss } from '../../nemesis/power-loss/faults.js';
 import { checkObservers, resolveTestFile } from '../gate/spec.js';
 import { writeReport } from '../report/index.js';
 import { BACKUP_DAMAGE, parseDrOption, withDisasterRecovery } from '../dr.js';
@@ -58,6 +67,8 @@ export const testConfigSchema = z.object({
   recoveryTimeoutS: int('recovery-timeout', 5, 3600),
   /** The disaster-recovery scenario (--dr): backups under load, then disaster and restores. */
   dr: z.object({ damage: z.array(z.enum(BACKUP_DAMAGE)), seedOne: z.boolean() }).optional(),
+  /** The power-loss filesystem (src/settings.ts, powerLossSettingsSchema); absent in runs recorded before it. */
+  powerLoss: powerLossSettingsSchema.required().optional(),
 });
 
 export type TestConfig = z.infer<typeof testConfigSchema>;
@@ -80,6 +91,8 @@ export interface TestFlags extends ZooKeeperFlags {
   syncLimit: string;
   opTimeout: string;
   dr?: string | boolean;
+  powerLossFs?: string;
+  powerLossEntries?: string;
 }
 
 export function resolveTestConfig(flags: TestFlags): TestConfig {
@@ -104,6 +117,10 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
     client: { ...DEFAULT_CLIENT_OPTIONS, opTimeoutMs: Number(flags.opTimeout) * 1000 },
     recoveryTimeoutS: 120,
     ...(flags.dr !== undefined ? { dr: parseDrOption(flags.dr, flags.workload) } : {}),
+    powerLoss: {
+      filesystem: flags.powerLossFs ?? DEFAULT_POWER_LOSS_SETTINGS.filesystem,
+      entries: flags.powerLossEntries ?? DEFAULT_POWER_LOSS_SETTINGS.entries,
+    },
   };
   const parsed = testConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -130,6 +147,18 @@ export async function executeTest(
   const faults = scenarioPath ? [] : resolveFaults(config.nemesis);
   const scenario = scenarioPath ? loadScenario(scenarioPath, FAULT_CATALOGUE) : undefined;
   const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
+  const powerLossSettings = config.powerLoss ?? DEFAULT_POWER_LOSS_SETTINGS;
+  if (powerLossSettings.filesystem === 'off' && schedulesPowerLoss(faults, scenario))
+    throw new UsageError(
+      'the schedule cuts power, but the power-loss filesystem is off (--power-loss-fs off)',
+      'Use --power-loss-fs auto (the default) or on, or leave the power-loss faults out.',
+    );
+  const mountPowerLoss = mountsPowerLoss(powerLossSettings, faults, scenario);
+  if (mountPowerLoss) {
+    // Installed and built now, so a missing package shows before a minute of image building.
+    await ensurePowerLossPackages(terminal);
+    await powerLossBinary();
+  }
   const env = await prepareEnvironment(config.server, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
   if (scenarioPath) copyFileSync(scenarioPath, join(runDir, 'scenario.yaml'));
@@ -147,9 +176,19 @@ export async function executeTest(
   });
   log.info(`Run ${runId}: ${runDir}`);
 
+  const powerLoss = mountPowerLoss
+    ? new PowerLossFilesystems({ runId, model: powerLossSettings.entries, log })
+    : undefined;
   const cluster = new DockerCluster(
     env.docker,
-    { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes },
+    {
+      runId,
+      testName: config.name,
+      runDir,
+      image: env.image.name,
+      nodeCount: config.nodes,
+      ...(powerLoss ? { dataDirMount: powerLoss } : {}),
+    },
     log,
   );
   const baseTest: Test = {
@@ -222,6 +261,10 @@ export async function executeTest(
       .teardown()
       .catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
     log.info(`Removed the containers and network of run ${runId}.`);
+    for (const [node, stats] of Object.entries(powerLoss?.finalStats ?? {}))
+      log.debug(
+        `${node}: power-loss filesystem counters at unmount: ${JSON.stringify({ ...stats, lastRevert: undefined })}`,
+      );
   }
 }
 
@@ -313,6 +356,16 @@ export function registerTestCommand(program: Command): void {
     .option(
       '--dr [damage]',
       "disaster recovery (set workload): back up a node's data dir live and stopped under load, destroy the ensemble, restore each backup into a fresh one and check it; optional damaged copies to restore too: truncate-log, flip-log, flip-snapshot, drop-logs (comma-separated)",
+    )
+    .option(
+      '--power-loss-fs <when>',
+      'the power-loss filesystem under the data dirs: auto (when the schedule cuts power), on, off',
+      DEFAULT_POWER_LOSS_SETTINGS.filesystem,
+    )
+    .option(
+      '--power-loss-entries <model>',
+      "when a create, rename or unlink survives a power cut: dir-fsync (at the directory's fsync, POSIX) or any-fsync (at any fsync, as ext4/XFS journals do)",
+      DEFAULT_POWER_LOSS_SETTINGS.entries,
     )
     .option('--results-dir <dir>', 'where runs are stored', 'results')
     .option('--file <yaml>', 'a YAML test file (fields as in a suite test); flags given here win over it')

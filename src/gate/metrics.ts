@@ -8,6 +8,8 @@ import { newLeaderAfter, rolesAt, SERVING_ROLES, type RoleChange } from '../role
 export interface RunMetrics {
   /** Acknowledged writes missing after recovery (lost-write anomalies over all checkers). */
   lostWrites: number;
+  /** Lost writes the mode does not promise to keep (documented: e.g. a power cut under forceSync=no). */
+  documentedLostWrites: number;
   /** Share of completed client ops that were ok, among ops invoked while a fault was in force. */
   availabilityDuringFaults: number | null;
   /** Per fault: from the fault's start to the first ok write after it (a write needs an elected leader). */
@@ -129,12 +131,14 @@ export function computeRunMetrics(
     .filter((o) => o.type === 'ok')
     .map((o) => (o.completeTime - o.invokeTime) / 1e6)
     .sort((a, b) => a - b);
-  const lostWrites = Object.values(checkers).reduce(
-    (n, c) => n + (c.anomalies ?? []).filter((a) => a.type === 'lost-write' && !a.documented).length,
-    0,
-  );
+  const lostWrites = (documented: boolean): number =>
+    Object.values(checkers).reduce(
+      (n, c) => n + (c.anomalies ?? []).filter((a) => a.type === 'lost-write' && !a.documented === !documented).length,
+      0,
+    );
   return {
-    lostWrites,
+    lostWrites: lostWrites(false),
+    documentedLostWrites: lostWrites(true),
     availabilityDuringFaults: inFault.length ? inFault.filter((o) => o.type === 'ok').length / inFault.length : null,
     timeToElectMs: windows.map((w) => firstWriteAfter(w.start)).filter((v): v is number => v !== undefined),
     timeToNewLeaderMs: newLeaderTimes(roles, windows),

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import {
   mergeSettings,
   parseOrThrow,
+  powerLossSettingsSchema,
   readYamlFile,
   settingsFromFlags,
   toZooKeeperConfig,
@@ -44,6 +45,7 @@ const runFields = {
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'readMode must be sync, plain or none' }).optional(),
   opTimeout: z.number().positive('opTimeout must be above 0').optional(),
   zookeeper: zooKeeperSettingsSchema.optional(),
+  powerLoss: powerLossSettingsSchema.optional(),
 };
 
 const unknownKey =
@@ -216,6 +218,8 @@ function applyLayers(base: TestFlags, layers: Layer[]): TestFlags {
     if (layer.workload !== undefined) flags.workload = layer.workload;
     if (layer.readMode !== undefined) flags.readMode = layer.readMode;
     if (layer.opTimeout !== undefined) flags.opTimeout = String(layer.opTimeout);
+    if (layer.powerLoss?.filesystem !== undefined) flags.powerLossFs = layer.powerLoss.filesystem;
+    if (layer.powerLoss?.entries !== undefined) flags.powerLossEntries = layer.powerLoss.entries;
   }
   return flags;
 }
