@@ -1280,6 +1280,7 @@ int main(int argc, char **argv) {
   }
   // The harness's death ends the daemon (which unmounts); from here on a vanished parent means exit.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
+  signal(SIGPIPE, SIG_IGN);
   if (getppid() == 1) return 1;
 
   root_fd = open(mountpoint, O_RDONLY | O_DIRECTORY);
@@ -1329,6 +1330,9 @@ int main(int argc, char **argv) {
   fflush(stdout);
   int rc = fuse_loop(fuse);
   fuse_remove_signal_handlers(se);
+  // The harness may be gone (that is often why we stop): a message to its closed pipe must not kill us before the
+  // unmount and the stash's removal.
+  signal(SIGPIPE, SIG_IGN);
   fuse_unmount(fuse);
   fuse_destroy(fuse);
   close(keep_fd);
