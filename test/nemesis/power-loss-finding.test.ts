@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartOutcome } from '../../nemesis/disk.js';
 import { FAULTS } from '../../nemesis/index.js';
-import { PowerLossFilesystems, revertDataDir, syncDataDir } from '../../nemesis/power-loss/fs.js';
+import {
+  ensurePowerLossPackages,
+  PowerLossFilesystems,
+  revertDataDir,
+  syncDataDir,
+} from '../../nemesis/power-loss/fs.js';
 import { connectToNode, DEFAULT_CLIENT_OPTIONS } from '../../src/client.js';
 import type { ClusterNode } from '../../src/cluster.js';
 import { MemoryLogger } from '../../src/log.js';
@@ -57,6 +62,7 @@ async function durableThenRestart(context: NemesisContext): Promise<void> {
 
 describe('power loss on 3.9.6 with forceSync=yes: the txn log ZooKeeper creates is never in a fsynced directory', () => {
   beforeAll(async () => {
+    await ensurePowerLossPackages(new MemoryLogger());
     ensemble = await startEnsemble('pl-finding', {
       server: 'debian:sid',
       dataDirMount: (runId) => new PowerLossFilesystems({ runId, model: 'dir-fsync', log: new MemoryLogger() }),
@@ -107,6 +113,7 @@ describe('power loss on 3.9.6 with forceSync=yes: the snapshot taken at load is 
   let fresh: TestEnsemble;
 
   beforeAll(async () => {
+    await ensurePowerLossPackages(new MemoryLogger());
     fresh = await startEnsemble('pl-snapshot', {
       server: 'debian:sid',
       dataDirMount: (runId) => new PowerLossFilesystems({ runId, model: 'any-fsync', log: new MemoryLogger() }),

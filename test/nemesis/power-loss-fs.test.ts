@@ -25,9 +25,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONTROL_FILE,
+  ensurePowerLossPackages,
   mountPowerLoss,
   powerLossMounts,
   readPowerLossStats,
@@ -37,10 +38,14 @@ import {
   syncDataDir,
   type PowerLossMount,
 } from '../../nemesis/power-loss/fs.js';
+import { MemoryLogger } from '../../src/log.js';
 import type { PowerLossEntryModel } from '../../src/settings.js';
 import { PowerLossFsModel, type TreeListing } from './power-loss-model.js';
 
 const mounted: PowerLossMount[] = [];
+
+// A clean machine may lack libfuse3: as root on Debian it is installed here, as `faultline setup` would.
+beforeAll(() => ensurePowerLossPackages(new MemoryLogger()), 300_000);
 
 /** A fresh directory holding `files` (path → text; a trailing / makes a directory), with the filesystem over it. */
 async function mountFresh(files: Record<string, string> = {}, model: PowerLossEntryModel = 'dir-fsync') {
