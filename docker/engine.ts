@@ -1,9 +1,9 @@
 // Finds a Docker engine, or (as root on Debian) installs Debian's docker.io and starts dockerd.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import Docker from 'dockerode';
-import { execa } from 'execa';
 import { HarnessError } from '../src/errors.js';
+import { ensureDebianPackage, onDebianAsRoot } from '../src/packages.js';
 import type { Logger } from '../src/log.js';
 import { sleep, withTimeout } from '../src/time.js';
 
@@ -15,38 +15,6 @@ async function answers(docker: Docker, timeoutMs: number): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-function onDebianAsRoot(): boolean {
-  return process.getuid?.() === 0 && existsSync('/etc/debian_version') && existsSync('/usr/bin/apt-get');
-}
-
-async function commandExists(name: string): Promise<boolean> {
-  const result = await execa('sh', ['-c', `command -v ${name}`], { reject: false });
-  return result.exitCode === 0;
-}
-
-/** Installs Debian packages when their command is missing (root on Debian only). */
-export async function ensureDebianPackage(command: string, pkg: string, why: string, log: Logger): Promise<void> {
-  if (await commandExists(command)) return;
-  if (!onDebianAsRoot()) {
-    throw new HarnessError(
-      `${command} is not installed; Faultline needs it ${why}.`,
-      `Install the Debian package ${pkg} (apt-get install ${pkg}), or run faultline as root on Debian so it can.`,
-    );
-  }
-  log.info(`Installing Debian's ${pkg} (needed ${why}): apt-get update && apt-get install -y ${pkg}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  try {
-    await execa('apt-get', ['update'], { env });
-    await execa('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env });
-  } catch (err) {
-    throw new HarnessError(
-      `installing ${pkg} failed: ${(err as Error).message.split('\n')[0]}`,
-      `Install ${pkg} by hand (apt-get install ${pkg}) and run again.`,
-      { cause: err },
-    );
   }
 }
 

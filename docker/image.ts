@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { RUN_SETTINGS } from '../src/config.js';
 import { HarnessError, UsageError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
-import { ensureDebianPackage } from './engine.js';
+import { ensureDebianPackage } from '../src/packages.js';
 
 /** A server build Faultline knows how to make. */
 export interface ServerRecipe {

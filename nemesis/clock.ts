@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Cluster, ClusterNode } from '../src/cluster.js';
 import { connectToNode } from '../src/client.js';
 import { HarnessError, UsageError } from '../src/errors.js';
-import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import type { Fault, FaultParam, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import type { Random } from '../src/random.js';
 import { sleep } from '../src/time.js';
 import type { ZkClient } from '../src/zk/client.js';
@@ -293,6 +293,7 @@ function clockFault(
     name,
     family: CLOCK_FAMILY,
     description,
+    ...(CLOCK_PARAMS[name] ? { params: CLOCK_PARAMS[name] } : {}),
     defaultTarget,
     async start(context, request) {
       requireFakeClock(context);
@@ -359,6 +360,19 @@ const jump =
     }
     return { byMs, set };
   };
+
+/** What each clock fault takes in a scenario's `params:`. */
+const CLOCK_PARAMS: Record<string, Record<string, FaultParam>> = {
+  'clock-jump-forward': { byMs: { kind: 'amount', help: 'how far, ms' } },
+  'clock-jump-back': { byMs: { kind: 'amount', help: 'how far, ms' } },
+  'clock-offset': { offsetMs: { kind: 'number', help: 'the offset from true time, ms' } },
+  'clock-skew': { rate: { kind: 'amount', help: 'clock rate (2: twice as fast)' } },
+  'clock-strobe': {
+    deltaMs: { kind: 'number', help: 'the second offset, ms' },
+    periodMs: { kind: 'amount', help: 'time between flips, ms' },
+  },
+  'clock-scramble': { offsetMs: { kind: 'amount', help: 'largest offset either way, ms' } },
+};
 
 export const clockFaults: Fault[] = [
   clockFault(

@@ -1,15 +1,13 @@
 // The userspace packet delayer (delayer.c) for kernels without netem: built once on the host as a static
 // binary (cached by source hash), staged into a node through its bind mount, installed and started there.
 // Static linking makes one binary run in every image, whatever its libc; the images carry no compiler.
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { NODE_MOUNT, type ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
 import type { NemesisContext } from '../src/nemesis.js';
+import { compileHelper, findSource, helperBinary, type CHelper } from './c-helper.js';
 
 /** The NFQUEUE number the delayer serves and the firewall mark of its duplicates: 0xfa11, Faultline's mark. */
 export const DELAYER_QUEUE = 0xfa11;
@@ -22,7 +20,6 @@ export const DELAYER_COUNTERS = '/run/faultline-delayer.json';
 const SOURCE_NAME = 'delayer.c';
 const STAGED_NAME = '.faultline-delayer';
 const COMPILE_FLAGS = ['-O2', '-static'];
-const COMPILERS = ['cc', 'gcc', 'clang'];
 
 export interface DelayerSettings {
   delayMs: number;
@@ -86,89 +83,33 @@ export function parseDelayerCounters(text: string): DelayerCounters | undefined 
 /** delayer.c beside this module when run from source; back in the checkout's nemesis/ when run from dist/nemesis. */
 export function delayerSourcePath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, SOURCE_NAME), join(here, '..', '..', 'nemesis', SOURCE_NAME)];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found)
-    throw new HarnessError(
-      `the packet delayer's source ${SOURCE_NAME} is missing (looked in ${candidates.join(', ')})`,
-      'Reinstall Faultline from a complete checkout.',
-    );
-  return found;
+  return findSource(`the packet delayer's ${SOURCE_NAME}`, [
+    join(here, SOURCE_NAME),
+    join(here, '..', '..', 'nemesis', SOURCE_NAME),
+  ]);
 }
 
-/** node_modules/.cache/faultline in the checkout, as build tools do; the system temp dir when there is no node_modules. */
-function cacheDir(sourcePath: string): string {
-  const modules = join(dirname(sourcePath), '..', 'node_modules');
-  return existsSync(modules) ? join(modules, '.cache', 'faultline') : join(tmpdir(), 'faultline-cache');
-}
-
-/** The compilers to try, in order: $CC first when set. */
-function compilers(): string[] {
-  const chosen = process.env['CC'];
-  return chosen ? [chosen, ...COMPILERS] : COMPILERS;
+function delayerHelper(sourcePath: string): CHelper {
+  return {
+    name: 'faultline-delayer',
+    purpose:
+      "Faultline's userspace packet delayer (packet delay, duplication and reordering where the kernel has no netem)",
+    sourcePath,
+    flags: COMPILE_FLAGS,
+    libs: ['-lm'],
+    buildFailedFix: "Static linking needs the C library's static archive: on Debian, `apt-get install libc6-dev`.",
+    compilerFix: 'Install one, e.g. `apt-get install gcc libc6-dev` on Debian, or set CC to a compiler.',
+  };
 }
 
 /** Compiles the delayer with the first of the compilers that exists; says how to get one when none does. */
-export async function compileDelayer(
-  sourcePath: string,
-  output: string,
-  candidates: readonly string[] = compilers(),
-): Promise<void> {
-  const tried: string[] = [];
-  for (const compiler of candidates) {
-    tried.push(compiler);
-    const result = await execa(compiler, [...COMPILE_FLAGS, '-o', output, sourcePath, '-lm'], { reject: false });
-    // A compiler that is not installed fails to spawn and has no exit code.
-    if (result.exitCode === undefined && /ENOENT/.test(result.shortMessage ?? '')) continue;
-    if (result.exitCode === 0) return;
-    const said = (result.stderr || result.shortMessage || '').trim().split('\n').slice(-3).join(' | ');
-    throw new HarnessError(
-      `building the packet delayer with ${compiler} failed: ${said}`,
-      "Static linking needs the C library's static archive: on Debian, `apt-get install libc6-dev`.",
-    );
-  }
-  throw new HarnessError(
-    `Faultline's userspace packet delayer (packet delay, duplication and reordering where the kernel has no netem) needs a C compiler to build, and none was found (tried ${tried.join(', ')})`,
-    'Install one, e.g. `apt-get install gcc libc6-dev` on Debian, or set CC to a compiler.',
-  );
+export function compileDelayer(sourcePath: string, output: string, candidates?: readonly string[]): Promise<void> {
+  return compileHelper(delayerHelper(sourcePath), output, candidates);
 }
-
-let building: Promise<string> | undefined;
 
 /** The path of the built delayer on the host: compiled on first use, then reused while the source is unchanged. */
 export function delayerBinary(): Promise<string> {
-  building ??= (async () => {
-    const sourcePath = delayerSourcePath();
-    const hash = createHash('sha256')
-      .update(readFileSync(sourcePath))
-      .update(COMPILE_FLAGS.join(' '))
-      .update(process.arch)
-      .digest('hex')
-      .slice(0, 12);
-    const dir = cacheDir(sourcePath);
-    const binary = join(dir, `faultline-delayer-${hash}`);
-    if (existsSync(binary)) return binary;
-    mkdirSync(dir, { recursive: true });
-    // Built under a temporary name and renamed: a concurrent run never sees half a binary.
-    const partial = `${binary}.${process.pid}.tmp`;
-    try {
-      await compileDelayer(sourcePath, partial);
-      chmodSync(partial, 0o755);
-      renameSync(partial, binary);
-      // Builds of older sources are dead weight.
-      for (const old of readdirSync(dir))
-        if (old.startsWith('faultline-delayer-') && join(dir, old) !== binary && !old.endsWith('.tmp'))
-          rmSync(join(dir, old), { force: true });
-    } finally {
-      rmSync(partial, { force: true });
-    }
-    return binary;
-  })();
-  // A failed build is not cached: the next fault tries again (a compiler may have been installed meanwhile).
-  building.catch(() => {
-    building = undefined;
-  });
-  return building;
+  return helperBinary(delayerHelper(delayerSourcePath()));
 }
 
 /** Copies the delayer into the node: staged through the node's bind mount, installed into the container's own filesystem. */

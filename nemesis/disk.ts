@@ -9,6 +9,7 @@ import type { Random } from '../src/random.js';
 import { killNodes } from './process.js';
 import { resolveTargets } from './targets.js';
 import { TimeoutError, waitFor } from '../src/time.js';
+import { writeFileDurably } from '../src/zookeeper.js';
 
 export const DISK_FAMILY = 'disk';
 
@@ -231,7 +232,7 @@ async function healDisk(context: NemesisContext): Promise<FaultRecord> {
   for (const node of context.cluster.nodes) {
     const myid = join(node.hostDir, 'data', 'myid');
     if (existsSync(myid)) continue;
-    writeFileSync(myid, `${node.id}\n`);
+    writeFileDurably(myid, `${node.id}\n`);
     restoredMyid.push(node.name);
   }
   const started: string[] = [];

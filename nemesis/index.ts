@@ -8,13 +8,16 @@ import { membershipFaults } from './membership.js';
 import { packetFaults } from './packet.js';
 import { partitionFaults } from './partition.js';
 import { crashFaults, killFaults, pauseFaults, restartFaults } from './process.js';
+import { powerLossFaults, withPowerLossOption } from './power-loss/faults.js';
 import { describeTarget, parseTarget, TARGET_ROLES } from './targets.js';
 
 /** Every fault, in the order `faultline nemesis list` shows them. */
 export const CATALOGUE: readonly Fault[] = [
   ...partitionFaults,
-  ...killFaults,
-  ...crashFaults,
+  // Every kill takes the power-loss option (params powerLoss: true).
+  ...killFaults.map(withPowerLossOption),
+  ...crashFaults.map(withPowerLossOption),
+  ...powerLossFaults,
   ...pauseFaults,
   ...restartFaults,
   ...diskFaults,
@@ -25,8 +28,19 @@ export const CATALOGUE: readonly Fault[] = [
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
 
-/** Family names as `--nemesis` accepts them (`kill`, `crash`, `pause` and `restart` all belong to the process family). */
-const FAMILY_PREFIXES = ['partition', 'kill', 'crash', 'pause', 'restart', 'disk', 'packet', 'clock', 'membership'];
+/** Family names as `--nemesis` accepts them (`kill`, `crash`, `power-loss`, `pause` and `restart` all belong to the process family). */
+const FAMILY_PREFIXES = [
+  'partition',
+  'kill',
+  'crash',
+  'power-loss',
+  'pause',
+  'restart',
+  'disk',
+  'packet',
+  'clock',
+  'membership',
+];
 
 /**
  * One fault of every family, in heal order: the network first (so restarted nodes can reach their peers), clocks

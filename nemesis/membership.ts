@@ -8,7 +8,7 @@
 // ensemble started with.
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError, UsageError } from '../src/errors.js';
-import type { Fault, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import type { Fault, FaultParam, FaultRecord, FaultRequest, NemesisContext, TargetSpec } from '../src/nemesis.js';
 import { sleep, TimeoutError, waitFor } from '../src/time.js';
 import { isIndeterminate, ZkError, type ZkClient } from '../src/zk/client.js';
 import {
@@ -236,10 +236,21 @@ function membershipFault(
     record: FaultRecord,
   ) => Promise<void>,
 ): Fault {
+  const during: FaultParam = {
+    kind: 'choice',
+    help: 'what happens while the reconfig is in flight',
+    choices: name === 'membership-grow' ? ['kill-leader', 'cut-joiner'] : ['kill-leader'],
+  };
   return {
     name,
     family: MEMBERSHIP_FAMILY,
     description,
+    params: {
+      during,
+      ...(name === 'membership-grow' || name === 'membership-shrink'
+        ? { count: { kind: 'count', help: 'how many nodes (1 to 4)' } satisfies FaultParam }
+        : {}),
+    },
     ...(defaultTarget ? { defaultTarget } : {}),
     async start(context, request) {
       requireMembership(context);

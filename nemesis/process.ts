@@ -108,7 +108,7 @@ export async function healProcesses(context: NemesisContext): Promise<FaultRecor
 type RoleTarget = Exclude<TargetSpec, { nodes: string[] }>;
 
 /** How a role target reads in a description. */
-const WHO: Record<RoleTarget, string> = {
+export const WHO: Record<RoleTarget, string> = {
   leader: 'the leader',
   follower: 'one follower',
   one: 'one random node',

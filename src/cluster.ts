@@ -61,12 +61,24 @@ export interface Cluster {
   health?(): Promise<string | undefined>;
 }
 
+/**
+ * A filesystem mounted on the host over each node's data dir (the power-loss filesystem). It is mounted before the
+ * node's container is created: the container's bind mount copies the mounts under the node dir at creation and is
+ * private afterwards, so a mount made later would not be seen inside. Unmounted after the containers are gone.
+ */
+export interface DataDirMount {
+  mount(node: ClusterNode, dataDir: string): Promise<void>;
+  /** Idempotent; runs at every teardown. */
+  unmountAll(): Promise<void>;
+}
+
 export interface DockerClusterOptions {
   runId: string;
   testName: string;
   runDir: string;
   image: string;
   nodeCount: number;
+  dataDirMount?: DataDirMount;
 }
 
 export const NODE_MOUNT = '/faultline';
@@ -99,6 +111,8 @@ export class DockerCluster implements Cluster {
   async setup(): Promise<void> {
     this.prefix = await this.createNetwork();
     for (let i = 1; i <= this.options.nodeCount; i++) this.nodes.push(this.describeNode(i));
+    const mount = this.options.dataDirMount;
+    if (mount) for (const node of this.nodes) await mount.mount(node, join(node.hostDir, 'data'));
     await Promise.all(this.nodes.map((node) => this.createContainer(node)));
     this.log.info(
       `Cluster ${this.runId}: network ${this.networkName} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`,
@@ -117,6 +131,7 @@ export class DockerCluster implements Cluster {
     if (this.nodes.some((n) => n.id === next)) throw new HarnessError(`node n${next} is already in the cluster`);
     if (next > 200) throw new HarnessError(`no address left for node n${next} in ${this.subnet}`);
     const node = this.describeNode(next);
+    await this.options.dataDirMount?.mount(node, join(node.hostDir, 'data'));
     await this.createContainer(node);
     // In place and in id order: whoever holds `nodes` sees the members as they are now.
     this.nodes.push(node);
@@ -251,7 +266,11 @@ export class DockerCluster implements Cluster {
   }
 
   async teardown(): Promise<void> {
-    await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+    try {
+      await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+    } finally {
+      await this.options.dataDirMount?.unmountAll();
+    }
   }
 
   async health(): Promise<string | undefined> {

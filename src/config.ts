@@ -95,6 +95,10 @@ const drSchema = z
     return { damage: names as BackupDamage[], seedOne: true };
   });
 
+/** When a create, rename or unlink survives a power cut on the power-loss filesystem (nemesis/power-loss). */
+export const POWER_LOSS_ENTRY_MODELS = ['dir-fsync', 'any-fsync'] as const;
+export type PowerLossEntryModel = (typeof POWER_LOSS_ENTRY_MODELS)[number];
+
 // ---------------------------------------------------------------------------------------------------------
 // The table.
 
@@ -233,6 +237,20 @@ export const RUN_SETTINGS = {
     help: "disaster recovery (set workload): back up a node's data dir live and stopped under load, destroy the ensemble, restore each backup into a fresh one and check it; optional damaged copies to restore too: truncate-log, flip-log, flip-snapshot, drop-logs (comma-separated)",
     schema: drSchema,
     toFlag: (v) => (v && v.damage.length > 0 ? v.damage.join(',') : null),
+  }),
+  powerLossFs: required({
+    yaml: 'powerLoss.filesystem',
+    flag: '--power-loss-fs <when>',
+    help: 'the power-loss filesystem under the data dirs: auto (when the schedule can cut power), on, off',
+    schema: z.enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' }),
+    default: 'auto',
+  }),
+  powerLossEntries: required({
+    yaml: 'powerLoss.entries',
+    flag: '--power-loss-entries <model>',
+    help: "when a create, rename or unlink survives a power cut: dir-fsync (at the directory's fsync, as POSIX promises) or any-fsync (at any fsync, as ext4 and XFS journals do in practice)",
+    schema: z.enum(POWER_LOSS_ENTRY_MODELS, { error: 'must be dir-fsync or any-fsync' }),
+    default: 'dir-fsync',
   }),
   resultsDir: required({
     yaml: null,
@@ -531,12 +549,12 @@ const unknownField = (what: string, accepted: readonly string[]) => (issue: z.co
     ? `unknown ${what} ${issue.keys.map((k) => `"${k}"`).join(', ')} (accepted: ${accepted.join(', ')})`
     : undefined;
 
-/** The `zookeeper:` map of a test file or suite: nested as ZooKeeper's own names are (autopurge.purgeInterval). */
-function zooKeeperYamlSchema(): z.ZodType<Record<string, unknown>, unknown> {
+/** A YAML map of settings, nested where their names are dotted (autopurge.purgeInterval, powerLoss.entries). */
+function yamlShape(entries: readonly [string, AnySetting][], skip: readonly string[] = []): Record<string, z.ZodType> {
   const top: Record<string, z.ZodType> = {};
   const nested: Record<string, Record<string, z.ZodType>> = {};
-  for (const [, s] of ZOOKEEPER_ENTRIES) {
-    if (s.yaml === null) continue;
+  for (const [key, s] of entries) {
+    if (s.yaml === null || skip.includes(key)) continue;
     const [head, sub] = s.yaml.split('.', 2) as [string, string | undefined];
     if (sub === undefined) top[head] = s.schema.optional();
     else (nested[head] ??= {})[sub] = s.schema.optional();
@@ -544,24 +562,26 @@ function zooKeeperYamlSchema(): z.ZodType<Record<string, unknown>, unknown> {
   for (const [head, fields] of Object.entries(nested)) {
     top[head] = z.strictObject(fields, { error: unknownField(`${head} setting`, Object.keys(fields)) }).optional();
   }
-  return z.strictObject(top, { error: unknownField('ZooKeeper setting', Object.keys(top)) });
+  return top;
 }
 
 /**
- * The run fields of a YAML test file or suite entry, as zod shape entries: `extra` lets a suite add its own
- * fields (name, seed, repetitions...). Values are parsed by each setting's own parser.
+ * The run fields of a YAML test file or suite entry, as zod shape entries (name and seed are the caller's: a suite
+ * gives them rules of its own). Values are parsed by each setting's own parser.
  */
 export function runFieldsShape(): Record<string, z.ZodType> {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [key, s] of RUN_ENTRIES)
-    if (s.yaml !== null && key !== 'name' && key !== 'seed') shape[s.yaml] = s.schema.optional();
-  shape.zookeeper = zooKeeperYamlSchema().optional();
-  return shape;
+  const zookeeper = yamlShape(ZOOKEEPER_ENTRIES);
+  return {
+    ...yamlShape(RUN_ENTRIES, ['name', 'seed']),
+    zookeeper: z
+      .strictObject(zookeeper, { error: unknownField('ZooKeeper setting', Object.keys(zookeeper)) })
+      .optional(),
+  };
 }
 
 /** The YAML keys a test file or suite entry accepts, for "unknown field" messages. */
 export const RUN_YAML_KEYS: readonly string[] = [
-  ...RUN_ENTRIES.filter(([, s]) => s.yaml !== null).map(([, s]) => s.yaml!),
+  ...new Set(RUN_ENTRIES.filter(([, s]) => s.yaml !== null).map(([, s]) => s.yaml!.split('.')[0]!)),
   'zookeeper',
 ];
 

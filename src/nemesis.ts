@@ -43,12 +43,17 @@ export interface Fault {
   heal(context: NemesisContext): Promise<FaultRecord>;
 }
 
-/** count: a whole number above 0; amount: a number ≥ 0; rate: a bandwidth as tc writes it; nodes: n1+n2. */
-export type ParamKind = 'count' | 'amount' | 'rate' | 'nodes';
+/**
+ * count: a whole number above 0; amount: a number ≥ 0; number: any number; rate: a bandwidth as tc writes it;
+ * nodes: n1+n2; flag: true or false; choice: one of `choices`.
+ */
+export type ParamKind = 'count' | 'amount' | 'number' | 'rate' | 'nodes' | 'flag' | 'choice';
 
 export interface FaultParam {
   kind: ParamKind;
   help: string;
+  /** The accepted values of a choice. */
+  choices?: readonly string[];
 }
 
 const PARAM_CHECKS: Record<ParamKind, { ok: (v: unknown) => boolean; want: string }> = {
@@ -59,6 +64,9 @@ const PARAM_CHECKS: Record<ParamKind, { ok: (v: unknown) => boolean; want: strin
     want: 'a rate such as 256kbit or 1mbit',
   },
   nodes: { ok: (v) => typeof v === 'string' && /^n\d+(\+n\d+)*$/.test(v), want: 'node names joined by + (n2+n3)' },
+  flag: { ok: (v) => typeof v === 'boolean', want: 'true or false' },
+  number: { ok: (v) => typeof v === 'number' && Number.isFinite(v), want: 'a number' },
+  choice: { ok: (v) => typeof v === 'string', want: 'one of the choices' },
 };
 
 /**

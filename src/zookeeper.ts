@@ -1,8 +1,8 @@
 // The database: ZooKeeper's lifecycle on the cluster's nodes, its config, its roles and its logs.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NODE_MOUNT, type Cluster, type ClusterNode } from './cluster.js';
 import { resolveRunConfig, type ZooKeeperSettings } from './config.js';
 import type { NodeConfig, NodeSnapshot } from './final-state.js';
@@ -358,7 +358,7 @@ export class ZooKeeperDb implements Database {
       // A node coming back must not start from the proposal its server last saw (ZooKeeper reads <file>.next).
       rmSync(join(node.hostDir, 'conf', `${DYNAMIC_CONFIG_FILE}.next`), { force: true });
     }
-    writeFileSync(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
+    writeFileDurably(join(node.hostDir, 'data', 'myid'), `${node.id}\n`);
   }
 
   async setup(): Promise<void> {
@@ -514,6 +514,25 @@ export class ZooKeeperDb implements Database {
         `no serving quorum after ${Math.round(timeoutMs / 1000)} s (${seen || 'no answers'})`,
         `Read the node logs in ${join(this.cluster.nodes[0]?.hostDir ?? '.', '..')}/*/logs/zookeeper.log.`,
       );
+    }
+  }
+}
+
+/**
+ * Writes a file as a careful installer does: the bytes fsynced, then the directory holding the new entry. Data files
+ * the harness provides (myid) then survive a power loss on the power-loss filesystem, as on a real disk.
+ */
+export function writeFileDurably(path: string, data: string): void {
+  writeFileSync(path, data);
+  for (const [target, flags] of [
+    [path, 'r+'],
+    [dirname(path), 'r'],
+  ] as const) {
+    const fd = openSync(target, flags);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   }
 }

@@ -3,6 +3,7 @@
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import type { HistoryEvent } from '../history.js';
 import { finalReads, finalZxids, recoveryVerdict, type NodeFinalState } from '../final-state.js';
+import { describeCut, unsyncedPowerCuts } from './power-loss.js';
 
 /** JSON with object keys sorted, so equal states compare equal whatever order they were built in. */
 export function canonicalJson(value: unknown): string {
@@ -85,6 +86,12 @@ export function checkConvergence(history: readonly HistoryEvent[]): CheckerResul
         });
     }
   }
+  // After a power cut of a node that acknowledged without fsync (forceSync=no), nothing of this is promised.
+  const cut = unsyncedPowerCuts(history)[0];
+  if (cut)
+    for (const [i, a] of anomalies.entries())
+      if (!a.documented)
+        anomalies[i] = { ...a, documented: true, description: `${a.description}; documented: ${describeCut(cut)}` };
   // A server counts digest mismatches while it catches up (e.g. a DIFF sync replaying on-disk txns, the path of
   // ZOOKEEPER-2846). When the final data, the last zxids and every common tree digest agree, the count is a
   // warning worth showing, not divergence: reported as documented. With any other divergence it counts in full.

@@ -4,6 +4,7 @@
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
 import { finalReads, recoveryVerdict } from '../final-state.js';
+import { describeCut, unsyncedCutAfter, unsyncedPowerCuts } from './power-loss.js';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0;
@@ -19,6 +20,7 @@ export function checkSet(history: readonly HistoryEvent[]): CheckerResult {
     if (op.type === 'ok') acked.set(op.input as number, op);
   }
   const reads = finalReads(history);
+  const cuts = unsyncedPowerCuts(history);
   const anomalies: Anomaly[] = [];
   const perNode: Record<string, { lost: number; recovered: number; unexpected: number; present: number }> = {};
   for (const { node, ...read } of reads.states) {
@@ -27,10 +29,13 @@ export function checkSet(history: readonly HistoryEvent[]): CheckerResult {
     for (const [element, op] of acked) {
       if (present.has(element)) continue;
       counts.lost++;
+      // Not promised: a power cut after the ack, of a node that acknowledged without fsync.
+      const cut = unsyncedCutAfter(cuts, op.completeTime);
       anomalies.push({
         type: 'lost-write',
         ops: [op.invokeIndex, read.index],
-        description: `${node}: acknowledged add of ${element} is missing after recovery`,
+        description: `${node}: acknowledged add of ${element} is missing after recovery${cut ? `; documented: ${describeCut(cut)}` : ''}`,
+        ...(cut ? { documented: true } : {}),
       });
     }
     for (const element of present) {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ensureEngine } from '../../docker/engine.js';
 import { LABEL_PID, LABEL_RUN, removeByLabel } from '../cluster.js';
 import { ConsoleLogger } from '../log.js';
+import { powerLossMounts, removeLeftoverMount } from '../../nemesis/power-loss/fs.js';
 
 function processAlive(pid: number): boolean {
   try {
@@ -18,7 +19,9 @@ function processAlive(pid: number): boolean {
 export function registerCleanCommand(program: Command): void {
   program
     .command('clean')
-    .description('remove the containers and networks that killed Faultline runs left behind (found by label)')
+    .description(
+      'remove the containers, networks and power-loss mounts that killed Faultline runs left behind (found by label and by mount type)',
+    )
     .option('--run <id>', 'only the objects of this run id')
     .option('--all', 'also remove runs whose harness is still running')
     .action(async (opts: { run?: string; all?: boolean }) => {
@@ -50,6 +53,19 @@ export function registerCleanCommand(program: Command): void {
         networks += removed.networks.length;
         log.info(`Removed run ${run}: ${[...removed.containers, ...removed.networks].join(', ')}`);
       }
-      if (containers + networks === 0) log.info('Nothing to clean.');
+      // Power-loss filesystems (after the containers, which held copies of them), found in /proc/mounts.
+      let mounts = 0;
+      for (const mount of powerLossMounts()) {
+        if (opts.run && mount.runId !== opts.run) continue;
+        const pid = mount.harnessPid;
+        if (!opts.all && !opts.run && pid !== undefined && pid !== process.pid && processAlive(pid)) {
+          log.info(`Leaving the power-loss mount ${mount.target}: its harness (pid ${pid}) is still running.`);
+          continue;
+        }
+        await removeLeftoverMount(mount);
+        mounts++;
+        log.info(`Unmounted the power-loss filesystem ${mount.fsname} from ${mount.target}`);
+      }
+      if (containers + networks + mounts === 0) log.info('Nothing to clean.');
     });
 }

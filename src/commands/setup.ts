@@ -3,13 +3,16 @@ import type { Command } from 'commander';
 import { prepareEnvironment } from '../../docker/environment.js';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { delayerBinary } from '../../nemesis/delayer.js';
+import { ensurePowerLossPackages, powerLossBinary } from '../../nemesis/power-loss/fs.js';
 import { HarnessError } from '../errors.js';
 import { ConsoleLogger } from '../log.js';
 
 export function registerSetupCommand(program: Command): void {
   program
     .command('setup')
-    .description("start a Docker engine (installing Debian's docker.io if needed) and build the ZooKeeper image")
+    .description(
+      "start a Docker engine (installing Debian's docker.io if needed), build the ZooKeeper image, the packet delayer and the power-loss filesystem",
+    )
     .option('--server <build>', 'server build to prepare', DEFAULT_SERVER)
     .action(async (opts: { server: string }) => {
       const log = new ConsoleLogger();
@@ -23,6 +26,17 @@ export function registerSetupCommand(program: Command): void {
           return 'no packet delayer';
         },
       );
-      log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}); ${delayer}.`);
+      // The power-loss filesystem (FUSE, libfuse3) for the power-loss faults: fuse3 and libfuse3-dev installed when missing.
+      const powerLoss = await ensurePowerLossPackages(log)
+        .then(() => powerLossBinary())
+        .then(
+          (path) => `power-loss filesystem ${path}`,
+          (err: unknown) => {
+            const fix = err instanceof HarnessError && err.fix ? ` Fix: ${err.fix}` : '';
+            log.warn(`The power-loss filesystem was not built: ${(err as Error).message}.${fix}`);
+            return 'no power-loss filesystem';
+          },
+        );
+      log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}); ${delayer}; ${powerLoss}.`);
     });
 }

@@ -26,6 +26,12 @@ const ROLE_NOTE =
 const MEASURES: Measure[] = [
   { key: 'lostWrites', label: 'lost writes', unit: 'count', values: (m) => [m.lostWrites] },
   {
+    key: 'documentedLostWrites',
+    label: 'lost writes the mode does not promise to keep (documented)',
+    unit: 'count',
+    values: (m) => [m.documentedLostWrites],
+  },
+  {
     key: 'availability',
     label: 'availability during faults (ok share)',
     unit: '%',

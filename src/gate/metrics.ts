@@ -109,12 +109,14 @@ export function computeRunMetrics(
     .filter((o) => o.type === 'ok')
     .map((o) => (o.completeTime - o.invokeTime) / 1e6)
     .sort((a, b) => a - b);
-  const lostWrites = Object.values(checkers).reduce(
-    (n, c) => n + (c.anomalies ?? []).filter((a) => a.type === 'lost-write' && !a.documented).length,
-    0,
-  );
+  const lostWrites = (documented: boolean): number =>
+    Object.values(checkers).reduce(
+      (n, c) => n + (c.anomalies ?? []).filter((a) => a.type === 'lost-write' && !a.documented === !documented).length,
+      0,
+    );
   return {
-    lostWrites,
+    lostWrites: lostWrites(false),
+    documentedLostWrites: lostWrites(true),
     availabilityDuringFaults: inFault.length ? inFault.filter((o) => o.type === 'ok').length / inFault.length : null,
     timeToElectMs: windows.map((w) => firstWriteAfter(w.start)).filter((v): v is number => v !== undefined),
     timeToNewLeaderMs: newLeaderTimes(roles, windows),

@@ -6,6 +6,8 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareEnvironment, type Environment } from '../../docker/environment.js';
 import { FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
+import { mountsPowerLoss, schedulesPowerLoss } from '../../nemesis/power-loss/faults.js';
+import { ensurePowerLossPackages, PowerLossFilesystems, powerLossBinary } from '../../nemesis/power-loss/fs.js';
 import { resolveWorkload } from '../../workloads/index.js';
 import { configConvergenceChecker } from '../checkers/membership.js';
 import type { ClientOptions } from '../client.js';
@@ -122,6 +124,11 @@ export function withFaultFamilySettings(config: RunConfig, parts: RunParts): Run
 export function planRun(requested: RunConfig): { config: RunConfig; parts: RunParts } {
   const resolved = resolveRunParts(requested);
   const config = withFaultFamilySettings(requested, resolved);
+  if (config.powerLossFs === 'off' && schedulesPowerLoss(resolved.faults, resolved.scenario))
+    throw new UsageError(
+      'the schedule cuts power, but the power-loss filesystem is off (--power-loss-fs off)',
+      'Use --power-loss-fs auto (the default) or on, or leave the power-loss faults out.',
+    );
   // A reconfig-enabled ensemble's configuration is checked after recovery too.
   const parts: RunParts = config.zookeeper.reconfig
     ? {
@@ -161,6 +168,12 @@ export async function executeTest(
   options: ExecuteOptions = {},
 ): Promise<ExecutedRun> {
   const { config, parts } = planRun(requested);
+  const mountPowerLoss = mountsPowerLoss(config.powerLossFs, parts.faults, parts.scenario);
+  if (mountPowerLoss) {
+    // Installed and built now, so a missing package shows before a minute of image building.
+    await ensurePowerLossPackages(terminal);
+    await powerLossBinary();
+  }
   const env = options.environment ?? (await prepareEnvironment(config.server, terminal));
   const runDir = createRunDir(config.resultsDir, config.name);
   if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));
@@ -180,9 +193,19 @@ export async function executeTest(
   writeJson(join(runDir, TEST_FILE), record);
   log.info(`Run ${runId}: ${runDir}`);
 
+  const powerLoss = mountPowerLoss
+    ? new PowerLossFilesystems({ runId, model: config.powerLossEntries, log })
+    : undefined;
   const cluster = new DockerCluster(
     env.docker,
-    { runId, testName: config.name, runDir, image: env.image.name, nodeCount: config.nodes },
+    {
+      runId,
+      testName: config.name,
+      runDir,
+      image: env.image.name,
+      nodeCount: config.nodes,
+      ...(powerLoss ? { dataDirMount: powerLoss } : {}),
+    },
     log,
   );
   const zookeeper = zooKeeperConfigOf(config.zookeeper);
@@ -255,5 +278,9 @@ export async function executeTest(
       .teardown()
       .catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
     log.info(`Removed the containers and network of run ${runId}.`);
+    for (const [node, stats] of Object.entries(powerLoss?.finalStats ?? {}))
+      log.debug(
+        `${node}: power-loss filesystem counters at unmount: ${JSON.stringify({ ...stats, lastRevert: undefined })}`,
+      );
   }
 }

@@ -25,6 +25,8 @@ export type Spread = z.infer<typeof spreadSchema>;
 /** Recovery and availability measures of one run (src/gate/metrics.ts says how each is measured). Times in ms. */
 export const runMetricsSchema = z.object({
   lostWrites: z.number(),
+  /** Lost writes the mode does not promise to keep (documented: e.g. a power cut under forceSync=no). */
+  documentedLostWrites: z.number().default(0),
   availabilityDuringFaults: z.number().nullable(),
   timeToElectMs: z.array(z.number()),
   timeToNewLeaderMs: z.array(z.number()),

@@ -21,9 +21,7 @@ const wallOf = (readings: readonly ClockReading[], node: string): ClockReading =
 describe('clock and membership faults on a real ensemble', () => {
   beforeAll(async () => {
     ensemble = await startEnsemble('clock-membership', {
-      ...DEFAULT_ZOOKEEPER_CONFIG,
-      fakeClock: 'wall',
-      reconfig: true,
+      config: { ...DEFAULT_ZOOKEEPER_CONFIG, fakeClock: 'wall', reconfig: true },
     });
     context = ensemble.context;
   }, 180_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { connectToNode, DEFAULT_CLIENT_OPTIONS } from '../../src/client.js';
-import { DockerCluster, type ClusterNode } from '../../src/cluster.js';
+import { DockerCluster, type ClusterNode, type DataDirMount } from '../../src/cluster.js';
 import { prepareEnvironment } from '../../docker/environment.js';
 import { MemoryLogger } from '../../src/log.js';
 import type { NemesisContext } from '../../src/nemesis.js';
@@ -18,20 +18,28 @@ export interface TestEnsemble {
   teardown(): Promise<void>;
 }
 
+/** A 3-node ensemble of the server build (default: the default build), with a filesystem under its data dirs if given. */
 export async function startEnsemble(
   name: string,
-  config: ZooKeeperConfig = DEFAULT_ZOOKEEPER_CONFIG,
+  options: { server?: string; config?: ZooKeeperConfig; dataDirMount?: (runId: string) => DataDirMount } = {},
 ): Promise<TestEnsemble> {
   const log = new MemoryLogger();
-  const env = await prepareEnvironment(DEFAULT_SERVER, log);
+  const env = await prepareEnvironment(options.server ?? DEFAULT_SERVER, log);
   const runId = `${name}-${randomBytes(3).toString('hex')}`;
   const runDir = mkdtempSync(join(tmpdir(), 'faultline-nemesis-'));
   const cluster = new DockerCluster(
     env.docker,
-    { runId, testName: name, runDir, image: env.image.name, nodeCount: 3 },
+    {
+      runId,
+      testName: name,
+      runDir,
+      image: env.image.name,
+      nodeCount: 3,
+      ...(options.dataDirMount ? { dataDirMount: options.dataDirMount(runId) } : {}),
+    },
     log,
   );
-  const db = new ZooKeeperDb(cluster, config, log);
+  const db = new ZooKeeperDb(cluster, options.config ?? DEFAULT_ZOOKEEPER_CONFIG, log);
   try {
     await cluster.setup();
     await db.setup();

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureDebianPackage } from '../../docker/engine.js';
+import { ensureDebianPackage } from '../../src/packages.js';
 import type { HistoryEvent } from '../../src/history.js';
 import { ConsoleLogger } from '../../src/log.js';
 
