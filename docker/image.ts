@@ -20,6 +20,10 @@ export interface ServerRecipe {
   aptOptions: string[];
   /** Image repository; ZooKeeper server images by default. */
   repo?: string;
+  /** What the image is, for its faultline.image label: zookeeper (default), jdk, driver. */
+  kind?: string;
+  /** mmdebstrap --customize-hook steps run in the finished root filesystem (e.g. compiling a program into it). */
+  hooks?: string[];
 }
 
 // Bump when the image layout changes in a way the recipe fields do not show.
@@ -94,6 +98,7 @@ function mmdebstrapArgs(recipe: ServerRecipe): string[] {
     '--mode=root',
     `--include=${recipe.packages.join(',')}`,
     ...recipe.aptOptions.map((o) => `--aptopt=${o}`),
+    ...(recipe.hooks ?? []).map((h) => `--customize-hook=${h}`),
     // Docs and locales are dead weight in a test image (man pages stay: openjdk's postinst needs their directories).
     '--dpkgopt=path-exclude=/usr/share/doc/*',
     '--dpkgopt=path-include=/usr/share/doc/*/copyright',
@@ -165,7 +170,7 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
       repo: name.split(':')[0],
       tag: name.split(':')[1],
       changes: [
-        `LABEL faultline.image=${recipe.repo ? 'jdk' : 'zookeeper'} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
+        `LABEL faultline.image=${recipe.kind ?? (recipe.repo ? 'jdk' : 'zookeeper')} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
       ],
     } as Record<string, unknown>);
     const [stream, result] = await Promise.all([imported, build]);

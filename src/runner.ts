@@ -101,6 +101,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const preHealErrors = await healAll(test.faults, nemesisContext, history);
     if (preHealErrors.length) throw preHealErrors[0]!;
     await test.workload.setup(test.cluster.nodes[0]!);
+    await test.workload.start?.({ cluster: test.cluster, log, concurrency: test.concurrency });
     if (abort.aborted) throw new Error('aborted');
 
     // The main phase: clients and nemesis side by side until the time limit or an abort.
@@ -126,6 +127,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       clearInterval(status);
       abort.removeEventListener('abort', stopPhase);
       log.status(null);
+      await test.workload.stop?.().catch((err: Error) => log.warn(`stopping the workload: ${err.message}`));
     }
 
     // Heal everything, then measure how long the ensemble takes to serve again.

@@ -32,7 +32,11 @@ export function registerAnalyzeCommand(program: Command): void {
       }
       const config = parsed.data;
       const history = await readHistory(join(runDir, HISTORY_FILE), (msg) => log.warn(msg));
-      const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
+      const workload = resolveWorkload(
+        config.workload,
+        { readMode: config.readMode, driverConnect: config.driverConnect },
+        config.client,
+      );
       // A disaster-recovery run (--dr) is checked by the restore checker too.
       const checkers = await runCheckers(
         { ...workload.checkers, ...(config.dr ? { restore: restoreChecker } : {}) },

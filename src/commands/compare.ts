@@ -39,12 +39,14 @@ interface CompareFlags {
 }
 
 /** Keys a variant may set besides ZooKeeper settings. */
-const RUN_KEYS = ['server', 'nodes'] as const;
+const RUN_KEYS = ['server', 'nodes', 'driverConnect'] as const;
 
 export interface Variant {
   label: string;
   server?: string;
   nodes?: 3 | 5;
+  /** Issue #15: recipe workloads' Curator connect string, node or ensemble. */
+  driverConnect?: 'node' | 'ensemble';
   zookeeper: Record<string, unknown>;
 }
 
@@ -58,6 +60,13 @@ export function parseVariant(text: string): Variant {
       if (value !== '3' && value !== '5')
         throw new UsageError(`--variant ${text}: nodes must be 3 or 5`, 'For example --variant nodes=5.');
       variant.nodes = Number(value) as 3 | 5;
+    } else if (key === 'driverConnect') {
+      if (value !== 'node' && value !== 'ensemble')
+        throw new UsageError(
+          `--variant ${text}: driverConnect must be node or ensemble`,
+          'For example --variant driverConnect=ensemble.',
+        );
+      variant.driverConnect = value;
     } else variant.zookeeper[key] = value;
   }
   parseOrThrow(
@@ -160,6 +169,7 @@ export function registerCompareCommand(program: Command): void {
               {
                 ...(v.server ? { server: v.server } : {}),
                 ...(v.nodes ? { nodes: v.nodes } : {}),
+                ...(v.driverConnect ? { driverConnect: v.driverConnect } : {}),
                 zookeeper: zooKeeperSettingsSchema.parse(v.zookeeper),
               },
             ],

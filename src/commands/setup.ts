@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type Docker from 'dockerode';
 import { ensureEngine } from '../../docker/engine.js';
 import { DEFAULT_SERVER, ensureImage, type ServerImage } from '../../docker/image.js';
+import { ensureDriverImage } from '../../docker/driver.js';
 import { delayerBinary } from '../../nemesis/delayer.js';
 import { HarnessError } from '../errors.js';
 import { ConsoleLogger, type Logger } from '../log.js';
@@ -22,11 +23,15 @@ export async function prepareEnvironment(server: string, log: Logger): Promise<E
 export function registerSetupCommand(program: Command): void {
   program
     .command('setup')
-    .description("start a Docker engine (installing Debian's docker.io if needed) and build the ZooKeeper image")
+    .description(
+      "start a Docker engine (installing Debian's docker.io if needed), build the ZooKeeper image and the Curator driver's image",
+    )
     .option('--server <build>', 'server build to prepare', DEFAULT_SERVER)
     .action(async (opts: { server: string }) => {
       const log = new ConsoleLogger();
-      const { image } = await prepareEnvironment(opts.server, log);
+      const { docker, image } = await prepareEnvironment(opts.server, log);
+      // The lock and election workloads run Curator in a driver container built from Debian packages.
+      const driver = await ensureDriverImage(docker, log);
       // Built now so a missing compiler shows here, not at the first delay fault; only kernels without netem need it.
       const delayer = await delayerBinary().then(
         (path) => `packet delayer ${path}`,
@@ -36,6 +41,8 @@ export function registerSetupCommand(program: Command): void {
           return 'no packet delayer';
         },
       );
-      log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}); ${delayer}.`);
+      log.info(
+        `Ready: Docker engine answers; image ${image.name} (${image.server}); Curator driver ${driver.name}; ${delayer}.`,
+      );
     });
 }

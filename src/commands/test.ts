@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_NEMESIS, FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
 import { loadScenario, randomSchedule, scenarioSchedule } from '../schedule.js';
-import { resolveWorkload } from '../../workloads/index.js';
+import { DRIVER_WORKLOADS, resolveWorkload, WORKLOADS } from '../../workloads/index.js';
+import { ensureDriverImage } from '../../docker/driver.js';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
 import { DockerCluster } from '../cluster.js';
@@ -44,6 +45,10 @@ export const testConfigSchema = z.object({
   scenario: z.string().optional(),
   workload: z.string(),
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'read-mode must be sync, plain or none' }),
+  // --- Run settings added with the Curator driver (issue #15); the lead moves them into src/config.ts. ---
+  /** Recipe workloads: each Curator client on its worker's node (node) or on the whole ensemble (ensemble). */
+  driverConnect: z.enum(['node', 'ensemble'], { error: 'driver-connect must be node or ensemble' }).default('node'),
+  // --- end of issue #15 settings ---
   resultsDir: z.string(),
   zookeeper: z.object({
     tickTime: int('tick-time', 100, 60_000),
@@ -75,6 +80,8 @@ export interface TestFlags extends ZooKeeperFlags {
   scenario?: string;
   workload: string;
   readMode: string;
+  /** Issue #15: recipe workloads' Curator connect string (node or ensemble). */
+  driverConnect?: string;
   resultsDir: string;
   tickTime: string;
   syncLimit: string;
@@ -99,6 +106,7 @@ export function resolveTestConfig(flags: TestFlags): TestConfig {
     ...(flags.scenario ? { scenario: flags.scenario } : {}),
     workload: flags.workload,
     readMode: flags.readMode,
+    ...(flags.driverConnect !== undefined ? { driverConnect: flags.driverConnect } : {}),
     resultsDir: flags.resultsDir,
     zookeeper: toZooKeeperConfig(settingsFromFlags(flags)),
     client: { ...DEFAULT_CLIENT_OPTIONS, opTimeoutMs: Number(flags.opTimeout) * 1000 },
@@ -129,8 +137,13 @@ export async function executeTest(
     (config.nemesis.length === 1 && /\.ya?ml$/i.test(config.nemesis[0]!) ? config.nemesis[0] : undefined);
   const faults = scenarioPath ? [] : resolveFaults(config.nemesis);
   const scenario = scenarioPath ? loadScenario(scenarioPath, FAULT_CATALOGUE) : undefined;
-  const workload = resolveWorkload(config.workload, { readMode: config.readMode }, config.client);
+  const workload = resolveWorkload(
+    config.workload,
+    { readMode: config.readMode, driverConnect: config.driverConnect },
+    config.client,
+  );
   const env = await prepareEnvironment(config.server, terminal);
+  if (DRIVER_WORKLOADS.has(config.workload)) await ensureDriverImage(env.docker, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
   if (scenarioPath) copyFileSync(scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
@@ -301,8 +314,13 @@ export function registerTestCommand(program: Command): void {
       'a YAML scenario of timed fault steps, instead of --nemesis (example: nemesis/scenarios/lagging-follower.yaml)',
     )
     .option('--nemesis-interval <s>', 'seconds between nemesis actions', '10')
-    .option('--workload <name>', 'workload: register, multi-register, set, queue, bank, session', 'register')
+    .option('--workload <name>', `workload: ${Object.keys(WORKLOADS).join(', ')}`, 'register')
     .option('--read-mode <mode>', 'register reads: sync (sync then get), plain (get only) or none', 'sync')
+    .option(
+      '--driver-connect <mode>',
+      "recipe workloads (lock, election): each Curator client on its worker's node (node) or the whole ensemble (ensemble)",
+      'node',
+    )
     .option('--tick-time <ms>', 'ZooKeeper tickTime', String(DEFAULT_ZOOKEEPER_CONFIG.tickTime))
     .option('--sync-limit <ticks>', 'ZooKeeper syncLimit', String(DEFAULT_ZOOKEEPER_CONFIG.syncLimit))
     .option(

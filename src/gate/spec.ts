@@ -42,6 +42,8 @@ const runFields = {
     .optional(),
   workload: z.string().optional(),
   readMode: z.enum(['sync', 'plain', 'none'], { error: 'readMode must be sync, plain or none' }).optional(),
+  /** Issue #15: recipe workloads' Curator connect string: node or ensemble. */
+  driverConnect: z.enum(['node', 'ensemble'], { error: 'driverConnect must be node or ensemble' }).optional(),
   opTimeout: z.number().positive('opTimeout must be above 0').optional(),
   zookeeper: zooKeeperSettingsSchema.optional(),
 };
@@ -215,6 +217,7 @@ function applyLayers(base: TestFlags, layers: Layer[]): TestFlags {
     if (layer.nemesisInterval !== undefined) flags.nemesisInterval = String(layer.nemesisInterval);
     if (layer.workload !== undefined) flags.workload = layer.workload;
     if (layer.readMode !== undefined) flags.readMode = layer.readMode;
+    if (layer.driverConnect !== undefined) flags.driverConnect = layer.driverConnect;
     if (layer.opTimeout !== undefined) flags.opTimeout = String(layer.opTimeout);
   }
   return flags;
