@@ -166,7 +166,7 @@ describe('ZkClient against fake servers (loopback)', () => {
       expect(err.code).toBe(ZkErrorCode.OPERATIONTIMEOUT);
       expect(isIndeterminate(err)).toBe(true);
       const second = await client.sync('/b', { timeoutMs: 2000 });
-      expect(second).toEqual({ path: '/late-2', zxid: 102n });
+      expect(second).toEqual({ path: '/late-2', zxid: 102n, arrival: 2 });
       expect(client.lastZxid).toBe(102n);
       expect(client.state).toBe('connected');
       await client.close();
