@@ -10,6 +10,7 @@ import { bankWorkload } from './bank.js';
 import { sessionWorkload } from './session.js';
 import { lockWorkload } from './lock.js';
 import { electionWorkload } from './election.js';
+import { watchWorkload } from './watch.js';
 import type { DriverConnect } from './recipes.js';
 
 export interface WorkloadOptions {
@@ -31,6 +32,7 @@ export const WORKLOADS: Record<string, (options: WorkloadOptions, client: Client
   queue: (_options, client) => queueWorkload(client),
   bank: (_options, client) => bankWorkload(client),
   session: (_options, client) => sessionWorkload(client),
+  watch: (_options, client) => watchWorkload(client),
   lock: (options, client) => lockWorkload(recipe(options, client, false)),
   'lock-fenced': (options, client) => lockWorkload(recipe(options, client, true)),
   election: (options, client) => electionWorkload(recipe(options, client, false)),

@@ -125,8 +125,8 @@ export class ZkClient {
   private eventsAfterCloseValue = 0;
   /** Resolves once the client is closed: with the error that closed it, or undefined after close(). */
   readonly closed: Promise<ZkError | undefined>;
-  /** The zxid of the SetWatches reply when this connection resumed a session with watches. */
-  resumedAtZxid: bigint | undefined;
+  /** The SetWatches reply (zxid and arrival) when this connection resumed a session with watches. */
+  resumedAt: { zxid: bigint; arrival: number } | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -272,8 +272,8 @@ export class ZkClient {
         }
         // Re-register the session's watches before anything else is sent (as the Java client's primeConnection).
         client.setWatches(opts.watches, opts.connectTimeoutMs).then(
-          (zxid) => {
-            client.resumedAtZxid = zxid;
+          (at) => {
+            client.resumedAt = at;
             resolve(client);
           },
           (err: unknown) => {
@@ -350,7 +350,7 @@ export class ZkClient {
   }
 
   /** SetWatches(2) under its reserved xid; resolves with the reply's zxid (the server's state when it re-armed them). */
-  private setWatches(watches: WatchSet, timeoutMs: number): Promise<bigint> {
+  private setWatches(watches: WatchSet, timeoutMs: number): Promise<{ zxid: bigint; arrival: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(Xid.setWatches);
@@ -361,9 +361,9 @@ export class ZkClient {
         path: undefined,
         timer,
         reject,
-        onReply: ({ zxid, err }) =>
+        onReply: ({ zxid, err, arrival }) =>
           err === ZkErrorCode.OK
-            ? resolve(zxid)
+            ? resolve({ zxid, arrival })
             : reject(new ZkError(err, `setWatches: ${zkErrorName(err)}`, { zxid })),
       });
       this.socket.write(encodeRequest(Xid.setWatches, { op: 'setWatches', watches }));

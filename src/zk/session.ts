@@ -34,6 +34,8 @@ export interface SessionConnection {
   /** Resumed connections: the last zxid the client had seen (SetWatches' relativeZxid) and the SetWatches reply's. */
   relativeZxid?: bigint;
   resumedAtZxid?: bigint;
+  /** The SetWatches reply's arrival: the events it fired for what changed meanwhile arrived before it. */
+  resumedAtArrival?: number;
 }
 
 /** Where a reply came in the session's frames: connection, then arrival on it. */
@@ -186,7 +188,7 @@ export class ZkSession {
             conn,
             server: server.name,
             relativeZxid,
-            ...(next.resumedAtZxid !== undefined ? { resumedAtZxid: next.resumedAtZxid } : {}),
+            ...(next.resumedAt ? { resumedAtZxid: next.resumedAt.zxid, resumedAtArrival: next.resumedAt.arrival } : {}),
           });
           this.client = next;
           this.stateValue = 'connected';
