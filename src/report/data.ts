@@ -5,6 +5,7 @@ import type { HistoryEvent, Operation } from '../history.js';
 import { pairOperations } from '../history.js';
 import type { PartitionFailure } from '../checkers/linearizable.js';
 import type { NodeRole, RoleChange } from '../roles.js';
+import { buildCoordination, type CoordinationView } from './coordination.js';
 
 export const OUTCOMES = ['ok', 'fail', 'info'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -134,6 +135,8 @@ export interface ReportData {
   dataLoss: { title: string; value: unknown }[];
   logs: LogExcerpt[];
   logNote: string;
+  /** Issue #15: lock holds / leadership terms as bands, watch notifications as ticks (recipe and watch workloads). */
+  coordination?: CoordinationView;
 }
 
 export interface RoleSpans {
@@ -676,5 +679,14 @@ export function buildReportData(input: RunInput): ReportData {
       : logs.length === 0
         ? 'No WARN or ERROR lines within any fault window.'
         : '',
+    ...coordinationOf(events, test),
   };
+}
+
+function coordinationOf(
+  events: readonly HistoryEvent[],
+  test: Record<string, unknown> | undefined,
+): { coordination?: CoordinationView } {
+  const view = buildCoordination(events, typeof test?.workload === 'string' ? test.workload : undefined);
+  return view ? { coordination: view } : {};
 }

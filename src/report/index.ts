@@ -35,6 +35,7 @@ export function loadReportAssets(): ReportAssets {
     uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
     clientJs: ownAsset('report-client.js'),
     css: ownAsset('report.css'),
+    coordinationJs: ownAsset('coordination-client.js'),
   };
   return cachedAssets;
 }
