@@ -331,12 +331,11 @@ export function checkWatches(history: readonly HistoryEvent[]): CheckerResult {
         counts.oneTimeWatches++;
         const group = v.kind === 'children' ? 'child' : 'data';
         const absent = v.kind === 'exists' && v.exists === false;
-        // A missing znode's exist watch: the next create after its last delete at or below the reply's zxid.
-        const lastDelete = [...changes]
-          .reverse()
-          .find((c) => c.path === v.path && c.kind === 'delete' && c.zxid <= frame.zxid);
+        // A missing znode's exist watch: the next create after the reply's zxid, the state the read saw (the
+        // CommitProcessor runs no read beside a write). Not the last known delete: that may be a delete of unknown
+        // outcome, whose zxid the history does not have.
         const anchor = absent
-          ? (lastDelete?.zxid ?? 0n)
+          ? frame.zxid
           : BigInt(`0x${(group === 'child' ? v.pzxid : v.mzxid) ?? frame.zxid.toString(16)}`);
         standard.set(`${group}:${v.path}`, { group, path: v.path, absent, anchor, index: frame.op.invokeIndex });
       }

@@ -147,6 +147,18 @@ describe('watch: one-time watches', () => {
     expect(types(missed)).toEqual(['missed-event']);
   });
 
+  it('arms an exist watch from the state the read saw, also after a delete of unknown outcome', () => {
+    const s = new Sessions();
+    s.write('create', E0, 4);
+    s.write('delete', E0, 0, 'info');
+    // Absent at 0x6: the unknown delete happened; the create at 4 is not what this watch waits for.
+    s.watcherOp('read', { path: E0, kind: 'exists' }, { armed: true, exists: false }, at(6, 1));
+    s.read(D0, at(7, 2));
+    s.write('create', E0, 8);
+    s.read(D0, at(8, 4), [ev('NodeCreated', E0, 8, 3)]);
+    expect(s.check().anomalies).toEqual([]);
+  });
+
   it('accepts the catch-up event SetWatches fires (zxid -1) on the resumed connection', () => {
     const s = new Sessions();
     s.armData(D0, 5, at(5, 1));
