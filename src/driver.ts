@@ -1,7 +1,6 @@
 // The harness's side of the Curator driver (docker/driver/FaultlineDriver.java): JVM processes in the run's
-// driver sidecar, one per client process, spoken to in JSON lines. A JVM takes seconds to start on a busy
-// machine, longer than an op may wait, so a pool keeps warm spares; opening a client binds a spare to a connect
-// string (a connect, not a JVM start).
+// driver sidecar, one per client process, spoken to in JSON lines. A JVM takes seconds to start and connect on a
+// busy machine, longer than an op may wait, so a pool keeps connected spares per connect string.
 import { createInterface } from 'node:readline';
 import type { ClientOptions } from './client.js';
 import type { AttachedProcess, Sidecar } from './cluster.js';
@@ -108,56 +107,90 @@ export class DriverProcess {
   }
 }
 
-interface Spare {
-  attached: AttachedProcess;
-  pid: number;
-  line: DriverLine;
-  listen: (listener: (line: DriverLine) => void) => void;
-}
+/** How long a JVM may take to start and connect in the background (a busy 2-core machine takes seconds). */
+const PREPARE_TIMEOUT_MS = 60_000;
 
-/** Warm driver JVMs in one sidecar. */
+/**
+ * Connected driver JVMs in one sidecar, ready per connect string. Opening a client hands over one that is already
+ * connected (instant), and a replacement starts in the background; so neither the JVM's start nor Curator's first
+ * connect, both seconds long on a busy machine, count against an op's timeout.
+ */
 export class DriverPool {
-  private readonly warm: Spare[] = [];
-  private readonly waiting: ((spare: Spare) => void)[] = [];
-  private starting = 0;
+  private readonly ready = new Map<string, DriverProcess[]>();
+  private readonly waiting = new Map<string, ((process: DriverProcess) => void)[]>();
   private closed = false;
 
   constructor(
     private readonly sidecar: Sidecar,
     private readonly command: string[],
     private readonly log: Logger,
-    private readonly spares = 2,
+    private readonly options: ClientOptions,
   ) {}
 
-  /**
-   * Starts `initial` JVMs (one per client that opens at once) and resolves when they are warm, or rejects with
-   * why the first one could not start. From then on `spares` are kept warm.
-   */
-  async start(initial: number): Promise<void> {
-    const starting = Array.from({ length: Math.max(1, initial) }, () => this.spawn());
-    const spares = await Promise.allSettled(starting);
-    for (const s of spares) if (s.status === 'fulfilled') this.offer(s.value);
-    const failed = spares.find((s) => s.status === 'rejected');
-    if (this.warm.length === 0 && failed) throw failed.reason as Error;
-    this.refill();
+  /** Connects one JVM per entry (one per client that opens at once); rejects when none could be made ready. */
+  async start(connects: readonly string[]): Promise<void> {
+    const results = await Promise.allSettled(connects.map((c) => this.prepare(c)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (results.every((r) => r.status === 'rejected')) throw (failed as PromiseRejectedResult).reason as Error;
+    if (failed) this.log.warn(`a Curator driver JVM did not start: ${(failed.reason as Error).message}`);
   }
 
-  /**
-   * Binds a warm JVM to `connect` and returns it connected, within `deadlineMs`; rejects when no JVM was warm in
-   * time or it could not connect (that JVM is killed: nothing is left holding a session nobody uses).
-   */
-  async open(connect: string, options: ClientOptions, deadlineMs: number): Promise<DriverProcess> {
-    const startedAt = Date.now();
-    const spare = await this.take(deadlineMs);
-    this.refill();
+  /** A connected client for `connect` within `deadlineMs`; a replacement is prepared meanwhile. */
+  async open(connect: string, deadlineMs: number): Promise<DriverProcess> {
+    if (this.closed) throw new Error('driver pool closed');
+    void this.prepare(connect).catch((err: Error) => {
+      if (!this.closed) this.log.warn(`a Curator driver JVM did not start: ${err.message}`);
+    });
+    return this.take(connect, deadlineMs);
+  }
+
+  /** Stops preparing and ends the JVMs nobody took (their container goes with the cluster anyway). */
+  close(): void {
+    this.closed = true;
+    for (const list of this.ready.values()) for (const p of list.splice(0)) void p.close();
+  }
+
+  private take(connect: string, deadlineMs: number): Promise<DriverProcess> {
+    const list = this.ready.get(connect) ?? [];
+    let process: DriverProcess | undefined;
+    while ((process = list.shift())) if (process.alive) return Promise.resolve(process);
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiting.get(connect) ?? [];
+      this.waiting.set(connect, waiters);
+      const waiter = (p: DriverProcess): void => {
+        clearTimeout(timer);
+        resolve(p);
+      };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        reject(new Error(`no connected Curator driver for ${connect} within ${deadlineMs} ms`));
+      }, deadlineMs);
+      waiters.push(waiter);
+    });
+  }
+
+  private offer(connect: string, process: DriverProcess): void {
+    if (this.closed) {
+      void process.close();
+      return;
+    }
+    const waiter = this.waiting.get(connect)?.shift();
+    if (waiter) waiter(process);
+    else this.ready.set(connect, [...(this.ready.get(connect) ?? []), process]);
+  }
+
+  /** Starts a JVM and connects it to `connect`, then offers it. */
+  private async prepare(connect: string): Promise<void> {
+    const spare = await this.spawn();
     const process = new DriverProcess(this.sidecar, spare.attached, spare.pid, this.log, spare.listen);
     const reply = await withTimeout(
       process.request('connect', {
         connect,
-        sessionTimeoutMs: options.sessionTimeoutMs,
-        connectTimeoutMs: options.connectTimeoutMs,
+        sessionTimeoutMs: this.options.sessionTimeoutMs,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        waitMs: PREPARE_TIMEOUT_MS,
       }),
-      Math.max(100, deadlineMs - (Date.now() - startedAt)),
+      PREPARE_TIMEOUT_MS + 5000,
       `driver connect to ${connect}`,
     ).catch((err: Error): DriverReply => ({ type: 'info', error: err.message }));
     if (reply.type !== 'ok') {
@@ -168,87 +201,45 @@ export class DriverPool {
       ...(spare.line.curator ? { curator: spare.line.curator } : {}),
       ...(spare.line.zookeeper ? { zookeeper: spare.line.zookeeper } : {}),
     };
-    return process;
-  }
-
-  /** Stops handing out spares and ends the warm ones (their container goes with the cluster anyway). */
-  close(): void {
-    this.closed = true;
-    for (const spare of this.warm.splice(0)) spare.attached.detach();
-  }
-
-  private take(deadlineMs: number): Promise<Spare> {
-    const spare = this.warm.shift();
-    if (spare) return Promise.resolve(spare);
-    if (this.closed) return Promise.reject(new Error('driver pool closed'));
-    return new Promise((resolve, reject) => {
-      const waiter = (s: Spare): void => {
-        clearTimeout(timer);
-        resolve(s);
-      };
-      const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(waiter), 1);
-        reject(new Error(`no warm Curator driver JVM within ${deadlineMs} ms`));
-      }, deadlineMs);
-      this.waiting.push(waiter);
-    });
-  }
-
-  private offer(spare: Spare): void {
-    if (this.closed) {
-      spare.attached.detach();
-      return;
-    }
-    const waiter = this.waiting.shift();
-    if (waiter) waiter(spare);
-    else this.warm.push(spare);
-  }
-
-  private refill(): void {
-    while (!this.closed && this.warm.length + this.starting < this.spares + this.waiting.length) {
-      this.spawn().then(
-        (spare) => this.offer(spare),
-        (err: Error) => {
-          if (!this.closed) this.log.warn(`a Curator driver JVM did not start: ${err.message}`);
-        },
-      );
-    }
+    this.offer(connect, process);
   }
 
   private async spawn(): Promise<Spare> {
-    this.starting++;
-    try {
-      const attached = await this.sidecar.spawn(this.command);
-      const listeners: ((line: DriverLine) => void)[] = [];
-      const stderrTail: string[] = [];
-      createInterface({ input: attached.stderr }).on('line', (line) => {
-        stderrTail.push(line);
-        if (stderrTail.length > 20) stderrTail.shift();
-        this.log.debug(`driver: ${line}`);
+    const attached = await this.sidecar.spawn(this.command);
+    const listeners: ((line: DriverLine) => void)[] = [];
+    const stderrTail: string[] = [];
+    createInterface({ input: attached.stderr }).on('line', (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+      this.log.debug(`driver: ${line}`);
+    });
+    const first = new Promise<DriverLine>((resolve, reject) => {
+      createInterface({ input: attached.stdout }).on('line', (text) => {
+        let line: DriverLine;
+        try {
+          line = JSON.parse(text) as DriverLine;
+        } catch {
+          this.log.debug(`driver said (not JSON): ${text}`);
+          return;
+        }
+        if (line.spare) resolve(line);
+        for (const listener of listeners) listener(line);
       });
-      const first = new Promise<DriverLine>((resolve, reject) => {
-        createInterface({ input: attached.stdout }).on('line', (text) => {
-          let line: DriverLine;
-          try {
-            line = JSON.parse(text) as DriverLine;
-          } catch {
-            this.log.debug(`driver said (not JSON): ${text}`);
-            return;
-          }
-          if (line.spare) resolve(line);
-          for (const listener of listeners) listener(line);
-        });
-        void attached.ended.then(() =>
-          reject(
-            new Error(`the driver JVM ended before it was ready: ${stderrTail.slice(-5).join(' | ') || 'no output'}`),
-          ),
-        );
-      });
-      const line = await withTimeout(first, 60_000, 'driver JVM start');
-      if (line.pid === undefined) throw new HarnessError('the driver JVM did not say its pid');
-      return { attached, pid: line.pid, line, listen: (listener) => listeners.push(listener) };
-    } finally {
-      this.starting--;
-    }
+      void attached.ended.then(() =>
+        reject(
+          new Error(`the driver JVM ended before it was ready: ${stderrTail.slice(-5).join(' | ') || 'no output'}`),
+        ),
+      );
+    });
+    const line = await withTimeout(first, PREPARE_TIMEOUT_MS, 'driver JVM start');
+    if (line.pid === undefined) throw new HarnessError('the driver JVM did not say its pid');
+    return { attached, pid: line.pid, line, listen: (listener) => listeners.push(listener) };
   }
+}
+
+interface Spare {
+  attached: AttachedProcess;
+  pid: number;
+  line: DriverLine;
+  listen: (listener: (line: DriverLine) => void) => void;
 }

@@ -24,6 +24,12 @@ export interface RecipeOptions {
 /** The driver sidecar of one run and its pool of warm JVMs. */
 export class DriverSidecar {
   private pool: DriverPool | undefined;
+
+  constructor(
+    private readonly client: ClientOptions,
+    private readonly mode: DriverConnect,
+  ) {}
+
   private nodes: readonly ClusterNode[] = [];
   private log: Logger | undefined;
   versions: { curator?: string; zookeeper?: string } = {};
@@ -41,10 +47,16 @@ export class DriverSidecar {
     });
     this.nodes = run.cluster.nodes;
     this.log = run.log;
-    this.pool = new DriverPool(sidecar, [DRIVER_COMMAND], run.log);
+    this.pool = new DriverPool(sidecar, [DRIVER_COMMAND], run.log, this.client);
     const started = Date.now();
-    await this.pool.start(run.concurrency);
-    run.log.info(`${run.concurrency} Curator driver JVMs warm in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    // One connected JVM per worker (worker w is bound to node w mod n, as the runner assigns them).
+    const connects = Array.from({ length: run.concurrency }, (_, w) =>
+      this.connectString(this.nodes[w % this.nodes.length]!, this.mode),
+    );
+    await this.pool.start(connects);
+    run.log.info(
+      `${run.concurrency} Curator clients (driver JVMs) connected in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    );
   }
 
   stop(): Promise<void> {
@@ -60,12 +72,10 @@ export class DriverSidecar {
 
   async open(node: ClusterNode, options: RecipeOptions): Promise<DriverProcess> {
     if (!this.pool) throw new HarnessError('the driver sidecar was not started', 'Call workload.start first.');
-    // Give up before the runner does (its bound is the op timeout), so a late JVM is killed, not leaked.
-    const deadlineMs = Math.max(500, options.client.opTimeoutMs - 500);
+    // Give up before the runner does (its bound is the op timeout); a JVM that comes later waits for the next open.
     const process = await this.pool.open(
       this.connectString(node, options.connect),
-      { ...options.client, connectTimeoutMs: Math.min(options.client.connectTimeoutMs, deadlineMs) },
-      deadlineMs,
+      Math.max(500, options.client.opTimeoutMs - 500),
     );
     if (!this.versions.curator) {
       this.versions = process.versions;

@@ -104,6 +104,9 @@ public final class FaultlineDriver {
     JsonNode bind = JSON.readTree(line);
     String connect = bind.path("connect").asText();
     int connectTimeoutMs = bind.path("connectTimeoutMs").asInt(3000);
+    // How long to wait for the first connection: longer than Curator's connection timeout, because the harness
+    // connects spares in the background, before anybody waits for them.
+    int waitMs = bind.path("waitMs").asInt(connectTimeoutMs);
     CuratorFramework client =
         CuratorFrameworkFactory.builder()
             .connectString(connect)
@@ -116,9 +119,9 @@ public final class FaultlineDriver {
     client.start();
     ObjectNode ready = versions();
     ready.put("id", bind.path("id").asLong());
-    if (!client.blockUntilConnected(connectTimeoutMs, TimeUnit.MILLISECONDS)) {
+    if (!client.blockUntilConnected(waitMs, TimeUnit.MILLISECONDS)) {
       ready.put("type", "fail");
-      ready.put("error", "not connected to " + connect + " within " + connectTimeoutMs + " ms");
+      ready.put("error", "not connected to " + connect + " within " + waitMs + " ms");
       driver.send(ready);
       Runtime.getRuntime().halt(2);
     }

@@ -54,6 +54,11 @@ export interface OpOptions {
   timeoutMs?: number;
   /** exists, getData, getChildren, getChildren2: leave a one-time watch on the znode. */
   watch?: boolean;
+  /**
+   * Called with the decoded result as the reply frame is processed, before any later frame (a notification in
+   * the same TCP chunk included): where a client registers the watch it set, as the Java client's SendThread does.
+   */
+  onReply?: (result: unknown) => void;
 }
 
 /** Every op result carries the zxid of its reply header (the server's last zxid when it replied). */
@@ -527,13 +532,18 @@ export class ZkClient {
         onReply: ({ zxid, err, arrival }, reader) => {
           if (err !== ZkErrorCode.OK) {
             const result = resultForError?.(err);
-            if (result !== undefined) return resolve({ ...result, zxid, arrival });
+            if (result !== undefined) {
+              options?.onReply?.(result);
+              return resolve({ ...result, zxid, arrival });
+            }
             return reject(
               errorFor?.(err, zxid) ?? new ZkError(err, `${description}: ${zkErrorName(err)}`, { path, zxid, arrival }),
             );
           }
           try {
-            resolve({ ...decode(reader, zxid), zxid, arrival });
+            const decoded = { ...decode(reader, zxid), zxid, arrival };
+            options?.onReply?.(decoded);
+            resolve(decoded);
           } catch (decodeErr) {
             if (decodeErr instanceof ZkError) return reject(decodeErr);
             // The server answered, so the op may well have taken effect: MARSHALLINGERROR is indeterminate.

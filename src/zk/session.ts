@@ -227,33 +227,31 @@ export class ZkSession {
     return { ...result, at: { conn, arrival: result.arrival, zxid: result.zxid } };
   }
 
+  // Watches are registered as their reply is processed (onReply), before a notification that follows it in the
+  // same chunk could fire them: registering after the await would re-add a watch that already fired.
+
   /** getData, registering a data watch when watch is set and the read succeeds. */
-  async getData(path: string, options: OpOptions = {}): Promise<{ data: Buffer; stat: Stat; at: ReplyPosition }> {
-    const result = await this.run((c) => c.getData(path, options));
-    if (options.watch) this.watches.data.add(path);
-    return result;
+  getData(path: string, options: OpOptions = {}): Promise<{ data: Buffer; stat: Stat; at: ReplyPosition }> {
+    const onReply = options.watch ? () => void this.watches.data.add(path) : undefined;
+    return this.run((c) => c.getData(path, { ...options, ...(onReply ? { onReply } : {}) }));
   }
 
   /** exists: a watch on an existing znode is a data watch, on a missing one an exist watch (Java client alike). */
-  async exists(path: string, options: OpOptions = {}): Promise<{ stat: Stat | null; at: ReplyPosition }> {
-    const result = await this.run((c) => c.exists(path, options));
-    if (options.watch) (result.stat ? this.watches.data : this.watches.exist).add(path);
-    return result;
+  exists(path: string, options: OpOptions = {}): Promise<{ stat: Stat | null; at: ReplyPosition }> {
+    const onReply = options.watch
+      ? (r: unknown) => void ((r as { stat: Stat | null }).stat ? this.watches.data : this.watches.exist).add(path)
+      : undefined;
+    return this.run((c) => c.exists(path, { ...options, ...(onReply ? { onReply } : {}) }));
   }
 
-  async getChildren2(
-    path: string,
-    options: OpOptions = {},
-  ): Promise<{ children: string[]; stat: Stat; at: ReplyPosition }> {
-    const result = await this.run((c) => c.getChildren2(path, options));
-    if (options.watch) this.watches.child.add(path);
-    return result;
+  getChildren2(path: string, options: OpOptions = {}): Promise<{ children: string[]; stat: Stat; at: ReplyPosition }> {
+    const onReply = options.watch ? () => void this.watches.child.add(path) : undefined;
+    return this.run((c) => c.getChildren2(path, { ...options, ...(onReply ? { onReply } : {}) }));
   }
 
-  async addWatch(path: string, mode: AddWatchMode, options: OpOptions = {}): Promise<{ at: ReplyPosition }> {
-    const result = await this.run((c) => c.addWatch(path, mode, options));
-    (mode === 'persistent' ? this.watches.persistent : this.watches.persistentRecursive).add(path);
-    return result;
+  addWatch(path: string, mode: AddWatchMode, options: OpOptions = {}): Promise<{ at: ReplyPosition }> {
+    const set = mode === 'persistent' ? this.watches.persistent : this.watches.persistentRecursive;
+    return this.run((c) => c.addWatch(path, mode, { ...options, onReply: () => void set.add(path) }));
   }
 
   /** Ends the session; resolves with the notifications that arrived after the server confirmed the close. */
