@@ -1,8 +1,9 @@
 // Builds ZooKeeper server images from Debian packages: mmdebstrap writes a root filesystem tarball,
 // `docker import` turns it into an image. No registry is involved.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { HarnessError, UsageError } from '../src/errors.js';
@@ -92,7 +93,7 @@ export function imageName(recipe: ServerRecipe): string {
   return `${recipe.repo ?? 'faultline/zookeeper'}:${recipe.suite}-${recipeHash(recipe)}`;
 }
 
-function mmdebstrapArgs(recipe: ServerRecipe): string[] {
+function mmdebstrapArgs(recipe: ServerRecipe, output = '-'): string[] {
   return [
     '--variant=apt',
     '--mode=root',
@@ -104,7 +105,7 @@ function mmdebstrapArgs(recipe: ServerRecipe): string[] {
     '--dpkgopt=path-include=/usr/share/doc/*/copyright',
     '--dpkgopt=path-exclude=/usr/share/locale/*',
     recipe.suite,
-    '-',
+    output,
   ];
 }
 
@@ -143,9 +144,14 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
     `Building image ${name} from Debian ${recipe.suite} packages (${recipe.expectedVersion ? `ZooKeeper ${recipe.expectedVersion}` : recipe.packages.join(', ')}; about a minute)...`,
   );
   const started = Date.now();
-  const build = execa('mmdebstrap', mmdebstrapArgs(recipe), {
+  // The root filesystem goes to a file first, then to the engine: streamed straight into an import, the request sat
+  // idle until mmdebstrap wrote its tarball, and builds that took about 5 minutes (a loaded machine) failed with
+  // "socket hang up" (seen building the driver image).
+  const scratch = mkdtempSync(join(tmpdir(), 'faultline-image-'));
+  const tarball = join(scratch, 'rootfs.tar');
+  const build = execa('mmdebstrap', mmdebstrapArgs(recipe, tarball), {
     buffer: { stdout: false, stderr: true },
-    stdout: 'pipe',
+    stdout: 'ignore',
     stderr: 'pipe',
     reject: false,
   });
@@ -166,23 +172,24 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
     250,
   );
   try {
-    const imported = docker.importImage(build.stdout, {
-      repo: name.split(':')[0],
-      tag: name.split(':')[1],
-      changes: [
-        `LABEL faultline.image=${recipe.kind ?? (recipe.repo ? 'jdk' : 'zookeeper')} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
-      ],
-    } as Record<string, unknown>);
-    const [stream, result] = await Promise.all([imported, build]);
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-    });
+    const result = await build;
     if (result.exitCode !== 0) {
       throw new HarnessError(
         `mmdebstrap failed building ${server} (exit ${result.exitCode}):\n  ${stderrLines.slice(-8).join('\n  ')}`,
         'Check that Debian packages can be fetched (apt-get update works) and run again.',
       );
     }
+    phase = 'importing into the engine';
+    const stream = await docker.importImage(createReadStream(tarball), {
+      repo: name.split(':')[0],
+      tag: name.split(':')[1],
+      changes: [
+        `LABEL faultline.image=${recipe.kind ?? (recipe.repo ? 'jdk' : 'zookeeper')} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
+      ],
+    } as Record<string, unknown>);
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+    });
   } catch (err) {
     // A half-imported image must not be taken for a good one next time.
     await docker
@@ -198,6 +205,7 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
   } finally {
     clearInterval(ticker);
     log.status(null);
+    rmSync(scratch, { recursive: true, force: true });
   }
   if (!(await imageExists(docker, name))) {
     throw new HarnessError(`image ${name} is missing after the build`, 'Run `faultline setup` again.');
