@@ -10,8 +10,7 @@ import { ensureRecipeImage, imageName, type ServerImage, type ServerRecipe } fro
 
 const SOURCE_NAME = 'FaultlineDriver.java';
 const DRIVER_DIR = '/opt/faultline-driver';
-/** The launcher inside the image: `faultline-driver --connect HOST:PORT[,...] ...`. */
-export const DRIVER_COMMAND = '/usr/local/bin/faultline-driver';
+import { DRIVER_COMMAND } from '../src/driver.js';
 
 /**
  * Debian trixie: Curator 5.7.1 on the Java client 3.9.3 (bookworm has Curator 5.4.0 on 3.8.0). A 3.9 client

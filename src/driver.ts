@@ -33,6 +33,9 @@ interface DriverLine extends Partial<DriverReply> {
 
 const CLOSE_WAIT_MS = 2000;
 
+/** The launcher inside the driver image (docker/driver.ts puts it there): starts one spare JVM. */
+export const DRIVER_COMMAND = '/usr/local/bin/faultline-driver';
+
 /** One driver JVM bound to a connect string: one Curator client, one session at a time. */
 export class DriverProcess {
   private nextId = 1;

@@ -14,7 +14,7 @@ const LOG = `${ELECTION_PATH}/log`;
 const MAX_WRITES_PER_TERM = 4;
 
 export function electionWorkload(options: RecipeOptions): Workload {
-  const driver = new DriverSidecar(options.client, options.connect);
+  const driver = new DriverSidecar(options.client, options.connect, options.image);
   const tracker = new HoldTracker();
   const awaitMs = Math.max(500, options.client.opTimeoutMs - 1500);
   return {

@@ -17,12 +17,15 @@ export interface WorkloadOptions {
   readMode: RegisterOptions['readMode'];
   /** Recipe workloads (Curator driver): each client on its node only, or on the whole ensemble. */
   driverConnect?: DriverConnect;
+  /** Recipe workloads: the Curator driver image their runs start (docker/driver.ts names it). */
+  driverImage?: string;
 }
 
 const recipe = (options: WorkloadOptions, client: ClientOptions, fenced: boolean) => ({
   client,
   connect: options.driverConnect ?? 'node',
   fenced,
+  ...(options.driverImage ? { image: options.driverImage } : {}),
 });
 
 export const WORKLOADS: Record<string, (options: WorkloadOptions, client: ClientOptions) => Workload> = {

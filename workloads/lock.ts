@@ -13,7 +13,7 @@ const LOG = `${LOCK_PATH}/log`;
 const MAX_WRITES_PER_HOLD = 4;
 
 export function lockWorkload(options: RecipeOptions): Workload {
-  const driver = new DriverSidecar(options.client, options.connect);
+  const driver = new DriverSidecar(options.client, options.connect, options.image);
   const tracker = new HoldTracker();
   // Wait for the lock less than an op may take, so a contended acquire fails cleanly instead of timing out.
   const acquireTimeoutMs = Math.max(500, options.client.opTimeoutMs - 1500);

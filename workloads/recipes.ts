@@ -1,10 +1,9 @@
 // What the Curator recipe workloads (lock, election) share: the driver sidecar and its warm JVMs, a workload
 // client per process (one Curator client, bound to its node's connect string or to the whole ensemble), the
 // protected log every hold writes to, and the log's recovery read (through our own client, after a sync).
-import { DRIVER_COMMAND, driverImageName } from '../docker/driver.js';
 import type { ClientOptions } from '../src/client.js';
 import type { ClusterNode } from '../src/cluster.js';
-import { DriverPool, type DriverProcess, type DriverReply } from '../src/driver.js';
+import { DRIVER_COMMAND, DriverPool, type DriverProcess, type DriverReply } from '../src/driver.js';
 import { HarnessError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Completion, Invocation, WorkloadClient, WorkloadRun } from '../src/workload.js';
@@ -19,6 +18,8 @@ export interface RecipeOptions {
   client: ClientOptions;
   connect: DriverConnect;
   fenced: boolean;
+  /** The driver image (docker/driver.ts names it); only runs need it, re-checking a history does not. */
+  image?: string;
 }
 
 /** The driver sidecar of one run and its pool of warm JVMs. */
@@ -28,6 +29,7 @@ export class DriverSidecar {
   constructor(
     private readonly client: ClientOptions,
     private readonly mode: DriverConnect,
+    private readonly image: string | undefined,
   ) {}
 
   private nodes: readonly ClusterNode[] = [];
@@ -37,7 +39,9 @@ export class DriverSidecar {
   async start(run: WorkloadRun): Promise<void> {
     if (!run.cluster.startSidecar)
       throw new HarnessError('this cluster cannot start a driver sidecar', 'Run recipe workloads on Docker.');
-    const image = driverImageName();
+    const image = this.image;
+    if (!image)
+      throw new HarnessError('no Curator driver image was given to this run', 'Run it with `faultline test`.');
     const sidecar = await run.cluster.startSidecar('driver', image).catch((err: Error) => {
       throw new HarnessError(
         `the Curator driver container did not start (${image}): ${err.message}`,

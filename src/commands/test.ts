@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_NEMESIS, FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
 import { loadScenario, randomSchedule, scenarioSchedule } from '../schedule.js';
 import { DRIVER_WORKLOADS, resolveWorkload, WORKLOADS } from '../../workloads/index.js';
-import { ensureDriverImage } from '../../docker/driver.js';
+import { driverImageName, ensureDriverImage } from '../../docker/driver.js';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { DEFAULT_CLIENT_OPTIONS } from '../client.js';
 import { DockerCluster } from '../cluster.js';
@@ -139,7 +139,11 @@ export async function executeTest(
   const scenario = scenarioPath ? loadScenario(scenarioPath, FAULT_CATALOGUE) : undefined;
   const workload = resolveWorkload(
     config.workload,
-    { readMode: config.readMode, driverConnect: config.driverConnect },
+    {
+      readMode: config.readMode,
+      driverConnect: config.driverConnect,
+      ...(DRIVER_WORKLOADS.has(config.workload) ? { driverImage: driverImageName() } : {}),
+    },
     config.client,
   );
   const env = await prepareEnvironment(config.server, terminal);
