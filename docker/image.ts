@@ -1,8 +1,9 @@
 // Builds ZooKeeper server images from Debian packages: mmdebstrap writes a root filesystem tarball,
 // `docker import` turns it into an image. No registry is involved.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { RUN_SETTINGS } from '../src/config.js';
@@ -21,6 +22,10 @@ export interface ServerRecipe {
   aptOptions: string[];
   /** Image repository; ZooKeeper server images by default. */
   repo?: string;
+  /** What the image is, for its faultline.image label: zookeeper (default), jdk, driver. */
+  kind?: string;
+  /** mmdebstrap --customize-hook steps run in the finished root filesystem (e.g. compiling a program into it). */
+  hooks?: string[];
 }
 
 // Bump when the image layout changes in a way the recipe fields do not show.
@@ -91,18 +96,19 @@ export function imageName(recipe: ServerRecipe): string {
   return `${recipe.repo ?? 'faultline/zookeeper'}:${recipe.suite}-${recipeHash(recipe)}`;
 }
 
-function mmdebstrapArgs(recipe: ServerRecipe): string[] {
+function mmdebstrapArgs(recipe: ServerRecipe, output = '-'): string[] {
   return [
     '--variant=apt',
     '--mode=root',
     `--include=${recipe.packages.join(',')}`,
     ...recipe.aptOptions.map((o) => `--aptopt=${o}`),
+    ...(recipe.hooks ?? []).map((h) => `--customize-hook=${h}`),
     // Docs and locales are dead weight in a test image (man pages stay: openjdk's postinst needs their directories).
     '--dpkgopt=path-exclude=/usr/share/doc/*',
     '--dpkgopt=path-include=/usr/share/doc/*/copyright',
     '--dpkgopt=path-exclude=/usr/share/locale/*',
     recipe.suite,
-    '-',
+    output,
   ];
 }
 
@@ -141,9 +147,14 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
     `Building image ${name} from Debian ${recipe.suite} packages (${recipe.expectedVersion ? `ZooKeeper ${recipe.expectedVersion}` : recipe.packages.join(', ')}; about a minute)...`,
   );
   const started = Date.now();
-  const build = execa('mmdebstrap', mmdebstrapArgs(recipe), {
+  // The root filesystem goes to a file first, then to the engine: streamed straight into an import, the request sat
+  // idle until mmdebstrap wrote its tarball, and builds that took about 5 minutes (a loaded machine) failed with
+  // "socket hang up" (seen building the driver image).
+  const scratch = mkdtempSync(join(tmpdir(), 'faultline-image-'));
+  const tarball = join(scratch, 'rootfs.tar');
+  const build = execa('mmdebstrap', mmdebstrapArgs(recipe, tarball), {
     buffer: { stdout: false, stderr: true },
-    stdout: 'pipe',
+    stdout: 'ignore',
     stderr: 'pipe',
     reject: false,
   });
@@ -164,23 +175,24 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
     250,
   );
   try {
-    const imported = docker.importImage(build.stdout, {
-      repo: name.split(':')[0],
-      tag: name.split(':')[1],
-      changes: [
-        `LABEL faultline.image=${recipe.repo ? 'jdk' : 'zookeeper'} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
-      ],
-    } as Record<string, unknown>);
-    const [stream, result] = await Promise.all([imported, build]);
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-    });
+    const result = await build;
     if (result.exitCode !== 0) {
       throw new HarnessError(
         `mmdebstrap failed building ${server} (exit ${result.exitCode}):\n  ${stderrLines.slice(-8).join('\n  ')}`,
         'Check that Debian packages can be fetched (apt-get update works) and run again.',
       );
     }
+    phase = 'importing into the engine';
+    const stream = await docker.importImage(createReadStream(tarball), {
+      repo: name.split(':')[0],
+      tag: name.split(':')[1],
+      changes: [
+        `LABEL faultline.image=${recipe.kind ?? (recipe.repo ? 'jdk' : 'zookeeper')} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
+      ],
+    } as Record<string, unknown>);
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+    });
   } catch (err) {
     // A half-imported image must not be taken for a good one next time.
     await docker
@@ -196,6 +208,7 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
   } finally {
     clearInterval(ticker);
     log.status(null);
+    rmSync(scratch, { recursive: true, force: true });
   }
   if (!(await imageExists(docker, name))) {
     throw new HarnessError(`image ${name} is missing after the build`, 'Run `faultline setup` again.');

@@ -3,7 +3,7 @@
 // its iptables rules and its address, as a real machine would.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { HarnessError } from './errors.js';
 import type { Logger } from './log.js';
@@ -31,6 +31,25 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** A process started in a sidecar with its standard streams attached. */
+export interface AttachedProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the attachment ends (the process exited or the stream was closed). */
+  ended: Promise<void>;
+  /** Ends the attachment: the process sees end of input. */
+  detach(): void;
+}
+
+/** An extra container on the run's network (a client driver), labelled with the run, removed with the cluster. */
+export interface Sidecar {
+  readonly name: string;
+  readonly ip: string;
+  exec(cmd: string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
+  spawn(cmd: string[]): Promise<AttachedProcess>;
+}
+
 /** Containers and network of one run. */
 export interface Cluster {
   readonly runId: string;
@@ -56,6 +75,8 @@ export interface Cluster {
   addNode?(id?: number): Promise<ClusterNode>;
   /** Stops and removes a leaving node's container and drops it from `nodes`; its host directory stays. */
   removeNode?(node: ClusterNode): Promise<void>;
+  /** Starts a sidecar container from `image` on the run's network; teardown removes it with the nodes. */
+  startSidecar?(name: string, image: string): Promise<Sidecar>;
   teardown(): Promise<void>;
   /** What is wrong with the cluster itself, if anything (a container stopped or removed from outside). */
   health?(): Promise<string | undefined>;
@@ -90,6 +111,8 @@ export class DockerCluster implements Cluster {
   subnet = '';
   private networkName: string;
   private readonly labels: Record<string, string>;
+  private prefix = '';
+  private sidecars = 0;
 
   constructor(
     private readonly docker: Docker,
@@ -105,8 +128,6 @@ export class DockerCluster implements Cluster {
       [LABEL_DIR]: options.runDir,
     };
   }
-
-  private prefix = '';
 
   async setup(): Promise<void> {
     this.prefix = await this.createNetwork();
@@ -129,7 +150,8 @@ export class DockerCluster implements Cluster {
   async addNode(id?: number): Promise<ClusterNode> {
     const next = id ?? Math.max(0, ...this.nodes.map((n) => n.id)) + 1;
     if (this.nodes.some((n) => n.id === next)) throw new HarnessError(`node n${next} is already in the cluster`);
-    if (next > 200) throw new HarnessError(`no address left for node n${next} in ${this.subnet}`);
+    // Sidecars (the Curator driver) take the addresses from .200 up.
+    if (next > 180) throw new HarnessError(`no address left for node n${next} in ${this.subnet}`);
     const node = this.describeNode(next);
     await this.options.dataDirMount?.mount(node, join(node.hostDir, 'data'));
     await this.createContainer(node);
@@ -228,27 +250,59 @@ export class DockerCluster implements Cluster {
       (stream as { destroy?: () => void } | undefined)?.destroy?.();
       return { exitCode: 0, stdout: '', stderr: '' };
     }
-    const run = async (): Promise<ExecResult> => {
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const stdout = new PassThrough().on('data', (b: Buffer) => out.push(b));
-      const stderr = new PassThrough().on('data', (b: Buffer) => err.push(b));
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.demuxStream(stream, stdout, stderr);
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', reject);
-      });
-      stream.destroy();
-      const info = await exec.inspect();
-      return {
-        exitCode: info.ExitCode ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      };
+    return withTimeout(collectExec(this.docker, exec), options.timeoutMs ?? 30_000, `${node.name}: ${cmd.join(' ')}`);
+  }
+
+  /** Sidecars take addresses from .200 up, clear of the nodes (.11 up). */
+  async startSidecar(name: string, image: string): Promise<Sidecar> {
+    if (!this.prefix) throw new HarnessError('startSidecar before setup', 'Call cluster.setup() first.');
+    const ip = `${this.prefix}.${200 + this.sidecars++}`;
+    const containerName = `faultline-${this.runId}-${name}`;
+    const container = await this.docker.createContainer({
+      name: containerName,
+      Hostname: name,
+      Image: image,
+      Cmd: ['sleep', 'infinity'],
+      Labels: { ...this.labels, 'faultline.sidecar': name },
+      HostConfig: { Init: true, NetworkMode: this.networkName },
+      NetworkingConfig: { EndpointsConfig: { [this.networkName]: { IPAMConfig: { IPv4Address: ip } } } },
+    });
+    await container.start();
+    this.log.info(`Sidecar ${containerName} (${image}) at ${ip}.`);
+    const docker = this.docker;
+    const execIn = async (cmd: string[], timeoutMs = 30_000): Promise<ExecResult> => {
+      const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      return withTimeout(collectExec(docker, exec), timeoutMs, `${name}: ${cmd.join(' ')}`);
     };
-    return withTimeout(run(), options.timeoutMs ?? 30_000, `${node.name}: ${cmd.join(' ')}`);
+    return {
+      name,
+      ip,
+      exec: (cmd, options) => execIn(cmd, options?.timeoutMs),
+      async spawn(cmd) {
+        const exec = await container.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true });
+        const stream = await exec.start({ hijack: true, stdin: true });
+        const stdout = new PassThrough();
+        const stderr = new PassThrough();
+        docker.modem.demuxStream(stream, stdout, stderr);
+        const ended = new Promise<void>((resolve) => {
+          const done = (): void => {
+            stdout.end();
+            stderr.end();
+            resolve();
+          };
+          stream.on('end', done);
+          stream.on('close', done);
+          stream.on('error', done);
+        });
+        return {
+          stdin: stream,
+          stdout,
+          stderr,
+          ended,
+          detach: () => stream.destroy(),
+        };
+      },
+    };
   }
 
   async run(
@@ -285,6 +339,28 @@ export class DockerCluster implements Cluster {
     }
     return problems.length ? `${problems.join(', ')} (stopped or removed from outside the harness)` : undefined;
   }
+}
+
+/** Runs a created exec to its end and collects its output and exit code. */
+async function collectExec(docker: Docker, exec: Docker.Exec): Promise<ExecResult> {
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough().on('data', (b: Buffer) => out.push(b));
+  const stderr = new PassThrough().on('data', (b: Buffer) => err.push(b));
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.demuxStream(stream, stdout, stderr);
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+  });
+  stream.destroy();
+  const info = await exec.inspect();
+  return {
+    exitCode: info.ExitCode ?? -1,
+    stdout: Buffer.concat(out).toString('utf8'),
+    stderr: Buffer.concat(err).toString('utf8'),
+  };
 }
 
 /** Removes containers, then networks, that carry a label filter (`key=value` or just `key`). Returns what was removed. */

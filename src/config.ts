@@ -210,6 +210,13 @@ export const RUN_SETTINGS = {
     schema: z.enum(['sync', 'plain', 'none'], { error: 'must be sync, plain or none' }),
     default: 'sync',
   }),
+  driverConnect: required({
+    yaml: 'driverConnect',
+    flag: '--driver-connect <mode>',
+    help: "recipe workloads (lock, election): each Curator client on its worker's node (node) or the whole ensemble (ensemble)",
+    schema: z.enum(['node', 'ensemble'], { error: 'must be node or ensemble' }),
+    default: 'node',
+  }),
   opTimeoutS: required({
     yaml: 'opTimeout',
     flag: '--op-timeout <s>',

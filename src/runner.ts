@@ -131,6 +131,12 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const preHealErrors = await healAll(test.faults, nemesisContext, history);
     if (preHealErrors.length) throw preHealErrors[0]!;
     await withTimeout(test.workload.setup(test.cluster.nodes[0]!), 60_000, 'the workload setup', abort);
+    await withTimeout(
+      test.workload.start?.({ cluster: test.cluster, log, concurrency: test.concurrency }) ?? Promise.resolve(),
+      180_000,
+      'the workload start (driver processes)',
+      abort,
+    );
     if (abort.aborted) throw new AbortedError('start-up');
 
     // The main phase: clients and nemesis side by side until the time limit or an abort.
@@ -157,6 +163,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       clearInterval(status);
       abort.removeEventListener('abort', stopPhase);
       log.status(null);
+      await test.workload.stop?.().catch((err: Error) => log.warn(`stopping the workload: ${err.message}`));
     }
     if (abort.aborted) throw new AbortedError('the main phase');
 

@@ -1,6 +1,7 @@
 // A workload: what clients do (generator + client ops) and what must hold afterwards (checkers).
 import type { Checker } from './checker.js';
-import type { ClusterNode } from './cluster.js';
+import type { Cluster, ClusterNode } from './cluster.js';
+import type { Logger } from './log.js';
 import type { Random } from './random.js';
 
 /** An operation about to be invoked. */
@@ -35,8 +36,23 @@ export interface GeneratorContext {
 /** Produces the next operation of a process. */
 export type Generator = (context: GeneratorContext) => Invocation;
 
+/** What a workload may use beside its clients' nodes: the cluster (e.g. to start a client driver's sidecar). */
+export interface WorkloadRun {
+  cluster: Cluster;
+  log: Logger;
+  /** Client processes that run at once (the test's concurrency). */
+  concurrency: number;
+}
+
 export interface Workload {
   name: string;
+  /**
+   * Starts what the workload's clients need beside the ensemble (the Curator driver's container), once, after
+   * setup and before the main phase. Whatever it starts in the cluster goes with the cluster's teardown.
+   */
+  start?(run: WorkloadRun): Promise<void>;
+  /** Stops what `start` started, once the clients are done (after the main phase, also when it was aborted). */
+  stop?(): Promise<void>;
   /** Prepares the data the workload works on (e.g. creates its znodes), through a client of the given node. */
   setup(node: ClusterNode): Promise<void>;
   openClient(node: ClusterNode): Promise<WorkloadClient>;

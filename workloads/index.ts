@@ -8,10 +8,25 @@ import { setWorkload } from './set.js';
 import { queueWorkload } from './queue.js';
 import { bankWorkload } from './bank.js';
 import { sessionWorkload } from './session.js';
+import { lockWorkload } from './lock.js';
+import { electionWorkload } from './election.js';
+import { watchWorkload } from './watch.js';
+import type { DriverConnect } from './recipes.js';
 
 export interface WorkloadOptions {
   readMode: RegisterOptions['readMode'];
+  /** Recipe workloads (Curator driver): each client on its node only, or on the whole ensemble. */
+  driverConnect?: DriverConnect;
+  /** Recipe workloads: the Curator driver image their runs start (docker/driver.ts names it). */
+  driverImage?: string;
 }
+
+const recipe = (options: WorkloadOptions, client: ClientOptions, fenced: boolean) => ({
+  client,
+  connect: options.driverConnect ?? 'node',
+  fenced,
+  ...(options.driverImage ? { image: options.driverImage } : {}),
+});
 
 export const WORKLOADS: Record<string, (options: WorkloadOptions, client: ClientOptions) => Workload> = {
   register: (options, client) => registerWorkload({ readMode: options.readMode, values: 5 }, client),
@@ -20,7 +35,15 @@ export const WORKLOADS: Record<string, (options: WorkloadOptions, client: Client
   queue: (_options, client) => queueWorkload(client),
   bank: (_options, client) => bankWorkload(client),
   session: (_options, client) => sessionWorkload(client),
+  watch: (_options, client) => watchWorkload(client),
+  lock: (options, client) => lockWorkload(recipe(options, client, false)),
+  'lock-fenced': (options, client) => lockWorkload(recipe(options, client, true)),
+  election: (options, client) => electionWorkload(recipe(options, client, false)),
+  'election-fenced': (options, client) => electionWorkload(recipe(options, client, true)),
 };
+
+/** Workloads that run Curator in the driver sidecar: their runs need the driver image. */
+export const DRIVER_WORKLOADS: ReadonlySet<string> = new Set(['lock', 'lock-fenced', 'election', 'election-fenced']);
 
 export function resolveWorkload(name: string, options: WorkloadOptions, client: ClientOptions): Workload {
   const make = WORKLOADS[name];

@@ -49,7 +49,7 @@ async function holdSession(node: ClusterNode, clientOptions: ClientOptions, op: 
   } catch (err) {
     return completionForError(err, op);
   }
-  const session = { sessionId: zk.sessionId, password: zk.sessionPassword };
+  const session = { id: zk.sessionId, passwd: Buffer.from(zk.sessionPassword) };
   const base = { name: op.name, sessionId: zk.sessionId.toString(16), timeoutMs: zk.sessionTimeoutMs };
   const deadline = Date.now() + op.holdMs;
   let reconnects = 0;
@@ -90,7 +90,7 @@ async function holdSession(node: ClusterNode, clientOptions: ClientOptions, op: 
             port: CLIENT_PORT,
             sessionTimeoutMs: clientOptions.sessionTimeoutMs,
             connectTimeoutMs: Math.min(1500, clientOptions.connectTimeoutMs),
-            resume: session,
+            session,
           });
           reconnects++;
           break;

@@ -1,6 +1,7 @@
 // `faultline setup`: make sure a Docker engine runs and the server image exists, and build the packet delayer.
 import type { Command } from 'commander';
 import { prepareEnvironment } from '../../docker/environment.js';
+import { ensureDriverImage } from '../../docker/driver.js';
 import { DEFAULT_SERVER } from '../../docker/image.js';
 import { delayerBinary } from '../../nemesis/delayer.js';
 import { ensurePowerLossPackages, powerLossBinary } from '../../nemesis/power-loss/fs.js';
@@ -16,7 +17,9 @@ export function registerSetupCommand(program: Command): void {
     .option('--server <build>', 'server build to prepare', DEFAULT_SERVER)
     .action(async (opts: { server: string }) => {
       const log = new ConsoleLogger();
-      const { image } = await prepareEnvironment(opts.server, log);
+      const { docker, image } = await prepareEnvironment(opts.server, log);
+      // The lock and election workloads run Curator in a driver container built from Debian packages.
+      const driver = await ensureDriverImage(docker, log);
       // Built now so a missing compiler shows here, not at the first delay fault; only kernels without netem need it.
       const delayer = await delayerBinary().then(
         (path) => `packet delayer ${path}`,
@@ -37,6 +40,8 @@ export function registerSetupCommand(program: Command): void {
             return 'no power-loss filesystem';
           },
         );
-      log.info(`Ready: Docker engine answers; image ${image.name} (${image.server}); ${delayer}; ${powerLoss}.`);
+      log.info(
+        `Ready: Docker engine answers; image ${image.name} (${image.server}); Curator driver ${driver.name}; ${delayer}; ${powerLoss}.`,
+      );
     });
 }

@@ -7,7 +7,7 @@ import type { Anomaly, CheckerResult } from '../checker.js';
 import type { RunConfig } from '../config.js';
 import { readHistory } from '../history.js';
 import type { Logger } from '../log.js';
-import { readRoleChanges, ROLES_FILE } from '../roles.js';
+import { readRoleChanges, ROLES_FILE } from '../role-changes.js';
 import { executeTest, summarizeVersions } from '../run/execute.js';
 import { readResults } from '../store/format.js';
 import type { RunMetrics, RunRecord } from '../store/gate.js';

@@ -3,7 +3,7 @@
 import type { CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent } from '../history.js';
 import { quantile } from '../report/data.js';
-import { newLeaderAfter, rolesAt, SERVING_ROLES, type RoleChange } from '../roles.js';
+import { newLeaderAfter, rolesAt, SERVING_ROLES, type RoleChange } from '../role-changes.js';
 import type { RunMetrics, Spread } from '../store/gate.js';
 
 export type { RunMetrics, Spread } from '../store/gate.js';

@@ -6,8 +6,9 @@ import type { PartitionFailure } from '../checkers/linearizable.js';
 import { reproduceArgs, type RunConfig } from '../config.js';
 import type { HistoryEvent, Operation } from '../history.js';
 import { pairOperations } from '../history.js';
-import type { NodeRole, RoleChange } from '../roles.js';
+import type { NodeRole, RoleChange } from '../role-changes.js';
 import type { Results, TestRecord } from '../store/format.js';
+import { buildCoordination, type CoordinationView } from './coordination.js';
 
 export const OUTCOMES = ['ok', 'fail', 'info'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -137,6 +138,8 @@ export interface ReportData {
   dataLoss: { title: string; value: unknown }[];
   logs: LogExcerpt[];
   logNote: string;
+  /** Issue #15: lock holds / leadership terms as bands, watch notifications as ticks (recipe and watch workloads). */
+  coordination?: CoordinationView;
   /** Clock offsets each node's server really had, as the clock faults read them back (empty: no clock faults). */
   clocks: ClockSeries[];
   /** Each node's membership over time, from the membership faults' configurations (empty: none). */
@@ -716,5 +719,14 @@ export function buildReportData(input: RunInput): ReportData {
       : logs.length === 0
         ? 'No WARN or ERROR lines within any fault window.'
         : '',
+    ...coordinationOf(events, test),
   };
+}
+
+function coordinationOf(
+  events: readonly HistoryEvent[],
+  test: TestRecord | undefined,
+): { coordination?: CoordinationView } {
+  const view = buildCoordination(events, test?.config.workload);
+  return view ? { coordination: view } : {};
 }

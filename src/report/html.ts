@@ -8,6 +8,8 @@ export interface ReportAssets {
   uplotCss: string;
   clientJs: string;
   css: string;
+  /** Draws the coordination view (holds, terms, watch notifications). */
+  coordinationJs?: string;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -211,6 +213,19 @@ function logsSection(data: ReportData, logFiles: { node: string; path: string }[
   ${excerpts}<p>Full logs: ${links || '<span class="muted">none found</span>'} · <a href="harness.log">harness.log</a> · <a href="history.jsonl">history.jsonl</a> · <a href="results.json">results.json</a> · <a href="test.json">test.json</a></p></section>`;
 }
 
+/** Holds and terms as bands per process, or watch notifications as ticks per session (drawn by coordination-client.js). */
+function coordinationSection(data: ReportData): string {
+  const view = data.coordination;
+  if (!view) return '';
+  const title = view.kind === 'watch' ? 'Watch notifications' : view.kind === 'lock' ? 'Lock holds' : 'Leadership';
+  return `<section id="coordination">
+  <h2>${title}</h2>
+  <p class="note" id="coordination-caption">${escapeHtml(view.caption)}</p>
+  <div class="timeline" id="coordination-view"><canvas></canvas></div>
+  <p class="note" id="coordination-legend"></p>
+</section>`;
+}
+
 export function renderReportHtml(
   data: ReportData,
   assets: ReportAssets,
@@ -220,6 +235,7 @@ export function renderReportHtml(
     ['summary', 'Summary'],
     ['history', 'History'],
     ...(data.counterexamples.length ? [['counterexample', 'Counterexample']] : []),
+    ...(data.coordination ? [['coordination', data.coordination.kind === 'watch' ? 'Watches' : 'Holds']] : []),
     ['plots', 'Plots'],
     ...(data.clocks.length || data.membership.length ? [['clocks-membership', 'Clocks & membership']] : []),
     ...(data.dataLoss.length ? [['data-loss', 'Data loss']] : []),
@@ -240,6 +256,7 @@ export function renderReportHtml(
 ${summarySection(data)}
 ${historySection(data)}
 ${counterexampleSection(data)}
+${coordinationSection(data)}
 ${plotsSection(data)}
 ${clocksAndMembershipSection(data)}
 ${dataLossSection(data)}
@@ -248,6 +265,7 @@ ${logsSection(data, logFiles)}
 <script type="application/json" id="report-data">${scriptSafeJson(data)}</script>
 <script>${inlineSafe(assets.uplotJs, 'script')}</script>
 <script>${inlineSafe(assets.clientJs, 'script')}</script>
+${assets.coordinationJs && data.coordination ? `<script>${inlineSafe(assets.coordinationJs, 'script')}</script>` : ''}
 </body></html>
 `;
 }

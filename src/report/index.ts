@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
-import { readRoleChanges, ROLES_FILE } from '../roles.js';
+import { readRoleChanges, ROLES_FILE } from '../role-changes.js';
 import { resolveRunConfig } from '../config.js';
 import { readResults, readTestRecord } from '../store/format.js';
 import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store/index.js';
@@ -36,6 +36,7 @@ export function loadReportAssets(): ReportAssets {
     uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
     clientJs: ownAsset('report-client.js'),
     css: ownAsset('report.css'),
+    coordinationJs: ownAsset('coordination-client.js'),
   };
   return cachedAssets;
 }

@@ -2,7 +2,6 @@
 // whose harness crashed or was interrupted. results.json is rewritten with the new checker results.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveWorkload } from '../../workloads/index.js';
 import type { CheckerResult } from '../checker.js';
 import { overallValidity } from '../checker.js';
 import { restoreChecker } from '../dr/index.js';
@@ -11,7 +10,7 @@ import type { Logger } from '../log.js';
 import { runCheckers } from '../runner.js';
 import { readResults, readTestRecord, STORE_FORMAT, type Results } from '../store/format.js';
 import { HISTORY_FILE, RESULTS_FILE, writeJson } from '../store/index.js';
-import { clientOptionsOf } from './execute.js';
+import { workloadOf } from './execute.js';
 
 function countStats(history: readonly HistoryEvent[]): Results['stats'] {
   const stats = { ok: 0, fail: 0, info: 0, nemesis: 0 };
@@ -30,7 +29,7 @@ export async function analyzeRun(
   const record = readTestRecord(runDir);
   const config = record.config;
   const history = await readHistory(join(runDir, HISTORY_FILE), (msg) => options.log.warn(msg));
-  const workload = resolveWorkload(config.workload, { readMode: config.readMode }, clientOptionsOf(config));
+  const workload = workloadOf(config);
   // A disaster-recovery run (--dr) is checked by the restore checker too.
   const checkers = await runCheckers(
     { ...workload.checkers, ...(config.dr ? { restore: restoreChecker } : {}) },

@@ -8,7 +8,8 @@ import { prepareEnvironment, type Environment } from '../../docker/environment.j
 import { FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
 import { mountsPowerLoss, schedulesPowerLoss } from '../../nemesis/power-loss/faults.js';
 import { ensurePowerLossPackages, PowerLossFilesystems, powerLossBinary } from '../../nemesis/power-loss/fs.js';
-import { resolveWorkload } from '../../workloads/index.js';
+import { DRIVER_WORKLOADS, resolveWorkload } from '../../workloads/index.js';
+import { driverImageName, ensureDriverImage } from '../../docker/driver.js';
 import { configConvergenceChecker } from '../checkers/membership.js';
 import type { ClientOptions } from '../client.js';
 import { DockerCluster } from '../cluster.js';
@@ -34,6 +35,19 @@ export function clientOptionsOf(config: RunConfig): ClientOptions {
   };
 }
 
+/** The workload a config names, with its options (recipe workloads run Curator in the driver's image). */
+export function workloadOf(config: RunConfig): Workload {
+  return resolveWorkload(
+    config.workload,
+    {
+      readMode: config.readMode,
+      driverConnect: config.driverConnect,
+      ...(DRIVER_WORKLOADS.has(config.workload) ? { driverImage: driverImageName() } : {}),
+    },
+    clientOptionsOf(config),
+  );
+}
+
 /** What a config names, resolved: the faults or the scenario, and the workload. */
 export interface RunParts {
   faults: Fault[];
@@ -50,7 +64,7 @@ export function resolveRunParts(config: RunConfig): RunParts {
   // --nemesis also takes a scenario file in place of a fault list.
   const only = config.nemesis.length === 1 ? config.nemesis[0] : undefined;
   const scenarioPath = config.scenario ?? (only !== undefined && /\.ya?ml$/i.test(only) ? only : undefined);
-  const workload = resolveWorkload(config.workload, { readMode: config.readMode }, clientOptionsOf(config));
+  const workload = workloadOf(config);
   const nodes = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
   if (scenarioPath) {
     const scenario = loadScenario(scenarioPath, FAULT_CATALOGUE);
@@ -175,6 +189,7 @@ export async function executeTest(
     await powerLossBinary();
   }
   const env = options.environment ?? (await prepareEnvironment(config.server, terminal));
+  if (DRIVER_WORKLOADS.has(config.workload)) await ensureDriverImage(env.docker, terminal);
   const runDir = createRunDir(config.resultsDir, config.name);
   if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));

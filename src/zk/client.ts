@@ -13,8 +13,12 @@ import {
   readMultiResponse,
   readPath,
   readReplyHeader,
+  readWatcherEvent,
   Xid,
+  type AddWatchMode,
   type ConnectResponse,
+  type WatcherEvent,
+  type WatchSet,
   type CreateMode,
   type MultiOp,
   type MultiOpResult,
@@ -22,7 +26,7 @@ import {
 } from './protocol.js';
 
 export type { Stat } from './jute.js';
-export type { CreateMode, MultiOp, MultiOpResult } from './protocol.js';
+export type { AddWatchMode, CreateMode, MultiOp, MultiOpResult, WatchEventType, WatchSet } from './protocol.js';
 export { ZkError, ZkMultiError, ZkErrorCode, zkErrorName, isDefiniteFailure, isIndeterminate } from './errors.js';
 
 export interface ZkConnectOptions {
@@ -38,20 +42,39 @@ export interface ZkConnectOptions {
   closeTimeoutMs?: number;
   /** A server that has seen less than this refuses the session (so a client never goes back in time). Default 0. */
   lastZxidSeen?: bigint;
-  /**
-   * Re-attach to an existing session (its id and password, from a client that lost its connection) instead of
-   * creating one: a server that has expired it refuses with SESSIONEXPIRED.
-   */
-  resume?: { sessionId: bigint; password: Uint8Array };
+  /** Resume this session (from an earlier connection) instead of creating one. */
+  session?: { id: bigint; passwd: Buffer };
+  /** Watches to re-register right after the handshake (SetWatches); connect resolves once the server has them. */
+  watches?: WatchSet;
+  /** Called for every notification, in the order frames arrive. */
+  onEvent?: (event: ZkWatchEvent) => void;
 }
 
 export interface OpOptions {
   timeoutMs?: number;
+  /** exists, getData, getChildren, getChildren2: leave a one-time watch on the znode. */
+  watch?: boolean;
+  /**
+   * Called with the decoded result as the reply frame is processed, before any later frame (a notification in
+   * the same TCP chunk included): where a client registers the watch it set, as the Java client's SendThread does.
+   */
+  onReply?: (result: unknown) => void;
 }
 
 /** Every op result carries the zxid of its reply header (the server's last zxid when it replied). */
 export interface Zxid {
   zxid: bigint;
+  /** Position of the reply among the frames received on this connection (1 = the first after the handshake). */
+  arrival: number;
+}
+
+/**
+ * A watch notification. zxid is the reply header's: the zxid of the change that fired it on 3.9+
+ * (ZOOKEEPER-4655); -1 before 3.9, and for events the server fires while re-registering watches (SetWatches).
+ */
+export interface ZkWatchEvent extends WatcherEvent {
+  zxid: bigint;
+  arrival: number;
 }
 
 export type ZkClientState = 'connected' | 'closing' | 'closed';
@@ -64,7 +87,7 @@ interface PendingOp {
   description: string;
   path: string | undefined;
   /** Decodes the reply body; called only when the reply header says OK (or for ops that handle errors). */
-  onReply: (header: { zxid: bigint; err: number }, body: JuteReader) => void;
+  onReply: (header: { zxid: bigint; err: number; arrival: number }, body: JuteReader) => void;
   reject: (err: ZkError) => void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -102,8 +125,13 @@ export class ZkClient {
   private closePromise: Promise<void> | undefined;
   private closedError: ZkError | undefined;
   private resolveClosed!: (err: ZkError | undefined) => void;
+  private frames = 0;
+  private closeReplyArrival: number | undefined;
+  private eventsAfterCloseValue = 0;
   /** Resolves once the client is closed: with the error that closed it, or undefined after close(). */
   readonly closed: Promise<ZkError | undefined>;
+  /** The SetWatches reply (zxid and arrival) when this connection resumed a session with watches. */
+  resumedAt: { zxid: bigint; arrival: number } | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -117,6 +145,9 @@ export class ZkClient {
     private readonly defaultOpTimeoutMs: number,
     private readonly closeTimeoutMs: number,
     initialZxid: bigint,
+    /** The session's password: with sessionId, what another connection needs to resume the session. */
+    readonly sessionPasswd: Buffer,
+    private readonly onEvent: ((event: ZkWatchEvent) => void) | undefined,
   ) {
     this.lastZxidValue = initialZxid;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -182,8 +213,8 @@ export class ZkClient {
             protocolVersion: 0,
             lastZxidSeen,
             timeOutMs: opts.sessionTimeoutMs,
-            sessionId: opts.resume?.sessionId ?? 0n,
-            passwd: opts.resume?.password ?? Buffer.alloc(16),
+            sessionId: opts.session?.id ?? 0n,
+            passwd: opts.session?.passwd ?? Buffer.alloc(16),
             readOnly: false,
           }),
         );
@@ -238,10 +269,26 @@ export class ZkClient {
           opts.defaultOpTimeoutMs ?? response.timeOutMs,
           opts.closeTimeoutMs ?? Math.min(opts.connectTimeoutMs, 2000),
           lastZxidSeen,
+          response.passwd,
+          opts.onEvent,
         );
         // Bytes after the ConnectResponse in the same chunk belong to the session.
         for (const frame of frames.slice(1)) client.onFrame(frame);
-        resolve(client);
+        if (!opts.watches) {
+          resolve(client);
+          return;
+        }
+        // Re-register the session's watches before anything else is sent (as the Java client's primeConnection).
+        client.setWatches(opts.watches, opts.connectTimeoutMs).then(
+          (at) => {
+            client.resumedAt = at;
+            resolve(client);
+          },
+          (err: unknown) => {
+            client.destroy();
+            reject(err instanceof ZkError ? err : new ZkError(ZkErrorCode.CONNECTIONLOSS, String(err)));
+          },
+        );
       });
     });
   }
@@ -261,7 +308,7 @@ export class ZkClient {
   }
 
   getData(path: string, options?: OpOptions): Promise<{ data: Buffer; stat: Stat } & Zxid> {
-    return this.request({ op: 'getData', path }, path, options, (reader) => {
+    return this.request({ op: 'getData', path, watch: options?.watch ?? false }, path, options, (reader) => {
       const data = reader.readBuffer() ?? Buffer.alloc(0);
       return { data, stat: reader.readStat() };
     });
@@ -287,7 +334,7 @@ export class ZkClient {
   /** stat is null when the node does not exist (NONODE is not an error here). */
   exists(path: string, options?: OpOptions): Promise<{ stat: Stat | null } & Zxid> {
     return this.request(
-      { op: 'exists', path },
+      { op: 'exists', path, watch: options?.watch ?? false },
       path,
       options,
       (reader): { stat: Stat | null } => ({ stat: reader.readStat() }),
@@ -297,7 +344,48 @@ export class ZkClient {
 
   /** Child names (not full paths), sorted. */
   getChildren(path: string, options?: OpOptions): Promise<{ children: string[] } & Zxid> {
-    return this.request({ op: 'getChildren', path }, path, options, (reader) => ({ children: readChildren(reader) }));
+    return this.request({ op: 'getChildren', path, watch: options?.watch ?? false }, path, options, (reader) => ({
+      children: readChildren(reader),
+    }));
+  }
+
+  /** Child names (sorted) and the parent's Stat (its pzxid: the zxid of the last change of its children). */
+  getChildren2(path: string, options?: OpOptions): Promise<{ children: string[]; stat: Stat } & Zxid> {
+    return this.request({ op: 'getChildren2', path, watch: options?.watch ?? false }, path, options, (reader) => ({
+      children: readChildren(reader),
+      stat: reader.readStat(),
+    }));
+  }
+
+  /** A persistent (3.6+) watch on `path`, or on it and every znode below it; it stays until the session ends. */
+  addWatch(path: string, mode: AddWatchMode, options?: OpOptions): Promise<Zxid> {
+    return this.request({ op: 'addWatch', path, mode }, path, options, () => ({}));
+  }
+
+  /** SetWatches(2) under its reserved xid; resolves with the reply's zxid (the server's state when it re-armed them). */
+  private setWatches(watches: WatchSet, timeoutMs: number): Promise<{ zxid: bigint; arrival: number }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(Xid.setWatches);
+        reject(new ZkError(ZkErrorCode.OPERATIONTIMEOUT, `setWatches got no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(Xid.setWatches, {
+        description: 'setWatches',
+        path: undefined,
+        timer,
+        reject,
+        onReply: ({ zxid, err, arrival }) =>
+          err === ZkErrorCode.OK
+            ? resolve({ zxid, arrival })
+            : reject(new ZkError(err, `setWatches: ${zkErrorName(err)}`, { zxid })),
+      });
+      this.socket.write(encodeRequest(Xid.setWatches, { op: 'setWatches', watches }));
+    });
+  }
+
+  /** Notifications that arrived after the closeSession reply (close with drainMs > 0 listens for them). */
+  get eventsAfterClose(): number {
+    return this.eventsAfterCloseValue;
   }
 
   /** Makes the connected server catch up with the leader before later reads on this client. */
@@ -373,7 +461,7 @@ export class ZkClient {
    * Ends the session (the server deletes its ephemerals) with a bounded wait for the server's
    * confirmation, then closes the socket. In-flight ops still unanswered then reject with CONNECTIONLOSS. Idempotent.
    */
-  close(): Promise<void> {
+  close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.closePromise) return this.closePromise;
     if (this.stateValue === 'closed') return (this.closePromise = Promise.resolve());
     this.stateValue = 'closing';
@@ -388,7 +476,13 @@ export class ZkClient {
       this.pending.set(xid, {
         description: 'closeSession',
         path: undefined,
-        onReply: finish,
+        // drainMs: keep reading until the server closes the socket (or drainMs), counting late notifications.
+        onReply: () => {
+          this.closeReplyArrival = this.frames;
+          if (!options.drainMs) return finish();
+          clearTimeout(timer);
+          setTimeout(finish, options.drainMs);
+        },
         reject: finish,
         timer: undefined,
       });
@@ -404,6 +498,11 @@ export class ZkClient {
    */
   destroy(): void {
     this.fail(ZkErrorCode.CONNECTIONLOSS, 'client destroyed', undefined, true);
+  }
+
+  /** Drops the TCP connection as a network failure would: `closed` resolves with CONNECTIONLOSS. */
+  disconnect(reason = 'connection dropped'): void {
+    this.fail(ZkErrorCode.CONNECTIONLOSS, reason);
   }
 
   private allocateXid(): number {
@@ -471,16 +570,21 @@ export class ZkClient {
             ),
           );
         }, timeoutMs),
-        onReply: ({ zxid, err }, reader) => {
+        onReply: ({ zxid, err, arrival }, reader) => {
           if (err !== ZkErrorCode.OK) {
             const result = resultForError?.(err);
-            if (result !== undefined) return resolve({ ...result, zxid });
+            if (result !== undefined) {
+              options?.onReply?.(result);
+              return resolve({ ...result, zxid, arrival });
+            }
             return reject(
-              errorFor?.(err, zxid) ?? new ZkError(err, `${description}: ${zkErrorName(err)}`, { path, zxid }),
+              errorFor?.(err, zxid) ?? new ZkError(err, `${description}: ${zkErrorName(err)}`, { path, zxid, arrival }),
             );
           }
           try {
-            resolve({ ...decode(reader, zxid), zxid });
+            const decoded = { ...decode(reader, zxid), zxid, arrival };
+            options?.onReply?.(decoded);
+            resolve(decoded);
           } catch (decodeErr) {
             if (decodeErr instanceof ZkError) return reject(decodeErr);
             // The server answered, so the op may well have taken effect: MARSHALLINGERROR is indeterminate.
@@ -531,13 +635,26 @@ export class ZkClient {
       );
       return;
     }
+    const arrival = ++this.frames;
     if (header.zxid > this.lastZxidValue) this.lastZxidValue = header.zxid;
-    if (header.xid === Xid.notification || header.xid === Xid.ping) return; // no watches registered; pings need no answer
+    if (header.xid === Xid.ping) return; // pings need no answer
+    if (header.xid === Xid.notification) {
+      let event: WatcherEvent;
+      try {
+        event = readWatcherEvent(reader);
+      } catch (err) {
+        this.fail(ZkErrorCode.MARSHALLINGERROR, `corrupt notification from ${this.address}: ${(err as Error).message}`);
+        return;
+      }
+      if (this.closeReplyArrival !== undefined) this.eventsAfterCloseValue++;
+      this.onEvent?.({ ...event, zxid: header.zxid, arrival });
+      return;
+    }
     const op = this.pending.get(header.xid);
     if (op === undefined) return; // reply to an op that already timed out
     this.pending.delete(header.xid);
     clearTimeout(op.timer);
-    op.onReply(header, reader);
+    op.onReply({ ...header, arrival }, reader);
     if (header.err === ZkErrorCode.SESSIONEXPIRED) {
       this.fail(ZkErrorCode.SESSIONEXPIRED, `session 0x${this.sessionId.toString(16)} expired`);
     }

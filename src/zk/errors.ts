@@ -75,6 +75,8 @@ export interface ZkErrorDetails {
   path?: string;
   /** The zxid of the server's reply, when the error came from a reply. */
   zxid?: bigint;
+  /** The reply's position among the connection's frames, when the error came from a reply. */
+  arrival?: number;
   /** True when the request never left this client (client closed, encoding failed): a definite failure. */
   unsent?: boolean;
   cause?: unknown;
@@ -85,6 +87,7 @@ export class ZkError extends Error {
   readonly code: number;
   readonly path: string | undefined;
   readonly zxid: bigint | undefined;
+  readonly arrival: number | undefined;
   readonly unsent: boolean;
 
   constructor(code: number, message: string, details: ZkErrorDetails = {}) {
@@ -93,6 +96,7 @@ export class ZkError extends Error {
     this.code = code;
     this.path = details.path;
     this.zxid = details.zxid;
+    this.arrival = details.arrival;
     this.unsent = details.unsent ?? false;
   }
 }

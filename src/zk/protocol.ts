@@ -13,16 +13,61 @@ export const OpCode = {
   getChildren: 8,
   sync: 9,
   ping: 11,
+  getChildren2: 12,
   check: 13,
   multi: 14,
   reconfig: 16,
   auth: 100,
+  setWatches: 101,
+  setWatches2: 105,
+  addWatch: 106,
   closeSession: -11,
   error: -1,
 } as const;
 
 /** Reserved xids: the server uses them for replies that answer no numbered request. */
-export const Xid = { notification: -1, ping: -2, auth: -4 } as const;
+export const Xid = { notification: -1, ping: -2, auth: -4, setWatches: -8 } as const;
+
+/** Watcher.Event.EventType as the server numbers it. */
+export const EventType = {
+  1: 'NodeCreated',
+  2: 'NodeDeleted',
+  3: 'NodeDataChanged',
+  4: 'NodeChildrenChanged',
+  5: 'DataWatchRemoved',
+  6: 'ChildWatchRemoved',
+  7: 'PersistentWatchRemoved',
+} as const satisfies Record<number, string>;
+export type WatchEventType = (typeof EventType)[keyof typeof EventType] | 'None';
+
+/** A notification: WatcherEvent {type, state, path} after a reply header with xid -1. */
+export interface WatcherEvent {
+  type: WatchEventType;
+  /** Watcher.Event.KeeperState: 3 SyncConnected, 0 Disconnected, -112 Expired, ... */
+  state: number;
+  path: string;
+}
+
+export function readWatcherEvent(reader: JuteReader): WatcherEvent {
+  const type = reader.readInt();
+  const state = reader.readInt();
+  const path = reader.readUstring() ?? '';
+  return { type: EventType[type as keyof typeof EventType] ?? 'None', state, path };
+}
+
+/** AddWatchMode: a persistent watch on one znode, or on it and every znode below it. */
+export type AddWatchMode = 'persistent' | 'persistent-recursive';
+const addWatchModes: Readonly<Record<AddWatchMode, number>> = { persistent: 0, 'persistent-recursive': 1 };
+
+/** The watches a client re-registers when it resumes its session on a new connection (SetWatches / SetWatches2). */
+export interface WatchSet {
+  relativeZxid: bigint;
+  data: readonly string[];
+  exist: readonly string[];
+  child: readonly string[];
+  persistent: readonly string[];
+  persistentRecursive: readonly string[];
+}
 
 export type CreateMode = 'persistent' | 'ephemeral' | 'persistent-sequential' | 'ephemeral-sequential';
 
@@ -106,10 +151,13 @@ function writeCreateBody(writer: JuteWriter, path: string, data: Uint8Array, mod
 export type RequestBody =
   | { op: 'create'; path: string; data: Uint8Array; mode: CreateMode }
   | { op: 'delete'; path: string; version: number }
-  | { op: 'exists'; path: string }
-  | { op: 'getData'; path: string }
+  | { op: 'exists'; path: string; watch?: boolean }
+  | { op: 'getData'; path: string; watch?: boolean }
   | { op: 'setData'; path: string; data: Uint8Array; version: number }
-  | { op: 'getChildren'; path: string }
+  | { op: 'getChildren'; path: string; watch?: boolean }
+  | { op: 'getChildren2'; path: string; watch?: boolean }
+  | { op: 'addWatch'; path: string; mode: AddWatchMode }
+  | { op: 'setWatches'; watches: WatchSet }
   | { op: 'sync'; path: string }
   | { op: 'multi'; ops: readonly MultiOp[] }
   | { op: 'reconfig'; joining: string | null; leaving: string | null; newMembers: string | null; fromConfig: bigint }
@@ -154,9 +202,34 @@ export function encodeRequest(xid: number, body: RequestBody): Buffer {
     case 'exists':
     case 'getData':
     case 'getChildren':
-      // watch=false: this client does not register watches.
-      writer.writeInt(xid).writeInt(OpCode[body.op]).writeUstring(body.path).writeBoolean(false);
+    case 'getChildren2':
+      writer
+        .writeInt(xid)
+        .writeInt(OpCode[body.op])
+        .writeUstring(body.path)
+        .writeBoolean(body.watch ?? false);
       break;
+    case 'addWatch':
+      writer.writeInt(xid).writeInt(OpCode.addWatch).writeUstring(body.path).writeInt(addWatchModes[body.mode]);
+      break;
+    case 'setWatches': {
+      // SetWatches2 only when there are persistent watches: servers before 3.6 know SetWatches alone.
+      const w = body.watches;
+      const two = w.persistent.length + w.persistentRecursive.length > 0;
+      const paths = (list: readonly string[]): void => void writer.writeVector(list, (wr, p) => wr.writeUstring(p));
+      writer
+        .writeInt(Xid.setWatches)
+        .writeInt(two ? OpCode.setWatches2 : OpCode.setWatches)
+        .writeLong(w.relativeZxid);
+      paths(w.data);
+      paths(w.exist);
+      paths(w.child);
+      if (two) {
+        paths(w.persistent);
+        paths(w.persistentRecursive);
+      }
+      break;
+    }
     case 'setData':
       writer
         .writeInt(xid)

@@ -5,7 +5,7 @@ import { buildComparison, formatSpread, renderCompareMarkdown } from '../../src/
 import { computeRunMetrics, spread } from '../../src/gate/metrics.js';
 import { gateExitCode, renderGateHtml, renderJUnit, summarizeGate } from '../../src/gate/outputs.js';
 import type { HistoryEvent } from '../../src/history.js';
-import type { RoleChange } from '../../src/roles.js';
+import type { RoleChange } from '../../src/role-changes.js';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {

@@ -10,16 +10,28 @@ import { leftovers, shortTestConfig } from './helpers.js';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'faultline.js');
 
 /** Starts `faultline test` in a child process and waits until its history holds at least `minLines` lines. */
-async function startRun(name: string, minLines: number) {
+async function startRun(name: string, minLines: number, extra: string[] = []) {
   const { resultsDir } = shortTestConfig();
   const child = execa(
     'node',
-    [BIN, 'test', '--name', name, '--time-limit', '300', '--nemesis-interval', '3', '--results-dir', resultsDir],
+    [
+      BIN,
+      'test',
+      '--name',
+      name,
+      '--time-limit',
+      '300',
+      '--nemesis-interval',
+      '3',
+      '--results-dir',
+      resultsDir,
+      ...extra,
+    ],
     { reject: false, all: true },
   );
   const latest = join(resultsDir, 'latest');
   let lines = 0;
-  for (let i = 0; i < 240 && lines < minLines; i++) {
+  for (let i = 0; i < 360 && lines < minLines; i++) {
     await sleep(500);
     try {
       lines = readFileSync(join(latest, 'history.jsonl'), 'utf8').split('\n').length;
@@ -57,4 +69,41 @@ describe('Ctrl-C', () => {
     expect(history.length).toBeGreaterThanOrEqual(lines - 1);
     expect(history.some((e) => e.type === 'ok')).toBe(true);
   }, 240_000);
+});
+
+/** Curator driver JVMs visible on this host (they run in the driver sidecar's PID namespace, under the host's). */
+async function driverProcesses(): Promise<number> {
+  const found = await execa('pgrep', ['-f', 'FaultlineDriver'], { reject: false });
+  return found.stdout.split('\n').filter(Boolean).length;
+}
+
+describe('a recipe run (Curator driver sidecar)', () => {
+  it('stopped by Ctrl-C leaves no container, network or driver JVM behind', async () => {
+    const { child, latest, lines, runId } = await startRun('interrupted-lock', 30, [
+      '--workload',
+      'lock',
+      '--concurrency',
+      '4',
+    ]);
+    expect(lines).toBeGreaterThanOrEqual(30);
+    expect(await driverProcesses()).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(await leftovers(runId())).toEqual([]);
+    expect(await driverProcesses()).toBe(0);
+    const history = await readHistory(join(latest, 'history.jsonl'));
+    expect(history.some((e) => e.f === 'acquire' && e.type === 'ok')).toBe(true);
+  }, 300_000);
+
+  it('killed, leaves its driver sidecar to `faultline clean`', async () => {
+    const { child, runId } = await startRun('killed-lock', 30, ['--workload', 'election', '--concurrency', '4']);
+    child.kill('SIGKILL');
+    await child;
+    expect((await leftovers(runId())).some((name) => name.endsWith('-driver'))).toBe(true);
+    const clean = await execa('node', [BIN, 'clean'], { reject: false, all: true });
+    expect(clean.exitCode, clean.all).toBe(0);
+    expect(await leftovers(runId())).toEqual([]);
+    expect(await driverProcesses()).toBe(0);
+  }, 300_000);
 });

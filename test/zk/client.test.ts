@@ -166,7 +166,7 @@ describe('ZkClient against fake servers (loopback)', () => {
       expect(err.code).toBe(ZkErrorCode.OPERATIONTIMEOUT);
       expect(isIndeterminate(err)).toBe(true);
       const second = await client.sync('/b', { timeoutMs: 2000 });
-      expect(second).toEqual({ path: '/late-2', zxid: 102n });
+      expect(second).toEqual({ path: '/late-2', zxid: 102n, arrival: 2 });
       expect(client.lastZxid).toBe(102n);
       expect(client.state).toBe('connected');
       await client.close();
@@ -510,5 +510,64 @@ describe('ZkClient against a ZooKeeper server outside any quorum (Docker)', () =
       'CONNECTIONLOSS',
     );
     expect(err.message).toMatch(/closed the connection during the handshake: it is not serving/);
+  });
+});
+
+describe('ZkSession watch registry (fake server on loopback)', () => {
+  it('registers a watch at its reply, so a notification in the same chunk fires it for good', async () => {
+    const { ZkSession } = await import('../../src/zk/session.js');
+    const server = await fakeServer((socket) =>
+      onFrames(socket, (frame, index) => {
+        if (index === 0) return void socket.write(connectResponseFrame(4000));
+        const r = new JuteReader(frame);
+        const xid = r.readInt();
+        if (r.readInt() !== 4) return; // only getData is answered
+        const reply = new JuteWriter()
+          .writeInt(xid)
+          .writeLong(7n)
+          .writeInt(0)
+          .writeBuffer(Buffer.from('v'))
+          .writeStat({
+            czxid: 1n,
+            mzxid: 7n,
+            ctime: 0n,
+            mtime: 0n,
+            version: 1,
+            cversion: 0,
+            aversion: 0,
+            ephemeralOwner: 0n,
+            dataLength: 1,
+            numChildren: 0,
+            pzxid: 1n,
+          })
+          .toFrame();
+        const event = new JuteWriter()
+          .writeInt(-1)
+          .writeLong(8n)
+          .writeInt(0)
+          .writeInt(3)
+          .writeInt(3)
+          .writeUstring('/a')
+          .toFrame();
+        socket.write(Buffer.concat([reply, event])); // one chunk: the reply, then the watch it set firing
+      }),
+    );
+    try {
+      const events: string[] = [];
+      const session = await ZkSession.open({
+        servers: [{ host: '127.0.0.1', port: server.port, name: 'fake' }],
+        sessionTimeoutMs: 4000,
+        connectTimeoutMs: 1000,
+        opTimeoutMs: 1000,
+        onEvent: (e) => events.push(`${e.type} ${e.path} ${e.zxid}`),
+      });
+      const read = await session.getData('/a', { watch: true });
+      expect(read.at).toMatchObject({ arrival: 1, zxid: 7n });
+      expect(events).toEqual(['NodeDataChanged /a 8']);
+      expect(session.watches.data.has('/a')).toBe(false);
+      session.dropConnection(new Promise(() => undefined));
+    } finally {
+      await server.close();
+    }
   });
 });
