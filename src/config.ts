@@ -112,6 +112,12 @@ interface SettingBase<T> {
   schema: z.ZodType<T, unknown>;
   /** How the reproduce command writes the value after its flag (default: String; lists joined by commas). */
   toFlag?: (value: T) => string | null;
+  /**
+   * Where the server reads a ZooKeeper setting: a zoo.cfg key or a JVM system property, and how its value is
+   * written there (default: String). Absent for settings the harness itself interprets (heap, observers...).
+   */
+  server?: { zooCfg: string } | { jvm: string };
+  serverText?: (value: T) => string;
 }
 interface RequiredSetting<T> extends SettingBase<T> {
   default: T;
@@ -296,12 +302,14 @@ export const ZOOKEEPER_SETTINGS = {
     flag: '--snap-count <n>',
     help: 'ZooKeeper snapCount (transactions between snapshots)',
     schema: whole(2, 100_000_000),
+    server: { zooCfg: 'snapCount' },
   }),
   preAllocSize: optional({
     yaml: 'preAllocSize',
     flag: '--pre-alloc-size <kib>',
     help: 'ZooKeeper preAllocSize (txn log preallocation, KiB)',
     schema: whole(1, 10_000_000),
+    server: { zooCfg: 'preAllocSize' },
   }),
   forceSync: optional({
     yaml: 'forceSync',
@@ -309,18 +317,22 @@ export const ZOOKEEPER_SETTINGS = {
     help: 'ZooKeeper forceSync (fsync the txn log before acknowledging)',
     schema: yesNo(),
     toFlag: (v) => (v ? 'yes' : 'no'),
+    server: { zooCfg: 'forceSync' },
+    serverText: (v) => (v ? 'yes' : 'no'),
   }),
   autopurgeInterval: optional({
     yaml: 'autopurge.purgeInterval',
     flag: '--autopurge-interval <hours>',
     help: 'ZooKeeper autopurge.purgeInterval (0 = off)',
     schema: whole(0, 10_000),
+    server: { zooCfg: 'autopurge.purgeInterval' },
   }),
   autopurgeRetain: optional({
     yaml: 'autopurge.snapRetainCount',
     flag: '--autopurge-retain <n>',
     help: 'ZooKeeper autopurge.snapRetainCount',
     schema: whole(3, 1000),
+    server: { zooCfg: 'autopurge.snapRetainCount' },
   }),
   dbAutocreate: optional({
     yaml: 'dbAutocreate',
@@ -328,6 +340,7 @@ export const ZOOKEEPER_SETTINGS = {
     help: 'JVM property zookeeper.db.autocreate: may a server with an empty data dir start afresh?',
     schema: yesNo(),
     toFlag: (v) => (v ? 'yes' : 'no'),
+    server: { jvm: 'zookeeper.db.autocreate' },
   }),
   snapshotTrustEmpty: optional({
     yaml: 'snapshotTrustEmpty',
@@ -335,6 +348,7 @@ export const ZOOKEEPER_SETTINGS = {
     help: 'JVM property zookeeper.snapshot.trust.empty: may a server trust a log without snapshot?',
     schema: yesNo(),
     toFlag: (v) => (v ? 'yes' : 'no'),
+    server: { jvm: 'zookeeper.snapshot.trust.empty' },
   }),
   heapMb: required({
     yaml: 'heapMb',
@@ -374,6 +388,27 @@ export const ZOOKEEPER_SETTINGS = {
     default: {},
   }),
 };
+
+/**
+ * The zoo.cfg lines and JVM properties that a run's ZooKeeper settings become, from the table's `server` entries
+ * (settings left unset are left to ZooKeeper's own defaults), then the `extra` zoo.cfg lines.
+ */
+export function serverSettingsOf(settings: ZooKeeperSettings): {
+  zooCfg: Record<string, string>;
+  jvm: Record<string, string>;
+} {
+  const zooCfg: Record<string, string> = {};
+  const jvm: Record<string, string> = {};
+  for (const [key, setting] of Object.entries(ZOOKEEPER_SETTINGS) as [string, SettingBase<unknown>][]) {
+    const value = (settings as Record<string, unknown>)[key];
+    if (!setting.server || value === undefined) continue;
+    const text = setting.serverText ? setting.serverText(value) : String(value);
+    if ('zooCfg' in setting.server) zooCfg[setting.server.zooCfg] = text;
+    else jvm[setting.server.jvm] = text;
+  }
+  Object.assign(zooCfg, settings.extra);
+  return { zooCfg, jvm };
+}
 
 type ValueOf<S> = S extends RequiredSetting<infer T> ? T : S extends OptionalSetting<infer T> ? T | undefined : never;
 type Values<Table> = { -readonly [K in keyof Table]: ValueOf<Table[K]> };

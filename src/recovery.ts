@@ -54,6 +54,22 @@ export interface RecoveryOptions {
   settleTimeoutMs: number;
 }
 
+/**
+ * One node's final read, tried again after a failure (a connection lost while a just-healed node resyncs) until
+ * the bound: a single refused connection must not leave the node unread and the verdict unknown.
+ */
+async function readWithRetries<T>(read: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTimeout(read(), Math.max(1, deadline - Date.now()), what);
+    } catch (err) {
+      if (Date.now() + 500 >= deadline) throw err;
+      await sleep(Math.min(2000, 250 * attempt));
+    }
+  }
+}
+
 /** Runs the recovery reads; returns how long they took. */
 export async function recoveryPhase(
   nodes: readonly ClusterNode[],
@@ -71,7 +87,11 @@ export async function recoveryPhase(
       nodes.map(async (node) => {
         history.append({ process: 'final', type: 'invoke', f: FINAL_READ, value: null, node: node.name });
         try {
-          const state = await withTimeout(finalRead(node), options.readTimeoutMs, `final read on ${node.name}`);
+          const state = await readWithRetries(
+            () => finalRead(node),
+            options.readTimeoutMs,
+            `final read on ${node.name}`,
+          );
           history.append({ process: 'final', type: 'ok', f: FINAL_READ, value: state, node: node.name });
         } catch (err) {
           history.append({

@@ -1,6 +1,7 @@
 // Orchestration of one test run: cluster up, database up, clients and nemesis run concurrently,
 // everything healed and torn down, the history checked. Teardown happens on success, failure and abort.
 import { join } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { describeFailure, type Validity } from './errors.js';
 import { overallValidity, type CheckContext, type Checker, type CheckerResult } from './checker.js';
 import type { Cluster, ClusterNode } from './cluster.js';
@@ -93,6 +94,8 @@ const CHECK_TIMEOUT_MS = 120_000;
  * teardown heal and the history's close always run.
  */
 export async function runTest(test: Test, log: Logger, abort: AbortSignal): Promise<RunOutcome> {
+  // Workers, schedule and monitors all listen to the run's abort at once: many listeners are expected.
+  setMaxListeners(0, abort);
   const history = new HistoryWriter(test.historyPath);
   const random = new Random(test.seed);
   const nemesisContext: NemesisContext = { cluster: test.cluster, db: test.db, log, random: random.fork(1) };
@@ -141,6 +144,8 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
 
     // The main phase: clients and nemesis side by side until the time limit or an abort.
     const phase = new AbortController();
+    // Every worker, the schedule and the monitors wait on it at once: many listeners are expected, not a leak.
+    setMaxListeners(0, phase.signal);
     const stopPhase = (): void => phase.abort();
     abort.addEventListener('abort', stopPhase);
     const timer = sleep(test.timeLimitS * 1000, phase.signal).then(stopPhase);

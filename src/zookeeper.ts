@@ -4,7 +4,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { NODE_MOUNT, type Cluster, type ClusterNode } from './cluster.js';
-import { resolveRunConfig, type ZooKeeperSettings } from './config.js';
+import { resolveRunConfig, serverSettingsOf, type ZooKeeperSettings } from './config.js';
 import type { NodeConfig, NodeSnapshot } from './final-state.js';
 import { ZkClient, ZkError } from './zk/client.js';
 import { HarnessError } from './errors.js';
@@ -71,18 +71,7 @@ export interface EnsembleConfig {
  * ZooKeeper reads only from the JVM. Settings left unset are left to ZooKeeper's own defaults.
  */
 export function zooKeeperConfigOf(settings: ZooKeeperSettings): ZooKeeperConfig {
-  const extra: Record<string, string> = {};
-  // zoo.cfg keys QuorumPeerConfig does not know become zookeeper.<key> system properties: snapCount, preAllocSize, forceSync.
-  if (settings.snapCount !== undefined) extra.snapCount = String(settings.snapCount);
-  if (settings.preAllocSize !== undefined) extra.preAllocSize = String(settings.preAllocSize);
-  if (settings.forceSync !== undefined) extra.forceSync = settings.forceSync ? 'yes' : 'no';
-  if (settings.autopurgeRetain !== undefined) extra['autopurge.snapRetainCount'] = String(settings.autopurgeRetain);
-  if (settings.autopurgeInterval !== undefined) extra['autopurge.purgeInterval'] = String(settings.autopurgeInterval);
-  Object.assign(extra, settings.extra);
-  const jvmProperties: Record<string, string> = {};
-  if (settings.dbAutocreate !== undefined) jvmProperties['zookeeper.db.autocreate'] = String(settings.dbAutocreate);
-  if (settings.snapshotTrustEmpty !== undefined)
-    jvmProperties['zookeeper.snapshot.trust.empty'] = String(settings.snapshotTrustEmpty);
+  const { zooCfg: extra, jvm: jvmProperties } = serverSettingsOf(settings);
   return {
     tickTime: settings.tickTime,
     initLimit: settings.initLimit,

@@ -205,6 +205,31 @@ function reported(source: HistoryOperation): ReportedOp {
   return op;
 }
 
+/**
+ * The context of a zxid violation: the ops that ZooKeeper's zxid order puts before the earliest op of the
+ * violation (with the write of that op's zxid) (writes before the reads of their zxid), in that order. They are what the report draws as the prefix.
+ */
+function zxidOrderBefore(ops: ZxidOps, violation: readonly number[]): number[] {
+  const zxids = violation.map((i) => ops.zxid[i] as number).filter((z) => Number.isFinite(z));
+  if (zxids.length === 0) return [];
+  const limit = Math.min(...zxids);
+  const excluded = new Set(violation);
+  const writes = (i: number): number => (ops.kind[i] === ZxidKind.write || ops.kind[i] === ZxidKind.cas ? 0 : 1);
+  const before: number[] = [];
+  for (let i = 0; i < ops.count; i++) {
+    const z = ops.zxid[i] as number;
+    if (excluded.has(i) || !Number.isFinite(z) || ops.kind[i] === ZxidKind.unknownWrite) continue;
+    // The write of the earliest zxid itself comes first: the violation's reads of that zxid read it.
+    if (z < limit || (z === limit && writes(i) === 0)) before.push(i);
+  }
+  return before.sort(
+    (a, b) =>
+      (ops.zxid[a] as number) - (ops.zxid[b] as number) ||
+      writes(a) - writes(b) ||
+      (ops.call[a] as number) - (ops.call[b] as number),
+  );
+}
+
 /** Decides a converted history key by key. */
 export function decideZxidHistory(history: ZxidHistory): LinearizabilityResult {
   const started = performance.now();
@@ -222,12 +247,19 @@ export function decideZxidHistory(history: ZxidHistory): LinearizabilityResult {
       },
     });
     if (decision.valid || !decision.violation) continue;
+    const before = zxidOrderBefore(keyOps, decision.violation.ops);
+    const lastWrite = [...before]
+      .reverse()
+      .find((i) => keyOps.kind[i] === ZxidKind.write || keyOps.kind[i] === ZxidKind.cas);
     failures.push({
       key: keyed && key !== undefined ? key : null,
-      prefixLength: 0,
-      longestPrefix: [],
+      prefixLength: before.length,
+      longestPrefix: before.slice(-1000).map((i) => source(i).invokeIndex),
       unplaced: decision.violation.ops.map((i) => reported(source(i))),
-      stateBefore: '',
+      stateBefore: showValue(
+        lastWrite === undefined ? history.initialValue : history.values[keyOps.value[lastWrite] as number],
+        60,
+      ),
       reason: `${decision.violation.type}: ${decision.violation.description}`,
     });
   }

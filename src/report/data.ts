@@ -70,6 +70,8 @@ export interface CounterexampleView {
   /** Row numbers (into OpColumns) of the shown tail of the longest linearizable prefix, in linearization order. */
   prefix: number[];
   unplaced: { row: number; description: string }[];
+  /** Why, when the checker decided without a search (the zxid checker names the contradiction). */
+  reason?: string;
 }
 
 export interface LatencySeries {
@@ -387,6 +389,7 @@ export function buildCounterexamples(
       const row = rowOfIndex.get(u.index);
       return row === undefined ? [] : [{ row, description: u.description }];
     }),
+    ...(failure.reason !== undefined ? { reason: failure.reason } : {}),
   }));
 }
 

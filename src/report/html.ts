@@ -144,8 +144,14 @@ function counterexampleSection(data: ReportData): string {
     });
     return `<div class="counterexample" data-index="${i}">
     <h3>${c.key ? `Key <code>${escapeHtml(c.key)}</code>: ` : ''}not linearizable</h3>
-    <p>The longest linearizable prefix has <b>${c.prefixLength}</b> operations (the last ${c.prefix.length} are drawn, numbered in linearization order).
-    After it the model state is <code class="state">${escapeHtml(c.stateBefore)}</code>, and none of these operations can come next:</p>
+    ${
+      c.reason
+        ? `<p><b>${escapeHtml(c.reason)}</b></p>
+    <p>ZooKeeper's zxid order puts <b>${c.prefixLength}</b> operations before these (the last ${c.prefix.length} are drawn, numbered in that order);
+    after them the register holds <code class="state">${escapeHtml(c.stateBefore)}</code>, and these operations contradict that order:</p>`
+        : `<p>The longest linearizable prefix has <b>${c.prefixLength}</b> operations (the last ${c.prefix.length} are drawn, numbered in linearization order).
+    After it the model state is <code class="state">${escapeHtml(c.stateBefore)}</code>, and none of these operations can come next:</p>`
+    }
     ${table(['op', 'process', 'operation', 'invoked', 'completed'], rows, 'unplaced')}
     <div class="timeline cx" id="cx-${i}"><canvas></canvas><div class="tooltip" hidden></div></div>
     <button type="button" class="show-in-history" data-index="${i}">Show in the history graph</button>

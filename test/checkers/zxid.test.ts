@@ -56,6 +56,8 @@ describe('zxid checker: known verdicts', () => {
     expect(result.failures?.[0]?.reason).toMatch(
       /^real-time: #2 write\(3\) @6 \(zxid 6\) returned before #4 read -> 3 @5 \(zxid 5\) was invoked/,
     );
+    // The context the report draws: what the zxid order puts before the violation (the write at zxid 5).
+    expect(result.failures?.[0]).toMatchObject({ prefixLength: 1, longestPrefix: [0], stateBefore: '3' });
     expect(search(events).valid).toBe(false);
     expect((await checkLinearizable(events, { model: 'cas-register' })).valid).toBe(true);
   });

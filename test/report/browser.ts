@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureDebianPackage } from '../../src/packages.js';
 import type { HistoryEvent } from '../../src/history.js';
 import { ConsoleLogger } from '../../src/log.js';
+import { resultsRecord, testRecord, writeStoreRecords } from '../store-records.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), '.vitest-artifacts');
@@ -117,22 +118,20 @@ export function writeSyntheticRun(dir: string, opCount: number): void {
     join(dir, 'history.jsonl'),
     timeline.map((e, index) => ({ index, ...e, time: Math.round(e.time) })),
   );
-  writeFileSync(
-    join(dir, 'test.json'),
-    JSON.stringify({
-      name: 'synthetic-200k',
-      server: 'debian:bookworm',
-      nodes: 5,
-      workload: 'register',
-      nemesis: ['partition-leader'],
-      seed: 42,
-      startedAt: '2026-01-01T00:00:00.000Z',
-      command: ['test', '--nodes', '5'],
-    }),
-  );
   // Not checked: the synthetic values are random. The report must still open fast.
-  writeFileSync(
-    join(dir, 'results.json'),
-    JSON.stringify({ valid: 'unknown', checkers: {}, stats: { ok: 0 }, leaders: ['n1', 'n2'] }),
+  writeStoreRecords(
+    dir,
+    testRecord(
+      {
+        name: 'synthetic-200k',
+        server: 'debian:bookworm',
+        nodes: 5,
+        workload: 'register',
+        nemesis: ['partition-leader'],
+        seed: 42,
+      },
+      { command: ['test', '--nodes', '5'] },
+    ),
+    resultsRecord({ leaders: ['n1', 'n2'] }),
   );
 }

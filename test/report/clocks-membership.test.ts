@@ -1,6 +1,6 @@
 // The report's clock plot and membership bands in a real browser, on a small synthetic run (a fake: its nemesis
 // records have the shape the clock and membership faults write, see nemesis/clock.ts and nemesis/membership.ts).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/history.js';
 import { REPORT_FILE, writeReport } from '../../src/report/index.js';
+import { resultsRecord, testRecord, writeStoreRecords } from '../store-records.js';
 import { launchChromium, screenshot, watchExternalRequests, watchPageErrors, writeEvents } from './browser.js';
 
 let browser: Browser;
@@ -70,17 +71,14 @@ function syntheticRun(dir: string): void {
     join(dir, 'history.jsonl'),
     events.map((e, index) => ({ index, ...e })),
   );
-  writeFileSync(
-    join(dir, 'test.json'),
-    JSON.stringify({
-      name: 'synthetic-clocks-membership',
-      nodes: 3,
-      workload: 'register',
-      seed: 1,
-      startedAt: new Date(STARTED).toISOString(),
-    }),
+  writeStoreRecords(
+    dir,
+    testRecord(
+      { name: 'synthetic-clocks-membership', nodes: 3, workload: 'register', seed: 1 },
+      { startedAt: new Date(STARTED).toISOString() },
+    ),
+    resultsRecord({ valid: true, stats: { ok: 87, fail: 0, info: 0, nemesis: 0 } }),
   );
-  writeFileSync(join(dir, 'results.json'), JSON.stringify({ valid: true, checkers: {}, stats: { ok: 87 } }));
 }
 
 beforeAll(async () => {

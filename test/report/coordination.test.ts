@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunLayer } from '../../src/config.js';
 import { executeTest } from '../../src/run/execute.js';
 import { ConsoleLogger } from '../../src/log.js';
 import type { CoordinationView } from '../../src/report/coordination.js';
@@ -18,7 +19,7 @@ let watchRun: string;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const run = async (overrides: Record<string, string>): Promise<string> => {
+  const run = async (overrides: RunLayer): Promise<string> => {
     const result = await executeTest(shortTestConfig(overrides), new ConsoleLogger(true), new AbortController().signal);
     expect(await leftovers(result.runId)).toEqual([]);
     return result.runDir;
@@ -26,13 +27,13 @@ beforeAll(async () => {
   lockRun = await run({
     name: 'report-lock',
     workload: 'lock-fenced',
-    timeLimit: '15',
-    concurrency: '4',
-    rate: '40',
-    nemesis: 'kill-leader',
-    nemesisInterval: '4',
+    timeLimitS: 15,
+    concurrency: 4,
+    rate: 40,
+    nemesis: ['kill-leader'],
+    nemesisIntervalS: 4,
   });
-  watchRun = await run({ name: 'report-watch', workload: 'watch', timeLimit: '12', nemesis: 'partition-leader' });
+  watchRun = await run({ name: 'report-watch', workload: 'watch', timeLimitS: 12, nemesis: ['partition-leader'] });
 }, 300_000);
 
 afterAll(async () => {

@@ -22,9 +22,10 @@ import {
 } from '../../src/report/data.js';
 import { escapeHtml, renderValue, scriptSafeJson } from '../../src/report/html.js';
 import { hostAllowed, listRuns, renderRunIndex, resolveRunFile } from '../../src/report/serve.js';
-import { resolveRunConfig, type RunLayer } from '../../src/config.js';
+import type { RunLayer } from '../../src/config.js';
 import { parseVariant, planComparison } from '../../src/gate/compare.js';
-import { STORE_FORMAT, type Results, type TestRecord } from '../../src/store/format.js';
+import type { Results, TestRecord } from '../../src/store/format.js';
+import { resultsRecord, testRecord } from '../store-records.js';
 
 const MS = 1_000_000;
 
@@ -53,32 +54,8 @@ function history(): HistoryEvent[] {
   ];
 }
 
-/** A results.json of the current format; `partial` sets what a test cares about. */
-function results(partial: Partial<Results> = {}): Results {
-  return {
-    format: STORE_FORMAT,
-    valid: 'unknown',
-    server: { build: 'debian:bookworm', image: 'img', version: null, versions: {} },
-    checkers: {},
-    stats: { ok: 0, fail: 0, info: 0, nemesis: 0 },
-    leaders: [],
-    leaderChanges: [],
-    recovery: null,
-    ...partial,
-  };
-}
-
-/** A test.json of the current format for settings over the defaults. */
-function record(layer: RunLayer): TestRecord {
-  return {
-    format: STORE_FORMAT,
-    config: resolveRunConfig(layer),
-    runId: 'run-1',
-    image: { name: 'img', server: 'debian:bookworm', recipeHash: 'h' },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    command: [],
-  };
-}
+const results = resultsRecord;
+const record = (layer: RunLayer): TestRecord => testRecord(layer);
 
 describe('report data', () => {
   it('puts one lane per process, grouped by node in natural order', () => {

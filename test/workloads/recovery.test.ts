@@ -13,8 +13,11 @@ import { recoveryPhase } from '../../src/recovery.js';
 import type { Workload } from '../../src/workload.js';
 import type { Database } from '../../src/zookeeper.js';
 
-// A fake database whose nodes answer nothing: no zxid, no digests.
-const silentDb = { snapshot: async () => ({ zxid: null, digests: {} }) } as unknown as Database;
+// A fake database whose nodes answer nothing: no zxid, no digests, no ensemble config.
+const silentDb = {
+  snapshot: async () => ({ zxid: null, digests: {} }),
+  ensembleConfig: async () => null,
+} as unknown as Database;
 const nodes: ClusterNode[] = [1, 2].map((id) => ({
   name: `n${id}`,
   id,
