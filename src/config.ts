@@ -334,6 +334,13 @@ export const ZOOKEEPER_SETTINGS = {
     schema: whole(3, 1000),
     server: { zooCfg: 'autopurge.snapRetainCount' },
   }),
+  maxSessionTimeout: optional({
+    yaml: 'maxSessionTimeout',
+    flag: '--max-session-timeout <ms>',
+    help: 'ZooKeeper maxSessionTimeout, ms (the longest session a client may negotiate; default 20 ticks)',
+    schema: whole(1, 86_400_000),
+    server: { zooCfg: 'maxSessionTimeout' },
+  }),
   dbAutocreate: optional({
     yaml: 'dbAutocreate',
     flag: '--db-autocreate <yes|no>',
