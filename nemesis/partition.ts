@@ -2,6 +2,7 @@
 // so the heal removes exactly what Faultline added and nothing else.
 import type { ClusterNode } from '../src/cluster.js';
 import type { Fault, FaultRecord, NemesisContext, TargetSpec } from '../src/nemesis.js';
+import { HarnessError } from '../src/errors.js';
 import { iptables, removeChainScript } from './chains.js';
 import { majoritySize, resolveTargets, shuffle } from './targets.js';
 
@@ -88,6 +89,34 @@ async function healPartitionFamily(context: NemesisContext): Promise<FaultRecord
   return { healed: await healPartitions(context) };
 }
 
+/**
+ * Reconnects one node: on it, every rule of Faultline's chain goes (it drops nothing); on every other node, the rules
+ * that drop its packets go. Cuts between other nodes stay. Idempotent: a node without rules is left as it is.
+ */
+export async function healPartitionNode(context: NemesisContext, name: string): Promise<FaultRecord> {
+  const target = nodeNamed(context, name);
+  const removed: Record<string, number> = {};
+  await Promise.all(
+    context.cluster.nodes.map(async (node) => {
+      // Counts the rules it deletes: on the node itself all of them, elsewhere the ones naming its address.
+      const script =
+        node === target
+          ? `n=0; if ${iptables(`-L ${CHAIN} -n`)} >/dev/null 2>&1; then n=$(${iptables(`-S ${CHAIN}`)} | grep -c -- '^-A'); ${iptables(`-F ${CHAIN}`)}; fi; echo $n`
+          : `n=0; while ${iptables(`-D ${CHAIN} -s ${target.ip}/32 -j DROP`)} 2>/dev/null; do n=$((n+1)); done; echo $n`;
+      const count = Number((await context.cluster.run(node, ['sh', '-c', script])).trim().split('\n').pop());
+      if (count > 0) removed[node.name] = count;
+    }),
+  );
+  return { reconnected: name, nodes: [name], removedRules: removed };
+}
+
+function nodeNamed(context: NemesisContext, name: string): ClusterNode {
+  const node = context.cluster.nodes.find((n) => n.name === name);
+  if (!node)
+    throw new HarnessError(`no node ${name} in this ensemble (${context.cluster.nodes.map((n) => n.name).join(', ')})`);
+  return node;
+}
+
 /** The iptables rules now in Faultline's chain on one node (empty when the chain does not exist). */
 export async function faultlineRules(context: NemesisContext, node: ClusterNode): Promise<string[]> {
   const result = await context.cluster.exec(node, ['sh', '-c', `${iptables('-S')} | grep -- ${CHAIN} || true`]);
@@ -112,6 +141,7 @@ function isolateFault(name: string, target: TargetSpec, what: string): Fault {
       return { ...record, isolated: record.nodes, groups, grudge, rules: await applyGrudge(context, grudge) };
     },
     heal: healPartitionFamily,
+    healNode: healPartitionNode,
   };
 }
 
@@ -130,9 +160,18 @@ function grudgeFault(
         context.cluster.nodes.map((n) => n.name),
         context,
       );
-      return { ...details, grudge, rules: await applyGrudge(context, grudge) };
+      const rules = await applyGrudge(context, grudge);
+      // Every node a cut involves, as dropping or dropped.
+      const involved = new Set(Object.entries(grudge).flatMap(([n, d]) => (d.length ? [n, ...d] : [])));
+      return {
+        ...details,
+        grudge,
+        rules,
+        nodes: context.cluster.nodes.map((n) => n.name).filter((n) => involved.has(n)),
+      };
     },
     heal: healPartitionFamily,
+    healNode: healPartitionNode,
   };
 }
 

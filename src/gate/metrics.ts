@@ -42,11 +42,14 @@ function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; hea
     if (e.f === 'start') open.set(fault, { requested: startRequested ?? ms, start: ms });
     if (e.f === 'heal') {
       allHeals.push(ms);
-      const started = open.get(fault);
-      if (started === undefined) continue;
+      // Heals name the family (partition, process), starts the fault: a heal closes the fault of its own name if
+      // one is open (records from before that rule), else the oldest open one.
+      const name = open.has(fault) ? fault : open.keys().next().value;
+      const started = name === undefined ? undefined : open.get(name);
+      if (started === undefined || name === undefined) continue;
       heals.push(ms);
       windows.push({ ...started, end: ms });
-      open.delete(fault);
+      open.delete(name);
     }
   }
   for (const started of open.values()) windows.push({ ...started, end: endMs });
