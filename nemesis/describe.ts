@@ -1,4 +1,5 @@
 // The fault catalogue and a seed's random schedule, described for people (`faultline nemesis list|plan`).
+import { planComposedSchedule, type ComposedOptions } from '../src/composed.js';
 import { planRandomSchedule } from '../src/schedule.js';
 import { CATALOGUE, resolveFaults } from './index.js';
 import { TARGET_ROLES } from './targets.js';
@@ -40,6 +41,28 @@ export function describePlan(names: readonly string[], seed: number, intervalS: 
     lines.push(`${String(i + 1).padStart(3)}  t≈${at.toFixed(1).padStart(6)} s  ${planned.fault}`);
     at += intervalS;
     if (++i === count) break;
+  }
+  return lines.join('\n');
+}
+
+/** The composed schedule's whole plan for its options: every request with its time, to the final heal. */
+export function describeComposedPlan(options: ComposedOptions, count?: number): string {
+  const lines: string[] = [
+    `composed plan: seed ${options.seed}, ${options.nodeCount} nodes, ${options.durationS} s, families ${options.families
+      .map((f) => f.name)
+      .join(', ')}; at most ${options.maxFaulty} faulty${
+      options.majoritySpellS > 0 ? `, majority spells of ${options.majoritySpellS} s` : ', no majority spells'
+    }; hold ${options.holdS.join('-')} s, quiet ${options.quietS.join('-')} s, gap ${options.gapS.join('-')} s`,
+  ];
+  let i = 0;
+  for (const step of planComposedSchedule(options)) {
+    const at = `t≈${step.atS.toFixed(1).padStart(6)} s`;
+    const what =
+      step.kind === 'start'
+        ? `start #${step.id} ${step.fault} → ${step.target}${step.holdS !== undefined ? ` (hold ${step.holdS.toFixed(1)} s)` : ''}${step.spell ? ' [majority spell]' : ''}`
+        : `heal  #${step.id} ${step.fault} (${step.why})`;
+    lines.push(`${String(++i).padStart(3)}  ${at}  ${what}`);
+    if (count !== undefined && i >= count) break;
   }
   return lines.join('\n');
 }
