@@ -24,7 +24,10 @@ export function describeCatalogue(): string {
     "Clock faults move the server JVM's clock only (libfaketime; --fake-clock wall or all), params byMs, offsetMs,",
     'deltaMs, periodMs, rate. Membership faults reconfigure a reconfig-enabled ensemble (--reconfig yes, turned on',
     'for them); params count, during: kill-leader | cut-joiner. Both heal at the end, on Ctrl-C and at teardown.',
-    `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3).`,
+    `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3);`,
+    'heal: FAMILY with target: heals only those nodes, start: n2 starts one killed or crashed node.',
+    '--nemesis composed overlaps single-node faults of several families on a seeded plan, healing them node by node',
+    '(`faultline nemesis plan --nemesis composed --seed N` prints it; README "Composed faults" gives its rules).',
   );
   return lines.join('\n');
 }
