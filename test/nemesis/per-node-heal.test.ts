@@ -122,4 +122,23 @@ describe('per-node heals on a real ensemble', () => {
     await healEverything();
     expect(await isPaused(context, node('n2'))).toBe(false);
   });
+
+  it("damages two nodes' packets, restores one: its shaping goes, the other's stays", async () => {
+    const actions = await runSteps([
+      '  - fault: packet-loss',
+      '    target: n2+n3',
+      '  - heal: packet',
+      '    target: n2',
+    ]);
+    const shaping = async (n: string): Promise<string> =>
+      (await context.cluster.run(node(n), ['iptables', '-S'])) +
+      (await context.cluster.run(node(n), ['tc', 'qdisc', 'show', 'dev', 'eth0']));
+    expect(await shaping('n2')).not.toMatch(/FAULTLINE-LOSS|fa11:|netem/);
+    expect(await shaping('n3')).toMatch(/FAULTLINE-LOSS|netem/);
+    const heal = actions.find((a) => a.kind === 'heal')!;
+    expect(heal).toMatchObject({ fault: 'packet', nodes: ['n2'], scope: 'node', target: 'n2' });
+    expectContract(heal);
+    await healEverything();
+    expect(await shaping('n3')).not.toMatch(/FAULTLINE-LOSS|fa11:|netem/);
+  });
 });
