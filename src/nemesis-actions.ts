@@ -13,6 +13,8 @@ export type NemesisRole = 'leader' | 'follower' | 'observer' | 'looking' | 'down
 export interface NemesisRecord {
   /** The fault's name for a start (kill-one, partition-one@n2...); the family's name for a heal (process, partition). */
   fault: string;
+  /** Starts only: the family whose heal undoes it (process for kill-one, partition...), which heals name. */
+  family?: string;
   /** The nodes the action actually hit, resolved at action time (for a per-node heal: that node). */
   nodes: string[];
   /** Every node's role as the action began. */
@@ -36,6 +38,8 @@ export interface NemesisAction {
   doneMs: number;
   kind: 'start' | 'heal';
   fault: string;
+  /** Starts: the fault's family (absent in records from before it was recorded); heals: the family healed. */
+  family?: string;
   nodes: string[];
   params?: Record<string, number | string | boolean>;
   target?: string;
@@ -75,6 +79,11 @@ export function readNemesisActions(events: readonly HistoryEvent[]): NemesisActi
       doneMs: e.time / 1e6,
       kind: e.f,
       fault: typeof v.fault === 'string' ? v.fault : '?',
+      ...(typeof v.family === 'string'
+        ? { family: v.family }
+        : e.f === 'heal' && typeof v.fault === 'string'
+          ? { family: v.fault }
+          : {}),
       nodes: strings(v.nodes),
       ...(params ? { params } : {}),
       ...(typeof v.target === 'string' ? { target: v.target } : {}),
@@ -116,7 +125,7 @@ export function faultOverlap(
     if (a.error !== undefined) continue;
     if (a.kind === 'start') {
       if (!lasting(a.fault) || a.nodes.length === 0) continue;
-      open.push({ family: familyOf(a.fault), nodes: new Set(a.nodes) });
+      open.push({ family: a.family ?? familyOf(a.fault), nodes: new Set(a.nodes) });
     } else {
       for (let i = open.length - 1; i >= 0; i--) {
         const f = open[i]!;

@@ -211,6 +211,7 @@ export async function recordNemesis(
       ...(resolvedTarget !== undefined ? { resolvedTarget } : {}),
       ...(resolvedRoles !== undefined ? { resolvedRoles } : {}),
       fault: fault.name,
+      ...(f === 'start' ? { family: fault.family } : {}),
       nodes,
       roles,
       ...request,
@@ -218,7 +219,13 @@ export async function recordNemesis(
     history.append({ process: 'nemesis', type: 'info', f, value });
     return done;
   } catch (err) {
-    const value: NemesisRecord = { fault: fault.name, nodes: info.nodes ? [...info.nodes] : [], roles, ...request };
+    const value: NemesisRecord = {
+      fault: fault.name,
+      ...(f === 'start' ? { family: fault.family } : {}),
+      nodes: info.nodes ? [...info.nodes] : [],
+      roles,
+      ...request,
+    };
     history.append({ process: 'nemesis', type: 'info', f, value, error: (err as Error).message });
     throw err;
   }

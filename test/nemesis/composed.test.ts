@@ -320,3 +320,34 @@ describe('readNemesisActions', () => {
     expect(overlap).toMatchObject({ maxActive: 2, maxFaultyNodes: 2 });
   });
 });
+
+describe('report bands of per-node heals', () => {
+  it('ends a band when its family is healed on its last node, and leaves the other families open', async () => {
+    const { buildFaultBands } = await import('../../src/report/data.js');
+    const ev = (index: number, f: string, value: unknown) => ({
+      index,
+      time: index * 1e9,
+      process: 'nemesis' as const,
+      type: 'info' as const,
+      f,
+      value,
+    });
+    const bands = buildFaultBands(
+      [
+        ev(1, 'start', 'kill-one'),
+        ev(2, 'start', { fault: 'kill-one', family: 'process', nodes: ['n2', 'n3'], roles: {} }),
+        ev(3, 'start', 'partition-one'),
+        ev(4, 'start', { fault: 'partition-one', family: 'partition', nodes: ['n1'], roles: {} }),
+        ev(5, 'heal', 'process'),
+        ev(6, 'heal', { fault: 'process', nodes: ['n2'], scope: 'node', roles: {} }),
+        ev(7, 'heal', 'process'),
+        ev(8, 'heal', { fault: 'process', nodes: ['n3'], scope: 'node', roles: {} }),
+      ],
+      10_000,
+    );
+    expect(bands.map((b) => [b.name, b.start, b.end])).toEqual([
+      ['kill-one', 1000, 8000],
+      ['partition-one', 3000, 10_000],
+    ]);
+  });
+});
