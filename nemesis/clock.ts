@@ -310,6 +310,7 @@ function clockFault(
       };
     },
     heal: healClocks,
+    healNode: healClockNode,
   };
 }
 
@@ -339,6 +340,29 @@ export async function healClocks(context: NemesisContext): Promise<FaultRecord> 
   return {
     reset,
     ...(Object.keys(strobed).length ? { strobed } : {}),
+    clocks: await readClocks(context, context.cluster.nodes),
+  };
+}
+
+/** One node back to true time, its strobe stopped; what every clock then reads. Other nodes' clocks stay. */
+export async function healClockNode(context: NemesisContext, name: string): Promise<FaultRecord> {
+  const node = context.cluster.nodes.find((n) => n.name === name);
+  if (!node) throw new HarnessError(`no node ${name} in this ensemble`);
+  const strobe = stopStrobe(context.cluster, name);
+  stateOf(context.cluster).nodes.delete(name);
+  let faked: boolean;
+  try {
+    faked = readFileSync(join(node.hostDir, FAKETIME_FILE), 'utf8').trim() !== FAKETIME_TRUE_TIME;
+  } catch {
+    faked = false; // no file: this node's server has no libfaketime
+  }
+  if (faked) writeFaketimeSpec(node, FAKETIME_TRUE_TIME);
+  if (!context.db.fakeClock) return { nodes: [name], reset: faked ? [name] : [] };
+  if (faked) await untilLibfaketimeRereads();
+  return {
+    nodes: [name],
+    reset: faked ? [name] : [],
+    ...(strobe ? { strobed: { [name]: { flips: strobe.flips, samples: strobe.samples } } } : {}),
     clocks: await readClocks(context, context.cluster.nodes),
   };
 }

@@ -1,4 +1,5 @@
 // The fault catalogue and a seed's random schedule, described for people (`faultline nemesis list|plan`).
+import { planComposedSchedule, type ComposedOptions } from '../src/composed.js';
 import { planRandomSchedule } from '../src/schedule.js';
 import { CATALOGUE, resolveFaults } from './index.js';
 import { TARGET_ROLES } from './targets.js';
@@ -23,7 +24,10 @@ export function describeCatalogue(): string {
     "Clock faults move the server JVM's clock only (libfaketime; --fake-clock wall or all), params byMs, offsetMs,",
     'deltaMs, periodMs, rate. Membership faults reconfigure a reconfig-enabled ensemble (--reconfig yes, turned on',
     'for them); params count, during: kill-leader | cut-joiner. Both heal at the end, on Ctrl-C and at teardown.',
-    `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3).`,
+    `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3);`,
+    'heal: FAMILY with target: heals only those nodes, start: n2 starts one killed or crashed node.',
+    '--nemesis composed overlaps single-node faults of several families on a seeded plan, healing them node by node',
+    '(`faultline nemesis plan --nemesis composed --seed N` prints it; README "Composed faults" gives its rules).',
   );
   return lines.join('\n');
 }
@@ -40,6 +44,28 @@ export function describePlan(names: readonly string[], seed: number, intervalS: 
     lines.push(`${String(i + 1).padStart(3)}  t≈${at.toFixed(1).padStart(6)} s  ${planned.fault}`);
     at += intervalS;
     if (++i === count) break;
+  }
+  return lines.join('\n');
+}
+
+/** The composed schedule's whole plan for its options: every request with its time, to the final heal. */
+export function describeComposedPlan(options: ComposedOptions, count?: number): string {
+  const lines: string[] = [
+    `composed plan: seed ${options.seed}, ${options.nodeCount} nodes, ${options.durationS} s, families ${options.families
+      .map((f) => f.name)
+      .join(', ')}; at most ${options.maxFaulty} faulty${
+      options.majoritySpellS > 0 ? `, majority spells of ${options.majoritySpellS} s` : ', no majority spells'
+    }; hold ${options.holdS.join('-')} s, quiet ${options.quietS.join('-')} s, gap ${options.gapS.join('-')} s`,
+  ];
+  let i = 0;
+  for (const step of planComposedSchedule(options)) {
+    const at = `t≈${step.atS.toFixed(1).padStart(6)} s`;
+    const what =
+      step.kind === 'start'
+        ? `start #${step.id} ${step.fault} → ${step.target}${step.holdS !== undefined ? ` (hold ${step.holdS.toFixed(1)} s)` : ''}${step.spell ? ' [majority spell]' : ''}`
+        : `heal  #${step.id} ${step.fault} (${step.why})`;
+    lines.push(`${String(++i).padStart(3)}  ${at}  ${what}`);
+    if (count !== undefined && i >= count) break;
   }
   return lines.join('\n');
 }

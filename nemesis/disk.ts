@@ -183,6 +183,7 @@ function diskFault(
       return { ...record, damaged };
     },
     heal: healDisk,
+    healNode: healDiskNode,
   };
 }
 
@@ -228,31 +229,45 @@ async function damageNode(
  * from the leader. The record says which nodes needed that and why.
  */
 async function healDisk(context: NemesisContext): Promise<FaultRecord> {
-  const restoredMyid: string[] = [];
-  for (const node of context.cluster.nodes) {
-    const myid = join(node.hostDir, 'data', 'myid');
-    if (existsSync(myid)) continue;
-    writeFileDurably(myid, `${node.id}\n`);
-    restoredMyid.push(node.name);
-  }
-  const started: string[] = [];
-  const repaired: Record<string, string> = {};
-  // Only stopped nodes: a paused one is the process family's to resume.
-  await Promise.all(
-    context.cluster.nodes.map(async (node) => {
-      if (await context.db.isRunning(node)) return;
-      started.push(node.name);
-      await context.db.start(node).catch(() => undefined);
-      if ((await restartOutcome(context, node)) !== 'exited') return;
-      repaired[node.name] = lastServerError(node) ?? 'the server exited';
-      context.log.warn(
-        `${node.name} does not start after disk damage (${repaired[node.name]}); wiping its data dir so it resyncs`,
-      );
-      wipeDataDir(join(node.hostDir, 'data'), true);
-      await context.db.start(node);
-    }),
-  );
+  const done = await Promise.all(context.cluster.nodes.map((node) => repairNode(context, node)));
+  const restoredMyid = done.filter((d) => d.restoredMyid).map((d) => d.node);
+  const started = done.filter((d) => d.started).map((d) => d.node);
+  const repaired = Object.fromEntries(done.filter((d) => d.repaired).map((d) => [d.node, d.repaired!]));
   return { restoredMyid, started: started.sort(), ...(Object.keys(repaired).length ? { repaired } : {}) };
+}
+
+/**
+ * The disk heal of one node: its myid rewritten if lost, its server started if stopped, its data dir wiped (myid
+ * kept) if the server refuses the damaged data. The damage itself is not undone: the node resyncs from the leader.
+ */
+export async function healDiskNode(context: NemesisContext, name: string): Promise<FaultRecord> {
+  const node = context.cluster.nodes.find((n) => n.name === name);
+  if (!node) throw new HarnessError(`no node ${name} in this ensemble`);
+  const done = await repairNode(context, node);
+  return {
+    nodes: [name],
+    restoredMyid: done.restoredMyid ? [name] : [],
+    started: done.started ? [name] : [],
+    ...(done.repaired ? { repaired: { [name]: done.repaired } } : {}),
+  };
+}
+
+async function repairNode(
+  context: NemesisContext,
+  node: ClusterNode,
+): Promise<{ node: string; restoredMyid: boolean; started: boolean; repaired?: string }> {
+  const myid = join(node.hostDir, 'data', 'myid');
+  const restoredMyid = !existsSync(myid);
+  if (restoredMyid) writeFileDurably(myid, `${node.id}\n`);
+  // Only stopped nodes: a paused one is the process family's to resume.
+  if (await context.db.isRunning(node)) return { node: node.name, restoredMyid, started: false };
+  await context.db.start(node).catch(() => undefined);
+  if ((await restartOutcome(context, node)) !== 'exited') return { node: node.name, restoredMyid, started: true };
+  const repaired = lastServerError(node) ?? 'the server exited';
+  context.log.warn(`${node.name} does not start after disk damage (${repaired}); wiping its data dir so it resyncs`);
+  wipeDataDir(join(node.hostDir, 'data'), true);
+  await context.db.start(node);
+  return { node: node.name, restoredMyid, started: true, repaired };
 }
 
 /** The last exception line ZooKeeper logged on a node, the reason it refused to start. */

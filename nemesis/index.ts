@@ -1,6 +1,7 @@
 // The fault catalogue by name, as `--nemesis` takes it.
 import { UsageError } from '../src/errors.js';
 import type { Fault, TargetSpec } from '../src/nemesis.js';
+import type { ComposedFamily } from '../src/composed.js';
 import type { FaultCatalogue } from '../src/schedule.js';
 import { clockFaults } from './clock.js';
 import { diskFaults } from './disk.js';
@@ -108,4 +109,37 @@ export function resolveFaults(names: readonly string[]): Fault[] {
   if (names.length === 1 && names[0] === 'none') return [];
   const faults = names.flatMap(resolveFaultEntry);
   return faults.filter((f, i) => faults.indexOf(f) === i);
+}
+
+/**
+ * The families of the composed schedule (`--nemesis composed`), by the names users give them, each with the faults
+ * it draws from: single-node faults (the schedule picks the node), so every one can be healed node by node.
+ */
+export function composedFamilies(names: readonly string[]): ComposedFamily[] {
+  const named = (...faults: string[]): string[] => faults.filter((f) => FAULTS[f] !== undefined);
+  const prefixed = (prefix: string): string[] => CATALOGUE.filter((f) => f.name.startsWith(prefix)).map((f) => f.name);
+  const table: Record<string, Omit<ComposedFamily, 'name'>> = {
+    partition: { faults: named('partition-one'), lasting: true, healedBy: 'node' },
+    kill: { faults: named('kill-one'), lasting: true, healedBy: 'node' },
+    crash: { faults: named('crash-one'), lasting: true, healedBy: 'node' },
+    pause: { faults: named('pause-one'), lasting: true, healedBy: 'node' },
+    'power-loss': { faults: named('power-loss-one'), lasting: true, healedBy: 'node' },
+    restart: { faults: named('restart-one'), lasting: false, healedBy: 'node' },
+    packet: { faults: prefixed('packet-'), lasting: true, healedBy: 'node' },
+    clock: { faults: prefixed('clock-').filter((f) => f !== 'clock-scramble'), lasting: true, healedBy: 'node' },
+    disk: { faults: prefixed('disk-'), lasting: false, healedBy: 'node' },
+    // Reconfigurations change the ensemble, not one node: they hold until the family's heal restores the members.
+    membership: {
+      faults: named('membership-remove-voter', 'membership-demote-voter'),
+      lasting: true,
+      healedBy: 'family',
+      targets: ['default'],
+    },
+  };
+  return names.map((name) => {
+    const entry = table[name];
+    if (!entry)
+      throw new UsageError(`unknown composed family "${name}"`, `Use families among ${Object.keys(table).join(', ')}.`);
+    return { name, ...entry };
+  });
 }

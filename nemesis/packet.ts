@@ -150,6 +150,26 @@ export async function healPackets(context: NemesisContext): Promise<FaultRecord>
   };
 }
 
+/**
+ * Restores one node's egress: its root qdisc, loss and queue chains and delayer go. Other nodes' shaping stays,
+ * including theirs towards this node. Idempotent.
+ */
+export async function healPacketNode(context: NemesisContext, name: string): Promise<FaultRecord> {
+  const node = context.cluster.nodes.find((n) => n.name === name);
+  if (!node) throw new HarnessError(`no node ${name} in this ensemble`);
+  const lines = (await context.cluster.run(node, ['sh', '-c', healScript])).split('\n');
+  const stopped = lines.find((l) => l.startsWith('delayer'));
+  return {
+    nodes: [name],
+    removedQdisc: lines.includes('qdisc'),
+    removedLossChain: lines.includes('loss'),
+    removedQueueChain: lines.includes('queue'),
+    ...(stopped !== undefined
+      ? { delayerCounters: parseDelayerCounters(stopped.slice('delayer'.length)) ?? 'unreadable' }
+      : {}),
+  };
+}
+
 /** Whether this node's kernel has netem: a no-op netem root, added and removed (the node has no root of ours now). */
 async function hasNetem(context: NemesisContext, node: ClusterNode): Promise<boolean> {
   const probe = `tc qdisc add dev ${IFACE} root handle fa13: netem delay 0ms 2>&1 && tc qdisc del dev ${IFACE} root`;
@@ -279,6 +299,7 @@ function packetFault(
       return { ...record, spec, shaped };
     },
     heal: healPackets,
+    healNode: healPacketNode,
   };
 }
 

@@ -105,6 +105,22 @@ export async function healProcesses(context: NemesisContext): Promise<FaultRecor
   };
 }
 
+/** One node's process heal: resume it if paused, let it talk again if crashed, start it if stopped. Idempotent. */
+export async function healProcessNode(context: NemesisContext, name: string): Promise<FaultRecord> {
+  const node = context.cluster.nodes.find((n) => n.name === name);
+  if (!node) throw new HarnessError(`no node ${name} in this ensemble`);
+  const paused = await isPaused(context, node);
+  if (paused) await context.db.signal(node, 'CONT');
+  const unsilenced = (await context.cluster.run(node, ['sh', '-c', unsilenceScript])).includes('unsilenced');
+  const started = await startStopped(context, [node]);
+  return {
+    nodes: [name],
+    resumed: paused ? [name] : [],
+    ...(unsilenced ? { unsilenced: [name] } : {}),
+    started,
+  };
+}
+
 type RoleTarget = Exclude<TargetSpec, { nodes: string[] }>;
 
 /** How a role target reads in a description. */
@@ -134,6 +150,7 @@ function processFault(
       return { ...record, ...(await act(context, nodes)) };
     },
     heal: healProcesses,
+    healNode: healProcessNode,
   };
 }
 

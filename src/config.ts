@@ -95,6 +95,41 @@ const drSchema = z
     return { damage: names as BackupDamage[], seedOne: true };
   });
 
+/** A range of seconds as flags write it (5-20) or YAML does (the same string, or [5, 20]); the low end above 0. */
+const secondsRange = () =>
+  z
+    .union([z.string(), z.tuple([z.number(), z.number()])], { error: 'must be a range of seconds such as 5-20' })
+    .transform((v, ctx): [number, number] => {
+      const parts = typeof v === 'string' ? v.split('-').map((p) => Number(p.trim())) : v;
+      const [low, high] = parts.length === 1 ? [parts[0]!, parts[0]!] : parts;
+      if (
+        parts.length > 2 ||
+        !Number.isFinite(low) ||
+        !Number.isFinite(high) ||
+        low! <= 0 ||
+        high! < low! ||
+        high! > 86_400
+      ) {
+        ctx.addIssue({ code: 'custom', message: 'must be a range of seconds such as 5-20 (low above 0, high ≥ low)' });
+        return z.NEVER;
+      }
+      return [low!, high!];
+    });
+
+/** The families the composed schedule may draw from (--nemesis composed). */
+export const COMPOSED_FAMILY_NAMES = [
+  'partition',
+  'kill',
+  'crash',
+  'pause',
+  'packet',
+  'restart',
+  'clock',
+  'disk',
+  'power-loss',
+  'membership',
+] as const;
+
 /** When a create, rename or unlink survives a power cut on the power-loss filesystem (nemesis/power-loss). */
 export const POWER_LOSS_ENTRY_MODELS = ['dir-fsync', 'any-fsync'] as const;
 export type PowerLossEntryModel = (typeof POWER_LOSS_ENTRY_MODELS)[number];
@@ -185,7 +220,7 @@ export const RUN_SETTINGS = {
   nemesis: required({
     yaml: 'nemesis',
     flag: '--nemesis <list>',
-    help: 'faults (names, families such as kill, or family:option such as kill:follower, each optionally @TARGET), comma-separated, or none, on a seeded random schedule; or a scenario file (.yaml)',
+    help: 'faults (names, families such as kill, or family:option such as kill:follower, each optionally @TARGET), comma-separated, or none, on a seeded random schedule; composed (overlapping faults, --composed-* settings); or a scenario file (.yaml)',
     schema: list(),
     default: ['partition-leader', 'kill-leader'],
   }),
@@ -195,6 +230,52 @@ export const RUN_SETTINGS = {
     help: 'seconds between nemesis actions',
     schema: positive(86_400, 'seconds'),
     default: 10,
+  }),
+  composedFamilies: required({
+    yaml: 'composed.families',
+    flag: '--composed-families <list>',
+    help: `--nemesis composed: the fault families it draws from (${COMPOSED_FAMILY_NAMES.join(', ')})`,
+    schema: list().pipe(
+      z.array(z.enum(COMPOSED_FAMILY_NAMES, { error: `must be families among ${COMPOSED_FAMILY_NAMES.join(', ')}` })),
+    ),
+    default: ['partition', 'kill', 'crash', 'pause', 'packet', 'restart'],
+  }),
+  composedMaxFaulty: optional({
+    yaml: 'composed.maxFaulty',
+    flag: '--composed-max-faulty <n>',
+    help: '--nemesis composed: the most nodes faulty at once outside a majority spell (default: a minority)',
+    schema: whole(1, 5, 'nodes'),
+  }),
+  composedMajorityS: required({
+    yaml: 'composed.majoritySpell',
+    flag: '--composed-majority-spell <s>',
+    help: '--nemesis composed: how long a spell with up to a majority faulty lasts, s (0: never more than max-faulty); spells are at least three spell lengths apart',
+    schema: z.coerce.number({ error: 'must be a number of seconds' }).min(0, 'must be at least 0').max(3600),
+    default: 10,
+  }),
+  composedHoldS: required({
+    yaml: 'composed.hold',
+    flag: '--composed-hold <s-s>',
+    help: '--nemesis composed: how long a fault is held before its heal, a range of seconds',
+    schema: secondsRange(),
+    default: [5, 20],
+    toFlag: (v) => v.join('-'),
+  }),
+  composedQuietS: required({
+    yaml: 'composed.quiet',
+    flag: '--composed-quiet <s-s>',
+    help: '--nemesis composed: a quiet period after the last fault in force is healed (one time in two), a range of seconds',
+    schema: secondsRange(),
+    default: [5, 15],
+    toFlag: (v) => v.join('-'),
+  }),
+  composedGapS: required({
+    yaml: 'composed.gap',
+    flag: '--composed-gap <s-s>',
+    help: '--nemesis composed: the gap between two steps, a range of seconds',
+    schema: secondsRange(),
+    default: [1, 5],
+    toFlag: (v) => v.join('-'),
   }),
   scenario: optional({
     yaml: 'scenario',

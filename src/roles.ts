@@ -28,6 +28,8 @@ export interface RoleMonitor {
   readonly changes: readonly RoleChange[];
   /** The node that alone says it leads now, if any. */
   currentLeader(): string | undefined;
+  /** Every node's latest role (nodes not polled yet are absent); read without waiting. */
+  current(): ReadonlyMap<string, NodeRole>;
   /** Stops polling and closes the file (once; later calls wait for the same stop). */
   stop(): Promise<void>;
 }
@@ -81,6 +83,9 @@ export function startRoleMonitor(
   let stopped: Promise<void> | undefined;
   return {
     changes,
+    current() {
+      return new Map(current);
+    },
     currentLeader() {
       const leaders = [...current].filter(([, role]) => role === 'leader');
       return leaders.length === 1 ? leaders[0]![0] : undefined;

@@ -130,6 +130,9 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       join(test.runDir, ROLES_FILE),
       () => history.now(),
     );
+    // Nemesis records take every node's role from the monitor's latest view (no probe of their own).
+    const monitor = roles;
+    nemesisContext.currentRoles = () => monitor.current();
     // Heal before the run too (idempotent): every family starts from a clean slate, and the history says so.
     const preHealErrors = await healAll(test.faults, nemesisContext, history);
     if (preHealErrors.length) throw preHealErrors[0]!;

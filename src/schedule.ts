@@ -42,9 +42,18 @@ export interface NemesisSchedule {
 }
 
 /** Starts a fault, recorded; a failure is recorded and logged, not thrown (the schedule goes on). */
-async function startRecorded(run: ScheduleRun, fault: Fault, request?: FaultRequest): Promise<FaultRecord | undefined> {
+export async function startRecorded(
+  run: ScheduleRun,
+  fault: Fault,
+  request?: FaultRequest,
+  written?: string,
+): Promise<FaultRecord | undefined> {
   try {
-    const done = await recordNemesis(run.history, 'start', fault, () => fault.start(run.context, request));
+    const done = await recordNemesis(run.history, 'start', fault, () => fault.start(run.context, request), {
+      context: run.context,
+      ...(request?.params ? { params: request.params } : {}),
+      ...(written !== undefined ? { target: written } : {}),
+    });
     run.onFault(`${fault.name} ${JSON.stringify(done)}`);
     run.onOutcome(fault.name, 'done');
     return done;
@@ -58,11 +67,70 @@ async function startRecorded(run: ScheduleRun, fault: Fault, request?: FaultRequ
 
 async function healRecorded(run: ScheduleRun, fault: Fault): Promise<void> {
   try {
-    await recordNemesis(run.history, 'heal', fault, () => fault.heal(run.context));
+    await recordNemesis(run.history, 'heal', familyHeal(fault), () => fault.heal(run.context), {
+      context: run.context,
+      scope: 'family',
+    });
   } catch (err) {
-    run.context.log.warn(`heal of ${fault.name} failed: ${(err as Error).message}`);
+    run.context.log.warn(`heal of ${fault.family} failed: ${(err as Error).message}`);
   }
   run.onFault(null);
+}
+
+/**
+ * Heals one family's faults on one node, recorded as a heal of the family with scope node; a failure is recorded
+ * and logged, not thrown. `target` is the request as written, for the record.
+ */
+export async function healNodeRecorded(
+  run: Pick<ScheduleRun, 'context' | 'history'>,
+  fault: Fault,
+  node: string,
+  target?: string,
+): Promise<boolean> {
+  const family = familyHeal(fault);
+  try {
+    await recordNemesis(run.history, 'heal', family, () => fault.healNode!(run.context, node), {
+      context: run.context,
+      scope: 'node',
+      nodes: [node],
+      ...(target !== undefined ? { target } : {}),
+    });
+    return true;
+  } catch (err) {
+    run.context.log.warn(`heal of ${fault.family} on ${node} failed: ${(err as Error).message}`);
+    return false;
+  }
+}
+
+/** The nodes a heal's target means now: named nodes as they are, roles from the nodes' live roles (no wait). */
+async function healTargets(context: NemesisContext, spec: TargetSpec): Promise<string[]> {
+  if (typeof spec === 'object') return spec.nodes;
+  const names = context.cluster.nodes.map((n) => n.name);
+  if (spec === 'all') return names;
+  if (spec === 'leader' || spec === 'follower') {
+    const statuses = await Promise.all(context.cluster.nodes.map((n) => context.db.status(n, 1000)));
+    const having = statuses.filter((s) => s.mode === spec).map((s) => s.node);
+    if (having.length === 0) throw new NoTargetError(`no node reports the ${spec} role`);
+    return spec === 'leader' ? having : [context.random.pick(having)];
+  }
+  // one, minority, majority: random nodes of that many.
+  const count = spec === 'one' ? 1 : spec === 'minority' ? (names.length - 1) >> 1 : (names.length >> 1) + 1;
+  const pool = [...names];
+  const chosen: string[] = [];
+  while (chosen.length < count && pool.length) chosen.push(pool.splice(context.random.int(0, pool.length - 1), 1)[0]!);
+  return names.filter((n) => chosen.includes(n));
+}
+
+/** A scenario's heal with a target (or its start step): the family's per-node heal on each node the target means. */
+async function healNodesRecorded(run: ScheduleRun, fault: Fault, written: string, spec: TargetSpec): Promise<void> {
+  let nodes: string[];
+  try {
+    nodes = await healTargets(run.context, spec);
+  } catch (err) {
+    run.context.log.warn(`heal of ${fault.family} at ${written} skipped: ${(err as Error).message}`);
+    return;
+  }
+  for (const node of nodes) await healNodeRecorded(run, fault, node, written);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -142,7 +210,8 @@ const stepSchemas = {
     for: seconds.optional(),
     as: nameSchema.optional(),
   }),
-  heal: z.strictObject({ heal: z.string() }),
+  heal: z.strictObject({ heal: z.string(), target: z.string().optional() }),
+  start: z.strictObject({ start: z.string() }),
   'wait-for': z.strictObject({
     'wait-for': z.enum(CONDITIONS, { error: `must be one of ${CONDITIONS.join(', ')}` }),
     node: z.string().optional(),
@@ -171,7 +240,9 @@ type ScenarioAction =
       forS?: number;
       as?: string;
     }
-  | { kind: 'heal'; faults: Fault[]; what: string }
+  | { kind: 'heal'; faults: Fault[]; what: string; target?: string }
+  /** Starts the target's stopped servers: the process family's heal of those nodes alone. */
+  | { kind: 'start'; fault: Fault; target: string }
   | { kind: 'wait-for'; condition: Condition; node?: string; timeoutS: number };
 
 export interface Scenario {
@@ -182,7 +253,8 @@ export interface Scenario {
 
 export const SCENARIO_FORMAT_HINT =
   'A scenario is a YAML map with `steps:`, a list of steps, each one of: `wait: S`; `fault: NAME` (optional `target:` role, ' +
-  'n1+n2 or an earlier `as:` name, `params:`, `for: S`, `as: NAME`); `heal: all|FAMILY`; `wait-for: leader|quorum|all-serving|new-epoch` ' +
+  'n1+n2 or an earlier `as:` name, `params:`, `for: S`, `as: NAME`); `heal: all|FAMILY` (optional `target:`, which heals ' +
+  'only those nodes); `start: TARGET` (start the stopped server of a killed or crashed node); `wait-for: leader|quorum|all-serving|new-epoch` ' +
   '(optional `node:`, `timeout: S`). Run `faultline nemesis list` for fault names.';
 
 /** What the scenario parser needs from the fault catalogue. */
@@ -271,10 +343,35 @@ function scenarioFrom(source: YamlSource, catalogue: FaultCatalogue): Scenario {
       };
     }
     if ('heal' in step) {
-      if (step.heal === 'all') return { kind: 'heal', faults: healersOf(catalogue.faults, families), what: 'all' };
-      if (!families.includes(step.heal))
+      if (step.heal !== 'all' && !families.includes(step.heal))
         fail([...path, 'heal'], `unknown family "${step.heal}"`, `Use all or one of ${families.join(', ')}.`);
-      return { kind: 'heal', faults: healersOf(catalogue.faults, [step.heal]), what: step.heal };
+      const healers = healersOf(catalogue.faults, step.heal === 'all' ? families : [step.heal]);
+      if (step.target === undefined) return { kind: 'heal', faults: healers, what: step.heal };
+      checkTarget([...path, 'target'], step.target);
+      const perNode = healers.filter((f) => f.healNode !== undefined);
+      if (perNode.length === 0)
+        fail(
+          [...path, 'target'],
+          `${step.heal} has no per-node heal`,
+          `Drop target: here (the heal then heals the whole family); per-node heals exist for ${healersOf(
+            catalogue.faults,
+            families,
+          )
+            .filter((f) => f.healNode !== undefined)
+            .map((f) => f.family)
+            .join(', ')}.`,
+        );
+      // heal: all with a target heals every family that heals per node (membership does not).
+      return { kind: 'heal', faults: perNode, what: step.heal, target: step.target };
+    }
+    if ('start' in step) {
+      checkTarget([...path, 'start'], step.start);
+      const process = healersOf(
+        catalogue.faults,
+        families.filter((f) => f === 'process'),
+      )[0];
+      if (!process?.healNode) fail([...path, 'start'], 'this catalogue has no process faults to start nodes with');
+      return { kind: 'start', fault: process!, target: step.start };
     }
     if (step.node !== undefined) checkTarget([...path, 'node'], step.node);
     return {
@@ -334,7 +431,7 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
                 ...(step.target ? { target: targetOf(step.target) } : {}),
                 ...(step.params ? { params: step.params } : {}),
               };
-              const done = await startRecorded(run, step.fault, request);
+              const done = await startRecorded(run, step.fault, request, step.target);
               const nodes = (done as { nodes?: unknown } | undefined)?.nodes;
               if (step.as && Array.isArray(nodes)) aliases.set(step.as, nodes as string[]);
               if (step.forS !== undefined) {
@@ -345,7 +442,13 @@ export function scenarioSchedule(scenario: Scenario): NemesisSchedule {
               break;
             }
             case 'heal':
-              for (const fault of step.faults) await healRecorded(run, fault);
+              if (step.target === undefined) for (const fault of step.faults) await healRecorded(run, fault);
+              else
+                for (const fault of step.faults)
+                  await healNodesRecorded(run, fault, step.target, targetOf(step.target));
+              break;
+            case 'start':
+              await healNodesRecorded(run, step.fault, step.target, targetOf(step.target));
               break;
             case 'wait-for':
               if (!(await waitForCondition(run, step, step.node ? targetOf(step.node) : undefined, epochBaseline)))

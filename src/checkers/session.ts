@@ -47,7 +47,24 @@ export function clockWindows(history: readonly HistoryEvent[]): ClockWindow[] {
       windows.push(w);
       open.push(w);
     } else if (e.f === 'heal' && (v.fault === 'clock' || v.fault?.startsWith('clock-'))) {
-      for (const w of open.splice(0)) w.end = e.time;
+      // A per-node heal ends the clock faults of its nodes only; a family heal ends them all.
+      const scoped = (v as { scope?: string }).scope === 'node' ? (v.nodes ?? []) : undefined;
+      for (let i = open.length - 1; i >= 0; i--) {
+        const w = open[i]!;
+        if (scoped) {
+          const healed = w.nodes.filter((n) => scoped.includes(n));
+          const rest = w.nodes.filter((n) => !scoped.includes(n));
+          if (healed.length === 0) continue;
+          if (rest.length > 0) {
+            // Its healed nodes' window ends here; the rest's goes on.
+            windows.push({ ...w, nodes: healed, end: e.time });
+            w.nodes = rest;
+            continue;
+          }
+        }
+        w.end = e.time;
+        open.splice(i, 1);
+      }
     }
   }
   return windows;

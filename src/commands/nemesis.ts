@@ -1,7 +1,9 @@
 // `faultline nemesis list`: every fault the nemesis knows, by family, with what it does.
-import type { Command } from 'commander';
-import { describeCatalogue, describePlan } from '../../nemesis/describe.js';
-import { RUN_SETTINGS } from '../config.js';
+import { Option, type Command } from 'commander';
+import { composedFamilies } from '../../nemesis/index.js';
+import { describeCatalogue, describeComposedPlan, describePlan } from '../../nemesis/describe.js';
+import { FLAG_SETTINGS, layerFromFlags, resolveRunConfig, RUN_SETTINGS, type FlagSetting } from '../config.js';
+import { composedPartsOf } from '../run/execute.js';
 import { UsageError } from '../errors.js';
 
 function positiveNumber(flag: string, text: string): number {
@@ -19,9 +21,11 @@ export function registerNemesisCommand(program: Command): void {
     .action(() => {
       process.stdout.write(describeCatalogue() + '\n');
     });
-  nemesis
+  const plan = nemesis
     .command('plan')
-    .description('print the fault requests the random schedule makes for a seed (the same seed gives the same plan)')
+    .description(
+      'print the fault requests the random schedule (or --nemesis composed) makes for a seed (the same seed gives the same plan)',
+    )
     .requiredOption('--seed <n>', "the run's seed")
     .option(
       '--nemesis <list>',
@@ -33,25 +37,45 @@ export function registerNemesisCommand(program: Command): void {
       'seconds, as `faultline test --nemesis-interval`',
       String(RUN_SETTINGS.nemesisIntervalS.default),
     )
-    .option('--count <n>', 'how many requests', '10')
-    .action((opts: { seed: string; nemesis: string; nemesisInterval: string; count: string }) => {
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0)
-        throw new UsageError(
-          `bad option: --seed must be a whole number ≥ 0, not ${opts.seed}`,
-          'Use the seed recorded in test.json.',
-        );
-      const names = opts.nemesis
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      process.stdout.write(
-        describePlan(
-          names,
-          seed,
-          positiveNumber('--nemesis-interval', opts.nemesisInterval),
-          Math.floor(positiveNumber('--count', opts.count)),
-        ) + '\n',
+    .option('--count <n>', 'how many requests (composed: the whole plan unless given)');
+  // --nemesis composed: its plan depends on the ensemble size, the run's length and its own settings.
+  const composedSettings = FLAG_SETTINGS.filter(
+    (s) => s.key === 'nodes' || s.key === 'timeLimitS' || s.key.startsWith('composed'),
+  );
+  for (const setting of composedSettings)
+    plan.addOption(new Option(setting.flag, `${setting.help} (default: ${setting.defaultText ?? 'see test --help'})`));
+  plan.action((opts: { seed: string; nemesis: string; nemesisInterval: string; count?: string }) => {
+    const seed = Number(opts.seed);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new UsageError(
+        `bad option: --seed must be a whole number ≥ 0, not ${opts.seed}`,
+        'Use the seed recorded in test.json.',
       );
-    });
+    if (opts.nemesis === 'composed') {
+      const values = new Map<FlagSetting, unknown>();
+      const given = plan.opts<Record<string, unknown>>();
+      for (const setting of composedSettings) {
+        const value = given[new Option(setting.flag).attributeName()];
+        if (value !== undefined) values.set(setting, value);
+      }
+      const config = resolveRunConfig({ ...layerFromFlags(values), seed, nemesis: ['composed'] });
+      const count = opts.count === undefined ? undefined : Math.floor(positiveNumber('--count', opts.count));
+      process.stdout.write(
+        describeComposedPlan(composedPartsOf(config, composedFamilies(config.composedFamilies)), count) + '\n',
+      );
+      return;
+    }
+    const names = opts.nemesis
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    process.stdout.write(
+      describePlan(
+        names,
+        seed,
+        positiveNumber('--nemesis-interval', opts.nemesisInterval),
+        Math.floor(positiveNumber('--count', opts.count ?? '10')),
+      ) + '\n',
+    );
+  });
 }

@@ -27,6 +27,7 @@ function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; hea
   const heals: number[] = [];
   const allHeals: number[] = [];
   const open = new Map<string, Omit<Window, 'end'>>();
+  const familyOf = new Map<string, string>();
   const endMs = (events[events.length - 1]?.time ?? 0) / 1e6;
   let startRequested: number | undefined;
   for (const e of events) {
@@ -39,14 +40,23 @@ function faultWindows(events: readonly HistoryEvent[]): { windows: Window[]; hea
     }
     if (e.error) continue;
     const fault = String((e.value as { fault?: unknown }).fault);
-    if (e.f === 'start') open.set(fault, { requested: startRequested ?? ms, start: ms });
+    const family = (e.value as { family?: unknown }).family;
+    if (e.f === 'start') {
+      open.set(fault, { requested: startRequested ?? ms, start: ms });
+      if (typeof family === 'string') familyOf.set(fault, family);
+    }
     if (e.f === 'heal') {
       allHeals.push(ms);
-      const started = open.get(fault);
-      if (started === undefined) continue;
+      // Heals name the family (partition, process), starts the fault: a heal closes the fault of its own name if
+      // one is open (records from before that rule), else the oldest open one.
+      const name = open.has(fault)
+        ? fault
+        : ([...open.keys()].find((k) => familyOf.get(k) === fault) ?? open.keys().next().value);
+      const started = name === undefined ? undefined : open.get(name);
+      if (started === undefined || name === undefined) continue;
       heals.push(ms);
       windows.push({ ...started, end: ms });
-      open.delete(fault);
+      open.delete(name);
     }
   }
   for (const started of open.values()) windows.push({ ...started, end: endMs });

@@ -259,6 +259,9 @@ const DR_ACTIONS = new Set(['backup', 'disaster', 'restore']);
 export function buildFaultBands(events: readonly HistoryEvent[], endMs: number): FaultBand[] {
   const bands: FaultBand[] = [];
   const open: FaultBand[] = [];
+  // Starts whose record names their family (and the nodes they hit), for heals that end them node by node.
+  const familyOfBand = new Map<FaultBand, string>();
+  const pendingNodes = new Map<FaultBand, Set<string>>();
   let pendingStart: { name: string; time: number } | undefined;
   const drStarts = new Map<string, number>();
   for (const e of events) {
@@ -292,11 +295,38 @@ export function buildFaultBands(events: readonly HistoryEvent[], endMs: number):
       pendingStart = undefined;
       bands.push(band);
       open.push(band);
+      const family = (e.value as { family?: unknown }).family;
+      if (typeof family === 'string') {
+        familyOfBand.set(band, family);
+        const nodes = (e.value as { nodes?: unknown }).nodes;
+        pendingNodes.set(band, new Set(Array.isArray(nodes) ? (nodes as string[]) : []));
+      }
     } else if (e.f === 'heal') {
       if (typeof e.value === 'string') continue; // the heal's invocation; the band ends when the heal completes
-      const at = open.findIndex((b) => b.name === name);
-      const band = open.splice(at >= 0 ? at : 0, 1)[0];
+      const v = e.value as { scope?: unknown; nodes?: unknown };
+      // Records that name each start's family: a heal ends its family's bands; one of scope node only on its nodes
+      // (a band on several nodes ends when the last of them is healed).
+      const ofFamily = open.filter((b) => familyOfBand.get(b) === name);
+      if (ofFamily.length > 0) {
+        const healed = v.scope === 'node' && Array.isArray(v.nodes) ? (v.nodes as string[]) : undefined;
+        for (const band of ofFamily) {
+          const left = pendingNodes.get(band)!;
+          if (healed) {
+            if (!healed.some((n) => left.has(n))) continue;
+            for (const n of healed) left.delete(n);
+            if (left.size > 0) continue;
+          }
+          band.end = time;
+          band.detail += ` → ${json(e.value)}`;
+          open.splice(open.indexOf(band), 1);
+        }
+        continue;
+      }
+      const at = open.findIndex((b) => b.name === name && !familyOfBand.has(b));
+      const legacy = open.filter((b) => !familyOfBand.has(b));
+      const band = at >= 0 ? open[at] : legacy[0];
       if (band) {
+        open.splice(open.indexOf(band), 1);
         band.end = time;
         band.detail += ` → ${json(e.value)}`;
       }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareEnvironment, type Environment } from '../../docker/environment.js';
-import { FAULT_CATALOGUE, familyHealers, resolveFaults } from '../../nemesis/index.js';
+import { composedFamilies, FAULT_CATALOGUE, FAULTS, familyHealers, resolveFaults } from '../../nemesis/index.js';
+import { composedSchedule, minorityOf, type ComposedFamily, type ComposedParts } from '../composed.js';
 import { mountsPowerLoss, schedulesPowerLoss } from '../../nemesis/power-loss/faults.js';
 import { ensurePowerLossPackages, PowerLossFilesystems, powerLossBinary } from '../../nemesis/power-loss/fs.js';
 import { DRIVER_WORKLOADS, resolveWorkload } from '../../workloads/index.js';
@@ -51,6 +52,8 @@ export function workloadOf(config: RunConfig): Workload {
 /** What a config names, resolved: the faults or the scenario, and the workload. */
 export interface RunParts {
   faults: Fault[];
+  /** --nemesis composed: the families it draws from (`faults` then holds every fault they may start). */
+  composed?: ComposedFamily[];
   scenario?: Scenario;
   scenarioPath?: string;
   workload: Workload;
@@ -71,6 +74,11 @@ export function resolveRunParts(config: RunConfig): RunParts {
     checkScenarioNodes(scenario, nodes);
     return { faults: [], scenario, scenarioPath, workload };
   }
+  if (only === 'composed') {
+    const composed = composedFamilies(config.composedFamilies);
+    const faults = [...new Set(composed.flatMap((f) => f.faults))].map((name) => FAULTS[name]!);
+    return { faults, composed, workload };
+  }
   const faults = resolveFaults(config.nemesis);
   for (const fault of faults) {
     const aimed = fault.defaultTarget;
@@ -82,6 +90,22 @@ export function resolveRunParts(config: RunConfig): RunParts {
       );
   }
   return { faults, workload };
+}
+
+/** The composed schedule's parts from a config: its rules from the settings table, its faults by name. */
+export function composedPartsOf(config: RunConfig, families: readonly ComposedFamily[]): ComposedParts {
+  return {
+    seed: config.seed,
+    nodeCount: config.nodes,
+    families,
+    durationS: config.timeLimitS,
+    maxFaulty: Math.min(config.composedMaxFaulty ?? minorityOf(config.nodes), config.nodes),
+    majoritySpellS: config.composedMajorityS,
+    holdS: config.composedHoldS,
+    quietS: config.composedQuietS,
+    gapS: config.composedGapS,
+    faults: new Map(families.flatMap((f) => f.faults).map((name) => [name, FAULTS[name]!])),
+  };
 }
 
 /** A scenario's node names (targets, params, wait-for nodes) must be nodes of the ensemble that will run it. */
@@ -240,7 +264,9 @@ export async function executeTest(
     faults: familyHealers(),
     schedule: parts.scenario
       ? scenarioSchedule(parts.scenario)
-      : randomSchedule(parts.faults, config.seed, config.nemesisIntervalS),
+      : parts.composed
+        ? composedSchedule(composedPartsOf(config, parts.composed))
+        : randomSchedule(parts.faults, config.seed, config.nemesisIntervalS),
     historyPath: join(runDir, HISTORY_FILE),
     runDir,
   };

@@ -80,6 +80,28 @@ describe('scenario files', () => {
     expect(scenario.steps[6]).toMatchObject({ kind: 'wait-for', condition: 'new-epoch', node: 'lagger', timeoutS: 30 });
   });
 
+  it('reads per-node heals and start steps, with as: names as targets', () => {
+    const scenario = parseScenario(
+      [
+        'steps:',
+        '  - fault: kill-follower',
+        '    as: lagger',
+        '  - start: lagger',
+        '  - heal: partition',
+        '    target: n1+n2',
+        '  - heal: all',
+        '    target: n3',
+      ].join('\n'),
+      'sc.yaml',
+      FAULT_CATALOGUE,
+    );
+    expect(scenario.steps[1]).toMatchObject({ kind: 'start', target: 'lagger' });
+    expect(scenario.steps[2]).toMatchObject({ kind: 'heal', what: 'partition', target: 'n1+n2' });
+    const all = scenario.steps[3] as Extract<(typeof scenario.steps)[number], { kind: 'heal' }>;
+    // heal: all with a target heals every family that heals per node: membership does not.
+    expect(all.faults.map((f) => f.family)).toEqual(['partition', 'packet', 'clock', 'disk', 'process']);
+  });
+
   it('names the line and field of each problem', () => {
     expect(bad('steps:\n  - wait: 2\n  - fault: kil-leader\n')).toBe(
       'bad scenario sc.yaml:3 (steps[1].fault): unknown fault "kil-leader"',
@@ -98,6 +120,15 @@ describe('scenario files', () => {
       /sc\.yaml:3 \(steps\[0\]\.target\): partition-halves takes no target/,
     );
     expect(bad('steps:\n  - heal: everything\n')).toMatch(/unknown family "everything"/);
+    expect(bad('steps:\n  - heal: process\n    target: lagger\n')).toMatch(
+      /sc\.yaml:3 \(steps\[0\]\.target\): unknown target "lagger"/,
+    );
+    expect(bad('steps:\n  - heal: membership\n    target: n2\n')).toMatch(
+      /sc\.yaml:3 \(steps\[0\]\.target\): membership has no per-node heal/,
+    );
+    expect(bad('steps:\n  - wait: 1\n  - start: somewhere\n')).toMatch(
+      /sc\.yaml:3 \(steps\[1\]\.start\): unknown target "somewhere"/,
+    );
     expect(bad('steps:\n  - wait: 1\n    heal: all\n')).toMatch(/a step does one thing, not wait and heal/);
     expect(bad('name: x\n')).toMatch(/^bad scenario sc\.yaml:1 \(steps\)/);
     expect(bad('steps: [\n')).toMatch(/^bad scenario sc\.yaml:\d+: not valid YAML/);

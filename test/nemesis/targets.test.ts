@@ -5,7 +5,14 @@ import { UsageError } from '../../src/errors.js';
 import { Random } from '../../src/random.js';
 import type { ServerMode } from '../../src/zookeeper.js';
 import { resolveFaults } from '../../nemesis/index.js';
-import { bridgeGrudge, completeGrudge, halves, majoritiesRingGrudge } from '../../nemesis/partition.js';
+import {
+  bridgeGrudge,
+  completeGrudge,
+  halves,
+  majoritiesRingGrudge,
+  reconnectInCuts,
+  rulesForCuts,
+} from '../../nemesis/partition.js';
 import { parseTarget, selectTargets } from '../../nemesis/targets.js';
 
 const nodes: ClusterNode[] = [1, 2, 3, 4, 5].map((id) => ({
@@ -115,5 +122,34 @@ describe('resolveFaults', () => {
     for (const fault of disk) expect(fault.defaultTarget).toBe('follower');
     expect(() => resolveFaults(['partition-halves@n1'])).toThrow(/partition-halves takes no target/);
     expect(() => resolveFaults(['kill-one@boss'])).toThrow(/unknown target "boss"/);
+  });
+});
+
+describe('reconnecting one node among overlapping cuts', () => {
+  const names = ['n1', 'n2', 'n3'];
+  const nodes = names.map((name, i) => ({ name, id: i + 1, ip: `10.0.0.${i + 1}`, hostDir: `/tmp/${name}` }));
+  const isolate = (n: string) => ({ isolated: [n], grudge: completeGrudge([[n], names.filter((o) => o !== n)]) });
+
+  it("takes the node out of its own cut and leaves the other node's cut whole", () => {
+    const left = reconnectInCuts([isolate('n1'), isolate('n2')], 'n1', names);
+    expect(left).toEqual([isolate('n2')]);
+    // n2's cut still needs n1 to drop n2: that rule is not n1's to lose.
+    expect(rulesForCuts(left, nodes)).toEqual({
+      n1: ['-A FAULTLINE -s 10.0.0.2/32 -j DROP'],
+      n2: ['-A FAULTLINE -s 10.0.0.1/32 -j DROP', '-A FAULTLINE -s 10.0.0.3/32 -j DROP'],
+      n3: ['-A FAULTLINE -s 10.0.0.2/32 -j DROP'],
+    });
+  });
+
+  it('shrinks an isolated group, and forgets the node in grudges of their own', () => {
+    const group = { isolated: ['n1', 'n2'], grudge: completeGrudge([['n1', 'n2'], ['n3']]) };
+    expect(reconnectInCuts([group], 'n1', names)).toEqual([isolate('n2')]);
+    const ring = { grudge: { n1: ['n2'], n2: ['n3'], n3: ['n1'] } };
+    expect(reconnectInCuts([ring], 'n1', names)).toEqual([{ grudge: { n2: ['n3'] } }]);
+    expect(reconnectInCuts([isolate('n3')], 'n3', names)).toEqual([]);
+  });
+
+  it('keeps one rule for a pair two cuts both drop', () => {
+    expect(rulesForCuts([isolate('n1'), isolate('n1')], nodes).n2).toEqual(['-A FAULTLINE -s 10.0.0.1/32 -j DROP']);
   });
 });
