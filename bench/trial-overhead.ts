@@ -80,7 +80,6 @@ export async function runTrialOverheadBench(
   const timeLimitS = options.timeLimitS ?? 5;
   const mainS = options.mainS ?? 60;
   const log = new MemoryLogger();
-  const abort = new AbortController().signal;
   const resultsDir = mkdtempSync(join(tmpdir(), 'faultline-bench-trial-'));
   console.log(
     `\nTrial overhead: ${server}, nodes ${nodeCounts.join(', ')}, ${timeLimitS} s main phases, 1 fresh run and ${trials} pooled trials each (load ${loadavg()
@@ -118,12 +117,12 @@ export async function runTrialOverheadBench(
       );
     };
     let started = Date.now();
-    record('fresh', await executeTest(config, log, abort), Date.now() - started);
+    record('fresh', await executeTest(config, log, new AbortController().signal), Date.now() - started);
     const pool = createEnsemblePool();
     try {
       for (let i = 0; i < trials; i++) {
         started = Date.now();
-        const run = await executeTest(config, log, abort, { pool, environment });
+        const run = await executeTest(config, log, new AbortController().signal, { pool, environment });
         record(i === 0 ? 'pooled-new' : 'pooled-reused', run, Date.now() - started);
       }
     } finally {
