@@ -2,6 +2,8 @@
 // not in the test suite.
 import { runCheckerBench } from './checker.js';
 import { runPowerLossBench } from './power-loss.js';
+import { runTrialOverheadBench } from './trial-overhead.js';
 
 await runCheckerBench();
 await runPowerLossBench();
+await runTrialOverheadBench();

@@ -2,7 +2,7 @@
 // The container outlives the ZooKeeper process in it, so a killed server keeps its network namespace,
 // its iptables rules and its address, as a real machine would.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { HarnessError } from './errors.js';
@@ -14,6 +14,9 @@ export const LABEL_RUN = 'faultline.run';
 export const LABEL_TEST = 'faultline.test';
 export const LABEL_PID = 'faultline.pid';
 export const LABEL_DIR = 'faultline.dir';
+export const LABEL_SIDECAR = 'faultline.sidecar';
+/** The run a sidecar belongs to (on a pooled ensemble, faultline.run names the ensemble, not the run). */
+export const LABEL_TRIAL = 'faultline.trial';
 
 export interface ClusterNode {
   /** n1, n2, ... */
@@ -100,9 +103,33 @@ export interface DockerClusterOptions {
   image: string;
   nodeCount: number;
   dataDirMount?: DataDirMount;
+  /**
+   * Run on a pooled ensemble's containers (src/run/pool.ts) instead of creating a network and containers: setup
+   * points each container's /faultline at this run's node directory, teardown removes only this run's sidecars.
+   */
+  pooled?: PooledEnsemble;
+}
+
+/** What a run needs to know of a pooled ensemble: its containers' name stem, its network, and the store mount. */
+export interface PooledEnsemble {
+  /** The ensemble's id: its containers are faultline-<id>-n<i>, labelled faultline.run=<id>. */
+  readonly id: string;
+  readonly network: string;
+  readonly subnet: string;
+  /** The subnet's first three octets. */
+  readonly prefix: string;
+  /** The host directory bind-mounted at STORE_MOUNT: every run directory the ensemble serves lies under it. */
+  readonly storeRoot: string;
 }
 
 export const NODE_MOUNT = '/faultline';
+/**
+ * Pooled containers bind-mount the results directory here (a bind mount is fixed at creation), and /faultline is a
+ * symlink to the current run's node directory under it, re-pointed at each run.
+ */
+export const STORE_MOUNT = '/faultline-store';
+/** Labels a pooled ensemble's objects with the pool's id (`faultline clean` finds them by faultline.run too). */
+export const LABEL_POOL = 'faultline.pool';
 
 /** A Docker network + containers implementation of Cluster. */
 export class DockerCluster implements Cluster {
@@ -113,6 +140,8 @@ export class DockerCluster implements Cluster {
   private readonly labels: Record<string, string>;
   private prefix = '';
   private sidecars = 0;
+  /** The stem of container names and the faultline.run label: the run's id, or the pooled ensemble's. */
+  private readonly owner: string;
 
   constructor(
     private readonly docker: Docker,
@@ -120,9 +149,10 @@ export class DockerCluster implements Cluster {
     private readonly log: Logger,
   ) {
     this.runId = options.runId;
-    this.networkName = `faultline-${options.runId}`;
+    this.owner = options.pooled?.id ?? options.runId;
+    this.networkName = options.pooled?.network ?? `faultline-${options.runId}`;
     this.labels = {
-      [LABEL_RUN]: options.runId,
+      [LABEL_RUN]: this.owner,
       [LABEL_TEST]: options.testName,
       [LABEL_PID]: String(process.pid),
       [LABEL_DIR]: options.runDir,
@@ -130,6 +160,17 @@ export class DockerCluster implements Cluster {
   }
 
   async setup(): Promise<void> {
+    const pooled = this.options.pooled;
+    if (pooled) {
+      this.prefix = pooled.prefix;
+      this.subnet = pooled.subnet;
+      for (let i = 1; i <= this.options.nodeCount; i++) this.nodes.push(this.describeNode(i));
+      await Promise.all(this.nodes.map((node) => this.linkNodeDir(node, pooled)));
+      this.log.info(
+        `Cluster ${this.runId}: pooled ensemble ${pooled.id} (${this.subnet}), nodes ${this.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')}`,
+      );
+      return;
+    }
     this.prefix = await this.createNetwork();
     for (let i = 1; i <= this.options.nodeCount; i++) this.nodes.push(this.describeNode(i));
     const mount = this.options.dataDirMount;
@@ -140,6 +181,21 @@ export class DockerCluster implements Cluster {
     );
   }
 
+  /** Points a pooled container's /faultline at this run's node directory (it lies under the store mount). */
+  private async linkNodeDir(node: ClusterNode, pooled: PooledEnsemble): Promise<void> {
+    const rel = relative(pooled.storeRoot, node.hostDir);
+    if (rel.startsWith('..') || isAbsolute(rel))
+      throw new HarnessError(
+        `run directory ${node.hostDir} is outside the pooled ensemble's store ${pooled.storeRoot}`,
+        'Give the pool the results directory the runs write to.',
+      );
+    await this.run(node, [
+      'sh',
+      '-c',
+      `ln -sfn '${STORE_MOUNT}/${rel}' ${NODE_MOUNT}.new && mv -Tf ${NODE_MOUNT}.new ${NODE_MOUNT}`,
+    ]);
+  }
+
   /** Node i: name n<i>, myid i, address .<10+i> of the run's subnet, host directory nodes/n<i> (created). */
   private describeNode(i: number): ClusterNode {
     const hostDir = join(this.options.runDir, 'nodes', `n${i}`);
@@ -148,6 +204,11 @@ export class DockerCluster implements Cluster {
   }
 
   async addNode(id?: number): Promise<ClusterNode> {
+    if (this.options.pooled)
+      throw new HarnessError(
+        'a pooled ensemble has a fixed set of containers: no node can join',
+        'Run without a pool.',
+      );
     const next = id ?? Math.max(0, ...this.nodes.map((n) => n.id)) + 1;
     if (this.nodes.some((n) => n.id === next)) throw new HarnessError(`node n${next} is already in the cluster`);
     // Sidecars (the Curator driver) take the addresses from .200 up.
@@ -163,6 +224,11 @@ export class DockerCluster implements Cluster {
   }
 
   async removeNode(node: ClusterNode): Promise<void> {
+    if (this.options.pooled)
+      throw new HarnessError(
+        'a pooled ensemble has a fixed set of containers: no node can leave',
+        'Run without a pool.',
+      );
     await this.docker
       .getContainer(this.containerName(node))
       .remove({ force: true, v: true })
@@ -174,61 +240,27 @@ export class DockerCluster implements Cluster {
     this.log.info(`Cluster ${this.runId}: ${node.name} left (container removed, ${node.hostDir} kept)`);
   }
 
-  /** Picks a free /24 in 172.29.0.0/16 (the run's own subnet) and creates the network; returns the first three octets. */
+  /** Creates the run's network; returns the first three octets of its subnet. */
   private async createNetwork(): Promise<string> {
-    const networks = await this.docker.listNetworks();
-    const used = new Set<string>();
-    for (const n of networks) for (const c of n.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
-    for (let third = 0; third < 256; third++) {
-      const subnet = `172.29.${third}.0/24`;
-      if (used.has(subnet)) continue;
-      try {
-        await this.docker.createNetwork({
-          Name: this.networkName,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          Labels: this.labels,
-          IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `172.29.${third}.1` }] },
-        });
-        this.subnet = subnet;
-        return `172.29.${third}`;
-      } catch (err) {
-        // Another run may have taken the subnet between list and create: try the next one.
-        if (/overlap/i.test((err as Error).message)) continue;
-        throw new HarnessError(
-          `creating Docker network ${this.networkName} failed: ${(err as Error).message}`,
-          'Run `faultline clean` and try again.',
-          { cause: err },
-        );
-      }
-    }
-    throw new HarnessError(
-      'no free /24 subnet left in 172.29.0.0/16 for a run network',
-      'Run `faultline clean` to remove networks of old runs.',
-    );
+    const { subnet, prefix } = await createRunNetwork(this.docker, this.networkName, this.labels);
+    this.subnet = subnet;
+    return prefix;
   }
 
   private containerName(node: ClusterNode): string {
-    return `faultline-${this.runId}-${node.name}`;
+    return `faultline-${this.owner}-${node.name}`;
   }
 
   private async createContainer(node: ClusterNode): Promise<void> {
-    const container = await this.docker.createContainer({
+    await createNodeContainer(this.docker, {
       name: this.containerName(node),
-      Hostname: node.name,
-      Image: this.options.image,
-      // PID 1 only waits; ZooKeeper runs as a child we can kill and restart (docker's init reaps it).
-      Cmd: ['sleep', 'infinity'],
-      Labels: { ...this.labels, 'faultline.node': node.name },
-      HostConfig: {
-        Init: true,
-        CapAdd: ['NET_ADMIN'],
-        Binds: [`${node.hostDir}:${NODE_MOUNT}`],
-        NetworkMode: this.networkName,
-      },
-      NetworkingConfig: { EndpointsConfig: { [this.networkName]: { IPAMConfig: { IPv4Address: node.ip } } } },
+      node: node.name,
+      ip: node.ip,
+      image: this.options.image,
+      network: this.networkName,
+      labels: this.labels,
+      bind: `${node.hostDir}:${NODE_MOUNT}`,
     });
-    await container.start();
   }
 
   async exec(
@@ -257,13 +289,13 @@ export class DockerCluster implements Cluster {
   async startSidecar(name: string, image: string): Promise<Sidecar> {
     if (!this.prefix) throw new HarnessError('startSidecar before setup', 'Call cluster.setup() first.');
     const ip = `${this.prefix}.${200 + this.sidecars++}`;
-    const containerName = `faultline-${this.runId}-${name}`;
+    const containerName = `faultline-${this.owner}-${name}`;
     const container = await this.docker.createContainer({
       name: containerName,
       Hostname: name,
       Image: image,
       Cmd: ['sleep', 'infinity'],
-      Labels: { ...this.labels, 'faultline.sidecar': name },
+      Labels: { ...this.labels, [LABEL_SIDECAR]: name, [LABEL_TRIAL]: this.runId },
       HostConfig: { Init: true, NetworkMode: this.networkName },
       NetworkingConfig: { EndpointsConfig: { [this.networkName]: { IPAMConfig: { IPv4Address: ip } } } },
     });
@@ -320,8 +352,13 @@ export class DockerCluster implements Cluster {
   }
 
   async teardown(): Promise<void> {
+    if (this.options.pooled) {
+      // The pool owns the nodes and the network; this run's sidecars go now.
+      await removeByLabel(this.docker, `${LABEL_TRIAL}=${this.runId}`, this.log);
+      return;
+    }
     try {
-      await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`, this.log);
+      await removeByLabel(this.docker, `${LABEL_RUN}=${this.owner}`, this.log);
     } finally {
       await this.options.dataDirMount?.unmountAll();
     }
@@ -339,6 +376,75 @@ export class DockerCluster implements Cluster {
     }
     return problems.length ? `${problems.join(', ')} (stopped or removed from outside the harness)` : undefined;
   }
+}
+
+/** Picks a free /24 in 172.29.0.0/16 (the run's own subnet) and creates the network there. */
+export async function createRunNetwork(
+  docker: Docker,
+  name: string,
+  labels: Record<string, string>,
+): Promise<{ subnet: string; prefix: string }> {
+  const networks = await docker.listNetworks();
+  const used = new Set<string>();
+  for (const n of networks) for (const c of n.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
+  for (let third = 0; third < 256; third++) {
+    const subnet = `172.29.${third}.0/24`;
+    if (used.has(subnet)) continue;
+    try {
+      await docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: labels,
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `172.29.${third}.1` }] },
+      });
+      return { subnet, prefix: `172.29.${third}` };
+    } catch (err) {
+      // Another run may have taken the subnet between list and create: try the next one.
+      if (/overlap/i.test((err as Error).message)) continue;
+      throw new HarnessError(
+        `creating Docker network ${name} failed: ${(err as Error).message}`,
+        'Run `faultline clean` and try again.',
+        { cause: err },
+      );
+    }
+  }
+  throw new HarnessError(
+    'no free /24 subnet left in 172.29.0.0/16 for a run network',
+    'Run `faultline clean` to remove networks of old runs.',
+  );
+}
+
+/** A node's container: PID 1 only waits, ZooKeeper runs as a child the harness can kill and restart. */
+export async function createNodeContainer(
+  docker: Docker,
+  spec: {
+    name: string;
+    node: string;
+    ip: string;
+    image: string;
+    network: string;
+    labels: Record<string, string>;
+    /** host:container bind of the node's directory (or, pooled, of the whole store). */
+    bind: string;
+  },
+): Promise<void> {
+  const container = await docker.createContainer({
+    name: spec.name,
+    Hostname: spec.node,
+    Image: spec.image,
+    // docker's init reaps the server when it is killed.
+    Cmd: ['sleep', 'infinity'],
+    Labels: { ...spec.labels, 'faultline.node': spec.node },
+    HostConfig: {
+      Init: true,
+      CapAdd: ['NET_ADMIN'],
+      Binds: [spec.bind],
+      NetworkMode: spec.network,
+    },
+    NetworkingConfig: { EndpointsConfig: { [spec.network]: { IPAMConfig: { IPv4Address: spec.ip } } } },
+  });
+  await container.start();
 }
 
 /** Runs a created exec to its end and collects its output and exit code. */

@@ -61,6 +61,20 @@ export interface RunOutcome {
   leaderChanges: { time: number; leader: string }[];
   /** Node → the version its srvr reported when the ensemble first served. */
   serverVersions?: Record<string, string>;
+  /** Wall-clock ms of each phase the run went through (timings.json; the trial-overhead bench reads them). */
+  phases: RunPhases;
+}
+
+/** The phases of runTest, in order; the run's caller adds its own (containers, report, teardown). */
+export interface RunPhases {
+  cluster?: number;
+  dbStart?: number;
+  quorum?: number;
+  prepare?: number;
+  main?: number;
+  heal?: number;
+  finalReads?: number;
+  check?: number;
 }
 
 export interface RunStats {
@@ -109,10 +123,19 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
   let serverVersions: Record<string, string> | undefined;
   let roles: RoleMonitor | undefined;
   const reason = (): string => String(abort.reason ?? 'aborted');
+  const phases: RunPhases = {};
+  let mark = Date.now();
+  const endPhase = (name: keyof RunPhases): void => {
+    const now = Date.now();
+    phases[name] = now - mark;
+    mark = now;
+  };
 
   try {
     await test.cluster.setup();
+    endPhase('cluster');
     await test.db.setup();
+    endPhase('dbStart');
     log.info('Waiting for every node to serve...');
     const initial = await withTimeout(
       test.db.waitForQuorum(START_TIMEOUT_MS, { all: true }),
@@ -121,6 +144,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       abort,
     );
     serverVersions = Object.fromEntries(initial.filter((s) => s.versionText).map((s) => [s.node, s.versionText!]));
+    endPhase('quorum');
     const firstLeader = await test.db.leader();
     log.info(`Ensemble serving; leader ${firstLeader?.name ?? 'unknown'}.`);
     // From here to the end of recovery, every role change of every node goes to roles.jsonl.
@@ -144,6 +168,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       abort,
     );
     if (abort.aborted) throw new AbortedError('start-up');
+    endPhase('prepare');
 
     // The main phase: clients and nemesis side by side until the time limit or an abort.
     const phase = new AbortController();
@@ -171,6 +196,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       clearInterval(status);
       abort.removeEventListener('abort', stopPhase);
       log.status(null);
+      endPhase('main');
       await test.workload.stop?.().catch((err: Error) => log.warn(`stopping the workload: ${err.message}`));
     }
     if (abort.aborted) throw new AbortedError('the main phase');
@@ -192,6 +218,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       )),
     };
     await roles.stop();
+    endPhase('heal');
     log.info(
       `Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`,
     );
@@ -206,6 +233,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     );
     recovery.finalReadMs = readMs;
     await test.afterRecovery?.(history, log, abort);
+    endPhase('finalReads');
   } catch (err) {
     // A requested stop is reported as aborted below; anything else is the environment failing the run.
     if (!abort.aborted) {
@@ -234,6 +262,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     leaderChanges,
     ...(recovery ? { recovery } : {}),
     ...(serverVersions ? { serverVersions } : {}),
+    phases,
   };
   if (abort.aborted) {
     log.warn(
@@ -248,6 +277,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     timeoutMs: CHECK_TIMEOUT_MS,
     signal: abort,
   });
+  endPhase('check');
   if (abort.aborted) return { valid: 'unknown', checkers, aborted: reason(), ...base };
   const incomplete = incompleteSchedule(test, tally);
   if (incomplete) log.warn(`The run did not do what it was asked: ${incomplete}`);

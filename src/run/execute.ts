@@ -23,6 +23,8 @@ import { writeReport } from '../report/index.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
 import { loadScenario, randomSchedule, scenarioSchedule, type Scenario } from '../schedule.js';
 import { STORE_FORMAT, type Results, type TestRecord } from '../store/format.js';
+import { REUSE_FILE, REUSE_FORMAT, TIMINGS_FILE, type PhaseTimings, type ReuseRecord } from '../store/reuse.js';
+import type { EnsemblePool } from './pool.js';
 import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store/index.js';
 import type { Workload } from '../workload.js';
 import { ZooKeeperDb, zooKeeperConfigOf } from '../zookeeper.js';
@@ -189,6 +191,16 @@ export interface ExecutedRun {
   outcome: RunOutcome;
   runDir: string;
   runId: string;
+  /** Wall-clock ms of each phase, as timings.json has them. */
+  phases: PhaseTimings;
+}
+
+/** Why a run cannot take its containers from a pool, if it cannot: it changes them in ways a reset cannot undo. */
+export function poolRefusal(config: RunConfig, mountsPowerLossFs: boolean): string | undefined {
+  if (mountsPowerLossFs) return 'the power-loss filesystem is mounted under each node before its container exists';
+  if (config.zookeeper.reconfig) return 'membership changes add and remove node containers';
+  if (config.dr) return 'disaster recovery builds ensembles of its own';
+  return undefined;
 }
 
 export interface ExecuteOptions {
@@ -196,6 +208,11 @@ export interface ExecuteOptions {
   command?: readonly string[];
   /** An environment already prepared (a batch of runs prepares it once). */
   environment?: Environment;
+  /**
+   * Run on a pooled ensemble (src/run/pool.ts) when the run allows it: an idle one of the same image and size, reset
+   * and checked clean, or new containers the pool keeps for the next run. reuse.json says which, and the check.
+   */
+  pool?: EnsemblePool;
 }
 
 /** Runs a resolved config: environment, run directory, the run, and the verdict files; containers removed after. */
@@ -232,9 +249,32 @@ export async function executeTest(
   writeJson(join(runDir, TEST_FILE), record);
   log.info(`Run ${runId}: ${runDir}`);
 
+  const started = Date.now();
   const powerLoss = mountPowerLoss
     ? new PowerLossFilesystems({ runId, model: config.powerLossEntries, log })
     : undefined;
+  const refusal = options.pool ? poolRefusal(config, mountPowerLoss) : undefined;
+  const lease =
+    options.pool && !refusal
+      ? await options.pool.acquire(
+          env.docker,
+          { image: env.image.name, nodeCount: config.nodes, storeRoot: config.resultsDir },
+          log,
+        )
+      : undefined;
+  if (options.pool)
+    writeJson(
+      join(runDir, REUSE_FILE),
+      (lease?.record ?? {
+        format: REUSE_FORMAT,
+        reused: false,
+        ensemble: null,
+        trial: 0,
+        reason: `the run's own containers: ${refusal ?? 'no pool'}`,
+        readyMs: 0,
+      }) satisfies ReuseRecord,
+    );
+  const readyMs = Date.now() - started;
   const cluster = new DockerCluster(
     env.docker,
     {
@@ -244,6 +284,7 @@ export async function executeTest(
       image: env.image.name,
       nodeCount: config.nodes,
       ...(powerLoss ? { dataDirMount: powerLoss } : {}),
+      ...(lease ? { pooled: lease.ensemble } : {}),
     },
     log,
   );
@@ -287,8 +328,12 @@ export async function executeTest(
         config.dr,
       )
     : baseTest;
+  let outcome: RunOutcome | undefined;
+  const phases: PhaseTimings = { format: REUSE_FORMAT };
   try {
-    const outcome = await runTest(test, log, abort);
+    outcome = await runTest(test, log, abort);
+    Object.assign(phases, outcome.phases, { cluster: readyMs + (outcome.phases.cluster ?? 0) });
+    const reportStart = Date.now();
     // The version the servers report, not the one the build promised: recorded with the config too.
     const version = outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null;
     writeJson(join(runDir, TEST_FILE), { ...record, serverVersion: version } satisfies TestRecord);
@@ -312,13 +357,30 @@ export async function executeTest(
         `report.html not written: ${err.message} (the verdict stands; retry with \`faultline report ${runDir}\`)`,
       ),
     );
-    return { outcome, runDir, runId };
+    phases.report = Date.now() - reportStart;
+    return { outcome, runDir, runId, phases };
   } finally {
+    const teardownStart = Date.now();
     // Containers, network, and with them every iptables rule: gone whatever happened.
     await cluster
       .teardown()
       .catch((err: Error) => log.warn(`teardown failed: ${err.message}; run \`faultline clean --run ${runId}\``));
-    log.info(`Removed the containers and network of run ${runId}.`);
+    if (lease) {
+      // Kept for the next run only when this one ended normally (an environment failure may have broken them).
+      const reusable = outcome !== undefined && !outcome.error && !outcome.aborted;
+      await lease
+        .release(reusable)
+        .catch((err: Error) => log.warn(`releasing pooled ensemble ${lease.ensemble.id}: ${err.message}`));
+      log.info(
+        reusable
+          ? `Gave ensemble ${lease.ensemble.id} back to the pool.`
+          : `Removed pooled ensemble ${lease.ensemble.id}.`,
+      );
+    } else log.info(`Removed the containers and network of run ${runId}.`);
+    phases.teardown = Date.now() - teardownStart;
+    phases.total = Date.now() - started;
+    if (phases.main !== undefined) phases.overhead = phases.total - phases.main;
+    writeJson(join(runDir, TIMINGS_FILE), phases);
     for (const [node, stats] of Object.entries(powerLoss?.finalStats ?? {}))
       log.debug(
         `${node}: power-loss filesystem counters at unmount: ${JSON.stringify({ ...stats, lastRevert: undefined })}`,
