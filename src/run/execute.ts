@@ -22,7 +22,15 @@ import { writeReport } from '../report/index.js';
 import { runTest, type RunOutcome, type Test } from '../runner.js';
 import { loadScenario, randomSchedule, scenarioSchedule, type Scenario } from '../schedule.js';
 import { STORE_FORMAT, type Results, type TestRecord } from '../store/format.js';
-import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store/index.js';
+import {
+  createRunDir,
+  ensureResultsDir,
+  HARNESS_LOG,
+  HISTORY_FILE,
+  RESULTS_FILE,
+  TEST_FILE,
+  writeJson,
+} from '../store/index.js';
 import type { Workload } from '../workload.js';
 import { ZooKeeperDb, zooKeeperConfigOf } from '../zookeeper.js';
 
@@ -182,6 +190,8 @@ export async function executeTest(
   options: ExecuteOptions = {},
 ): Promise<ExecutedRun> {
   const { config, parts } = planRun(requested);
+  // Before the engine, the image and the ensemble: a results directory that cannot be written is a usage error now.
+  ensureResultsDir(config.resultsDir);
   const mountPowerLoss = mountsPowerLoss(config.powerLossFs, parts.faults, parts.scenario);
   if (mountPowerLoss) {
     // Installed and built now, so a missing package shows before a minute of image building.
