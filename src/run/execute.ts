@@ -33,6 +33,7 @@ import {
 } from '../store/index.js';
 import type { Workload } from '../workload.js';
 import { ZooKeeperDb, zooKeeperConfigOf } from '../zookeeper.js';
+import { AbortedError } from '../time.js';
 
 /** The client options a config asks for. */
 export function clientOptionsOf(config: RunConfig): ClientOptions {
@@ -198,8 +199,10 @@ export async function executeTest(
     await ensurePowerLossPackages(terminal);
     await powerLossBinary();
   }
-  const env = options.environment ?? (await prepareEnvironment(config.server, terminal));
-  if (DRIVER_WORKLOADS.has(config.workload)) await ensureDriverImage(env.docker, terminal);
+  const env = options.environment ?? (await prepareEnvironment(config.server, terminal, abort));
+  if (DRIVER_WORKLOADS.has(config.workload)) await ensureDriverImage(env.docker, terminal, abort);
+  // Stopped while the environment was prepared: nothing of the run exists yet, so nothing to record or remove.
+  if (abort.aborted) throw new AbortedError('preparing the environment');
   const runDir = createRunDir(config.resultsDir, config.name);
   if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
