@@ -86,6 +86,6 @@ export function driverImageName(): string {
 }
 
 /** Builds the driver image unless an image of the current recipe (and source) exists. */
-export async function ensureDriverImage(docker: Docker, log: Logger): Promise<ServerImage> {
-  return ensureRecipeImage(docker, driverRecipe(), log);
+export async function ensureDriverImage(docker: Docker, log: Logger, signal?: AbortSignal): Promise<ServerImage> {
+  return ensureRecipeImage(docker, driverRecipe(), log, signal);
 }

@@ -10,8 +10,8 @@ export interface Environment {
 }
 
 /** Engine first, then the image: used by `setup`, every run, and the test suite's global setup. */
-export async function prepareEnvironment(server: string, log: Logger): Promise<Environment> {
-  const docker = await ensureEngine(log);
-  const image = await ensureImage(docker, server, log);
+export async function prepareEnvironment(server: string, log: Logger, signal?: AbortSignal): Promise<Environment> {
+  const docker = await ensureEngine(log, signal);
+  const image = await ensureImage(docker, server, log, signal);
   return { docker, image };
 }

@@ -10,6 +10,7 @@ import { RUN_SETTINGS } from '../src/config.js';
 import { HarnessError, UsageError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ensureDebianPackage } from '../src/packages.js';
+import { AbortedError } from '../src/time.js';
 
 /** A server build Faultline knows how to make. */
 export interface ServerRecipe {
@@ -125,9 +126,14 @@ export async function imageExists(docker: Docker, name: string): Promise<boolean
  * Returns the image for a server build: a Debian suite build (built when no image of the current recipe exists),
  * an Apache binary tarball on disk (layered on the JDK base), or an image that already exists locally.
  */
-export async function ensureImage(docker: Docker, server: string, log: Logger): Promise<ServerImage> {
-  if (SERVER_RECIPES[server]) return ensureRecipeImage(docker, SERVER_RECIPES[server], log);
-  if (isTarballServer(server)) return ensureTarballImage(docker, server, log);
+export async function ensureImage(
+  docker: Docker,
+  server: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<ServerImage> {
+  if (SERVER_RECIPES[server]) return ensureRecipeImage(docker, SERVER_RECIPES[server], log, signal);
+  if (isTarballServer(server)) return ensureTarballImage(docker, server, log, signal);
   if (await imageExists(docker, server)) return { name: server, server, recipeHash: 'local' };
   throw new UsageError(
     `unknown server build "${server}"`,
@@ -135,8 +141,21 @@ export async function ensureImage(docker: Docker, server: string, log: Logger): 
   );
 }
 
-/** Builds (or finds) the image of a recipe. */
-export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, log: Logger): Promise<ServerImage> {
+/** How long a stopped build step may take to end on SIGTERM before it is killed. */
+const BUILD_KILL_GRACE_MS = 2000;
+
+/**
+ * Builds (or finds) the image of a recipe. The signal stops the build within a few seconds: mmdebstrap runs in its
+ * own process group, and the whole group (apt, dpkg, the chroot's processes) gets SIGTERM, then SIGKILL; the
+ * import's upload is cut; the partial tarball and any partial image are removed; then AbortedError.
+ */
+export async function ensureRecipeImage(
+  docker: Docker,
+  recipe: ServerRecipe,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<ServerImage> {
+  if (signal?.aborted) throw new AbortedError('the image build');
   const server = recipe.id;
   const hash = recipeHash(recipe);
   const name = imageName(recipe);
@@ -157,7 +176,25 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
     stdout: 'ignore',
     stderr: 'pipe',
     reject: false,
+    detached: true,
   });
+  let importStream: NodeJS.ReadableStream | undefined;
+  let upload: ReturnType<typeof createReadStream> | undefined;
+  const signalGroup = (sig: NodeJS.Signals): void => {
+    try {
+      if (build.pid !== undefined && build.exitCode === null) process.kill(-build.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    signalGroup('SIGTERM');
+    killTimer = setTimeout(() => signalGroup('SIGKILL'), BUILD_KILL_GRACE_MS);
+    upload?.destroy();
+    (importStream as { destroy?: () => void } | undefined)?.destroy?.();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   let phase = 'starting';
   const stderrLines: string[] = [];
   build.stderr?.setEncoding('utf8');
@@ -176,6 +213,7 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
   );
   try {
     const result = await build;
+    if (signal?.aborted) throw new AbortedError('the image build');
     if (result.exitCode !== 0) {
       throw new HarnessError(
         `mmdebstrap failed building ${server} (exit ${result.exitCode}):\n  ${stderrLines.slice(-8).join('\n  ')}`,
@@ -183,29 +221,44 @@ export async function ensureRecipeImage(docker: Docker, recipe: ServerRecipe, lo
       );
     }
     phase = 'importing into the engine';
-    const stream = await docker.importImage(createReadStream(tarball), {
+    upload = createReadStream(tarball);
+    const stream = await docker.importImage(upload, {
       repo: name.split(':')[0],
       tag: name.split(':')[1],
       changes: [
         `LABEL faultline.image=${recipe.kind ?? (recipe.repo ? 'jdk' : 'zookeeper')} faultline.server=${server} faultline.recipe=${hash} faultline.zookeeper.expected=${recipe.expectedVersion || 'none'}`,
       ],
     } as Record<string, unknown>);
+    importStream = stream;
+    if (signal?.aborted) onAbort();
     await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      const stopped = (): void => reject(new AbortedError('the image build'));
+      signal?.addEventListener('abort', stopped, { once: true });
+      docker.modem.followProgress(stream, (err: Error | null) => {
+        signal?.removeEventListener('abort', stopped);
+        if (err) reject(err);
+        else resolve();
+      });
     });
+    if (signal?.aborted) throw new AbortedError('the image build');
   } catch (err) {
     // A half-imported image must not be taken for a good one next time.
     await docker
       .getImage(name)
       .remove({ force: true })
       .catch(() => undefined);
-    if (err instanceof HarnessError) throw err;
+    if (err instanceof HarnessError || err instanceof AbortedError) throw err;
+    if (signal?.aborted) throw new AbortedError('the image build');
     throw new HarnessError(
       `building image ${name} failed: ${(err as Error).message}`,
       'Run `faultline setup` again; see harness.log for details.',
       { cause: err },
     );
   } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // The group may still be ending (SIGTERM sent): wait for it, so no mmdebstrap outlives the build.
+    await build.catch(() => undefined);
+    clearTimeout(killTimer);
     clearInterval(ticker);
     log.status(null);
     rmSync(scratch, { recursive: true, force: true });
@@ -257,7 +310,12 @@ async function tarballTopDir(path: string): Promise<string> {
  * takes gzip), and /usr/share/zookeeper points at it, where the harness looks for bin/zkServer.sh on every image.
  * Named by the tarball's content hash, so the same file is layered once.
  */
-export async function ensureTarballImage(docker: Docker, path: string, log: Logger): Promise<ServerImage> {
+export async function ensureTarballImage(
+  docker: Docker,
+  path: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<ServerImage> {
   if (!existsSync(path))
     throw new UsageError(
       `server tarball not found: ${path}`,
@@ -268,7 +326,7 @@ export async function ensureTarballImage(docker: Docker, path: string, log: Logg
   const name = `faultline/zookeeper:tarball-${version.replace(/[^\w.-]/g, '_')}-${hash}`;
   if (await imageExists(docker, name)) return { name, server: path, recipeHash: hash };
   const top = await tarballTopDir(path);
-  const base = await ensureRecipeImage(docker, JDK_BASE_RECIPE, log);
+  const base = await ensureRecipeImage(docker, JDK_BASE_RECIPE, log, signal);
   log.info(`Layering ${basename(path)} on ${base.name} as ${name}...`);
   const container = await docker.createContainer({
     Image: base.name,

@@ -11,7 +11,10 @@ export async function runCli(commands: Record<string, () => Promise<Register>>):
     .description('Jepsen-style consistency and durability tests for Apache ZooKeeper ensembles')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
-    .showHelpAfterError('(run `faultline --help` for usage)');
+    .showHelpAfterError('(run `faultline --help` for usage)')
+    .option('--debug', 'show debug lines on the terminal, and stack traces with errors');
+  // Read before parsing, so even an error while parsing or loading a command gets its trace.
+  if (process.argv.includes('--debug')) process.env.FAULTLINE_DEBUG = '1';
   try {
     const requested = process.argv[2];
     const names = requested !== undefined && requested in commands ? [requested] : Object.keys(commands);

@@ -1,7 +1,7 @@
 // Errors that reach the user as one clear message (what is wrong, then how to fix it), never a bare stack trace.
 
 /** Exit codes: 0 valid, 1 invalid, 2 unknown, 3+ harness or usage errors. */
-export const ExitCode = { valid: 0, invalid: 1, unknown: 2, harnessError: 3, usageError: 4 } as const;
+export const ExitCode = { valid: 0, invalid: 1, unknown: 2, harnessError: 3, usageError: 4, interrupted: 130 } as const;
 
 /** Bad input from the user: flags, config, history files. */
 export class UsageError extends Error {
@@ -34,15 +34,27 @@ export class NoTargetError extends HarnessError {
   }
 }
 
-/** One or two lines for the terminal. */
-export function describeError(err: unknown): string {
-  if (err instanceof UsageError) return `faultline: ${err.message}\n  fix: ${err.fix}`;
-  if (err instanceof HarnessError) return `faultline: ${err.message}${err.fix ? `\n  fix: ${err.fix}` : ''}`;
+/** A wait or build stopped by Ctrl-C/SIGTERM (src/time.ts's AbortedError, told by name: no import cycle). */
+function isInterrupted(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortedError';
+}
+
+/**
+ * One or two lines for the terminal. An unexpected error is one line too; its stack trace only with `--debug`
+ * (FAULTLINE_DEBUG=1), since users need the message, developers the trace.
+ */
+export function describeError(err: unknown, debug = process.env.FAULTLINE_DEBUG === '1'): string {
+  const trace = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+  if (err instanceof UsageError) return `faultline: ${err.message}\n  fix: ${err.fix}${trace}`;
+  if (err instanceof HarnessError) return `faultline: ${err.message}${err.fix ? `\n  fix: ${err.fix}` : ''}${trace}`;
+  if (isInterrupted(err))
+    return `faultline: interrupted (${(err as Error).message}); nothing of a run was left behind${trace}`;
   const e = err instanceof Error ? err : new Error(String(err));
-  return `faultline: unexpected error: ${e.message}\n${e.stack ?? ''}`;
+  return `faultline: unexpected error: ${describeFailure(e)}${trace || '\n  (run again with --debug for the stack trace)'}`;
 }
 
 export function exitCodeFor(err: unknown): number {
+  if (isInterrupted(err)) return ExitCode.interrupted;
   return err instanceof UsageError ? ExitCode.usageError : ExitCode.harnessError;
 }
 

@@ -23,7 +23,7 @@ export class ConsoleLogger implements Logger {
 
   private write(level: string, message: string, toTerminal: boolean): void {
     if (!toTerminal || this.quiet) return;
-    const line = level === 'WARN' ? `warning: ${message}` : message;
+    const line = level === 'WARN' ? `warning: ${message}` : level === 'DEBUG' ? `debug: ${message}` : message;
     if (this.spinner) this.spinner.clear();
     process.stderr.write(line + '\n');
     if (this.spinner) this.spinner.render();
@@ -36,7 +36,8 @@ export class ConsoleLogger implements Logger {
     this.write('WARN', message, true);
   }
   debug(message: string): void {
-    this.write('DEBUG', message, false);
+    // --debug shows them on the terminal too.
+    this.write('DEBUG', message, process.env.FAULTLINE_DEBUG === '1');
   }
 
   status(text: string | null): void {

@@ -4,6 +4,7 @@ import { ensureEngine } from '../../docker/engine.js';
 import { ensureImage } from '../../docker/image.js';
 import { UsageError } from '../errors.js';
 import { ConsoleLogger } from '../log.js';
+import { abortOnSignals } from './signals.js';
 
 export function registerImageCommand(program: Command): void {
   const image = program.command('image').description('list, build and remove server images');
@@ -44,18 +45,24 @@ export function registerImageCommand(program: Command): void {
     .option('--force', 'remove the existing image first and build it again')
     .action(async (server: string, opts: { force?: boolean }) => {
       const log = new ConsoleLogger();
-      const docker = await ensureEngine(log);
-      if (opts.force) {
-        const existing = await ensureImage(docker, server, log);
-        if (existing.recipeHash === 'local')
-          throw new UsageError(
-            `${server} is a local image, not a build Faultline makes`,
-            'Give debian:<suite> or a tarball path.',
-          );
-        await docker.getImage(existing.name).remove({ force: true });
+      // Ctrl-C stops the build within a few seconds and removes what it made (exit 130).
+      const abort = abortOnSignals(log);
+      try {
+        const docker = await ensureEngine(log, abort.signal);
+        if (opts.force) {
+          const existing = await ensureImage(docker, server, log, abort.signal);
+          if (existing.recipeHash === 'local')
+            throw new UsageError(
+              `${server} is a local image, not a build Faultline makes`,
+              'Give debian:<suite> or a tarball path.',
+            );
+          await docker.getImage(existing.name).remove({ force: true });
+        }
+        const built = await ensureImage(docker, server, log, abort.signal);
+        log.info(`Image ${built.name} (${built.server}).`);
+      } finally {
+        abort.dispose();
       }
-      const built = await ensureImage(docker, server, log);
-      log.info(`Image ${built.name} (${built.server}).`);
     });
   image
     .command('rm')

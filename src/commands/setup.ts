@@ -7,6 +7,7 @@ import { delayerBinary } from '../../nemesis/delayer.js';
 import { ensurePowerLossPackages, powerLossBinary } from '../../nemesis/power-loss/fs.js';
 import { HarnessError } from '../errors.js';
 import { ConsoleLogger } from '../log.js';
+import { abortOnSignals } from './signals.js';
 
 export function registerSetupCommand(program: Command): void {
   program
@@ -17,9 +18,13 @@ export function registerSetupCommand(program: Command): void {
     .option('--server <build>', 'server build to prepare', DEFAULT_SERVER)
     .action(async (opts: { server: string }) => {
       const log = new ConsoleLogger();
-      const { docker, image } = await prepareEnvironment(opts.server, log);
-      // The lock and election workloads run Curator in a driver container built from Debian packages.
-      const driver = await ensureDriverImage(docker, log);
+      // Ctrl-C stops an image build within a few seconds and removes what it made (exit 130).
+      const abort = abortOnSignals(log);
+      const { image, driver } = await (async () => {
+        const env = await prepareEnvironment(opts.server, log, abort.signal);
+        // The lock and election workloads run Curator in a driver container built from Debian packages.
+        return { ...env, driver: await ensureDriverImage(env.docker, log, abort.signal) };
+      })().finally(() => abort.dispose());
       // Built now so a missing compiler shows here, not at the first delay fault; only kernels without netem need it.
       const delayer = await delayerBinary().then(
         (path) => `packet delayer ${path}`,

@@ -18,7 +18,7 @@ export function abortOnSignals(log: Logger): { signal: AbortSignal; dispose: () 
   };
   const crash = (err: unknown): void => {
     log.warn(
-      `harness error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}; stopping the run and cleaning up...`,
+      `harness error: ${err instanceof Error ? (process.env.FAULTLINE_DEBUG === '1' ? (err.stack ?? err.message) : err.message) : String(err)}; stopping the run and cleaning up...`,
     );
     process.exitCode = 3;
     if (!controller.signal.aborted)

@@ -25,9 +25,18 @@ import { loadScenario, randomSchedule, scenarioSchedule, type Scenario } from '.
 import { STORE_FORMAT, type Results, type TestRecord } from '../store/format.js';
 import { REUSE_FILE, REUSE_FORMAT, TIMINGS_FILE, type PhaseTimings, type ReuseRecord } from '../store/reuse.js';
 import type { EnsemblePool } from './pool.js';
-import { createRunDir, HARNESS_LOG, HISTORY_FILE, RESULTS_FILE, TEST_FILE, writeJson } from '../store/index.js';
+import {
+  createRunDir,
+  ensureResultsDir,
+  HARNESS_LOG,
+  HISTORY_FILE,
+  RESULTS_FILE,
+  TEST_FILE,
+  writeJson,
+} from '../store/index.js';
 import type { Workload } from '../workload.js';
 import { ZooKeeperDb, zooKeeperConfigOf } from '../zookeeper.js';
+import { AbortedError } from '../time.js';
 
 /** The client options a config asks for. */
 export function clientOptionsOf(config: RunConfig): ClientOptions {
@@ -223,14 +232,18 @@ export async function executeTest(
   options: ExecuteOptions = {},
 ): Promise<ExecutedRun> {
   const { config, parts } = planRun(requested);
+  // Before the engine, the image and the ensemble: a results directory that cannot be written is a usage error now.
+  ensureResultsDir(config.resultsDir);
   const mountPowerLoss = mountsPowerLoss(config.powerLossFs, parts.faults, parts.scenario);
   if (mountPowerLoss) {
     // Installed and built now, so a missing package shows before a minute of image building.
     await ensurePowerLossPackages(terminal);
     await powerLossBinary();
   }
-  const env = options.environment ?? (await prepareEnvironment(config.server, terminal));
-  if (DRIVER_WORKLOADS.has(config.workload)) await ensureDriverImage(env.docker, terminal);
+  const env = options.environment ?? (await prepareEnvironment(config.server, terminal, abort));
+  if (DRIVER_WORKLOADS.has(config.workload)) await ensureDriverImage(env.docker, terminal, abort);
+  // Stopped while the environment was prepared: nothing of the run exists yet, so nothing to record or remove.
+  if (abort.aborted) throw new AbortedError('preparing the environment');
   const runDir = createRunDir(config.resultsDir, config.name);
   if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));

@@ -1,9 +1,21 @@
 // The run store: results/<test>/<timestamp>/ with history, verdicts, config, logs; results/latest → newest run.
 // Gates and comparisons keep their own directories under results/gates and results/compares, each with its runs.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { nameSchema } from '../config.js';
-import { UsageError } from '../errors.js';
+import { describeFailure, UsageError } from '../errors.js';
 
 export const HISTORY_FILE = 'history.jsonl';
 export const RESULTS_FILE = 'results.json';
@@ -19,6 +31,47 @@ function timestamp(date: Date): string {
 }
 
 /**
+ * Makes sure runs can be written under resultsRoot, creating it (one level at a time: Node's recursive mkdir spins
+ * forever under /proc) and proving it writable with a probe directory. Run before anything starts, so a read-only
+ * or impossible --results-dir is one usage error, not a stack trace after the ensemble ran.
+ */
+export function ensureResultsDir(resultsRoot: string): string {
+  const root = resolve(resultsRoot);
+  const fix =
+    'Give --results-dir a directory you can write to (or create it, or fix its permissions), e.g. --results-dir ./results.';
+  const missing: string[] = [];
+  let existing = root;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  const fail = (what: string, err?: unknown): never => {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    const words = code ? ` (${describeFailure(err)})` : '';
+    throw new UsageError(`the results directory ${root} cannot be used: ${what}${words}`, fix);
+  };
+  if (!statSync(existing).isDirectory()) fail(`${existing} is not a directory`);
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      fail(`cannot create ${dir}`, err);
+    }
+  }
+  const probe = join(root, `.faultline-write-probe-${process.pid}`);
+  try {
+    accessSync(root, constants.W_OK);
+    mkdirSync(probe);
+    rmdirSync(probe);
+  } catch (err) {
+    fail('it is not writable', err);
+  }
+  return root;
+}
+
+/**
  * Creates a fresh directory <root>/<name>/<timestamp> and points <root>/latest at it. The name is checked here
  * too (it becomes a path): no separators, no dot-dot, never `latest`.
  */
@@ -30,7 +83,7 @@ export function createRunDir(resultsRoot: string, name: string, now = new Date()
       'Choose a name such as register-kill.',
     );
   }
-  const root = resolve(resultsRoot);
+  const root = ensureResultsDir(resultsRoot);
   const base = join(root, name, timestamp(now));
   let dir = base;
   for (let i = 1; existsSync(dir); i++) dir = `${base}-${i}`;

@@ -1,0 +1,77 @@
+// Bad input at the command line, as a user meets it: one clear message naming the problem and the fix, exit 4,
+// before any engine, image or container is touched (these runs would need Docker otherwise, and have none).
+import { execSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'faultline.js');
+const scratch = mkdtempSync(join(tmpdir(), 'faultline-bad-input-'));
+
+async function faultline(...args: string[]) {
+  // DOCKER_HOST points nowhere: if any of these reached the engine, they would fail differently (and slowly).
+  return execa('node', [BIN, ...args], {
+    reject: false,
+    all: true,
+    timeout: 30_000,
+    env: { DOCKER_HOST: 'unix:///nonexistent/faultline-test.sock' },
+  });
+}
+
+function expectOneClearMessage(result: { exitCode?: number; all?: string }, ...words: string[]): void {
+  expect(result.exitCode, result.all).toBe(4);
+  expect(result.all).toMatch(/^faultline: /);
+  expect(result.all).toMatch(/\n {2}fix: /);
+  expect(result.all).not.toMatch(/\n\s+at /); // no stack trace
+  for (const w of words) expect(result.all).toContain(w);
+}
+
+describe('--results-dir', () => {
+  it('refuses a path under /proc at once (Node alone would spin forever creating it)', async () => {
+    const result = await faultline('test', '--results-dir', '/proc/faultline-nope', '--time-limit', '5');
+    expectOneClearMessage(result, '/proc/faultline-nope', 'cannot create', '--results-dir');
+  });
+
+  it('refuses a path under a regular file', async () => {
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, 'x');
+    const result = await faultline('test', '--results-dir', join(file, 'runs'), '--time-limit', '5');
+    expectOneClearMessage(result, `${file} is not a directory`);
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses a read-only filesystem, naming it', async () => {
+    const mnt = join(scratch, 'ro');
+    mkdirSync(mnt);
+    execSync(`mount -t tmpfs -o ro,size=1m faultline-test-ro ${mnt}`);
+    try {
+      const result = await faultline('test', '--results-dir', join(mnt, 'runs'), '--time-limit', '5');
+      expectOneClearMessage(result, 'read-only', 'EROFS');
+      const existing = await faultline('test', '--results-dir', mnt, '--time-limit', '5');
+      expectOneClearMessage(existing, 'not writable', 'read-only');
+    } finally {
+      execSync(`umount ${mnt}`);
+    }
+  });
+});
+
+describe('--rate', () => {
+  it.each([
+    ['0', 'above 0'],
+    ['-1', 'above 0'],
+    ['abc', 'a number'],
+    ['', 'got ""'],
+  ])('refuses %j, naming the flag', async (value, why) => {
+    const result = await faultline('test', '--rate', value, '--dry-run');
+    expectOneClearMessage(result, '--rate', why);
+  });
+
+  it('accepts a tiny rate as given (its run is bounded by the time limit: test/runner.test.ts)', async () => {
+    const result = await faultline('test', '--rate', '0.000000001', '--time-limit', '10', '--dry-run');
+    expect(result.exitCode, result.all).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rate: 1e-9, timeLimitS: 10 });
+  });
+});
+
+afterAll(() => execSync(`rm -rf ${scratch}`));
