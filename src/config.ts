@@ -231,6 +231,13 @@ export const RUN_SETTINGS = {
     schema: positive(3600, 'seconds'),
     default: 5,
   }),
+  logPatterns: required({
+    yaml: 'logPatterns',
+    flag: '--log-pattern <list>',
+    help: "the log oracle's patterns beyond ZooKeeper's own signs of trouble, comma-separated: name=regex (invalid when a server logs it) or name~regex (advisory)",
+    schema: list(),
+    default: [],
+  }),
   recoveryTimeoutS: required({
     yaml: 'recoveryTimeout',
     flag: '--recovery-timeout <s>',
