@@ -235,7 +235,9 @@ export const RUN_SETTINGS = {
     yaml: 'logPatterns',
     flag: '--log-pattern <list>',
     help: "the log oracle's patterns beyond ZooKeeper's own signs of trouble, comma-separated: name=regex (invalid when a server logs it) or name~regex (advisory)",
-    schema: list(),
+    schema: z
+      .union([z.string(), z.array(z.string())], { error: 'must be name=regex, name~regex or a list of them' })
+      .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s.length > 0)),
     default: [],
   }),
   recoveryTimeoutS: required({

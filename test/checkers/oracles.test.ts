@@ -56,7 +56,7 @@ const logsOf = (texts: Record<string, string>): ServerLogs => ({
 });
 
 let index = 0;
-const ev = (e: Omit<HistoryEvent, 'index'>): HistoryEvent => ({ index: index++, ...e }) as HistoryEvent;
+const ev = (e: Omit<HistoryEvent, 'index'>): HistoryEvent => ({ index: index++, ...e });
 const fault = (name: string, s: number, value: Record<string, unknown> = {}): HistoryEvent[] => [
   ev({ process: 'nemesis', type: 'info', f: 'start', value: name, time: s * 1e9 }),
   ev({ process: 'nemesis', type: 'info', f: 'start', value: { fault: name, ...value }, time: s * 1e9 + 1e6 }),
