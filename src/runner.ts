@@ -198,7 +198,9 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     } catch (err) {
       // The restart oracle: nodes that do not serve again are the finding (node-did-not-recover), not a timeout of
       // the run; unless the cluster itself is broken (a container gone), which stays the environment's failure.
-      if (abort.aborted || (await test.cluster.health?.().catch(() => undefined))) throw err;
+      const broken = abort.aborted ? undefined : await test.cluster.health?.().catch(() => undefined);
+      log.debug(`recovery wait ended: ${describeFailure(err)}; cluster health: ${broken ?? 'fine'}`);
+      if (abort.aborted || broken) throw err;
       recoveryNodes = await recordUnrecovered(test, history, describeFailure(err), log);
     }
     await roles.stop();
