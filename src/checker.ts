@@ -1,6 +1,7 @@
 // A checker decides one property of a recorded history.
 import { mergeValidity, type Validity } from './errors.js';
 import type { HistoryEvent } from './history.js';
+import type { ServerLogs } from './server-logs.js';
 
 /** One violation, named (stale-read, non-monotonic-read, lost-write, ...), with the ops involved. */
 export interface Anomaly {
@@ -55,6 +56,8 @@ export interface CheckContext {
   timeoutMs: number;
   /** The run's abort: a checker that can stop early should. */
   signal?: AbortSignal;
+  /** What the servers' logs said (server-logs.json), for the log and restart oracles. */
+  serverLogs?: ServerLogs;
 }
 
 export interface Checker {

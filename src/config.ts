@@ -318,6 +318,15 @@ export const RUN_SETTINGS = {
     schema: positive(3600, 'seconds'),
     default: 5,
   }),
+  logPatterns: required({
+    yaml: 'logPatterns',
+    flag: '--log-pattern <list>',
+    help: "the log oracle's patterns beyond ZooKeeper's own signs of trouble, comma-separated: name=regex (invalid when a server logs it) or name~regex (advisory)",
+    schema: z
+      .union([z.string(), z.array(z.string())], { error: 'must be name=regex, name~regex or a list of them' })
+      .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s.length > 0)),
+    default: [],
+  }),
   recoveryTimeoutS: required({
     yaml: 'recoveryTimeout',
     flag: '--recovery-timeout <s>',

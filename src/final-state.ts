@@ -7,6 +7,16 @@ import type { HistoryEvent } from './history.js';
 export const FINAL_READ = 'final-read';
 export const FINAL_ZXIDS = 'final-zxids';
 export const FINAL_CONFIG = 'final-config';
+/** The restart oracle's record: after the final heal, the nodes that did not serve within the recovery timeout. */
+export const FINAL_RECOVERY = 'recovery';
+
+/** The value of a failed 'recovery' event: what each node was when the recovery timeout ran out. */
+export interface FinalRecovery {
+  timeoutS: number;
+  /** Why the wait ended (the milestone that was not reached). */
+  reason: string;
+  nodes: Record<string, { serving: boolean; mode: string | null; running: boolean }>;
+}
 
 /** One node's /zookeeper/config at the end: the version (hex) and each member's role by node name. */
 export interface NodeConfig {

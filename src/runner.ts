@@ -11,6 +11,8 @@ import { healAll, type Fault, type NemesisContext } from './nemesis.js';
 import { Random } from './random.js';
 import type { NemesisSchedule } from './schedule.js';
 import { measureRecovery, recoveryPhase, type RecoveryTimings } from './recovery.js';
+import { FINAL_RECOVERY, type FinalRecovery } from './final-state.js';
+import type { ServerLogs } from './server-logs.js';
 import { ROLES_FILE, startRoleMonitor, type RoleMonitor } from './roles.js';
 import { AbortedError, sleep, TimeoutError, withTimeout } from './time.js';
 import type { Completion, Workload, WorkloadClient } from './workload.js';
@@ -40,6 +42,11 @@ export interface Test {
   runDir: string;
   /** After the recovery reads, before the history closes (the disaster-recovery scenario restores backups here). */
   afterRecovery?: (history: HistoryWriter, log: Logger, abort: AbortSignal) => Promise<void>;
+  /**
+   * Reads the servers' logs after the run (the log oracle), given the wall clock of the history's time 0 and the
+   * nodes; what it returns goes to the checkers. Absent: no log is read.
+   */
+  collectServerLogs?: (historyStartMs: number, nodes: readonly string[]) => Promise<ServerLogs>;
 }
 
 export interface RunOutcome {
@@ -208,30 +215,43 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const healMs = Date.now() - healStart;
     if (healErrors.length) throw healErrors[0]!;
     log.info('Healed; waiting for the ensemble to recover...');
-    recovery = {
-      healMs,
-      ...(await withTimeout(
-        measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000),
-        test.recoveryTimeoutS * 1000 + 5000,
-        'recovery after the heal',
-        abort,
-      )),
-    };
+    let recoveryNodes: readonly ClusterNode[] = test.cluster.nodes;
+    try {
+      recovery = {
+        healMs,
+        ...(await withTimeout(
+          measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000),
+          test.recoveryTimeoutS * 1000 + 5000,
+          'recovery after the heal',
+          abort,
+        )),
+      };
+      log.info(
+        `Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`,
+      );
+    } catch (err) {
+      // The restart oracle: nodes that do not serve again are the finding (node-did-not-recover), not a timeout of
+      // the run; unless the cluster itself is broken (a container gone), which stays the environment's failure.
+      const broken = abort.aborted ? undefined : await test.cluster.health?.().catch(() => undefined);
+      log.debug(`recovery wait ended: ${describeFailure(err)}; cluster health: ${broken ?? 'fine'}`);
+      if (abort.aborted || broken) throw err;
+      recoveryNodes = await recordUnrecovered(test, history, describeFailure(err), log);
+    }
     await roles.stop();
     endPhase('heal');
-    log.info(
-      `Recovery after the heal: leader ${recovery.leaderMs} ms, first write ${recovery.firstWriteMs} ms, every node serving ${recovery.quorumMs} ms.`,
-    );
-    const { readMs } = await withTimeout(
-      recoveryPhase(test.cluster.nodes, test.db, test.workload, history, log, {
-        readTimeoutMs: 60_000,
-        settleTimeoutMs: 20_000,
-      }),
-      90_000,
-      'the recovery reads',
-      abort,
-    );
-    recovery.finalReadMs = readMs;
+    // With no serving node left there is nothing to read; with some, they are read (the others are the finding).
+    const { readMs } = recoveryNodes.length
+      ? await withTimeout(
+          recoveryPhase(recoveryNodes, test.db, test.workload, history, log, {
+            readTimeoutMs: 60_000,
+            settleTimeoutMs: 20_000,
+          }),
+          90_000,
+          'the recovery reads',
+          abort,
+        )
+      : { readMs: 0 };
+    if (recovery) recovery.finalReadMs = readMs;
     await test.afterRecovery?.(history, log, abort);
     endPhase('finalReads');
   } catch (err) {
@@ -271,11 +291,22 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     return { valid: 'unknown', checkers: {}, aborted: reason(), ...base };
   }
   if (error !== undefined) return { valid: 'unknown', checkers: {}, error, ...base };
+  // The log oracle reads what every server wrote (history time 0 on the wall clock maps log lines onto the history).
+  const serverLogs = await test
+    .collectServerLogs?.(
+      Date.now() - history.now() / 1e6,
+      test.cluster.nodes.map((n) => n.name),
+    )
+    .catch((err: Error) => {
+      log.warn(`the servers' logs could not be read: ${err.message}`);
+      return undefined;
+    });
   log.info('Checking the history...');
   const checkers = await runCheckers(test.workload.checkers, history.events, {
     runDir: test.runDir,
     timeoutMs: CHECK_TIMEOUT_MS,
     signal: abort,
+    ...(serverLogs ? { serverLogs } : {}),
   });
   endPhase('check');
   if (abort.aborted) return { valid: 'unknown', checkers, aborted: reason(), ...base };
@@ -290,6 +321,41 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     ...(incomplete ? { incomplete } : {}),
     ...base,
   };
+}
+
+/**
+ * Records which nodes did not serve when the recovery timeout ran out (a 'final' fail event for the restart oracle)
+ * and returns the nodes that do serve, when a leader leads them (none otherwise: there is nothing to read).
+ */
+async function recordUnrecovered(
+  test: Test,
+  history: HistoryWriter,
+  reason: string,
+  log: Logger,
+): Promise<ClusterNode[]> {
+  const nodes = test.cluster.nodes;
+  const [statuses, running] = await Promise.all([
+    Promise.all(nodes.map((n) => test.db.status(n))),
+    Promise.all(nodes.map((n) => test.db.isRunning(n).catch(() => false))),
+  ]);
+  const value: FinalRecovery = {
+    timeoutS: test.recoveryTimeoutS,
+    reason,
+    nodes: Object.fromEntries(
+      nodes.map((n, i) => [
+        n.name,
+        { serving: statuses[i]!.serving, mode: statuses[i]!.mode ?? null, running: running[i]! },
+      ]),
+    ),
+  };
+  history.append({ process: 'final', type: 'invoke', f: FINAL_RECOVERY, value: null });
+  history.append({ process: 'final', type: 'fail', f: FINAL_RECOVERY, value });
+  const down = nodes.filter((_, i) => !statuses[i]!.serving).map((n) => n.name);
+  log.warn(
+    `Not recovered within ${test.recoveryTimeoutS} s of the heal: ${down.join(', ') || 'no single node'} (${reason}).`,
+  );
+  const led = statuses.some((s) => s.mode === 'leader');
+  return led ? nodes.filter((_, i) => statuses[i]!.serving) : [];
 }
 
 /** Why a run that asked for faults is no test of them: none took effect, or some failed. */

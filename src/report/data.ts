@@ -110,6 +110,36 @@ export interface LogExcerpt {
   lines: string[];
 }
 
+export interface LogFindingMark {
+  /** ms on the history's clock; null when the line's time could not be read. */
+  time: number | null;
+  node: string;
+  pattern: string;
+  line: number;
+  text: string;
+  documented: boolean;
+}
+
+/** The log oracle's marks from results.json (the server-log checker's `first`), ordered by time. */
+export function buildLogFindings(results: Results | undefined): LogFindingMark[] {
+  const first = results?.checkers['server-log']?.first;
+  if (!Array.isArray(first)) return [];
+  return (first as (Omit<LogFindingMark, 'time'> & { time: unknown })[])
+    .map((f) => ({ ...f, time: typeof f.time === 'number' ? f.time / 1e6 : null }))
+    .sort((a, b) => (a.time ?? Infinity) - (b.time ?? Infinity));
+}
+
+/** The restart oracle's anomalies from results.json. */
+export function buildUnrecovered(results: Results | undefined): ReportData['unrecovered'] {
+  return (results?.checkers.recovery?.anomalies ?? [])
+    .filter((a) => a.type === 'node-did-not-recover')
+    .map((a) => ({
+      node: /^(\S+)/.exec(a.description)?.[1] ?? '',
+      description: a.description,
+      documented: a.documented === true,
+    }));
+}
+
 export interface CheckerSummary {
   name: string;
   valid: true | false | 'unknown';
@@ -140,6 +170,10 @@ export interface ReportData {
   dataLoss: { title: string; value: unknown }[];
   logs: LogExcerpt[];
   logNote: string;
+  /** The log oracle's findings (first match of each pattern per node), marked on the history graph. */
+  logFindings: LogFindingMark[];
+  /** Nodes that did not serve again after the final heal (the restart oracle), with their last errors. */
+  unrecovered: { node: string; description: string; documented: boolean }[];
   /** Issue #15: lock holds / leadership terms as bands, watch notifications as ticks (recipe and watch workloads). */
   coordination?: CoordinationView;
   /** Clock offsets each node's server really had, as the clock faults read them back (empty: no clock faults). */
@@ -745,6 +779,8 @@ export function buildReportData(input: RunInput): ReportData {
     recovery,
     dataLoss: collectDataLoss(results),
     logs,
+    logFindings: buildLogFindings(results),
+    unrecovered: buildUnrecovered(results),
     clocks: buildClockSeries(events, startedAtMs),
     membership: buildMembershipSpans(events, durationMs),
     logNote: silent

@@ -214,7 +214,22 @@ function logsSection(data: ReportData, logFiles: { node: string; path: string }[
       return `<details open><summary>fault ${x.fault + 1} (${escapeHtml(band?.name ?? '')}) on ${escapeHtml(x.node)}: ${x.lines.length} line${x.lines.length === 1 ? '' : 's'} — <a href="${escapeHtml(x.path)}">full log</a></summary><pre class="log">${escapeHtml(x.lines.join('\n'))}</pre></details>`;
     })
     .join('');
+  const findings = data.logFindings.length
+    ? `<table class="log-findings"><tr><th>time</th><th>node</th><th>pattern</th><th>line</th><th>what the server said</th></tr>${data.logFindings
+        .map(
+          (f) =>
+            `<tr class="${f.documented ? 'documented' : 'finding'}"><td>${f.time === null ? '—' : `${(f.time / 1000).toFixed(1)} s`}</td><td>${escapeHtml(f.node)}</td><td>${escapeHtml(f.pattern)}${f.documented ? ' (documented)' : ''}</td><td>${f.line}</td><td><code>${escapeHtml(f.text)}</code></td></tr>`,
+        )
+        .join('')}</table>`
+    : '<p class="muted">The log oracle found none of ZooKeeper\'s signs of trouble in any server log.</p>';
+  const unrecovered = data.unrecovered
+    .map(
+      (u) =>
+        `<p class="${u.documented ? 'documented' : 'finding'}"><b>node-did-not-recover${u.documented ? ' (documented)' : ''}</b>: ${escapeHtml(u.description)}</p>`,
+    )
+    .join('');
   return `<section id="logs"><h2>Node logs</h2>
+  <h3>Log oracle</h3>${unrecovered}${findings}
   <p class="muted">WARN and ERROR lines from 2 s before each fault to 5 s after it healed.${data.logNote ? ` ${escapeHtml(data.logNote)}` : ''}</p>
   ${excerpts}<p>Full logs: ${links || '<span class="muted">none found</span>'} · <a href="harness.log">harness.log</a> · <a href="history.jsonl">history.jsonl</a> · <a href="results.json">results.json</a> · <a href="test.json">test.json</a></p></section>`;
 }

@@ -12,6 +12,11 @@ import { ensurePowerLossPackages, PowerLossFilesystems, powerLossBinary } from '
 import { DRIVER_WORKLOADS, resolveWorkload } from '../../workloads/index.js';
 import { driverImageName, ensureDriverImage } from '../../docker/driver.js';
 import { configConvergenceChecker } from '../checkers/membership.js';
+import { recoveryChecker } from '../checkers/recovery.js';
+import { serverLogChecker } from '../checkers/server-log.js';
+import type { Checker } from '../checker.js';
+import { DEFAULT_LOG_PATTERNS, parseLogPattern, type LogPattern } from '../server-logs.js';
+import { scanRunLogs, writeServerLogs } from '../store/server-logs.js';
 import type { ClientOptions } from '../client.js';
 import { DockerCluster } from '../cluster.js';
 import type { RunConfig } from '../config.js';
@@ -58,6 +63,25 @@ export function workloadOf(config: RunConfig): Workload {
     },
     clientOptionsOf(config),
   );
+}
+
+/** The log oracle's patterns for a config: ZooKeeper's signs of trouble and the test's own (a bad one is refused). */
+export function logPatternsOf(config: RunConfig): LogPattern[] {
+  const own = config.logPatterns.map((spec) => {
+    const pattern = parseLogPattern(spec);
+    if (typeof pattern === 'string')
+      throw new UsageError(
+        `--log-pattern: ${pattern}`,
+        'Give name=regex (invalid when a server logs it) or name~regex (advisory), e.g. oom=OutOfMemoryError.',
+      );
+    return pattern;
+  });
+  return [...own, ...DEFAULT_LOG_PATTERNS];
+}
+
+/** The checkers every run of a config gets beside its workload's: the log and restart oracles. */
+export function runCheckersOf(config: RunConfig): Record<string, Checker> {
+  return { 'server-log': serverLogChecker(logPatternsOf(config)), recovery: recoveryChecker };
 }
 
 /** What a config names, resolved: the faults or the scenario, and the workload. */
@@ -178,16 +202,18 @@ export function planRun(requested: RunConfig): { config: RunConfig; parts: RunPa
       'the schedule cuts power, but the power-loss filesystem is off (--power-loss-fs off)',
       'Use --power-loss-fs auto (the default) or on, or leave the power-loss faults out.',
     );
-  // A reconfig-enabled ensemble's configuration is checked after recovery too.
-  const parts: RunParts = config.zookeeper.reconfig
-    ? {
-        ...resolved,
-        workload: {
-          ...resolved.workload,
-          checkers: { ...resolved.workload.checkers, 'config-convergence': configConvergenceChecker },
-        },
-      }
-    : resolved;
+  // A reconfig-enabled ensemble's configuration is checked after recovery too; every run's logs and restarts.
+  const parts: RunParts = {
+    ...resolved,
+    workload: {
+      ...resolved.workload,
+      checkers: {
+        ...resolved.workload.checkers,
+        ...(config.zookeeper.reconfig ? { 'config-convergence': configConvergenceChecker } : {}),
+        ...runCheckersOf(config),
+      },
+    },
+  };
   return { config, parts };
 }
 
@@ -323,6 +349,11 @@ export async function executeTest(
         : randomSchedule(parts.faults, config.seed, config.nemesisIntervalS),
     historyPath: join(runDir, HISTORY_FILE),
     runDir,
+    collectServerLogs: (historyStartMs, nodes) => {
+      const logs = scanRunLogs(runDir, nodes, logPatternsOf(config), historyStartMs);
+      writeServerLogs(runDir, logs);
+      return Promise.resolve(logs);
+    },
   };
   const test = config.dr
     ? withDisasterRecovery(

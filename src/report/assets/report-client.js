@@ -269,6 +269,19 @@
       ctx.fillText('leader ' + m.from + '→' + m.to + (m.inferred ? ' (by this fault)' : ''), x + 3, 38);
     });
     ctx.setLineDash([]);
+    // The log oracle's findings: solid red lines (grey when documented), labelled with the pattern and node.
+    (data.logFindings || []).forEach(function (f, i) {
+      if (f.time === null) return;
+      var x = self.x(f.time);
+      if (x < self.gutter || x > W) return;
+      ctx.strokeStyle = f.documented ? '#999' : '#c0392b';
+      ctx.beginPath();
+      ctx.moveTo(x + 0.5, 28);
+      ctx.lineTo(x + 0.5, H);
+      ctx.stroke();
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.fillText('log ' + f.pattern + ' @' + f.node, x + 3, 50 + (i % 4) * 11);
+    });
     ctx.restore();
     // Time axis.
     ctx.fillStyle = '#fff';
