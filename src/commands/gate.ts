@@ -18,7 +18,8 @@ import {
   runCaseName,
   summarizeGate,
 } from '../gate/outputs.js';
-import { harnessBuild, parseShard, shardGatePlan, shardLabel, expectedRunSeconds } from '../gate/shard.js';
+import { expectedRunSeconds, parseShard, shardGatePlan, shardLabel } from '../gate/shard.js';
+import { harnessBuild } from '../harness-build.js';
 import { loadSuite, planSuite } from '../gate/spec.js';
 import { planRun } from '../run/execute.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';

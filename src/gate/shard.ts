@@ -3,10 +3,8 @@
 // the entries' keys and weights, never on the machine, the clock or the order the entries arrive in, so N machines
 // that plan the same suite together run exactly what one would.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { PlannedRunRef } from '../store/gate.js';
@@ -117,42 +115,6 @@ export function portableConfig(config: RunConfig): Record<string, unknown> {
 /** A digest of a whole plan (every entry, in order): shards of one plan carry the same one. */
 export function planDigest(entries: readonly unknown[]): string {
   return createHash('sha256').update(canonicalJson(entries)).digest('hex').slice(0, 16);
-}
-
-/** Which Faultline ran a shard: the package version and the checkout's commit (`-dirty` with local changes). */
-export interface HarnessBuild {
-  version: string;
-  commit: string | null;
-}
-
-/** The checkout's root from this module, in src/gate (tests) or dist/src/gate (the built CLI). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-/**
- * The commit comes from git when the checkout has one, else from FAULTLINE_COMMIT (the runner image sets it at
- * build time: it holds no .git), else null: then shards can only be matched by version and plan.
- */
-export function harnessBuild(env: NodeJS.ProcessEnv = process.env): HarnessBuild {
-  const root = packageRoot();
-  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  const git = (args: string[]): string | null => {
-    try {
-      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return null;
-    }
-  };
-  const head = existsSync(join(root, '.git')) ? git(['rev-parse', 'HEAD']) : null;
-  if (head) {
-    // Only what the harness is made of counts as dirty: results and scratch files do not change a run.
-    const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'workloads', 'nemesis', 'docker']);
-    return { version, commit: dirty ? `${head}-dirty` : head };
-  }
-  return { version, commit: env.FAULTLINE_COMMIT?.trim() || null };
 }
 
 /** A gate's whole plan cut into `count` shards: the plan's digest, and every run with the shard it falls to. */
