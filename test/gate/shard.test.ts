@@ -20,6 +20,7 @@ import {
   type Shard,
 } from '../../src/gate/shard.js';
 import { loadSuite, planSuite, type PlannedRun } from '../../src/gate/spec.js';
+import { listRuns } from '../../src/report/serve.js';
 import type { GateResult, RunRecord } from '../../src/store/gate.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -335,6 +336,9 @@ describe('the gate and merge commands (no engine)', () => {
     expect(merged.merged?.shards.map((s) => s.gateDir === null)).toEqual([false, true, false]);
     expect(await junitErrors(readFileSync(join(gateDir, 'junit.xml'), 'utf8'))).toEqual([]);
     expect(readFileSync(join(gateDir, 'gate.html'), 'utf8')).toContain('2/3 missing');
+    // serve's index names merged gates and shards as such.
+    expect(listRuns(out).map((r) => r.name)).toEqual(['gate default (merged from 3 shards, 1 missing)']);
+    expect(listRuns(join(dir, 'a')).map((r) => r.name)).toEqual(['gate default (shard 1/3)']);
 
     write(shardGate(runs, { index: 2, count: 3 }, { suite: 'coordination' }), join(dir, 'c'));
     const mismatch = await execa('node', [BIN, 'merge', join(dir, 'a'), join(dir, 'b'), join(dir, 'c')], {
