@@ -14,8 +14,24 @@ import { BUILD_COMMIT_FILE, harnessBuild } from '../src/harness-build.js';
 import type { Logger } from '../src/log.js';
 import { ensureRecipeImage, imageExists, imageName, type ServerImage, type ServerRecipe } from './image.js';
 
-/** What of the checkout the runner needs: the built CLI, the driver's Java source, the suites and the entry. */
-const SHIPPED = ['package.json', 'package-lock.json', 'bin', 'dist', 'suites', 'docker/driver', 'docker/runner'];
+/**
+ * What of the checkout the runner needs: the built CLI, the report's assets, the sources of what is compiled on the
+ * machine that runs (the driver's Java, the packet delayer's and the power-loss filesystem's C), suites, scenarios
+ * and the entry. Tools a fault needs (a C compiler, fuse3) are installed at run time as on any Debian host.
+ */
+const SHIPPED = [
+  'package.json',
+  'package-lock.json',
+  'bin',
+  'dist',
+  'src/report/assets',
+  'suites',
+  'nemesis/scenarios',
+  'nemesis/delayer.c',
+  'nemesis/power-loss/powerloss.c',
+  'docker/driver',
+  'docker/runner',
+];
 /** Where Faultline lives in the image; `faultline` and `faultline-runner` are on the PATH. */
 export const RUNNER_HOME = '/opt/faultline';
 
@@ -50,7 +66,8 @@ export function runnerRecipe(staging: string, digest: string): ServerRecipe {
     id: 'runner',
     suite: 'trixie',
     expectedVersion: '',
-    packages: ['nodejs', 'docker.io', 'mmdebstrap', 'iptables', 'iproute2', 'procps', 'ca-certificates'],
+    // trixie's docker.io holds the daemon only; docker-cli is the client the entry script waits with.
+    packages: ['nodejs', 'docker.io', 'docker-cli', 'mmdebstrap', 'iptables', 'iproute2', 'procps', 'ca-certificates'],
     aptOptions: [],
     repo: 'faultline/runner',
     kind: 'runner',
