@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   serve: async () => (await import('./commands/serve.js')).registerServeCommand,
   gate: async () => (await import('./commands/gate.js')).registerGateCommand,
   nemesis: async () => (await import('./commands/nemesis.js')).registerNemesisCommand,
+  merge: async () => (await import('./commands/merge.js')).registerMergeCommand,
   compare: async () => (await import('./commands/compare.js')).registerCompareCommand,
   image: async () => (await import('./commands/image.js')).registerImageCommand,
 };

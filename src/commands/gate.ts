@@ -18,6 +18,8 @@ import {
   runCaseName,
   summarizeGate,
 } from '../gate/outputs.js';
+import { expectedRunSeconds, parseShard, shardGatePlan, shardLabel } from '../gate/shard.js';
+import { harnessBuild } from '../harness-build.js';
 import { loadSuite, planSuite } from '../gate/spec.js';
 import { planRun } from '../run/execute.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
@@ -28,6 +30,7 @@ interface GateFlags {
   resultsDir: string;
   stopOnInvalid?: boolean;
   dryRun?: boolean;
+  shard?: string;
 }
 
 /** The --parallel flag, else the suite's, never above what the machine holds (unless asked for explicitly). */
@@ -69,7 +72,11 @@ export function registerGateCommand(program: Command): void {
     .option('--parallel <n>', "runs at once (default: the suite's, capped by cores and free memory)")
     .option('--results-dir <dir>', 'where the gate and its runs are stored', 'results')
     .option('--stop-on-invalid', 'start no further run after an invalid one')
-    .option('--dry-run', 'validate the suite and list the runs without running them');
+    .option('--dry-run', 'validate the suite and list the runs without running them')
+    .option(
+      '--shard <i/n>',
+      'run only shard I of N (1-based): a deterministic share of the runs, balanced by expected time; `faultline merge` joins the shards',
+    );
   // Every run setting as a flag too: it overrides the suite for every test (e.g. --server debian:sid).
   addRunOptions(command, GATE_OWN).action(async (suitePath: string, flags: GateFlags) => {
     const log = new ConsoleLogger();
@@ -85,17 +92,31 @@ export function registerGateCommand(program: Command): void {
         throw err;
       }
     }
+    const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
     // Dry runs plan into a placeholder directory and create nothing.
     const gateDir = flags.dryRun
       ? join(flags.resultsDir, 'gates', suite.name, '<timestamp>')
       : createRunDir(join(flags.resultsDir, 'gates'), suite.name);
-    const runs = planSuite(suite, { overrides, resultsDir: join(gateDir, 'runs') });
+    const allRuns = planSuite(suite, { overrides, resultsDir: join(gateDir, 'runs') });
+    // Every shard plans the whole suite, then keeps its share: the partition is the same on every machine.
+    const sharding = shard ? shardGatePlan(allRuns, shard.count) : undefined;
+    const runs = sharding ? allRuns.filter((r) => sharding.shardOf(r) === shard!.index) : allRuns;
+    if (shard && shard.count > allRuns.length)
+      throw new UsageError(
+        `--shard ${shardLabel(shard)}: suite ${suite.name} has only ${allRuns.length} runs, so some shards would hold none`,
+        `Use at most ${allRuns.length} shards.`,
+      );
     const parallel = resolveParallel(flags.parallel, suite.parallel);
     const planned = runs.reduce((s, r) => s + r.config.timeLimitS, 0);
     log.info(
-      `Gate ${suite.name}: ${runs.length} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`,
+      `Gate ${suite.name}${shard ? ` shard ${shardLabel(shard)}` : ''}: ${runs.length}${shard ? ` of ${allRuns.length}` : ''} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`,
     );
     if (flags.dryRun) {
+      if (sharding) {
+        const expected = new Array<number>(shard!.count).fill(0);
+        for (const r of allRuns) expected[sharding.shardOf(r) - 1]! += expectedRunSeconds(r.config);
+        log.info(`  expected seconds per shard: ${expected.map((e, i) => `${i + 1}: ${e}`).join(', ')}`);
+      }
       for (const r of runs)
         log.info(
           `  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`,
@@ -115,7 +136,21 @@ export function registerGateCommand(program: Command): void {
           onDone: (record, done, total) => logRunDone(log, record, done, total),
         },
       );
-      const gate = summarizeGate(suite.name, overrides.server ?? null, startedAt, records);
+      const gate = {
+        ...summarizeGate(suite.name, overrides.server ?? null, startedAt, records),
+        ...(shard && sharding
+          ? {
+              shard: {
+                ...shard,
+                plan: sharding.plan,
+                overrides: { ...overrides } as Record<string, unknown>,
+                harness: harnessBuild(),
+                planned: sharding.planned,
+                gateDir: resolve(gateDir),
+              },
+            }
+          : {}),
+      };
       writeJson(join(gateDir, GATE_JSON), gate);
       writeFileSync(join(gateDir, GATE_JUNIT), renderJUnit(gate));
       writeFileSync(join(gateDir, GATE_HTML), renderGateHtml(gate, resolve(gateDir)));

@@ -65,6 +65,19 @@ export function registerImageCommand(program: Command): void {
       }
     });
   image
+    .command('runner')
+    .description(
+      "build the runner image: this checkout's Faultline, to run a shard where an engine is reachable (see README: Sharded gates)",
+    )
+    .action(async () => {
+      const log = new ConsoleLogger();
+      const docker = await ensureEngine(log);
+      const { ensureRunnerImage } = await import('../../docker/runner.js');
+      const built = await ensureRunnerImage(docker, log);
+      log.info(`Runner image ${built.name}.`);
+      process.stdout.write(`${built.name}\n`);
+    });
+  image
     .command('rm')
     .description('remove Faultline images by name or by server build')
     .argument('<which...>', 'image names or server builds (debian:sid, a tarball file name), or "all"')

@@ -5,6 +5,7 @@ import { ExitCode, mergeValidity, type Validity } from '../errors.js';
 import { escapeHtml, verdictText } from '../report/html.js';
 import { REPORT_FILE } from '../report/index.js';
 import { STORE_FORMAT } from '../store/format.js';
+import { GATE_HTML } from '../store/gate.js';
 import type { GateResult, RunRecord } from '../store/gate.js';
 
 export { GATE_HTML, GATE_JSON, GATE_JUNIT } from '../store/gate.js';
@@ -57,6 +58,7 @@ export function renderJUnit(gate: GateResult): string {
       `server=${run.server}`,
       `version=${run.serverVersion ?? 'unknown'}`,
       `run=${run.runDir ?? 'none'}`,
+      ...(run.shard !== undefined ? [`shard=${run.shard}/${gate.merged?.count ?? gate.shard?.count ?? '?'}`] : []),
     ].join('\n');
     let body = '';
     if (run.valid === false) {
@@ -75,7 +77,8 @@ export function renderJUnit(gate: GateResult): string {
   const skipped = c.unknown - errors;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="faultline" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" skipped="${skipped}" time="${(gate.durationMs / 1000).toFixed(3)}">`,
+    // (The schema CI tools follow has no skipped count on <testsuites>: only on each <testsuite>.)
+    `<testsuites name="faultline" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" time="${(gate.durationMs / 1000).toFixed(3)}">`,
     `  <testsuite name="${xmlText(gate.suite)}" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" skipped="${skipped}" time="${(gate.durationMs / 1000).toFixed(3)}" timestamp="${gate.startedAt.replace(/\.\d+Z$/, '')}">`,
     ...cases,
     '  </testsuite>',
@@ -103,8 +106,31 @@ export function htmlPage(title: string, body: string, head = ''): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style>${head}</head><body>${body}</body></html>\n`;
 }
 
+/** Where a merged run's shard gate.html is, relative to the page; the shard's number when it has none. */
+function shardLink(gate: GateResult, run: RunRecord, pageDir: string): string {
+  if (run.shard === undefined) return '';
+  const label = `${run.shard}/${gate.merged?.count ?? '?'}`;
+  const dir = gate.merged?.shards.find((s) => s.index === run.shard)?.gateDir;
+  if (!dir) return `<span class="unknown">${escapeHtml(label)} missing</span>`;
+  const href = relative(pageDir, `${dir}/${GATE_HTML}`).split('\\').join('/');
+  return `<a href="${escapeHtml(href)}">${escapeHtml(label)}</a>`;
+}
+
+function shardsLine(gate: GateResult): string {
+  if (gate.shard)
+    return `<p>Shard ${gate.shard.index} of ${gate.shard.count} (plan ${escapeHtml(gate.shard.plan)}).</p>`;
+  if (!gate.merged) return '';
+  const m = gate.merged;
+  const parts = m.shards.map(
+    (s) =>
+      `${s.index}/${m.count}: ${s.gateDir === null ? '<span class="unknown">missing</span>' : `${verdictSpan(s.verdict)}, ${s.runs} runs${s.missing ? `, <span class="unknown">${s.missing} not run</span>` : ''}, ${((s.durationMs ?? 0) / 60_000).toFixed(1)} min`}`,
+  );
+  return `<p>Merged from ${m.count} shards (plan ${escapeHtml(m.plan)}, Faultline ${escapeHtml(m.harness.version)} at ${escapeHtml(m.harness.commit ?? 'unknown commit')}): ${parts.join('; ')}.</p>`;
+}
+
 export function renderGateHtml(gate: GateResult, pageDir: string): string {
   const c = gate.counts;
+  const sharded = gate.merged !== undefined;
   const rows = gate.runs
     .map((run) => {
       const notes = [
@@ -116,6 +142,7 @@ export function renderGateHtml(gate: GateResult, pageDir: string): string {
         `<tr><td>${escapeHtml(run.group)}</td><td>${run.repetition + 1}</td><td>${run.seed}</td><td>${verdictSpan(run.valid)}</td>` +
         `<td>${escapeHtml(run.server)}<br><span class="muted">${escapeHtml(run.serverVersion ?? 'version unknown')}</span></td>` +
         `<td>${(run.durationMs / 1000).toFixed(0)} s</td><td>${reportLink(run, pageDir)}</td>` +
+        (sharded ? `<td>${shardLink(gate, run, pageDir)}</td>` : '') +
         `<td>${
           notes.length
             ? `<ul>${notes
@@ -135,7 +162,8 @@ export function renderGateHtml(gate: GateResult, pageDir: string): string {
 <h1>Gate ${escapeHtml(gate.suite)}: ${verdictSpan(gate.verdict)}</h1>
 <p>${c.runs} runs: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown${c.errors ? ` (${c.errors} harness errors)` : ''}; server ${escapeHtml(gate.server ?? 'per test')};
 started ${escapeHtml(gate.startedAt)}, took ${(gate.durationMs / 60_000).toFixed(1)} min.</p>
-<table><thead><tr><th>test</th><th>rep</th><th>seed</th><th>verdict</th><th>server</th><th>time</th><th>run</th><th>anomalies / notes</th></tr></thead><tbody>
+${shardsLine(gate)}
+<table><thead><tr><th>test</th><th>rep</th><th>seed</th><th>verdict</th><th>server</th><th>time</th><th>run</th>${sharded ? '<th>shard</th>' : ''}<th>anomalies / notes</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`,
   );

@@ -57,6 +57,17 @@ function stampTime(stamp: string): string {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : stamp;
 }
 
+/** A shard's place, or what a merged gate was merged from, for the gate's name in the index. */
+function gateShards(gate: Record<string, unknown>): string {
+  const shard = gate.shard as { index?: unknown; count?: unknown } | undefined;
+  const num = (v: unknown): string => (typeof v === 'number' ? String(v) : '?');
+  if (shard) return ` (shard ${num(shard.index)}/${num(shard.count)})`;
+  const merged = gate.merged as { count?: unknown; shards?: { gateDir?: unknown }[] } | undefined;
+  if (!merged) return '';
+  const missing = Array.isArray(merged.shards) ? merged.shards.filter((s) => s.gateDir === null).length : 0;
+  return ` (merged from ${num(merged.count)} shards${missing ? `, ${missing} missing` : ''})`;
+}
+
 /** What the index says of one directory, if it is a run, a gate or a comparison (any format: rows, not verdicts). */
 function summarize(dir: string, path: string): RunSummary | undefined {
   const gate = readJsonQuiet(join(dir, GATE_JSON));
@@ -66,7 +77,7 @@ function summarize(dir: string, path: string): RunSummary | undefined {
       kind: 'gate',
       path,
       page: GATE_HTML,
-      name: `gate ${text(gate.suite)}`,
+      name: `gate ${text(gate.suite)}${gateShards(gate)}`,
       startedAt: text(gate.startedAt),
       server: text(gate.server) || 'as the suite says',
       workload: `${typeof counts.runs === 'number' ? counts.runs : '?'} runs`,

@@ -58,8 +58,57 @@ export const runRecordSchema = z.object({
   /** Set when the run did not complete (harness error, abort). */
   error: z.string().optional(),
   metrics: runMetricsSchema.nullable(),
+  /** In a merged gate: the shard (its index) that ran this run. */
+  shard: z.number().optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/** One run of a gate's whole plan, and the shard it falls to. */
+export const plannedRunSchema = z.object({
+  group: z.string(),
+  repetition: z.number(),
+  seed: z.number(),
+  server: z.string(),
+  shard: z.number(),
+});
+export type PlannedRunRef = z.infer<typeof plannedRunSchema>;
+
+/** What a shard of a gate is, and what it must share with the other shards of its gate to be merged with them. */
+export const gateShardSchema = z.object({
+  index: z.number(),
+  count: z.number(),
+  /** Digest of the whole plan (every run's test, repetition, seed and settings): one suite, seed and settings. */
+  plan: z.string(),
+  /** The command line's run settings (e.g. --server), as given: named in the message when shards differ. */
+  overrides: z.record(z.string(), z.unknown()),
+  harness: z.object({ version: z.string(), commit: z.string().nullable() }),
+  /** Every run of the whole plan with its shard, so a merge can name what a missing shard would have run. */
+  planned: z.array(plannedRunSchema),
+  /** Where the gate was written, absolute: run dirs below it are found again after the tree is copied. */
+  gateDir: z.string(),
+});
+export type GateShard = z.infer<typeof gateShardSchema>;
+
+/** What a merged gate was merged from. */
+export const gateMergeSchema = z.object({
+  count: z.number(),
+  plan: z.string(),
+  harness: z.object({ version: z.string(), commit: z.string().nullable() }),
+  shards: z.array(
+    z.object({
+      index: z.number(),
+      /** Where the shard's gate.json was read, or null for a missing shard. */
+      gateDir: z.string().nullable(),
+      startedAt: z.string().nullable(),
+      durationMs: z.number().nullable(),
+      verdict: validitySchema,
+      runs: z.number(),
+      /** Runs planned for the shard that it did not record (a missing shard, or one stopped early). */
+      missing: z.number(),
+    }),
+  ),
+});
+export type GateMerge = z.infer<typeof gateMergeSchema>;
 
 export const gateResultSchema = z.object({
   format: z.literal(STORE_FORMAT),
@@ -76,6 +125,10 @@ export const gateResultSchema = z.object({
     errors: z.number(),
   }),
   runs: z.array(runRecordSchema),
+  /** Set when the gate is one shard of a sharded gate (`gate --shard I/N`). */
+  shard: gateShardSchema.optional(),
+  /** Set when the gate was merged from shards (`faultline merge`). */
+  merged: gateMergeSchema.optional(),
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 
