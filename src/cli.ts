@@ -16,6 +16,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   gate: async () => (await import('./commands/gate.js')).registerGateCommand,
   nemesis: async () => (await import('./commands/nemesis.js')).registerNemesisCommand,
   compare: async () => (await import('./commands/compare.js')).registerCompareCommand,
+  explore: async () => (await import('./commands/explore.js')).registerExploreCommand,
+  replay: async () => (await import('./commands/replay.js')).registerReplayCommand,
+  shrink: async () => (await import('./commands/shrink.js')).registerShrinkCommand,
   image: async () => (await import('./commands/image.js')).registerImageCommand,
 };
 
