@@ -17,7 +17,7 @@ import { parseScenario } from '../../src/schedule.js';
 
 let index = 0;
 const ev = (ms: number, e: Partial<HistoryEvent>): HistoryEvent =>
-  ({ index: index++, time: ms * 1e6, process: 'nemesis', type: 'info', f: 'start', value: null, ...e }) as HistoryEvent;
+  ({ index: index++, time: ms * 1e6, process: 'nemesis', type: 'info', f: 'start', value: null, ...e });
 
 const roles = { n1: 'leader', n2: 'follower', n3: 'follower' };
 const history: HistoryEvent[] = [
