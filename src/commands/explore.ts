@@ -9,8 +9,8 @@ import { ExitCode, UsageError } from '../errors.js';
 import { realTrialRunner, runExplore } from '../explore/explore.js';
 import { renderExploreHtml } from '../explore/html.js';
 import { shrinkRun } from '../explore/shrink-run.js';
-import { defaultSpace, defaultMixes } from '../explore/space.js';
-import { parseDuration, parseWeights, type ExploreSpace } from '../explore/trials.js';
+import { spaceFrom } from '../explore/space.js';
+import { parseDuration } from '../explore/trials.js';
 import { ConsoleLogger, type Logger } from '../log.js';
 import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
 import { createRunDir, writeJson } from '../store/index.js';
@@ -44,25 +44,6 @@ export function exploreExitCode(record: ExploreRecord): number {
   return ExitCode.valid;
 }
 
-function spaceFromFlags(flags: ExploreFlags): ExploreSpace {
-  const space = defaultSpace();
-  if (flags.workloads) space.workloads = parseWeights(flags.workloads, 'workloads');
-  if (flags.mixes) {
-    const byName = new Map(defaultMixes().map((m) => [m.name, m]));
-    // A mix is a default mix's name, or a nemesis list joined by + (kill+partition).
-    space.mixes = parseWeights(flags.mixes, 'mixes').map((w) => ({
-      weight: w.weight,
-      value: byName.get(w.value) ?? { name: w.value, nemesis: w.value.split('+') },
-    }));
-  }
-  if (flags.sizes)
-    space.nodes = parseWeights(flags.sizes, 'sizes', (n) => n === '3' || n === '5').map((w) => ({
-      weight: w.weight,
-      value: Number(w.value) as 3 | 5,
-    }));
-  return space;
-}
-
 export function registerExploreCommand(program: Command): void {
   const command = program
     .command('explore')
@@ -72,7 +53,7 @@ export function registerExploreCommand(program: Command): void {
     .option('--budget <duration>', 'stop starting trials after this long (30m, 1h, 90s)')
     .option('--trials <n>', 'stop after this many trials')
     .option('--keep-going', 'go on after an invalid trial')
-    .option('--parallel <n>', 'trials at once (default: what the machine holds)')
+    .option('--parallel <n>', 'trials at once (default: 1; at most what the machine holds unless given)')
     .option(
       '--workloads <list>',
       'workloads and weights, e.g. register=2,set=1 (default: register, set, multi-register, queue, bank alike)',
@@ -91,7 +72,7 @@ export function registerExploreCommand(program: Command): void {
     const log = new ConsoleLogger();
     const overrides = runLayerFromCommand(command, EXPLORE_OWN);
     const base = resolveRunConfig(overrides);
-    const space = spaceFromFlags(flags);
+    const space = spaceFrom(flags);
     const budgetS = flags.budget ? parseDuration(flags.budget, '--budget') : undefined;
     const trials = flags.trials !== undefined ? Number(flags.trials) : undefined;
     if (trials !== undefined && (!Number.isInteger(trials) || trials < 1))

@@ -18,7 +18,8 @@ import {
   runCaseName,
   summarizeGate,
 } from '../gate/outputs.js';
-import { loadSuite, planSuite } from '../gate/spec.js';
+import { runSuiteExplore } from '../explore/suite.js';
+import { loadSuite, planSuite, planSuiteExplores } from '../gate/spec.js';
 import { planRun } from '../run/execute.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortOnSignals } from './signals.js';
@@ -115,7 +116,23 @@ export function registerGateCommand(program: Command): void {
           onDone: (record, done, total) => logRunDone(log, record, done, total),
         },
       );
-      const gate = summarizeGate(suite.name, overrides.server ?? null, startedAt, records);
+      // Explore entries after the tests, one at a time (each explore's trials run one at a time).
+      const explores = [];
+      for (const entry of planSuiteExplores(suite, { overrides, resultsDir: join(gateDir, 'explores') })) {
+        if (abort.signal.aborted) break;
+        log.info(`Explore ${entry.test}: budget ${entry.spec.budget}, seed ${entry.seed}`);
+        const dir = join(gateDir, 'explores', entry.test);
+        const done = await runSuiteExplore(
+          { ...entry, config: { ...entry.config, resultsDir: dir } },
+          dir,
+          log,
+          abort.signal,
+        );
+        const c = done.record.counts;
+        log.info(`Explore ${entry.test}: ${c.trials} trials, ${c.invalid} invalid, ${c.unknown} unknown`);
+        explores.push(done);
+      }
+      const gate = summarizeGate(suite.name, overrides.server ?? null, startedAt, records, explores);
       writeJson(join(gateDir, GATE_JSON), gate);
       writeFileSync(join(gateDir, GATE_JUNIT), renderJUnit(gate));
       writeFileSync(join(gateDir, GATE_HTML), renderGateHtml(gate, resolve(gateDir)));

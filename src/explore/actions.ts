@@ -32,7 +32,7 @@ const NODE_FIELDS = ['nodes', 'killed', 'paused', 'isolated', 'crashed', 'restar
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 function nodesOf(value: Record<string, unknown>): string[] {
-  for (const field of NODE_FIELDS) if (isNames(value[field])) return [...(value[field])];
+  for (const field of NODE_FIELDS) if (isNames(value[field])) return [...value[field]];
   return [];
 }
 

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { writeReport } from '../report/index.js';
 import { UsageError } from '../errors.js';
 import { STORE_FORMAT } from '../store/format.js';
 import { SHRINK_DIR, SHRINK_JSON, SHRUNK_SCENARIO, type ShrinkRecord } from '../store/explore.js';
@@ -100,5 +101,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     against,
   };
   writeJson(join(dir, SHRINK_JSON), record);
+  // The failing run's report links to it.
+  await writeReport(runDir).catch((err: Error) => options.log.warn(`report.html not rewritten: ${err.message}`));
   return record;
 }
