@@ -34,6 +34,7 @@ export async function loadRecordedSchedule(runDir: string): Promise<RecordedSche
     startMs,
     endMs: startMs + config.timeLimitS * 1000,
     takesTarget,
+    familyOf: (name) => FAULT_CATALOGUE.faults.find((f) => f.name === name)?.family ?? name,
   });
   let invalidCheckers: string[] = [];
   try {

@@ -23,6 +23,8 @@ export interface ActionWindow {
   endMs: number;
   /** Whether a fault takes a target (faults such as partition-halves cut the whole ensemble and take none). */
   takesTarget: (fault: string) => boolean;
+  /** A heal's family from what it recorded: today's random schedule records the healed fault's own name. */
+  familyOf?: (name: string) => string;
 }
 
 const roundS = (ms: number): number => Math.max(0, Math.round(ms / 100) / 10);
@@ -55,15 +57,17 @@ export function stepsFromActions(actions: readonly RecordedAction[], window: Act
         note: `${a.fault}${on}; ${roles}`,
       });
     } else if (a.scope === 'node' && a.nodes.length === 1) {
+      const family = window.familyOf?.(a.fault) ?? a.fault;
       const node = a.nodes[0]!;
-      const start = a.fault === 'process' && (a.started ?? []).includes(node);
+      const start = family === 'process' && (a.started ?? []).includes(node);
       steps.push({
         waitS,
-        action: start ? { kind: 'start', node } : { kind: 'heal', family: a.fault, target: node },
-        note: `${start ? 'start' : `heal ${a.fault} of`} ${node}; ${roles}`,
+        action: start ? { kind: 'start', node } : { kind: 'heal', family, target: node },
+        note: `${start ? 'start' : `heal ${family} of`} ${node}; ${roles}`,
       });
     } else {
-      steps.push({ waitS, action: { kind: 'heal', family: a.fault }, note: `heal every ${a.fault} fault; ${roles}` });
+      const family = window.familyOf?.(a.fault) ?? a.fault;
+      steps.push({ waitS, action: { kind: 'heal', family }, note: `heal every ${family} fault; ${roles}` });
     }
   }
   return steps;

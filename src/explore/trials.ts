@@ -1,6 +1,7 @@
 // What each explore trial runs: a workload, a fault mix and an ensemble size, drawn with weights from the explore
 // seed and the trial's number alone, so the same seed gives the same trials in the same order, whatever ran
 // before or beside them. Defaults are uniform: no weight favours a workload or fault for any known bug.
+import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { Random } from '../random.js';
 
@@ -62,8 +63,10 @@ function pickWeighted<T>(random: Random, items: readonly Weighted<T>[]): T {
 
 /** Trial `index` of an explore with this seed: a pure function of the two and the space. */
 export function planTrial(exploreSeed: number, index: number, space: ExploreSpace): TrialPlan {
-  const random = new Random(exploreSeed).fork(index + 1);
-  const seed = random.int(0, 2 ** 31 - 1);
+  // Hashed, not Random.fork: forks of nearby salts start with nearly the same draws (the first real explore drew
+  // the same workload for its first trials).
+  const seed = createHash('sha256').update(`explore/${exploreSeed}/${index}`).digest().readUInt32BE(0) >>> 1;
+  const random = new Random(seed);
   const workload = pickWeighted(random, space.workloads);
   const mix = pickWeighted(random, space.mixes);
   const nodes = pickWeighted(random, space.nodes);

@@ -28,6 +28,11 @@ describe('trial plans', () => {
     expect(planTrial(7, 12, space)).toEqual(a[12]);
     expect(Array.from({ length: 30 }, (_, i) => planTrial(8, i, space))).not.toEqual(a);
     expect(new Set(a.map((t) => t.seed)).size).toBe(30);
+    // Consecutive trials are independent draws, not near copies of each other.
+    for (const seed of [1, 11, 12345]) {
+      const first = Array.from({ length: 6 }, (_, i) => planTrial(seed, i, space));
+      expect(new Set(first.map((t) => t.workload)).size).toBeGreaterThan(1);
+    }
   });
 
   it('cover every workload, mix and size with uniform weights, and honour weights', () => {

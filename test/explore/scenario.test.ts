@@ -16,8 +16,15 @@ import type { HistoryEvent } from '../../src/history.js';
 import { parseScenario } from '../../src/schedule.js';
 
 let index = 0;
-const ev = (ms: number, e: Partial<HistoryEvent>): HistoryEvent =>
-  ({ index: index++, time: ms * 1e6, process: 'nemesis', type: 'info', f: 'start', value: null, ...e });
+const ev = (ms: number, e: Partial<HistoryEvent>): HistoryEvent => ({
+  index: index++,
+  time: ms * 1e6,
+  process: 'nemesis',
+  type: 'info',
+  f: 'start',
+  value: null,
+  ...e,
+});
 
 const roles = { n1: 'leader', n2: 'follower', n3: 'follower' };
 const history: HistoryEvent[] = [
@@ -43,6 +50,9 @@ const history: HistoryEvent[] = [
   ev(27100, { f: 'heal', value: { fault: 'packet', nodes: ['n2'], scope: 'node', roles } }),
   ev(30000, { value: 'partition-halves' }),
   ev(30200, { value: { fault: 'partition-halves', groups: [['n1'], ['n2', 'n3']] } }),
+  // Today's random schedule heals under the fault's own name: read as its family.
+  ev(40000, { f: 'heal', value: 'partition-halves' }),
+  ev(40100, { f: 'heal', value: { fault: 'partition-halves', healed: [] } }),
   // After the main phase (1 s + 60 s): the final heal, not part of the schedule.
   ev(62000, { f: 'heal', value: 'process' }),
   ev(62500, { f: 'heal', value: { fault: 'process', started: [] } }),
@@ -50,6 +60,7 @@ const history: HistoryEvent[] = [
 
 const takesTarget = (fault: string): boolean =>
   FAULT_CATALOGUE.faults.find((f) => f.name === fault)?.defaultTarget !== undefined;
+const familyOf = (name: string): string => FAULT_CATALOGUE.faults.find((f) => f.name === name)?.family ?? name;
 
 describe('recorded nemesis actions', () => {
   it('reads completions with their nodes (from `nodes` or the older fields), leaving failed ones out', () => {
@@ -62,6 +73,7 @@ describe('recorded nemesis actions', () => {
       'start packet-loss n2',
       'heal packet n2',
       'start partition-halves ',
+      'heal partition-halves ',
       'heal process ',
     ]);
     expect(actions[1]).toMatchObject({ invokedMs: 6000, completedMs: 6400, roles, target: 'leader' });
@@ -71,7 +83,12 @@ describe('recorded nemesis actions', () => {
   });
 
   it('turns the main phase into timed steps: node names and timings as recorded', () => {
-    const steps = stepsFromActions(readNemesisActions(history), { startMs: 1000, endMs: 61_000, takesTarget });
+    const steps = stepsFromActions(readNemesisActions(history), {
+      startMs: 1000,
+      endMs: 61_000,
+      takesTarget,
+      familyOf,
+    });
     expect(steps.map((s) => [s.waitS, s.action])).toEqual([
       [5, { kind: 'fault', fault: 'kill-leader', target: 'n1' }],
       [10, { kind: 'heal', family: 'process' }],
@@ -79,6 +96,7 @@ describe('recorded nemesis actions', () => {
       [2.8, { kind: 'fault', fault: 'packet-loss', target: 'n2', params: { percent: 30 } }],
       [1.7, { kind: 'heal', family: 'packet', target: 'n2' }],
       [2.9, { kind: 'fault', fault: 'partition-halves' }],
+      [9.8, { kind: 'heal', family: 'partition' }],
     ]);
     expect(steps[0]!.note).toBe('kill-leader on n1; roles: n1 leader, n2 follower, n3 follower');
     expect(needsPerNodeSteps(steps)).toBe(true);
@@ -86,7 +104,12 @@ describe('recorded nemesis actions', () => {
   });
 
   it('writes YAML that parseScenario reads back to the same steps, each step commented', () => {
-    const steps = stepsFromActions(readNemesisActions(history), { startMs: 1000, endMs: 61_000, takesTarget });
+    const steps = stepsFromActions(readNemesisActions(history), {
+      startMs: 1000,
+      endMs: 61_000,
+      takesTarget,
+      familyOf,
+    });
     // TODO(merge): per-node heals (`heal:` with `target:`, `start:`) parse once the composed branch lands; until
     // then the round trip covers the steps today's parser takes, and the per-node ones are checked as data below.
     const today = steps.filter((s) => !needsPerNodeSteps([s]));
