@@ -106,7 +106,6 @@ export async function replayCandidate(
       name: `${name}`,
       nodes: candidate.nodes as RunConfig['nodes'],
       scenario,
-      nemesis: [],
       server: options.server ?? base.server,
       resultsDir: join(options.dir, 'runs'),
     };
