@@ -17,6 +17,8 @@ const LAYERS = [
   ['^src/report/'],
   // Assembling and running tests, then many of them.
   ['^src/run/'],
+  // Exploring, replaying and shrinking: many runs chosen, or one run's schedule cut down.
+  ['^src/explore/'],
   ['^src/gate/'],
   // The command line.
   ['^src/commands/'],

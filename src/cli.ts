@@ -17,6 +17,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   nemesis: async () => (await import('./commands/nemesis.js')).registerNemesisCommand,
   merge: async () => (await import('./commands/merge.js')).registerMergeCommand,
   compare: async () => (await import('./commands/compare.js')).registerCompareCommand,
+  explore: async () => (await import('./commands/explore.js')).registerExploreCommand,
+  replay: async () => (await import('./commands/replay.js')).registerReplayCommand,
+  shrink: async () => (await import('./commands/shrink.js')).registerShrinkCommand,
   image: async () => (await import('./commands/image.js')).registerImageCommand,
 };
 

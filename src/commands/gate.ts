@@ -20,7 +20,8 @@ import {
 } from '../gate/outputs.js';
 import { expectedRunSeconds, parseShard, shardGatePlan, shardLabel } from '../gate/shard.js';
 import { harnessBuild } from '../harness-build.js';
-import { loadSuite, planSuite } from '../gate/spec.js';
+import { runSuiteExplore } from '../explore/suite.js';
+import { loadSuite, planSuite, planSuiteExplores } from '../gate/spec.js';
 import { planRun } from '../run/execute.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortOnSignals } from './signals.js';
@@ -136,8 +137,29 @@ export function registerGateCommand(program: Command): void {
           onDone: (record, done, total) => logRunDone(log, record, done, total),
         },
       );
+      // Explore entries after the tests, one at a time (each explore's trials run one at a time). A sharded gate
+      // runs them in its first shard only: an explore is one seeded search, not a list to split.
+      const explores = [];
+      const exploreEntries =
+        !shard || shard.index === 1
+          ? planSuiteExplores(suite, { overrides, resultsDir: join(gateDir, 'explores') })
+          : [];
+      for (const entry of exploreEntries) {
+        if (abort.signal.aborted) break;
+        log.info(`Explore ${entry.test}: budget ${entry.spec.budget}, seed ${entry.seed}`);
+        const dir = join(gateDir, 'explores', entry.test);
+        const done = await runSuiteExplore(
+          { ...entry, config: { ...entry.config, resultsDir: dir } },
+          dir,
+          log,
+          abort.signal,
+        );
+        const c = done.record.counts;
+        log.info(`Explore ${entry.test}: ${c.trials} trials, ${c.invalid} invalid, ${c.unknown} unknown`);
+        explores.push(done);
+      }
       const gate = {
-        ...summarizeGate(suite.name, overrides.server ?? null, startedAt, records),
+        ...summarizeGate(suite.name, overrides.server ?? null, startedAt, records, explores),
         ...(shard && sharding
           ? {
               shard: {

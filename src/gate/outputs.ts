@@ -4,20 +4,36 @@ import { relative } from 'node:path';
 import { ExitCode, mergeValidity, type Validity } from '../errors.js';
 import { escapeHtml, verdictText } from '../report/html.js';
 import { REPORT_FILE } from '../report/index.js';
+import { renderFindings } from '../explore/html.js';
 import { STORE_FORMAT } from '../store/format.js';
 import { GATE_HTML } from '../store/gate.js';
 import type { GateResult, RunRecord } from '../store/gate.js';
 
 export { GATE_HTML, GATE_JSON, GATE_JUNIT } from '../store/gate.js';
 
-export function summarizeGate(suite: string, server: string | null, startedAt: Date, runs: RunRecord[]): GateResult {
+export function summarizeGate(
+  suite: string,
+  server: string | null,
+  startedAt: Date,
+  runs: RunRecord[],
+  explores: GateResult['explores'] = [],
+): GateResult {
+  // An explore counts as invalid with an invalid trial, unknown with unknown trials only (or none at all).
+  const exploreVerdicts = explores.map((e): GateResult['verdict'] =>
+    e.record.counts.invalid > 0
+      ? false
+      : e.record.counts.unknown > 0 || e.record.counts.trials === 0
+        ? 'unknown'
+        : true,
+  );
+  const verdicts = [...runs.map((r) => r.valid), ...exploreVerdicts];
   return {
     format: STORE_FORMAT,
     suite,
     server,
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
-    verdict: runs.length ? mergeValidity(runs.map((r) => r.valid)) : 'unknown',
+    verdict: verdicts.length ? mergeValidity(verdicts) : 'unknown',
     counts: {
       runs: runs.length,
       valid: runs.filter((r) => r.valid === true).length,
@@ -26,6 +42,7 @@ export function summarizeGate(suite: string, server: string | null, startedAt: D
       errors: runs.filter((r) => r.error !== undefined).length,
     },
     runs,
+    explores,
   };
 }
 
@@ -165,6 +182,17 @@ started ${escapeHtml(gate.startedAt)}, took ${(gate.durationMs / 60_000).toFixed
 ${shardsLine(gate)}
 <table><thead><tr><th>test</th><th>rep</th><th>seed</th><th>verdict</th><th>server</th><th>time</th><th>run</th>${sharded ? '<th>shard</th>' : ''}<th>anomalies / notes</th></tr></thead><tbody>
 ${rows}
-</tbody></table>`,
+</tbody></table>${exploreSection(gate, pageDir)}`,
   );
+}
+
+/** The suite's explores: counts, and every finding with its run and shrunk scenario. */
+function exploreSection(gate: GateResult, pageDir: string): string {
+  if (gate.explores.length === 0) return '';
+  return `<h2>Explore findings</h2>${gate.explores
+    .map((e) => {
+      const c = e.record.counts;
+      return `<h3>${escapeHtml(e.test)}</h3><p>${c.trials} trials: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown in ${(e.record.durationMs / 60_000).toFixed(1)} min (<a href="${escapeHtml(relative(pageDir, `${e.dir}/explore.html`))}">explore.html</a>)</p>${renderFindings(e.record.findings, pageDir)}`;
+    })
+    .join('')}`;
 }

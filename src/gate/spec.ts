@@ -29,7 +29,21 @@ const unknownKey = (what: string, accepted: readonly string[]) => (issue: z.core
     ? `unknown ${what} field ${issue.keys.map((k) => `"${k}"`).join(', ')} (accepted: ${accepted.join(', ')})`
     : undefined;
 
-const SPEC_KEYS = ['name', 'seed', 'repetitions', 'seeds'] as const;
+const SPEC_KEYS = ['name', 'seed', 'repetitions', 'seeds', 'explore'] as const;
+
+/** A suite entry that explores instead of running one test: trials until the budget, each finding shrunk. */
+export const exploreSpecSchema = z.strictObject({
+  budget: z.string().regex(/^\d+(\.\d+)?(s|m|h)?$/, 'must be a duration such as 10m'),
+  trials: whole(1, 100_000).optional(),
+  /** Weights as `faultline explore` takes them: register=2,set=1; mixes: composed, kill+partition... */
+  workloads: z.string().optional(),
+  mixes: z.string().optional(),
+  sizes: z.string().optional(),
+  keepGoing: z.boolean().optional(),
+  shrink: z.boolean().optional(),
+  replays: whole(1, 20).optional(),
+});
+export type ExploreSpec = z.output<typeof exploreSpecSchema>;
 
 export const runDefaultsSchema = z.strictObject(runFieldsShape(), {
   error: unknownKey(
@@ -45,6 +59,7 @@ export const testSpecSchema = z.strictObject(
     seed: seedSchema.optional(),
     repetitions: whole(1, 1000).optional(),
     seeds: z.array(seedSchema).min(1).optional(),
+    explore: exploreSpecSchema.optional(),
   },
   { error: unknownKey('test', [...new Set([...SPEC_KEYS, ...RUN_YAML_KEYS])]) },
 );
@@ -74,6 +89,8 @@ export interface Suite {
   stopOnInvalid?: boolean;
   defaults: RunLayer;
   tests: { name: string; layer: RunLayer; seed?: number; repetitions?: number; seeds?: number[] }[];
+  /** Entries that explore for a budget (run after the tests). */
+  explores: { name: string; layer: RunLayer; seed?: number; spec: ExploreSpec }[];
 }
 
 /** A YAML spec's settings as a layer; its scenario path is relative to the file that names it. */
@@ -98,22 +115,30 @@ export function loadSuite(path: string): Suite {
       'Give every test its own name: run directories and JUnit cases are named after it.',
     );
   }
-  const tests = parsed.tests.map((t, i) => {
-    if (t.seeds && t.repetitions && t.seeds.length !== t.repetitions) {
-      throw new UsageError(
-        `suite ${source.where(['tests', i])}: test "${t.name}" has ${t.seeds.length} seeds but repetitions ${t.repetitions}`,
-        'Give seeds (one run each) or repetitions, not both.',
-      );
-    }
-    const { name, seed, repetitions, seeds, ...fields } = t;
-    return {
-      name,
-      layer: specLayer(fields, path),
-      ...(seed !== undefined ? { seed } : {}),
-      ...(repetitions !== undefined ? { repetitions } : {}),
-      ...(seeds !== undefined ? { seeds } : {}),
-    };
+  const explores = parsed.tests.flatMap((t) => {
+    if (!t.explore) return [];
+    const { name, seed, repetitions: _r, seeds: _s, explore, ...fields } = t;
+    return [{ name, layer: specLayer(fields, path), ...(seed !== undefined ? { seed } : {}), spec: explore }];
   });
+  const tests = parsed.tests
+    .map((t, i) => ({ t, i }))
+    .filter(({ t }) => !t.explore)
+    .map(({ t, i }) => {
+      if (t.seeds && t.repetitions && t.seeds.length !== t.repetitions) {
+        throw new UsageError(
+          `suite ${source.where(['tests', i])}: test "${t.name}" has ${t.seeds.length} seeds but repetitions ${t.repetitions}`,
+          'Give seeds (one run each) or repetitions, not both.',
+        );
+      }
+      const { name, seed, repetitions, seeds, explore: _e, ...fields } = t;
+      return {
+        name,
+        layer: specLayer(fields, path),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(repetitions !== undefined ? { repetitions } : {}),
+        ...(seeds !== undefined ? { seeds } : {}),
+      };
+    });
   return {
     name: parsed.name,
     ...(parsed.description !== undefined ? { description: parsed.description } : {}),
@@ -121,6 +146,7 @@ export function loadSuite(path: string): Suite {
     ...(parsed.stopOnInvalid !== undefined ? { stopOnInvalid: parsed.stopOnInvalid } : {}),
     defaults: specLayer(parsed.defaults ?? {}, path),
     tests,
+    explores,
   };
 }
 
@@ -132,7 +158,7 @@ export function loadTestFile(path: string): RunLayer {
     'test file',
     'Fix the fields named; a test file holds name, server, nodes, timeLimit, workload, nemesis, zookeeper, ...',
   );
-  const { repetitions: _r, seeds: _s, ...fields } = parsed;
+  const { repetitions: _r, seeds: _s, explore: _e, ...fields } = parsed;
   return specLayer(fields, path);
 }
 
@@ -171,4 +197,20 @@ export function planSuite(suite: Suite, options: { overrides?: RunLayer; results
     });
   }
   return runs;
+}
+
+/** A suite's explore entries: each with its base config (the suite's layers, as a test's) and its explore seed. */
+export function planSuiteExplores(
+  suite: Suite,
+  options: { overrides?: RunLayer; resultsDir: string },
+): { test: string; seed: number; config: RunConfig; spec: ExploreSpec }[] {
+  return suite.explores.map((e) => {
+    const seed = e.seed ?? derivedSeed(suite.name, e.name, 'explore');
+    const config = resolveRunConfig(suite.defaults, e.layer, options.overrides, {
+      seed,
+      name: `${suite.name}.${e.name}`,
+      resultsDir: options.resultsDir,
+    });
+    return { test: e.name, seed, config, spec: e.spec };
+  });
 }

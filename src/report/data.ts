@@ -180,6 +180,13 @@ export interface ReportData {
   clocks: ClockSeries[];
   /** Each node's membership over time, from the membership faults' configurations (empty: none). */
   membership: MembershipSpans[];
+  /** The minimal failing scenario `faultline shrink` wrote for this run, when it did (a link, relative to the run). */
+  shrunk?: ShrunkLink;
+}
+
+export interface ShrunkLink {
+  href: string;
+  summary: string;
 }
 
 /** One node's clock readings: [time ms, wall offset ms, monotonic offset ms or null]. */

@@ -106,7 +106,11 @@ function summarySection(data: ReportData): string {
     <div><h3>Checkers</h3>${checkers.length ? table(['checker', 'verdict', 'details'], checkers, 'checkers') : '<p class="muted">No checker ran (the run was aborted or crashed).</p>'}
       <h3>Configuration that differs from the defaults</h3>${diff}</div>
   </div>
-  <h3>Reproduce</h3><pre class="command" id="reproduce">${escapeHtml(data.reproduce)}</pre>
+  <h3>Reproduce</h3><pre class="command" id="reproduce">${escapeHtml(data.reproduce)}</pre>${
+    data.shrunk
+      ? `<p id="shrunk">Shrunk scenario: <a href="${escapeHtml(data.shrunk.href)}">${escapeHtml(data.shrunk.href)}</a> (${escapeHtml(data.shrunk.summary)})</p>`
+      : ''
+  }
 </section>`;
 }
 

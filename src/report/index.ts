@@ -7,9 +7,10 @@ import { UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
 import { readRoleChanges, ROLES_FILE } from '../role-changes.js';
 import { resolveRunConfig } from '../config.js';
+import { readShrinkRecord, SHRINK_DIR, SHRINK_JSON, SHRUNK_SCENARIO } from '../store/explore.js';
 import { readResults, readTestRecord } from '../store/format.js';
 import { HISTORY_FILE, RESULTS_FILE, TEST_FILE } from '../store/index.js';
-import { buildReportData, type ReportData } from './data.js';
+import { buildReportData, type ReportData, type ShrunkLink } from './data.js';
 import { renderReportHtml, type ReportAssets } from './html.js';
 
 export const REPORT_FILE = 'report.html';
@@ -80,7 +81,8 @@ export async function loadReportData(runDir: string, warn: (msg: string) => void
   if (!results)
     warn(`${runDir} has no ${RESULTS_FILE} (the run did not finish): the report shows the history without verdicts`);
   const logs = nodeLogFiles(runDir);
-  return buildReportData({
+  const shrunk = shrunkLink(runDir);
+  const data = buildReportData({
     events,
     results,
     test,
@@ -88,6 +90,24 @@ export async function loadReportData(runDir: string, warn: (msg: string) => void
     nodeLogs: logs.map((l) => ({ ...l, text: readLogText(join(runDir, l.path)) })),
     roles: await readRoleChanges(join(runDir, ROLES_FILE)),
   });
+  return shrunk ? { ...data, shrunk } : data;
+}
+
+/** A link to shrink/shrunk.yaml when `faultline shrink` wrote one for this run (with its reproduction rate). */
+function shrunkLink(runDir: string): ShrunkLink | undefined {
+  const scenario = join(runDir, SHRINK_DIR, SHRUNK_SCENARIO);
+  if (!existsSync(scenario)) return undefined;
+  const href = `${SHRINK_DIR}/${SHRUNK_SCENARIO}`;
+  try {
+    const r = readShrinkRecord(join(runDir, SHRINK_DIR, SHRINK_JSON));
+    const rate = r.reproduction
+      ? `, fails in ${r.reproduction.failed} of ${r.reproduction.of} replays on ${r.reproduction.server}`
+      : '';
+    const against = r.against ? `, ${r.against.failed} of ${r.against.of} on ${r.against.server}` : '';
+    return { href, summary: `${r.steps} steps on ${r.nodes} nodes${rate}${against}` };
+  } catch {
+    return { href, summary: 'minimal failing scenario' };
+  }
 }
 
 /** Writes <runDir>/report.html and returns its path. */

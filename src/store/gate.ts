@@ -2,6 +2,7 @@
 // (src/gate) and the readers (gate.html, serve, compare --from) share these schemas.
 import { join } from 'node:path';
 import { z } from 'zod';
+import { exploreRecordSchema } from './explore.js';
 import { STORE_FORMAT, readStoreFile, validitySchema } from './format.js';
 
 export const GATE_JSON = 'gate.json';
@@ -129,6 +130,8 @@ export const gateResultSchema = z.object({
   shard: gateShardSchema.optional(),
   /** Set when the gate was merged from shards (`faultline merge`). */
   merged: gateMergeSchema.optional(),
+  /** The suite's explore entries: each explore's record (its findings with their shrunk scenarios). */
+  explores: z.array(z.object({ test: z.string(), dir: z.string(), record: exploreRecordSchema })).default([]),
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 

@@ -1,0 +1,51 @@
+// The explore's live table on the terminal: cli-table3 lays it out, log-update redraws it in place (plain lines
+// when the output is not a terminal, so logs and CI stay readable).
+import Table from 'cli-table3';
+import logUpdate from 'log-update';
+import type { TrialPlan } from '../explore/trials.js';
+import type { ExploreRecord } from '../store/explore.js';
+
+const verdict = (v: boolean | 'unknown'): string => (v === true ? 'valid' : v === false ? 'INVALID' : 'unknown');
+
+/** The last trials and the running ones, with the totals above. */
+export function renderExploreTable(record: ExploreRecord, running: readonly TrialPlan[], last = 12): string {
+  const table = new Table({ head: ['#', 'workload', 'faults', 'nodes', 'seed', 'verdict', 'time', 'anomalies'] });
+  for (const t of record.trials.slice(-last))
+    table.push([
+      t.index,
+      t.workload,
+      t.mix,
+      t.nodes,
+      t.seed,
+      verdict(t.valid),
+      `${Math.round(t.durationMs / 1000)} s`,
+      t.anomalies.length || (t.error ? 'error' : ''),
+    ]);
+  for (const p of running) table.push([p.index, p.workload, p.mix, p.nodes, p.seed, 'running', '', '']);
+  const c = record.counts;
+  const first =
+    record.timeToFirstFailureMs === null ? 'none yet' : `${Math.round(record.timeToFirstFailureMs / 1000)} s`;
+  return `${c.trials} trials: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown; ${Math.round(record.durationMs / 1000)} s, ${record.trialsPerHour}/h; first failure: ${first}\n${table.toString()}`;
+}
+
+export class LiveTable {
+  private readonly live = process.stdout.isTTY;
+  private lastPlain = '';
+
+  update(text: string): void {
+    if (this.live) logUpdate(text);
+    else {
+      // Not a terminal: only the totals line, when it changes.
+      const line = text.split('\n')[0]!;
+      if (line !== this.lastPlain) process.stdout.write(`${line}\n`);
+      this.lastPlain = line;
+    }
+  }
+
+  done(text: string): void {
+    if (this.live) {
+      logUpdate(text);
+      logUpdate.done();
+    } else process.stdout.write(`${text}\n`);
+  }
+}

@@ -1,0 +1,148 @@
+// `faultline explore`: trials back to back, each an ordinary run in the store with its own seed, until a budget of
+// time or trials, or the first invalid trial; each finding shrunk to a short scenario. The loop is pure over a
+// trial runner and a shrinker, so its bookkeeping is tested without servers.
+import { join } from 'node:path';
+import type { RunConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { executeTest } from '../run/execute.js';
+import { STORE_FORMAT } from '../store/format.js';
+import type { ExploreRecord, Finding, ShrinkRecord, TrialRecord } from '../store/explore.js';
+import { anomaliesOf } from './replay.js';
+import { planTrial, type ExploreSpace, type TrialPlan } from './trials.js';
+
+export interface ExploreOptions {
+  seed: number;
+  server: string;
+  space: ExploreSpace;
+  budgetS?: number;
+  trials?: number;
+  keepGoing: boolean;
+  parallel: number;
+  abort: AbortSignal;
+  /** Told after every trial (and every shrink), for the live table. */
+  onUpdate?: (record: ExploreRecord, running: TrialPlan[]) => void;
+  now?: () => number;
+}
+
+export type TrialRunner = (plan: TrialPlan) => Promise<TrialRecord>;
+export type FindingShrinker = (trial: TrialRecord) => Promise<ShrinkRecord | null>;
+
+/** The counts, rates and time to first failure of the trials so far. */
+export function summarizeExplore(
+  options: Pick<ExploreOptions, 'seed' | 'server' | 'budgetS' | 'trials' | 'keepGoing' | 'parallel'>,
+  startedAt: Date,
+  durationMs: number,
+  trials: readonly TrialRecord[],
+  findings: readonly Finding[],
+  firstFailureMs: number | null,
+): ExploreRecord {
+  const count = (v: TrialRecord['valid']): number => trials.filter((t) => t.valid === v).length;
+  return {
+    format: STORE_FORMAT,
+    seed: options.seed,
+    server: options.server,
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    budget: { seconds: options.budgetS ?? null, trials: options.trials ?? null, keepGoing: options.keepGoing },
+    parallel: options.parallel,
+    counts: { trials: trials.length, valid: count(true), invalid: count(false), unknown: count('unknown') },
+    timeToFirstFailureMs: firstFailureMs,
+    trialsPerHour: durationMs > 0 ? Math.round((trials.length / durationMs) * 3_600_000 * 10) / 10 : 0,
+    trials: [...trials].sort((a, b) => a.index - b.index),
+    findings: [...findings],
+  };
+}
+
+/** Runs trials `parallel` at a time until the budget ends, a trial is invalid (unless keepGoing), or abort. */
+export async function runExplore(
+  options: ExploreOptions,
+  runTrial: TrialRunner,
+  shrink: FindingShrinker | null,
+): Promise<ExploreRecord> {
+  const now = options.now ?? Date.now;
+  const startedAt = new Date(now());
+  const t0 = now();
+  const trials: TrialRecord[] = [];
+  const findings: Finding[] = [];
+  const running = new Map<number, TrialPlan>();
+  let firstFailureMs: number | null = null;
+  let next = 0;
+  let stop = false;
+  const summary = (): ExploreRecord =>
+    summarizeExplore(options, startedAt, now() - t0, trials, findings, firstFailureMs);
+  const moreAllowed = (): boolean =>
+    !stop &&
+    !options.abort.aborted &&
+    (options.trials === undefined || next < options.trials) &&
+    (options.budgetS === undefined || now() - t0 < options.budgetS * 1000);
+  const worker = async (): Promise<void> => {
+    while (moreAllowed()) {
+      const plan = planTrial(options.seed, next++, options.space);
+      running.set(plan.index, plan);
+      options.onUpdate?.(summary(), [...running.values()]);
+      const trial = await runTrial(plan);
+      running.delete(plan.index);
+      trials.push(trial);
+      if (trial.valid === false) {
+        firstFailureMs ??= now() - t0;
+        if (!options.keepGoing) stop = true;
+        const finding: Finding = { trial: trial.index, runDir: trial.runDir, anomalies: trial.anomalies, shrink: null };
+        findings.push(finding);
+        options.onUpdate?.(summary(), [...running.values()]);
+        if (shrink && trial.runDir && !options.abort.aborted) {
+          try {
+            finding.shrink = await shrink(trial);
+          } catch (err) {
+            finding.shrinkError = (err as Error).message;
+          }
+        }
+      }
+      options.onUpdate?.(summary(), [...running.values()]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, worker));
+  const record = summary();
+  return options.abort.aborted ? { ...record, aborted: String(options.abort.reason ?? 'aborted') } : record;
+}
+
+/** A trial's config: the explore's base settings with the trial's workload, faults, size and seed. */
+export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string): RunConfig {
+  return {
+    ...base,
+    name: `explore-${plan.workload}`,
+    seed: plan.seed,
+    workload: plan.workload,
+    nemesis: plan.nemesis,
+    nodes: plan.nodes,
+    resultsDir,
+  };
+}
+
+/** The real trial runner: one `faultline test` run in the explore's runs dir; a harness error is an unknown trial. */
+export function realTrialRunner(base: RunConfig, exploreDir: string, log: Logger, abort: AbortSignal): TrialRunner {
+  return async (plan) => {
+    const started = Date.now();
+    const base2 = { index: plan.index, seed: plan.seed, workload: plan.workload, mix: plan.mix, nodes: plan.nodes };
+    try {
+      const { outcome, runDir } = await executeTest(trialConfig(base, plan, join(exploreDir, 'runs')), log, abort);
+      return {
+        ...base2,
+        valid: outcome.valid,
+        runDir,
+        durationMs: Date.now() - started,
+        anomalies: anomaliesOf(outcome),
+        ...(outcome.error ? { error: outcome.error } : outcome.aborted ? { error: `aborted: ${outcome.aborted}` } : {}),
+      };
+    } catch (err) {
+      log.warn(`trial ${plan.index} failed: ${(err as Error).message}`);
+      return {
+        ...base2,
+        valid: 'unknown',
+        runDir: null,
+        durationMs: Date.now() - started,
+        anomalies: [],
+        error: (err as Error).message,
+      };
+    }
+  };
+}

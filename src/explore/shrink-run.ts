@@ -1,0 +1,107 @@
+// Shrinking a failing run for real: the recorded schedule, the replay oracle (every one of k replays must fail on
+// a checker the run failed), then the minimal scenario's reproduction rate and its result on another build.
+// Writes shrink/shrunk.yaml (each step commented with what it did and the roles then) and shrink/shrink.json.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { writeReport } from '../report/index.js';
+import { UsageError } from '../errors.js';
+import { STORE_FORMAT } from '../store/format.js';
+import { SHRINK_DIR, SHRINK_JSON, SHRUNK_SCENARIO, type ShrinkRecord } from '../store/explore.js';
+import { writeJson } from '../store/index.js';
+import { loadRecordedSchedule, replayCandidate } from './replay.js';
+import { renderScenarioYaml } from './scenario.js';
+import { shrinkSchedule, type ShrinkCandidate } from './shrink.js';
+
+export interface ShrinkRunOptions {
+  /** Replays per candidate; a candidate is kept only when all fail. */
+  replays: number;
+  /** Replays of the minimal scenario to measure its reproduction rate. */
+  rateReplays: number;
+  against?: string;
+  maxTests?: number;
+  log: Logger;
+  abort: AbortSignal;
+}
+
+export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Promise<ShrinkRecord> {
+  const recorded = await loadRecordedSchedule(runDir);
+  if (recorded.steps.length === 0)
+    throw new UsageError(
+      `${runDir} recorded no nemesis action in its main phase: nothing to shrink`,
+      'Shrink a run whose schedule started faults.',
+    );
+  const dir = join(runDir, SHRINK_DIR);
+  const replay = { dir, log: options.log, abort: options.abort, checkers: recorded.invalidCheckers };
+  let n = 0;
+  const fails = async (candidate: ShrinkCandidate): Promise<boolean> => {
+    const { runs } = await replayCandidate(
+      recorded.config,
+      candidate,
+      { ...replay, times: options.replays, stopAtPass: true },
+      `candidate-${++n}`,
+    );
+    return runs.length === options.replays && runs.every((r) => r.failed);
+  };
+  const result = await shrinkSchedule({ nodes: recorded.config.nodes, steps: recorded.steps }, fails, {
+    ...(options.maxTests !== undefined ? { maxTests: options.maxTests } : {}),
+    onTest: (phase, c, failed) =>
+      options.log.info(
+        `shrink ${phase}: ${c.steps.length} steps on ${c.nodes} nodes ${failed ? 'still fails' : 'passes'}`,
+      ),
+  });
+  const rate = await replayCandidate(
+    recorded.config,
+    result.candidate,
+    { ...replay, times: options.rateReplays },
+    'rate',
+  );
+  const reproduction = {
+    server: recorded.config.server,
+    failed: rate.runs.filter((r) => r.failed).length,
+    of: rate.runs.length,
+  };
+  let against: ShrinkRecord['against'] = null;
+  if (options.against) {
+    const other = await replayCandidate(
+      recorded.config,
+      result.candidate,
+      { ...replay, times: options.rateReplays, server: options.against },
+      'against',
+    );
+    against = { server: options.against, failed: other.runs.filter((r) => r.failed).length, of: other.runs.length };
+  }
+  const scenario = join(dir, SHRUNK_SCENARIO);
+  const header = [
+    `Shrunk from ${runDir} (${recorded.config.workload}, ${recorded.config.server}) by faultline shrink:`,
+    `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each.`,
+    `Reproduces in ${reproduction.failed} of ${reproduction.of} replays on ${reproduction.server}` +
+      (against ? `; ${against.failed} of ${against.of} on ${against.server}.` : '.'),
+    `Run it: faultline test --workload ${recorded.config.workload} --nodes ${result.candidate.nodes} --server ${recorded.config.server} --scenario ${SHRUNK_SCENARIO}`,
+  ];
+  writeFileSync(
+    scenario,
+    renderScenarioYaml(result.candidate.steps, {
+      name: 'shrunk',
+      description: `minimal failing schedule of ${runDir}`,
+      header,
+    }),
+  );
+  const record: ShrinkRecord = {
+    format: STORE_FORMAT,
+    runDir,
+    scenario,
+    steps: result.candidate.steps.length,
+    nodes: result.candidate.nodes,
+    timeLimitS: recorded.config.timeLimitS,
+    oracleTests: result.tests,
+    replaysPerTest: options.replays,
+    phases: result.phases,
+    reproduction,
+    against,
+  };
+  writeJson(join(dir, SHRINK_JSON), record);
+  // The failing run's report links to it.
+  await writeReport(runDir).catch((err: Error) => options.log.warn(`report.html not rewritten: ${err.message}`));
+  return record;
+}

@@ -1,0 +1,50 @@
+// The explore's default space: the usual workloads, the composed schedule when this build has it (else several
+// families on the random schedule), 3 or 5 nodes; all weighted alike.
+import { resolveFaults } from '../../nemesis/index.js';
+import {
+  COMPOSED_MIX,
+  DEFAULT_WORKLOADS,
+  FALLBACK_MIXES,
+  parseWeights,
+  uniform,
+  type ExploreSpace,
+  type FaultMix,
+} from './trials.js';
+
+/** Whether `--nemesis composed` resolves here (it does once the composed schedule is merged). */
+export function hasComposedSchedule(): boolean {
+  try {
+    resolveFaults(['composed']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function defaultMixes(): FaultMix[] {
+  return hasComposedSchedule() ? [COMPOSED_MIX] : FALLBACK_MIXES;
+}
+
+export function defaultSpace(): ExploreSpace {
+  return { workloads: uniform(DEFAULT_WORKLOADS), mixes: uniform(defaultMixes()), nodes: uniform([3, 5] as const) };
+}
+
+/** A space from weight lists as `faultline explore` and suite explore entries write them (absent: the default). */
+export function spaceFrom(lists: { workloads?: string; mixes?: string; sizes?: string }): ExploreSpace {
+  const space = defaultSpace();
+  if (lists.workloads) space.workloads = parseWeights(lists.workloads, 'workloads');
+  if (lists.mixes) {
+    const byName = new Map(defaultMixes().map((m) => [m.name, m]));
+    // A mix is a default mix's name, or a nemesis list joined by + (kill+partition).
+    space.mixes = parseWeights(lists.mixes, 'mixes').map((w) => ({
+      weight: w.weight,
+      value: byName.get(w.value) ?? { name: w.value, nemesis: w.value.split('+') },
+    }));
+  }
+  if (lists.sizes)
+    space.nodes = parseWeights(lists.sizes, 'sizes', (n) => n === '3' || n === '5').map((w) => ({
+      weight: w.weight,
+      value: Number(w.value) as 3 | 5,
+    }));
+  return space;
+}

@@ -1,0 +1,57 @@
+// A gate suite's explore entry: an explore for its budget against the gate's build, its findings shrunk, its
+// explore.json and explore.html written in the gate's directory.
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RunConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
+import { writeJson } from '../store/index.js';
+import { realTrialRunner, runExplore } from './explore.js';
+import { renderExploreHtml } from './html.js';
+import { shrinkRun } from './shrink-run.js';
+import { spaceFrom } from './space.js';
+import { parseDuration } from './trials.js';
+
+export interface SuiteExplore {
+  test: string;
+  seed: number;
+  config: RunConfig;
+  spec: {
+    budget: string;
+    trials?: number;
+    workloads?: string;
+    mixes?: string;
+    sizes?: string;
+    keepGoing?: boolean;
+    shrink?: boolean;
+    replays?: number;
+  };
+}
+
+export async function runSuiteExplore(
+  entry: SuiteExplore,
+  dir: string,
+  log: Logger,
+  abort: AbortSignal,
+): Promise<{ test: string; dir: string; record: ExploreRecord }> {
+  const { spec } = entry;
+  const record = await runExplore(
+    {
+      seed: entry.seed,
+      server: entry.config.server,
+      space: spaceFrom(spec),
+      budgetS: parseDuration(spec.budget, 'budget'),
+      ...(spec.trials !== undefined ? { trials: spec.trials } : {}),
+      keepGoing: spec.keepGoing ?? false,
+      parallel: 1,
+      abort,
+    },
+    realTrialRunner(entry.config, dir, log, abort),
+    spec.shrink === false
+      ? null
+      : (trial) => shrinkRun(trial.runDir!, { replays: spec.replays ?? 3, rateReplays: 10, log, abort }),
+  );
+  writeJson(join(dir, EXPLORE_JSON), record);
+  writeFileSync(join(dir, EXPLORE_HTML), renderExploreHtml(record, resolve(dir)));
+  return { test: entry.test, dir, record };
+}

@@ -1,0 +1,113 @@
+// What each explore trial runs: a workload, a fault mix and an ensemble size, drawn with weights from the explore
+// seed and the trial's number alone, so the same seed gives the same trials in the same order, whatever ran
+// before or beside them. Defaults are uniform: no weight favours a workload or fault for any known bug.
+import { createHash } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { Random } from '../random.js';
+
+export interface Weighted<T> {
+  value: T;
+  weight: number;
+}
+
+/** A fault mix: a name for the table and the `nemesis` list a trial runs with. */
+export interface FaultMix {
+  name: string;
+  nemesis: string[];
+}
+
+export interface ExploreSpace {
+  workloads: Weighted<string>[];
+  mixes: Weighted<FaultMix>[];
+  nodes: Weighted<3 | 5>[];
+}
+
+export interface TrialPlan {
+  index: number;
+  seed: number;
+  workload: string;
+  mix: string;
+  nemesis: string[];
+  nodes: 3 | 5;
+}
+
+/** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers). */
+export const DEFAULT_WORKLOADS = ['register', 'set', 'multi-register', 'queue', 'bank'];
+
+/** The composed schedule: faults of every family overlapping, healed node by node (issue 13, item 2). */
+export const COMPOSED_MIX: FaultMix = { name: 'composed', nemesis: ['composed'] };
+
+/**
+ * Until the composed schedule exists: several families on the random schedule, each pair of the common ones and
+ * all of them together, every one weighted alike.
+ */
+export const FALLBACK_MIXES: FaultMix[] = [
+  { name: 'kill+partition', nemesis: ['kill', 'partition'] },
+  { name: 'pause+partition', nemesis: ['pause', 'partition'] },
+  { name: 'kill+pause', nemesis: ['kill', 'pause'] },
+  { name: 'crash+packet', nemesis: ['crash', 'packet'] },
+  { name: 'kill+pause+partition+packet', nemesis: ['kill', 'pause', 'partition', 'packet'] },
+];
+
+export const uniform = <T>(values: readonly T[]): Weighted<T>[] => values.map((value) => ({ value, weight: 1 }));
+
+function pickWeighted<T>(random: Random, items: readonly Weighted<T>[]): T {
+  const total = items.reduce((s, i) => s + i.weight, 0);
+  let x = random.float() * total;
+  for (const item of items) {
+    x -= item.weight;
+    if (x < 0) return item.value;
+  }
+  return items[items.length - 1]!.value;
+}
+
+/** Trial `index` of an explore with this seed: a pure function of the two and the space. */
+export function planTrial(exploreSeed: number, index: number, space: ExploreSpace): TrialPlan {
+  // Hashed, not Random.fork: forks of nearby salts start with nearly the same draws (the first real explore drew
+  // the same workload for its first trials).
+  const seed = createHash('sha256').update(`explore/${exploreSeed}/${index}`).digest().readUInt32BE(0) >>> 1;
+  const random = new Random(seed);
+  const workload = pickWeighted(random, space.workloads);
+  const mix = pickWeighted(random, space.mixes);
+  const nodes = pickWeighted(random, space.nodes);
+  return { index, seed, workload, mix: mix.name, nemesis: mix.nemesis, nodes };
+}
+
+/**
+ * A weights flag: `a,b,c` (alike) or `a=3,b=1`. Names are checked by the caller (`known`), weights here: each a
+ * number above 0.
+ */
+export function parseWeights(flag: string, what: string, known?: (name: string) => boolean): Weighted<string>[] {
+  const items = flag
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${what} names nothing`, `For example --${what} register=2,set=1.`);
+  return items.map((item) => {
+    const [name, weightText] = item.split('=', 2) as [string, string | undefined];
+    const weight = weightText === undefined ? 1 : Number(weightText);
+    if (!Number.isFinite(weight) || weight <= 0)
+      throw new UsageError(
+        `--${what}: the weight of ${name} must be a number above 0, not "${weightText}"`,
+        `For example --${what} ${name}=2.`,
+      );
+    if (known && !known(name))
+      throw new UsageError(
+        `--${what}: unknown ${what.replace(/s$/, '')} "${name}"`,
+        `Run \`faultline ${what === 'workloads' ? 'test --help' : 'nemesis list'}\` for the names.`,
+      );
+    return { value: name, weight };
+  });
+}
+
+/** A duration flag: 30m, 90s, 1h, or plain seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  if (!m)
+    throw new UsageError(
+      `${flag} must be a duration such as 30m, 90s or 1h, not "${text}"`,
+      `For example ${flag} 30m.`,
+    );
+  const n = Number(m[1]);
+  return Math.round(n * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1));
+}

@@ -1,0 +1,85 @@
+// explore.json: what an explore found, trial by trial, and each finding's shrunk scenario. Written by
+// src/explore, read by explore.html and the gate (a suite entry may be an explore budget).
+import { join } from 'node:path';
+import { z } from 'zod';
+import { STORE_FORMAT, readStoreFile, validitySchema } from './format.js';
+
+export const EXPLORE_JSON = 'explore.json';
+export const EXPLORE_HTML = 'explore.html';
+/** Written next to a failing run by `faultline shrink` (and linked from its report). */
+export const SHRINK_DIR = 'shrink';
+export const SHRUNK_SCENARIO = 'shrunk.yaml';
+export const SHRINK_JSON = 'shrink.json';
+
+export const trialRecordSchema = z.object({
+  index: z.number(),
+  seed: z.number(),
+  workload: z.string(),
+  mix: z.string(),
+  nodes: z.number(),
+  valid: validitySchema,
+  runDir: z.string().nullable(),
+  durationMs: z.number(),
+  /** Non-documented anomalies, as "checker: type: description". */
+  anomalies: z.array(z.string()),
+  error: z.string().optional(),
+});
+export type TrialRecord = z.infer<typeof trialRecordSchema>;
+
+/** How often a scenario failed when replayed. */
+export const replayRateSchema = z.object({ server: z.string(), failed: z.number(), of: z.number() });
+export type ReplayRate = z.infer<typeof replayRateSchema>;
+
+/** shrink.json: the minimal scenario of one failing run, and how well it reproduces. */
+export const shrinkRecordSchema = z.object({
+  format: z.literal(STORE_FORMAT),
+  runDir: z.string(),
+  scenario: z.string(),
+  steps: z.number(),
+  nodes: z.number(),
+  timeLimitS: z.number(),
+  oracleTests: z.number(),
+  replaysPerTest: z.number(),
+  phases: z.array(z.object({ phase: z.string(), steps: z.number(), waitS: z.number(), nodes: z.number() })),
+  reproduction: replayRateSchema.nullable(),
+  against: replayRateSchema.nullable(),
+});
+export type ShrinkRecord = z.infer<typeof shrinkRecordSchema>;
+
+export const findingSchema = z.object({
+  trial: z.number(),
+  runDir: z.string().nullable(),
+  anomalies: z.array(z.string()),
+  /** The shrunk scenario, when shrink ran (null: --no-shrink, or it could not). */
+  shrink: shrinkRecordSchema.nullable(),
+  shrinkError: z.string().optional(),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+export const exploreRecordSchema = z.object({
+  format: z.literal(STORE_FORMAT),
+  seed: z.number(),
+  server: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  /** What bounded it: seconds, trials, and whether it went on after a finding. */
+  budget: z.object({ seconds: z.number().nullable(), trials: z.number().nullable(), keepGoing: z.boolean() }),
+  parallel: z.number(),
+  counts: z.object({ trials: z.number(), valid: z.number(), invalid: z.number(), unknown: z.number() }),
+  /** From the explore's start to the end of the first invalid trial; null when none was. */
+  timeToFirstFailureMs: z.number().nullable(),
+  trialsPerHour: z.number(),
+  /** Set when Ctrl-C or a harness error stopped it early. */
+  aborted: z.string().optional(),
+  trials: z.array(trialRecordSchema),
+  findings: z.array(findingSchema),
+});
+export type ExploreRecord = z.infer<typeof exploreRecordSchema>;
+
+export function readExploreRecord(dir: string): ExploreRecord {
+  return readStoreFile(join(dir, EXPLORE_JSON), exploreRecordSchema, 'explore.json');
+}
+
+export function readShrinkRecord(path: string): ShrinkRecord {
+  return readStoreFile(path, shrinkRecordSchema, 'shrink.json');
+}
