@@ -2,8 +2,9 @@
 // every node's role at that moment. Pure over history events, so replay and shrink are tested without servers.
 // The composed schedule records `nodes`, `roles`, `params`, `target` and a heal's `scope` on every completion; older
 // runs recorded fault-specific fields (killed, paused, isolated...), read here as a fallback.
-// TODO(merge): unify with the composed branch's readNemesisActions.
+// The history is read by src/nemesis-actions.ts (the one reader); this adapts its actions to what replay needs.
 import type { HistoryEvent } from '../history.js';
+import { readNemesisActions as readActions } from '../nemesis-actions.js';
 
 export type ParamValue = number | string | boolean;
 
@@ -27,26 +28,13 @@ export interface RecordedAction {
 }
 
 /** Fault-specific fields older records name their nodes in, in order of preference. */
-const NODE_FIELDS = ['nodes', 'killed', 'paused', 'isolated', 'crashed', 'restarted', 'silenced'];
+const NODE_FIELDS = ['killed', 'paused', 'isolated', 'crashed', 'restarted', 'silenced'];
 
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-function nodesOf(value: Record<string, unknown>): string[] {
-  for (const field of NODE_FIELDS) if (isNames(value[field])) return [...value[field]];
+function legacyNodesOf(record: Record<string, unknown>): string[] {
+  for (const field of NODE_FIELDS) if (isNames(record[field])) return [...record[field]];
   return [];
-}
-
-function paramsOf(value: unknown): Record<string, ParamValue> | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const out: Record<string, ParamValue> = {};
-  for (const [k, v] of Object.entries(value))
-    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
-  return Object.keys(out).length ? out : undefined;
-}
-
-function rolesOf(value: unknown): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 /**
@@ -54,38 +42,26 @@ function rolesOf(value: unknown): Record<string, string> {
  * they did nothing to replay. Times are ms since the history began.
  */
 export function readNemesisActions(events: readonly HistoryEvent[]): RecordedAction[] {
-  const actions: RecordedAction[] = [];
-  // The invocation of each action is its name alone; its completion follows, before the next invocation.
-  let invokedNs: number | undefined;
-  for (const e of events) {
-    if (e.process !== 'nemesis' || e.type !== 'info' || (e.f !== 'start' && e.f !== 'heal')) continue;
-    if (typeof e.value === 'string') {
-      invokedNs = e.time;
-      continue;
-    }
-    const value = e.value as Record<string, unknown> | null;
-    if (e.error !== undefined || value === null || typeof value !== 'object' || typeof value.fault !== 'string') {
-      invokedNs = undefined;
-      continue;
-    }
-    const params = paramsOf(value.params);
-    const scope = value.scope === 'node' || value.scope === 'family' ? value.scope : undefined;
-    const started = isNames(value.started) ? [...value.started] : undefined;
-    actions.push({
-      f: e.f,
-      fault: value.fault,
-      invokedMs: Math.round((invokedNs ?? e.time) / 1e6),
-      completedMs: Math.round(e.time / 1e6),
-      nodes: nodesOf(value),
-      ...(params ? { params } : {}),
-      ...(typeof value.target === 'string' ? { target: value.target } : {}),
-      roles: rolesOf(value.roles),
-      ...(scope ? { scope } : {}),
-      ...(started ? { started } : {}),
+  return readActions(events)
+    .filter((a) => a.error === undefined && a.fault !== '?')
+    .map((a) => {
+      const started = isNames(a.record.started) ? [...a.record.started] : undefined;
+      const roles: Record<string, string> = Object.fromEntries(
+        Object.entries(a.roles).filter((e) => typeof e[1] === 'string'),
+      );
+      return {
+        f: a.kind,
+        fault: a.fault,
+        invokedMs: Math.round(a.timeMs),
+        completedMs: Math.round(a.doneMs),
+        nodes: a.nodes.length ? [...a.nodes] : legacyNodesOf(a.record),
+        ...(a.params ? { params: { ...a.params } } : {}),
+        ...(a.target !== undefined ? { target: a.target } : {}),
+        roles,
+        ...(a.kind === 'heal' && a.record.scope !== undefined ? { scope: a.scope } : {}),
+        ...(started ? { started } : {}),
+      };
     });
-    invokedNs = undefined;
-  }
-  return actions;
 }
 
 /** When the main phase's workload began: the first client invocation, ms since the history began. */

@@ -1,6 +1,4 @@
-// The explore's default space: the usual workloads, the composed schedule when this build has it (else several
-// families on the random schedule), 3 or 5 nodes; all weighted alike.
-import { resolveFaults } from '../../nemesis/index.js';
+// The explore's default space: the usual workloads, the composed schedule, 3 or 5 nodes; all weighted alike.
 import {
   COMPOSED_MIX,
   DEFAULT_WORKLOADS,
@@ -11,18 +9,9 @@ import {
   type FaultMix,
 } from './trials.js';
 
-/** Whether `--nemesis composed` resolves here (it does once the composed schedule is merged). */
-export function hasComposedSchedule(): boolean {
-  try {
-    resolveFaults(['composed']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+/** The default fault mix is the composed schedule; the single-family random mixes may be chosen by name. */
 export function defaultMixes(): FaultMix[] {
-  return hasComposedSchedule() ? [COMPOSED_MIX] : FALLBACK_MIXES;
+  return [COMPOSED_MIX];
 }
 
 export function defaultSpace(): ExploreSpace {
@@ -34,7 +23,7 @@ export function spaceFrom(lists: { workloads?: string; mixes?: string; sizes?: s
   const space = defaultSpace();
   if (lists.workloads) space.workloads = parseWeights(lists.workloads, 'workloads');
   if (lists.mixes) {
-    const byName = new Map(defaultMixes().map((m) => [m.name, m]));
+    const byName = new Map([COMPOSED_MIX, ...FALLBACK_MIXES].map((m) => [m.name, m]));
     // A mix is a default mix's name, or a nemesis list joined by + (kill+partition).
     space.mixes = parseWeights(lists.mixes, 'mixes').map((w) => ({
       weight: w.weight,

@@ -110,9 +110,9 @@ describe('recorded nemesis actions', () => {
       takesTarget,
       familyOf,
     });
-    // TODO(merge): per-node heals (`heal:` with `target:`, `start:`) parse once the composed branch lands; until
-    // then the round trip covers the steps today's parser takes, and the per-node ones are checked as data below.
-    const today = steps.filter((s) => !needsPerNodeSteps([s]));
+    // Per-node heals and starts included: the scenario language takes `heal:` with `target:` and `start:`.
+    const today = steps;
+    expect(needsPerNodeSteps(today)).toBe(true);
     const yaml = renderScenarioYaml(today, { name: 'replay', description: 'test', header: ['from a test'] });
     expect(yaml).toContain('# kill-leader on n1; roles: n1 leader, n2 follower, n3 follower');
     expect(yaml.startsWith('# from a test')).toBe(true);
@@ -133,7 +133,10 @@ describe('recorded nemesis actions', () => {
         });
         wait = 0;
       } else if (s.kind === 'heal') {
-        back.push({ waitS: wait, action: { kind: 'heal', family: s.what } });
+        back.push({ waitS: wait, action: { kind: 'heal', family: s.what, ...(s.target ? { target: s.target } : {}) } });
+        wait = 0;
+      } else if (s.kind === 'start') {
+        back.push({ waitS: wait, action: { kind: 'start', node: s.target } });
         wait = 0;
       }
     }

@@ -24,6 +24,7 @@ import { listRuns } from '../../src/report/serve.js';
 import type { GateResult, RunRecord } from '../../src/store/gate.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const SEVEN = join(ROOT, 'test', 'fixtures', 'suites', 'seven.yaml');
 const BIN = join(ROOT, 'bin', 'faultline.js');
 const XSD = readFileSync(join(ROOT, 'test', 'fixtures', 'junit', 'junit-10.xsd'), 'utf8');
 
@@ -32,8 +33,7 @@ async function junitErrors(xml: string): Promise<string[]> {
   return result.errors.map((e) => e.rawMessage);
 }
 
-const defaultRuns = (): PlannedRun[] =>
-  planSuite(loadSuite(join(ROOT, 'suites', 'default.yaml')), { resultsDir: '/r' });
+const defaultRuns = (): PlannedRun[] => planSuite(loadSuite(SEVEN), { resultsDir: '/r' });
 
 describe('--shard I/N', () => {
   it('reads I/N and refuses what is not one shard of N', () => {
@@ -97,7 +97,7 @@ describe('--shard I/N', () => {
   });
 
   it('plans the same digest wherever the results go, and another one when a setting changes', () => {
-    const suite = loadSuite(join(ROOT, 'suites', 'default.yaml'));
+    const suite = loadSuite(SEVEN);
     const a = shardGatePlan(planSuite(suite, { resultsDir: '/machine-a/results' }), 2);
     const b = shardGatePlan(planSuite(suite, { resultsDir: '/elsewhere' }), 2);
     expect(b.plan).toBe(a.plan);
@@ -279,38 +279,29 @@ describe('the gate and merge commands (no engine)', () => {
   it('lists a shard of the default suite with --dry-run, the same shares on every call', async () => {
     const list = async (shard: string) =>
       (
-        await execa('node', [BIN, 'gate', join(ROOT, 'suites', 'default.yaml'), '--shard', shard, '--dry-run'], {
+        await execa('node', [BIN, 'gate', SEVEN, '--shard', shard, '--dry-run'], {
           all: true,
         })
       ).all;
     const one = await list('1/2');
     const two = await list('2/2');
-    expect(one).toMatch(/Gate default shard 1\/2: 3 of 7 runs/);
-    expect(two).toMatch(/Gate default shard 2\/2: 4 of 7 runs/);
+    expect(one).toMatch(/Gate seven shard 1\/2: 3 of 7 runs/);
+    expect(two).toMatch(/Gate seven shard 2\/2: 4 of 7 runs/);
     expect(one).toMatch(/expected seconds per shard: 1: 160, 2: 208/);
     const tests = (out: string) => [...out.matchAll(/^\s+(\S+ #\d+): seed (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`);
-    const all = (await execa('node', [BIN, 'gate', join(ROOT, 'suites', 'default.yaml'), '--dry-run'], { all: true }))
-      .all;
+    const all = (await execa('node', [BIN, 'gate', SEVEN, '--dry-run'], { all: true })).all;
     expect([...tests(one), ...tests(two)].sort()).toEqual(tests(all).sort());
     expect(await list('1/2')).toBe(one);
-    const bad = await execa(
-      'node',
-      [BIN, 'gate', join(ROOT, 'suites', 'default.yaml'), '--shard', '3/2', '--dry-run'],
-      {
-        reject: false,
-        all: true,
-      },
-    );
+    const bad = await execa('node', [BIN, 'gate', SEVEN, '--shard', '3/2', '--dry-run'], {
+      reject: false,
+      all: true,
+    });
     expect(bad.exitCode).toBe(4);
     expect(bad.all).toMatch(/--shard must be I\/N/);
-    const tooMany = await execa(
-      'node',
-      [BIN, 'gate', join(ROOT, 'suites', 'default.yaml'), '--shard', '1/8', '--dry-run'],
-      {
-        reject: false,
-        all: true,
-      },
-    );
+    const tooMany = await execa('node', [BIN, 'gate', SEVEN, '--shard', '1/8', '--dry-run'], {
+      reject: false,
+      all: true,
+    });
     expect(tooMany.all).toMatch(/has only 7 runs/);
   });
 
