@@ -185,6 +185,8 @@
   };
 
   Timeline.prototype.draw = function () {
+    // The shown time range, readable from outside (tests, users' scripts): "start,end" in ms.
+    this.container.dataset.view = this.view[0].toFixed(1) + ',' + this.view[1].toFixed(1);
     var ctx = this.ctx,
       self = this,
       W = this.width,
