@@ -448,7 +448,7 @@ export async function createNodeContainer(
 }
 
 /** Runs a created exec to its end and collects its output and exit code. */
-async function collectExec(docker: Docker, exec: Docker.Exec): Promise<ExecResult> {
+export async function collectExec(docker: Docker, exec: Docker.Exec): Promise<ExecResult> {
   const stream = await exec.start({ hijack: true, stdin: false });
   const out: Buffer[] = [];
   const err: Buffer[] = [];

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
 import {
+  collectExec,
   createNodeContainer,
   createRunNetwork,
   LABEL_DIR,
@@ -172,21 +173,9 @@ async function execIn(
     Env: keep ? [`KEEP=${keep}`] : [],
   });
   const collect = async (): Promise<string> => {
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    const { PassThrough } = await import('node:stream');
-    const out = new PassThrough().on('data', (b: Buffer) => chunks.push(b));
-    const err = new PassThrough().on('data', (b: Buffer) => chunks.push(b));
-    await new Promise<void>((done, fail) => {
-      docker.modem.demuxStream(stream, out, err);
-      stream.on('end', done);
-      stream.on('close', done);
-      stream.on('error', fail);
-    });
-    stream.destroy();
-    const info = await exec.inspect();
-    const text = Buffer.concat(chunks).toString('utf8');
-    if (info.ExitCode !== 0) throw new HarnessError(`${container}: exited ${info.ExitCode}: ${text.trim()}`);
+    const { exitCode, stdout, stderr } = await collectExec(docker, exec);
+    const text = stdout + stderr;
+    if (exitCode !== 0) throw new HarnessError(`${container}: exited ${exitCode}: ${text.trim()}`);
     return text;
   };
   return withTimeout(collect(), timeoutMs, `${container}: pool script`);
