@@ -151,10 +151,18 @@ function counterexampleSection(data: ReportData): string {
     ${
       c.reason
         ? `<p><b>${escapeHtml(c.reason)}</b></p>
-    <p>ZooKeeper's zxid order puts <b>${c.prefixLength}</b> operations before these (the last ${c.prefix.length} are drawn, numbered in that order);
-    after them the register holds <code class="state">${escapeHtml(c.stateBefore)}</code>, and these operations contradict that order:</p>`
-        : `<p>The longest linearizable prefix has <b>${c.prefixLength}</b> operations (the last ${c.prefix.length} are drawn, numbered in linearization order).
-    After it the model state is <code class="state">${escapeHtml(c.stateBefore)}</code>, and none of these operations can come next:</p>`
+    <p>${
+      c.prefixLength === 0
+        ? `ZooKeeper's zxid order puts no operation before these; the register starts out holding`
+        : `ZooKeeper's zxid order puts <b>${c.prefixLength}</b> operations before these (the last ${c.prefix.length} are drawn, numbered in that order);
+    after them the register holds`
+    } <code class="state">${escapeHtml(c.stateBefore)}</code>, and these operations contradict that order:</p>`
+        : `<p>${
+            c.prefixLength === 0
+              ? `No operation can be linearized first: the model starts in state`
+              : `The longest linearizable prefix has <b>${c.prefixLength}</b> operations (the last ${c.prefix.length} are drawn, numbered in linearization order).
+    After it the model state is`
+          } <code class="state">${escapeHtml(c.stateBefore)}</code>, and none of these operations can come ${c.prefixLength === 0 ? 'first' : 'next'}:</p>`
     }
     ${table(['op', 'process', 'operation', 'invoked', 'completed'], rows, 'unplaced')}
     <div class="timeline cx" id="cx-${i}"><canvas></canvas><div class="tooltip" hidden></div></div>
