@@ -113,6 +113,9 @@ export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string
     seed: plan.seed,
     workload: plan.workload,
     nemesis: plan.nemesis,
+    ...(plan.tempo
+      ? { composedGapS: plan.tempo.gapS, composedHoldS: plan.tempo.holdS, composedQuietS: plan.tempo.quietS }
+      : {}),
     nodes: plan.nodes,
     resultsDir,
   };

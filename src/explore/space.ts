@@ -1,5 +1,7 @@
-// The explore's default space: the usual workloads, the composed schedule, 3 or 5 nodes; all weighted alike.
+// The explore's default space: the usual workloads, the composed schedule at two tempos, 3 or 5 nodes; all
+// weighted alike.
 import {
+  COMPOSED_BRISK_MIX,
   COMPOSED_MIX,
   DEFAULT_WORKLOADS,
   FALLBACK_MIXES,
@@ -9,9 +11,9 @@ import {
   type FaultMix,
 } from './trials.js';
 
-/** The default fault mix is the composed schedule; the single-family random mixes may be chosen by name. */
+/** The default fault mixes are the composed schedule at both tempos; the single-family random mixes may be chosen by name. */
 export function defaultMixes(): FaultMix[] {
-  return [COMPOSED_MIX];
+  return [COMPOSED_MIX, COMPOSED_BRISK_MIX];
 }
 
 export function defaultSpace(): ExploreSpace {
@@ -23,7 +25,7 @@ export function spaceFrom(lists: { workloads?: string; mixes?: string; sizes?: s
   const space = defaultSpace();
   if (lists.workloads) space.workloads = parseWeights(lists.workloads, 'workloads');
   if (lists.mixes) {
-    const byName = new Map([COMPOSED_MIX, ...FALLBACK_MIXES].map((m) => [m.name, m]));
+    const byName = new Map([...defaultMixes(), ...FALLBACK_MIXES].map((m) => [m.name, m]));
     // A mix is a default mix's name, or a nemesis list joined by + (kill+partition).
     space.mixes = parseWeights(lists.mixes, 'mixes').map((w) => ({
       weight: w.weight,

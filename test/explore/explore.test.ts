@@ -1,9 +1,12 @@
 // Explore's bookkeeping without servers: trials drawn deterministically from the seed, the loop's budgets and its
 // stop at the first invalid trial (with a FAKE trial runner and a FAKE shrinker), explore.json's schema.
 import { describe, expect, it } from 'vitest';
-import { runExplore, type ExploreOptions } from '../../src/explore/explore.js';
+import { resolveRunConfig } from '../../src/config.js';
+import { runExplore, trialConfig, type ExploreOptions } from '../../src/explore/explore.js';
+import { defaultSpace, spaceFrom } from '../../src/explore/space.js';
 import { renderExploreHtml } from '../../src/explore/html.js';
 import {
+  COMPOSED_BRISK_MIX,
   FALLBACK_MIXES,
   parseDuration,
   parseWeights,
@@ -45,6 +48,27 @@ describe('trial plans', () => {
       (t) => t.workload === 'register',
     ).length;
     expect(registers).toBeGreaterThan(320);
+  });
+
+  it('draw the composed schedule at both tempos by default, and a brisk trial runs with the brisk ranges', () => {
+    const many = Array.from({ length: 100 }, (_, i) => planTrial(3, i, defaultSpace()));
+    const brisk = many.filter((t) => t.mix === 'composed-brisk');
+    expect(brisk.length).toBeGreaterThan(25);
+    expect(many.filter((t) => t.mix === 'composed').length).toBeGreaterThan(25);
+    const base = resolveRunConfig({});
+    const config = trialConfig(base, brisk[0]!, '/tmp/runs');
+    expect(config.nemesis).toEqual(['composed']);
+    expect(config.composedGapS).toEqual(COMPOSED_BRISK_MIX.tempo!.gapS);
+    expect(config.composedHoldS).toEqual(COMPOSED_BRISK_MIX.tempo!.holdS);
+    expect(config.composedQuietS).toEqual(COMPOSED_BRISK_MIX.tempo!.quietS);
+    // The default tempo leaves the run's own ranges alone, and --mixes names the brisk one.
+    const steady = trialConfig(
+      base,
+      many.find((t) => t.mix === 'composed')!,
+      '/tmp/runs',
+    );
+    expect(steady.composedGapS).toEqual(base.composedGapS);
+    expect(spaceFrom({ mixes: 'composed-brisk' }).mixes[0]!.value).toEqual(COMPOSED_BRISK_MIX);
   });
 
   it('refuse bad weights and durations with a usage error', () => {
