@@ -170,7 +170,7 @@ export const RUN_SETTINGS = {
   name: required({
     yaml: 'name',
     flag: '--name <name>',
-    help: 'test name (results/<name>/<timestamp>)',
+    help: "test name (results/<name>/<timestamp>; default: the workload's name)",
     schema: nameSchema,
     default: 'register',
   }),
@@ -603,6 +603,8 @@ export const runConfigSchema = z.strictObject({
 export function resolveRunConfig(...layers: (RunLayer | undefined)[]): RunConfig {
   const merged = mergeLayers(defaultLayer(), ...layers);
   merged.seed ??= randomBytes(4).readUInt32BE() >>> 1;
+  // Unnamed runs are named after their workload (results/set/..., not results/register/... for a set run).
+  if (!layers.some((l) => l?.name !== undefined) && merged.workload) merged.name = merged.workload;
   const parsed = runConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

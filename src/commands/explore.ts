@@ -60,7 +60,7 @@ export function registerExploreCommand(program: Command): void {
     )
     .option(
       '--mixes <list>',
-      'fault mixes and weights: a default mix name or faults joined by + (kill+partition=2,composed)',
+      'fault mixes and weights: composed, composed-brisk (its own gap, hold and quiet ranges), kill+partition, pause+partition, kill+pause, crash+packet, kill+pause+partition+packet, or faults joined by + (default: composed and composed-brisk alike)',
     )
     .option('--sizes <list>', 'ensemble sizes and weights, e.g. 3=2,5=1 (default: 3 and 5 alike)')
     .option('--no-shrink', 'do not shrink findings')
