@@ -105,6 +105,7 @@ export async function replayCandidate(
       ...base,
       name: `${name}`,
       nodes: candidate.nodes as RunConfig['nodes'],
+      timeLimitS: candidate.timeLimitS ?? base.timeLimitS,
       scenario,
       server: options.server ?? base.server,
       resultsDir: join(options.dir, 'runs'),

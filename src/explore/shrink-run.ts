@@ -45,6 +45,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   };
   const result = await shrinkSchedule({ nodes: recorded.config.nodes, steps: recorded.steps }, fails, {
     ...(options.maxTests !== undefined ? { maxTests: options.maxTests } : {}),
+    timeLimitS: recorded.config.timeLimitS,
     onTest: (phase, c, failed) =>
       options.log.info(
         `shrink ${phase}: ${c.steps.length} steps on ${c.nodes} nodes ${failed ? 'still fails' : 'passes'}`,
@@ -72,12 +73,13 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     against = { server: options.against, failed: other.runs.filter((r) => r.failed).length, of: other.runs.length };
   }
   const scenario = join(dir, SHRUNK_SCENARIO);
+  const timeLimitS = result.candidate.timeLimitS ?? recorded.config.timeLimitS;
   const header = [
     `Shrunk from ${runDir} (${recorded.config.workload}, ${recorded.config.server}) by faultline shrink:`,
     `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each.`,
     `Reproduces in ${reproduction.failed} of ${reproduction.of} replays on ${reproduction.server}` +
       (against ? `; ${against.failed} of ${against.of} on ${against.server}.` : '.'),
-    `Run it: faultline test --workload ${recorded.config.workload} --nodes ${result.candidate.nodes} --server ${recorded.config.server} --scenario ${SHRUNK_SCENARIO}`,
+    `Run it: faultline test --workload ${recorded.config.workload} --nodes ${result.candidate.nodes} --time-limit ${timeLimitS} --server ${recorded.config.server} --scenario ${SHRUNK_SCENARIO}`,
   ];
   writeFileSync(
     scenario,
@@ -93,7 +95,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     scenario,
     steps: result.candidate.steps.length,
     nodes: result.candidate.nodes,
-    timeLimitS: recorded.config.timeLimitS,
+    timeLimitS,
     oracleTests: result.tests,
     replaysPerTest: options.replays,
     phases: result.phases,

@@ -137,6 +137,27 @@ describe('shrinkSchedule', () => {
     expect(candidate.steps).toHaveLength(1);
   });
 
+  it('ends the run soon after its last step when that still fails, and not sooner than the failure needs', async () => {
+    // A FAKE bug that shows only when the run goes on at least 4 s after the pause (a loss the final reads see
+    // only once writes went on after it).
+    const needsTail = async (c: ShrinkCandidate): Promise<boolean> => {
+      if (!(await fakeBug(c))) return false;
+      const end = c.steps.reduce((t, x) => t + x.waitS, 0);
+      return (c.timeLimitS ?? 60) - end >= 4;
+    };
+    const { candidate, phases } = await shrinkSchedule(recorded, needsTail, { maxTests: 200, timeLimitS: 60 });
+    expect(await needsTail(candidate)).toBe(true);
+    const end = candidate.steps.reduce((t, x) => t + x.waitS, 0);
+    expect(candidate.timeLimitS).toBe(Math.ceil(end + 5));
+    expect(phases.map((p) => p.phase)).toEqual(['recorded', 'drop steps', 'shorten waits', 'fewer nodes']);
+    // A bug that needs more than the margin keeps the recorded length.
+    const needsLongTail = async (c: ShrinkCandidate): Promise<boolean> =>
+      (await fakeBug(c)) && (c.timeLimitS ?? 60) - c.steps.reduce((t, x) => t + x.waitS, 0) >= 20;
+    expect(
+      (await shrinkSchedule(recorded, needsLongTail, { maxTests: 200, timeLimitS: 60 })).candidate.timeLimitS,
+    ).toBe(undefined);
+  });
+
   it('never returns a candidate the oracle passed', async () => {
     const flaky = async (c: ShrinkCandidate): Promise<boolean> => c.steps.length >= 4;
     const { candidate } = await shrinkSchedule(recorded, flaky);
