@@ -1,7 +1,7 @@
 // Every workload checker on hand-made histories whose verdicts are known, including the anomaly it must name.
 import { describe, expect, it } from 'vitest';
 import { describeCheckerResult, overallValidity, type CheckerResult } from '../../src/checker.js';
-import { checkBank } from '../../src/checkers/bank.js';
+import { checkBank, explainedByUnknown, type Transfer } from '../../src/checkers/bank.js';
 import { checkConvergence, checkRecoveryTime } from '../../src/checkers/convergence.js';
 import { checkQueue } from '../../src/checkers/queue.js';
 import { checkSessions } from '../../src/checkers/session.js';
@@ -227,6 +227,71 @@ describe('bank', () => {
       valid: true,
       counts: { acknowledgedTransfers: 1, lostNodes: 0 },
     });
+  });
+});
+
+describe('bank: transfers of unknown outcome', () => {
+  const accounts = ['0', '1', '2', '3', '4'];
+  const deltaOf = (t: Transfer): number[] =>
+    accounts.map((a) => (a === String(t.to) ? t.amount : 0) - (a === String(t.from) ? t.amount : 0));
+  /** Every subset's effect, by enumeration: the answer the search must agree with. */
+  const bruteForce = (ts: Transfer[], change: number[]): boolean => {
+    for (let mask = 0; mask < 1 << ts.length; mask++) {
+      const moved = accounts.map(() => 0);
+      ts.forEach((t, i) => {
+        if (mask & (1 << i)) deltaOf(t).forEach((d, a) => (moved[a]! += d));
+      });
+      if (moved.every((m, a) => m === change[a])) return true;
+    }
+    return false;
+  };
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const randomTransfers = (n: number): Transfer[] =>
+    Array.from({ length: n }, () => {
+      const from = rand(5);
+      return { from, to: (from + 1 + rand(4)) % 5, amount: 1 + rand(5) };
+    });
+
+  it('agrees with enumerating every subset (600 random cases of up to 12 transfers)', () => {
+    for (let c = 0; c < 600; c++) {
+      const ts = randomTransfers(1 + rand(12));
+      // Half the time a real subset's effect, half the time that effect nudged by one unit between two accounts.
+      const change = accounts.map(() => 0);
+      ts.forEach((t) => {
+        if (rand(2)) deltaOf(t).forEach((d, a) => (change[a]! += d));
+      });
+      if (rand(2)) {
+        change[rand(5)]! += 1;
+        change[rand(5)]! -= 1;
+      }
+      expect(explainedByUnknown(ts, accounts, change), `case ${c}`).toBe(bruteForce(ts, change));
+    }
+  });
+
+  it('decides 40 unknown transfers, where enumerating their effects gave up, and says undecided past its bound', () => {
+    const ts = randomTransfers(40);
+    const change = accounts.map(() => 0);
+    ts.forEach((t, i) => {
+      if (i % 3 === 0) deltaOf(t).forEach((d, a) => (change[a]! += d));
+    });
+    expect(explainedByUnknown(ts, accounts, change)).toBe(true);
+    // Odd: no subset of even amounts moves an account by an odd sum.
+    const even = ts.map((t) => ({ ...t, amount: 2 * t.amount }));
+    expect(explainedByUnknown(even, accounts, [1, -1, 0, 0, 0])).toBe(false);
+    expect(explainedByUnknown(even, accounts, [1, -1, 0, 0, 0], 10)).toBeUndefined();
+  });
+
+  it('names the loss when no subset of 40 unknown transfers explains the final balances', () => {
+    const h = new HistoryBuilder();
+    for (const t of randomTransfers(40).map((t) => ({ ...t, amount: 2 * t.amount }))) h.op(0, 'transfer', t, 'info', t);
+    h.finalRead('n1', { 0: 21, 1: 19, 2: 20, 3: 20, 4: 20 });
+    const initial = { 0: 20, 1: 20, 2: 20, 3: 20, 4: 20 };
+    // Decided within the budget: no subset of even amounts explains a move of one unit, so it is lost.
+    expect(checkBank(h.events, initial)).toMatchObject({ valid: false, counts: { undecidedNodes: 0 } });
   });
 });
 
