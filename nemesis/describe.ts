@@ -55,7 +55,7 @@ export function describeComposedPlan(options: ComposedOptions, count?: number): 
       .map((f) => f.name)
       .join(', ')}; at most ${options.maxFaulty} faulty${
       options.majoritySpellS > 0 ? `, majority spells of ${options.majoritySpellS} s` : ', no majority spells'
-    }; hold ${options.holdS.join('-')} s, quiet ${options.quietS.join('-')} s, gap ${options.gapS.join('-')} s`,
+    }; hold ${options.holdS.join('-')} s, quiet ${options.quietS.join('-')} s, gap ${options.gapS.join('-')} s${options.earlyHeals === false ? ', no early heals' : ''}`,
   ];
   let i = 0;
   for (const step of planComposedSchedule(options)) {

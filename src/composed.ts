@@ -7,8 +7,9 @@
 //
 // Rules (defaults in src/config.ts, documented in README "Composed faults"):
 // - Each step, after a gap drawn from `gapS`, chooses uniformly among the actions allowed now: start a fault,
-//   heal one fault in force early, or wait. A start picks its family uniformly among the enabled ones, its fault
-//   uniformly within the family, its target uniformly among the target kinds, its hold uniformly from `holdS`.
+//   heal one fault in force early (unless `earlyHeals` is off), or wait. A start picks its family uniformly among
+//   the enabled ones, its fault uniformly within the family, its target uniformly among the target kinds, its hold
+//   uniformly from `holdS`.
 // - A fault in force is healed when its hold ends (or earlier, when a heal step picks it).
 // - At most `maxFaulty` nodes are faulty at once (default: a minority). A start that would pass it may open a
 //   majority spell instead, when `majoritySpellS` > 0 and no spell ran in the last three spell lengths: up to a
@@ -59,6 +60,8 @@ export interface ComposedRules {
   quietS: readonly [number, number];
   /** The gap between two steps, s: [min, max]. */
   gapS: readonly [number, number];
+  /** Whether a step may heal a fault before its hold ends (default true). */
+  earlyHeals?: boolean;
 }
 
 export interface ComposedOptions extends ComposedRules {
@@ -146,7 +149,7 @@ export function* planComposedSchedule(options: ComposedOptions): Generator<Compo
     }
     const choices: ('start' | 'heal' | 'wait')[] = [];
     if (families.length > 0 && options.nodeCount > 0) choices.push('start');
-    if (active.length > 0) choices.push('heal');
+    if (active.length > 0 && options.earlyHeals !== false) choices.push('heal');
     choices.push('wait');
     const choice = random.pick(choices);
     if (choice === 'start') {

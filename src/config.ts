@@ -269,6 +269,14 @@ export const RUN_SETTINGS = {
     default: [5, 15],
     toFlag: (v) => v.join('-'),
   }),
+  composedEarlyHeals: required({
+    yaml: 'composed.earlyHeals',
+    flag: '--composed-early-heals <yes|no>',
+    help: '--nemesis composed: whether a step may heal a fault before its hold ends (no: every heal comes when its hold ends)',
+    schema: yesNo(),
+    default: true,
+    toFlag: (v) => (v ? 'yes' : 'no'),
+  }),
   composedGapS: required({
     yaml: 'composed.gap',
     flag: '--composed-gap <s-s>',

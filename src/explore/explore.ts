@@ -114,7 +114,12 @@ export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string
     workload: plan.workload,
     nemesis: plan.nemesis,
     ...(plan.tempo
-      ? { composedGapS: plan.tempo.gapS, composedHoldS: plan.tempo.holdS, composedQuietS: plan.tempo.quietS }
+      ? {
+          composedGapS: plan.tempo.gapS,
+          composedHoldS: plan.tempo.holdS,
+          composedQuietS: plan.tempo.quietS,
+          composedEarlyHeals: plan.tempo.earlyHeals,
+        }
       : {}),
     nodes: plan.nodes,
     resultsDir,

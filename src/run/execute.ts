@@ -139,6 +139,7 @@ export function composedPartsOf(config: RunConfig, families: readonly ComposedFa
     holdS: config.composedHoldS,
     quietS: config.composedQuietS,
     gapS: config.composedGapS,
+    earlyHeals: config.composedEarlyHeals,
     faults: new Map(families.flatMap((f) => f.faults).map((name) => [name, FAULTS[name]!])),
   };
 }

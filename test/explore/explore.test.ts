@@ -61,6 +61,7 @@ describe('trial plans', () => {
     expect(config.composedGapS).toEqual(COMPOSED_BRISK_MIX.tempo!.gapS);
     expect(config.composedHoldS).toEqual(COMPOSED_BRISK_MIX.tempo!.holdS);
     expect(config.composedQuietS).toEqual(COMPOSED_BRISK_MIX.tempo!.quietS);
+    expect(config.composedEarlyHeals).toBe(false);
     // The default tempo leaves the run's own ranges alone, and --mixes names the brisk one.
     const steady = trialConfig(
       base,

@@ -96,6 +96,24 @@ describe('composed plan', () => {
     expect(sawSpell).toBe(true);
   });
 
+  it('without early heals ends every fault at its hold (or a spell end, or the end), never sooner', () => {
+    let early = 0;
+    for (let seed = 0; seed < 30; seed++) {
+      early += plan(options({ seed })).filter((s) => s.kind === 'heal' && s.why === 'early').length;
+      const steps = plan(options({ seed, earlyHeals: false, gapS: [0.5, 2], holdS: [3, 10] }));
+      expect(steps.filter((s) => s.kind === 'heal' && s.why === 'early')).toEqual([]);
+      for (const heal of steps.filter((s) => s.kind === 'heal' && s.why === 'hold')) {
+        const start = steps.find((s) => s.kind === 'start' && s.id === heal.id) as Extract<
+          ComposedStep,
+          { kind: 'start' }
+        >;
+        expect(heal.atS - start.atS).toBeGreaterThanOrEqual(start.holdS! - 0.001);
+      }
+    }
+    // The default does heal early (so the rule is what removes them).
+    expect(early).toBeGreaterThan(0);
+  });
+
   it('always ends with every lasting fault healed, at or after the end of the phase', () => {
     for (let seed = 0; seed < 30; seed++) {
       const steps = plan(options({ seed, durationS: 45 }));
