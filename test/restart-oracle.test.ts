@@ -1,23 +1,13 @@
 // The restart oracle in runTest, with the FAKE in-memory cluster: a node that does not come back after the final
 // heal is recorded (a 'final' recovery fail event), the run is checked rather than failed, and the recovery checker
 // names the node: node-did-not-recover, invalid. No Docker: the real run is in the report's numbers.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoveryChecker } from '../src/checkers/recovery.js';
 import type { ClusterNode } from '../src/cluster.js';
 import { HarnessError } from '../src/errors.js';
-import {
-  MemoryCluster,
-  MemoryDatabase,
-  memoryFault,
-  MemoryRegister,
-  memoryRegisterWorkload,
-} from '../src/fakes/memory.js';
+import { fakeRun, MemoryCluster, MemoryDatabase, memoryFault, MemoryRegister } from '../src/fakes/memory.js';
 import { MemoryLogger } from '../src/log.js';
 import { runTest } from '../src/runner.js';
-import { randomSchedule } from '../src/schedule.js';
 import type { ServerStatus } from '../src/zookeeper.js';
 
 /** A FAKE database whose node n2 never starts again once killed (as a server whose data will not load). */
@@ -40,7 +30,6 @@ class NoRestartDatabase extends MemoryDatabase {
 
 describe('runTest and the restart oracle', () => {
   it('gives node-did-not-recover for a node that stays down after the final heal, not a failed run', async () => {
-    const runDir = mkdtempSync(join(tmpdir(), 'faultline-restart-'));
     const register = new MemoryRegister();
     const cluster = new MemoryCluster(3);
     const db = new NoRestartDatabase(cluster, register);
@@ -56,27 +45,15 @@ describe('runTest and the restart oracle', () => {
         return { started: cluster.nodes.map((n) => n.name) };
       },
     };
-    const outcome = await runTest(
-      {
-        name: 'restart',
-        seed: 1,
-        timeLimitS: 0.4,
-        concurrency: 3,
-        rate: 300,
-        nemesisIntervalS: 0.05,
-        opTimeoutMs: 1000,
-        recoveryTimeoutS: 5,
-        cluster,
-        db,
-        workload: memoryRegisterWorkload(register, { recovery: recoveryChecker }),
-        faults: [killN2],
-        schedule: randomSchedule([killN2], 1, 0.05),
-        historyPath: join(runDir, 'history.jsonl'),
-        runDir,
-      },
-      new MemoryLogger(),
-      new AbortController().signal,
-    );
+    const { test } = fakeRun({
+      name: 'restart',
+      register,
+      cluster,
+      db,
+      fault: killN2,
+      checkers: { recovery: recoveryChecker },
+    });
+    const outcome = await runTest(test, new MemoryLogger(), new AbortController().signal);
     expect(outcome.error).toBeUndefined();
     expect(outcome.valid).toBe(false);
     const anomalies = outcome.checkers.recovery!.anomalies!;

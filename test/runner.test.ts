@@ -1,70 +1,21 @@
 // runTest with the in-memory (FAKE) cluster, database, workload and fault of src/fakes: every phase, and every way a
 // run can end (valid, invalid, aborted in each phase, a failing heal, a throwing checker, an incomplete schedule, a
 // history that cannot be written, extreme rates and intervals), in milliseconds and without Docker.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NoTargetError } from '../src/errors.js';
-import {
-  MemoryCluster,
-  MemoryDatabase,
-  memoryFault,
-  MemoryRegister,
-  memoryRegisterWorkload,
-  type MemoryFaultOptions,
-} from '../src/fakes/memory.js';
+import { fakeRun } from '../src/fakes/memory.js';
 import { readHistory } from '../src/history.js';
 import { MemoryLogger } from '../src/log.js';
 import type { Fault } from '../src/nemesis.js';
-import { runTest, type Test } from '../src/runner.js';
+import { runTest } from '../src/runner.js';
 import { randomSchedule } from '../src/schedule.js';
 import type { Checker } from '../src/checker.js';
-
-interface MemoryRun {
-  test: Test;
-  register: MemoryRegister;
-  cluster: MemoryCluster;
-}
-
-function memoryTest(
-  options: {
-    fault?: MemoryFaultOptions | Fault;
-    checkers?: Record<string, Checker>;
-    db?: MemoryDatabase;
-  } & Partial<Test> = {},
-): MemoryRun {
-  const runDir = mkdtempSync(join(tmpdir(), 'faultline-memory-'));
-  const register = new MemoryRegister();
-  const cluster = new MemoryCluster(3);
-  const fault = options.fault && 'start' in options.fault ? options.fault : memoryFault(register, options.fault);
-  const { fault: _f, checkers, db, ...overrides } = options;
-  const test: Test = {
-    name: 'memory',
-    seed: 1,
-    timeLimitS: 0.4,
-    concurrency: 3,
-    rate: 300,
-    nemesisIntervalS: 0.05,
-    opTimeoutMs: 1000,
-    recoveryTimeoutS: 5,
-    cluster,
-    db: db ?? new MemoryDatabase(cluster, register),
-    workload: memoryRegisterWorkload(register, checkers),
-    faults: [fault],
-    schedule: randomSchedule([fault], 1, 0.05),
-    historyPath: join(runDir, 'history.jsonl'),
-    runDir,
-    ...overrides,
-  };
-  return { test, register, cluster };
-}
 
 const never = new AbortController().signal;
 
 describe('runTest with in-memory parts', () => {
   it('runs every phase: start, main phase with faults, final heal, recovery, final reads, checking', async () => {
-    const { test, register } = memoryTest({ timeLimitS: 1 });
+    const { test, register } = fakeRun({ timeLimitS: 1 });
     const outcome = await runTest(test, new MemoryLogger(), never);
     expect(outcome.valid).toBe(true);
     expect(outcome.checkers.linearizable?.valid).toBe(true);
@@ -81,7 +32,7 @@ describe('runTest with in-memory parts', () => {
   });
 
   it('finds a bug the fake was given: a node that serves a stale value is not linearizable', async () => {
-    const { test, register } = memoryTest({ timeLimitS: 0.3 });
+    const { test, register } = fakeRun({ timeLimitS: 0.3 });
     register.staleReadsFrom.set('n2', 4);
     const outcome = await runTest(test, new MemoryLogger(), never);
     expect(outcome.checkers.linearizable?.valid).toBe(false);
@@ -89,7 +40,7 @@ describe('runTest with in-memory parts', () => {
   });
 
   it('stops the main phase within moments of an abort, heals at teardown and keeps the history', async () => {
-    const { test, register } = memoryTest({ timeLimitS: 60 });
+    const { test, register } = fakeRun({ timeLimitS: 60 });
     const abort = new AbortController();
     const started = Date.now();
     setTimeout(() => {
@@ -105,7 +56,7 @@ describe('runTest with in-memory parts', () => {
   });
 
   it('stops a start-up that never serves within moments of an abort', async () => {
-    const { test } = memoryTest();
+    const { test } = fakeRun();
     test.db.waitForQuorum = () => new Promise(() => {});
     const abort = new AbortController();
     setTimeout(() => abort.abort('SIGTERM'), 100);
@@ -116,7 +67,7 @@ describe('runTest with in-memory parts', () => {
   });
 
   it('ends a run whose heal fails as unknown, with the cause, instead of throwing', async () => {
-    const { test } = memoryTest({ fault: { healError: 'iptables: the chain is busy' } });
+    const { test } = fakeRun({ fault: { healError: 'iptables: the chain is busy' } });
     const outcome = await runTest(test, new MemoryLogger(), never);
     expect(outcome.valid).toBe('unknown');
     expect(outcome.error).toContain('iptables: the chain is busy');
@@ -130,7 +81,7 @@ describe('runTest with in-memory parts', () => {
         throw new Error('checker bug');
       },
     };
-    const { test } = memoryTest({ checkers: { broken } });
+    const { test } = fakeRun({ checkers: { broken } });
     const outcome = await runTest(test, new MemoryLogger(), never);
     expect(outcome.checkers.broken).toEqual({ valid: 'unknown', error: 'checker bug' });
     expect(outcome.checkers.linearizable?.valid).toBe(true);
@@ -147,7 +98,7 @@ describe('runTest with in-memory parts', () => {
       },
       heal: async () => ({}),
     };
-    const failed = await runTest(memoryTest({ fault: failing }).test, new MemoryLogger(), never);
+    const failed = await runTest(fakeRun({ fault: failing }).test, new MemoryLogger(), never);
     expect(failed.valid).toBe('unknown');
     expect(failed.incomplete).toMatch(/requested faults failed \(exec-fails: docker exec failed/);
     const noTarget: Fault = {
@@ -157,17 +108,17 @@ describe('runTest with in-memory parts', () => {
         throw new NoTargetError('no single leader to target');
       },
     };
-    const skipped = await runTest(memoryTest({ fault: noTarget }).test, new MemoryLogger(), never);
+    const skipped = await runTest(fakeRun({ fault: noTarget }).test, new MemoryLogger(), never);
     expect(skipped.valid).toBe('unknown');
     expect(skipped.incomplete).toMatch(/none of the \d+ requested faults took effect/);
     // An interval longer than the run: the schedule asked for nothing, which is no pass either.
-    const { test } = memoryTest({ nemesisIntervalS: 1000 });
+    const { test } = fakeRun({ nemesisIntervalS: 1000 });
     test.schedule = randomSchedule(test.faults, 1, 1000);
     expect((await runTest(test, new MemoryLogger(), never)).incomplete).toContain('requested no fault');
   });
 
   it('ends on time at extreme rates and intervals (waits past Node timer limit are split, not fired at once)', async () => {
-    const { test } = memoryTest({ rate: 1e-9, timeLimitS: 0.5 });
+    const { test } = fakeRun({ rate: 1e-9, timeLimitS: 0.5 });
     test.schedule = randomSchedule(test.faults, 1, 3_000_000);
     const started = Date.now();
     const outcome = await runTest(test, new MemoryLogger(), never);
@@ -178,7 +129,7 @@ describe('runTest with in-memory parts', () => {
   });
 
   it('names a history that cannot be written (a full disk) and still returns a verdict', async () => {
-    const { test } = memoryTest({ historyPath: '/dev/full' });
+    const { test } = fakeRun({ historyPath: '/dev/full' });
     const outcome = await runTest(test, new MemoryLogger(), never);
     expect(outcome.valid).toBe('unknown');
     expect(outcome.error).toMatch(/the disk is full \(ENOSPC/);

@@ -4,12 +4,23 @@
 //
 // The fake register is one JavaScript variable: every operation is atomic by construction (one thread), so a
 // history of it is linearizable unless a test injects a fault that breaks it on purpose (`staleReadsFrom`).
+//
+// Also here, so that no test file keeps a copy of its own: a whole fake run (`fakeRun`: a Test of these parts), and
+// for schedules at run time a fake nemesis context (`fakeNemesisContext`) and a fault that only records what it was
+// asked (`fakeFault`).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Checker } from '../checker.js';
 import { checkLinearizable } from '../checkers/linearizable.js';
 import type { Cluster, ClusterNode, ExecResult } from '../cluster.js';
 import { HarnessError } from '../errors.js';
 import type { NodeConfig, NodeSnapshot } from '../final-state.js';
-import type { Fault, FaultRecord, NemesisContext } from '../nemesis.js';
+import { MemoryLogger } from '../log.js';
+import type { Fault, FaultRecord, FaultRequest, NemesisContext } from '../nemesis.js';
+import { Random } from '../random.js';
+import type { Test } from '../runner.js';
+import { randomSchedule } from '../schedule.js';
 import type { Completion, Invocation, Workload, WorkloadClient } from '../workload.js';
 import type { Database, ServerStatus } from '../zookeeper.js';
 
@@ -208,4 +219,120 @@ export function memoryFault(register: MemoryRegister, options: MemoryFaultOption
       return { healed };
     },
   };
+}
+
+/** A FAKE run and the parts a test reaches into (the register to break or inspect, the cluster's nodes). */
+export interface FakeRun {
+  test: Test;
+  register: MemoryRegister;
+  cluster: MemoryCluster;
+}
+
+export type FakeRunOptions = {
+  /** The fault of the run: a memory fault with these options (the default), or any fault. */
+  fault?: MemoryFaultOptions | Fault;
+  /** Checkers besides the workload's linearizable one. */
+  checkers?: Record<string, Checker>;
+  /** Parts to use instead of new ones (a fault or database of the test's own that acts on them). */
+  register?: MemoryRegister;
+  cluster?: MemoryCluster;
+  db?: MemoryDatabase;
+} & Partial<Test>;
+
+/**
+ * A FAKE run: a Test of the memory parts (three nodes, the register workload, one fault on a random schedule), short
+ * and quick (0.4 s, 300 ops/s, a fault every 0.05 s), its history in a new temporary folder. Any Test field may be
+ * given instead. One setup for every test of runTest on fakes, so they differ only in what they say they change.
+ */
+export function fakeRun(options: FakeRunOptions = {}): FakeRun {
+  const runDir = mkdtempSync(join(tmpdir(), 'faultline-memory-'));
+  const {
+    fault: faultOption,
+    checkers,
+    register = new MemoryRegister(),
+    cluster = new MemoryCluster(3),
+    db,
+    ...overrides
+  } = options;
+  const fault = faultOption && 'start' in faultOption ? faultOption : memoryFault(register, faultOption);
+  const test: Test = {
+    name: 'memory',
+    seed: 1,
+    timeLimitS: 0.4,
+    concurrency: 3,
+    rate: 300,
+    nemesisIntervalS: 0.05,
+    opTimeoutMs: 1000,
+    recoveryTimeoutS: 5,
+    cluster,
+    db: db ?? new MemoryDatabase(cluster, register),
+    workload: memoryRegisterWorkload(register, checkers),
+    faults: [fault],
+    schedule: randomSchedule([fault], 1, 0.05),
+    historyPath: join(runDir, 'history.jsonl'),
+    runDir,
+    ...overrides,
+  };
+  return { test, register, cluster };
+}
+
+/** The state of the fake ensemble of `fakeNemesisContext`: the epoch of every node's zxid, which a test moves on. */
+export interface FakeEnsembleState {
+  epoch: number;
+}
+
+/**
+ * A FAKE nemesis context, for schedules at run time without an ensemble: the memory cluster's three nodes and a
+ * database that only answers srvr (n1 leads, the others follow) and names its leader. With a state, every node's
+ * zxid is in the state's epoch at each srvr, so a test makes a new epoch by setting it; without, srvr gives no zxid.
+ */
+export function fakeNemesisContext(state?: FakeEnsembleState): NemesisContext {
+  const cluster = new MemoryCluster(3);
+  const status = async (node: ClusterNode): Promise<ServerStatus> => ({
+    node: node.name,
+    answered: true,
+    serving: true,
+    mode: node.name === 'n1' ? 'leader' : 'follower',
+    ...(state ? { zxid: `0x${(BigInt(state.epoch) << 32n).toString(16)}` } : {}),
+  });
+  const db = { status, leader: async () => cluster.nodes[0] } as unknown as Database;
+  return { cluster, db, log: new MemoryLogger(), random: new Random(3) };
+}
+
+export interface FakeFaultOptions {
+  /**
+   * Give it a per-node heal (`healNode`, as the process and partition families have), recorded as
+   * `heal <family>@<node>`. Off by default: a schedule heals a fault that has one node by node, not by family.
+   */
+  healsNodes?: boolean;
+}
+
+/**
+ * A FAKE fault of a family, for schedules at run time: it touches nothing and records in `requests` each start
+ * (`<name>`, or `<name>@<target>` when a target was requested: the role or alias, or the nodes joined by +) and each
+ * heal (`heal <family>`), so a test reads what a schedule asked for and in which order. It says it hit the requested
+ * nodes, or n2 when none were named.
+ */
+export function fakeFault(name: string, family: string, requests: string[], options: FakeFaultOptions = {}): Fault {
+  const fault: Fault = {
+    name,
+    family,
+    description: name,
+    defaultTarget: 'one',
+    async start(_context, request?: FaultRequest) {
+      const target = request?.target;
+      requests.push(`${name}${target ? `@${typeof target === 'string' ? target : target.nodes.join('+')}` : ''}`);
+      return { nodes: typeof target === 'object' ? target.nodes : ['n2'] };
+    },
+    async heal() {
+      requests.push(`heal ${family}`);
+      return {};
+    },
+  };
+  if (options.healsNodes)
+    fault.healNode = async (_context, node) => {
+      requests.push(`heal ${family}@${node}`);
+      return { nodes: [node] };
+    };
+  return fault;
 }

@@ -5,7 +5,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Cluster, ClusterNode } from '../../src/cluster.js';
 import {
   chooseNode,
   COMPOSED_TARGETS,
@@ -19,11 +18,10 @@ import {
 import { NoTargetError } from '../../src/errors.js';
 import { FaultTracker } from '../../src/fault-state.js';
 import { HistoryWriter } from '../../src/history.js';
-import { MemoryLogger } from '../../src/log.js';
-import type { Fault, FaultRequest, NemesisContext } from '../../src/nemesis.js';
+import { fakeFault, fakeNemesisContext, MemoryCluster } from '../../src/fakes/memory.js';
+import type { Fault } from '../../src/nemesis.js';
 import { faultOverlap, readNemesisActions } from '../../src/nemesis-actions.js';
 import { Random } from '../../src/random.js';
-import type { Database, ServerStatus } from '../../src/zookeeper.js';
 import { composedFamilies, FAULTS } from '../../nemesis/index.js';
 import { COMPOSED_FAMILY_NAMES, resolveRunConfig, RUN_SETTINGS } from '../../src/config.js';
 
@@ -157,12 +155,7 @@ describe('composed plan', () => {
   });
 });
 
-const nodes: ClusterNode[] = [1, 2, 3].map((id) => ({
-  name: `n${id}`,
-  id,
-  ip: `10.0.0.${id}`,
-  hostDir: `/tmp/n${id}`,
-}));
+const { nodes } = new MemoryCluster(3);
 
 describe('fault tracker and target choice', () => {
   it('ends a family on one node only, and remembers who came back last', () => {
@@ -201,48 +194,12 @@ describe('fault tracker and target choice', () => {
   });
 });
 
-/** An ensemble that only answers srvr: n1 leads. */
-function fakeContext(): NemesisContext {
-  const status = async (node: ClusterNode): Promise<ServerStatus> => ({
-    node: node.name,
-    answered: true,
-    serving: true,
-    mode: node.name === 'n1' ? 'leader' : 'follower',
-  });
-  const db = { status, leader: async () => nodes[0] } as unknown as Database;
-  return { cluster: { nodes } as unknown as Cluster, db, log: new MemoryLogger(), random: new Random(3) };
-}
-
-/** A fault of a family that records its requests and per-node heals (a fake: no ensemble is touched). */
-function fakeFault(name: string, family: string, log: string[]): Fault {
-  return {
-    name,
-    family,
-    description: name,
-    defaultTarget: 'one',
-    async start(_context, request?: FaultRequest) {
-      const target = request?.target;
-      const hit = typeof target === 'object' ? target.nodes : ['n2'];
-      log.push(`${name}@${hit.join('+')}`);
-      return { nodes: hit };
-    },
-    async heal() {
-      log.push(`heal ${family}`);
-      return {};
-    },
-    async healNode(_context, node) {
-      log.push(`heal ${family}@${node}`);
-      return { nodes: [node] };
-    },
-  };
-}
-
 describe('composed schedule at run time (fake faults)', () => {
   it('starts, heals node by node and leaves nothing in force; its history follows the record contract', async () => {
     const log: string[] = [];
     const faults = new Map<string, Fault>([
-      ['kill-one', fakeFault('kill-one', 'process', log)],
-      ['partition-one', fakeFault('partition-one', 'partition', log)],
+      ['kill-one', fakeFault('kill-one', 'process', log, { healsNodes: true })],
+      ['partition-one', fakeFault('partition-one', 'partition', log, { healsNodes: true })],
     ]);
     const schedule = composedSchedule({
       ...options({
@@ -268,7 +225,13 @@ describe('composed schedule at run time (fake faults)', () => {
     const history = new HistoryWriter(join(mkdtempSync(join(tmpdir(), 'faultline-composed-')), 'history.jsonl'));
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), 1500);
-    await schedule.run({ context: fakeContext(), history, stop: stop.signal, onFault: () => {}, onOutcome: () => {} });
+    await schedule.run({
+      context: fakeNemesisContext(),
+      history,
+      stop: stop.signal,
+      onFault: () => {},
+      onOutcome: () => {},
+    });
     clearTimeout(timer);
     await history.close();
     const actions = readNemesisActions(history.events);

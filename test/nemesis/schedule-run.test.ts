@@ -4,53 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Cluster, ClusterNode } from '../../src/cluster.js';
+import { fakeFault, fakeNemesisContext } from '../../src/fakes/memory.js';
 import { HistoryWriter } from '../../src/history.js';
-import { MemoryLogger } from '../../src/log.js';
-import type { Fault, FaultRequest, NemesisContext } from '../../src/nemesis.js';
-import { Random } from '../../src/random.js';
+import type { NemesisContext } from '../../src/nemesis.js';
 import { parseScenario, randomSchedule, scenarioSchedule, type NemesisSchedule } from '../../src/schedule.js';
-import type { Database, ServerStatus } from '../../src/zookeeper.js';
-
-const nodes: ClusterNode[] = [1, 2, 3].map((id) => ({
-  name: `n${id}`,
-  id,
-  ip: `10.0.0.${id}`,
-  hostDir: `/tmp/n${id}`,
-}));
-
-/** An ensemble that only answers srvr: n1 leads, the others follow, all at `epoch`. */
-function fakeContext(state: { epoch: number }): NemesisContext {
-  const status = async (node: ClusterNode): Promise<ServerStatus> => ({
-    node: node.name,
-    answered: true,
-    serving: true,
-    mode: node.name === 'n1' ? 'leader' : 'follower',
-    zxid: `0x${(BigInt(state.epoch) << 32n).toString(16)}`,
-  });
-  const db = { status, leader: async () => nodes[0] } as unknown as Database;
-  const cluster = { nodes } as unknown as Cluster;
-  return { cluster, db, log: new MemoryLogger(), random: new Random(3) };
-}
-
-/** A fault that records what it was asked and says it hit the requested nodes. */
-function fakeFault(name: string, family: string, requests: string[]): Fault {
-  return {
-    name,
-    family,
-    description: name,
-    defaultTarget: 'one',
-    async start(_context, request?: FaultRequest) {
-      const target = request?.target;
-      requests.push(`${name}${target ? `@${typeof target === 'string' ? target : target.nodes.join('+')}` : ''}`);
-      return { nodes: typeof target === 'object' ? target.nodes : ['n2'] };
-    },
-    async heal() {
-      requests.push(`heal ${family}`);
-      return {};
-    },
-  };
-}
 
 async function runFor(schedule: NemesisSchedule, context: NemesisContext, ms: number): Promise<HistoryWriter> {
   const history = new HistoryWriter(join(mkdtempSync(join(tmpdir(), 'faultline-sched-')), 'history.jsonl'));
@@ -68,7 +25,7 @@ describe('random schedule at run time', () => {
     for (const _ of [1, 2]) {
       const requests: string[] = [];
       const faults = ['a', 'b', 'c'].map((n) => fakeFault(n, `family-${n}`, requests));
-      const history = await runFor(randomSchedule(faults, 99, 0.01), fakeContext({ epoch: 1 }), 400);
+      const history = await runFor(randomSchedule(faults, 99, 0.01), fakeNemesisContext({ epoch: 1 }), 400);
       expect(history.events.filter((e) => e.f === 'start' && typeof e.value === 'object').length).toBeGreaterThan(5);
       sequences.push(
         history.events
@@ -113,7 +70,7 @@ describe('scenario at run time', () => {
     setTimeout(() => {
       state.epoch = 2;
     }, 150);
-    const history = await runFor(scenarioSchedule(scenario), fakeContext(state), 3000);
+    const history = await runFor(scenarioSchedule(scenario), fakeNemesisContext(state), 3000);
     expect(requests).toEqual([
       'pause-follower',
       'heal process',

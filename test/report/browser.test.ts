@@ -15,7 +15,15 @@ import { REPORT_FILE, writeReport } from '../../src/report/index.js';
 import { readResults } from '../../src/store/format.js';
 import { startResultsServer, type RunningServer } from '../../src/report/serve.js';
 import { shortTestConfig } from '../integration/helpers.js';
-import { launchChromium, screenshot, watchExternalRequests, watchPageErrors, writeSyntheticRun } from './browser.js';
+import {
+  canvasPixels,
+  type PageCanvas,
+  launchChromium,
+  screenshot,
+  watchExternalRequests,
+  watchPageErrors,
+  writeSyntheticRun,
+} from './browser.js';
 
 let browser: Browser;
 let resultsDir: string;
@@ -76,32 +84,6 @@ async function openReport(
   return { page, external, errors, loadMs };
 }
 
-/** Counts canvas pixels of a colour (within a tolerance) in the history graph. */
-async function pixelsOfColour(page: Page, selector: string, rgb: [number, number, number]): Promise<number> {
-  return page.$eval(
-    selector,
-    (canvas, target) => {
-      const c = canvas as unknown as {
-        width: number;
-        height: number;
-        getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-      };
-      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (
-          Math.abs(data[i]! - target[0]) < 6 &&
-          Math.abs(data[i + 1]! - target[1]) < 6 &&
-          Math.abs(data[i + 2]! - target[2]) < 6
-        )
-          n++;
-      }
-      return n;
-    },
-    rgb,
-  );
-}
-
 const OK_GREEN: [number, number, number] = [0x3b, 0x9a, 0x52];
 
 /** The width of a timeline's shown range, from its data-view attribute ("start,end" in ms). */
@@ -116,13 +98,7 @@ function greenPixel(page: Page, selector: string): Promise<{ x: number; y: numbe
   return page.$eval(
     selector,
     (canvas, rgb) => {
-      const c = canvas as unknown as {
-        width: number;
-        height: number;
-        clientWidth: number;
-        clientHeight: number;
-        getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-      };
+      const c = canvas as unknown as PageCanvas;
       const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
       // A green pixel with green above and below it: inside a bar, not on its anti-aliased edge. Bars of quick ops
       // are one pixel wide (a 20 s run on 1400 px), so no horizontal run is required; the hover has 2 px of slack.
@@ -164,8 +140,8 @@ describe('report of a real valid run', () => {
     const { page, external, errors } = await openReport(validRun);
     expect(await page.textContent('#verdict')).toBe('VALID');
     expect(await page.textContent('#reproduce')).toContain('npx faultline');
-    expect(await pixelsOfColour(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(500);
-    expect(await pixelsOfColour(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
+    expect(await canvasPixels(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(500);
+    expect(await canvasPixels(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
     expect(await page.$$eval('table.faults tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
     expect(await page.$$eval('#plots .uplot', (plots) => plots.length)).toBe(2);
     expect(await page.$('#counterexample')).toBeNull();
@@ -220,11 +196,11 @@ describe('report of a real stale-read run', () => {
     expect(await page.$$eval('table.unplaced tbody tr', (rows) => rows.length)).toBe(failure.unplaced.length);
     expect(await page.textContent('table.unplaced tbody')).toContain(`#${failure.unplaced[0]!.index}`);
     // The counterexample timeline draws the unplaceable ops (red), in view, and the prefix's tail (blue) if any.
-    expect(await pixelsOfColour(page, '#cx-0 canvas', [0xb0, 0x12, 0x2b])).toBeGreaterThan(4);
-    const blue = await pixelsOfColour(page, '#cx-0 canvas', [0x4a, 0x78, 0xc2]);
+    expect(await canvasPixels(page, '#cx-0 canvas', [0xb0, 0x12, 0x2b])).toBeGreaterThan(4);
+    const blue = await canvasPixels(page, '#cx-0 canvas', [0x4a, 0x78, 0xc2]);
     if (failure.longestPrefix.length > 0) expect(blue).toBeGreaterThan(4);
     else expect(blue).toBe(0);
-    expect(await pixelsOfColour(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
+    expect(await canvasPixels(page, '#timeline canvas', FAULT_TINT)).toBeGreaterThan(1000);
     await screenshot(page, 'report-invalid.png');
     // "Show in the history graph" zooms the main graph to the counterexample's range.
     const before = viewSpan(await page.getAttribute('#timeline', 'data-view'));
@@ -248,7 +224,7 @@ describe('report of a 200k-op history', () => {
     );
     // Speed is the bench's to measure (a timed assertion fails whenever the machine is busy): here, that it draws.
     expect(readyMs).toBeGreaterThan(0);
-    expect(await pixelsOfColour(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(1000);
+    expect(await canvasPixels(page, '#timeline canvas', OK_GREEN)).toBeGreaterThan(1000);
     // Zooming stays quick: 20 wheel steps.
     const canvas = (await page.$('#timeline canvas'))!;
     await canvas.hover({ position: { x: 600, y: 100 } });

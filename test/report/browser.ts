@@ -50,6 +50,36 @@ export function watchPageErrors(page: Page): string[] {
   return errors;
 }
 
+/** What a page function reads of a canvas element (the tests' TypeScript has no DOM types). */
+export interface PageCanvas {
+  width: number;
+  height: number;
+  clientWidth: number;
+  clientHeight: number;
+  getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
+/** Counts the pixels of a canvas that are of one colour (each channel within 5 of `rgb`). */
+export function canvasPixels(page: Page, selector: string, rgb: [number, number, number]): Promise<number> {
+  return page.$eval(
+    selector,
+    (canvas, target) => {
+      const c = canvas as unknown as PageCanvas;
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (
+          Math.abs(data[i]! - target[0]) < 6 &&
+          Math.abs(data[i + 1]! - target[1]) < 6 &&
+          Math.abs(data[i + 2]! - target[2]) < 6
+        )
+          n++;
+      return n;
+    },
+    rgb,
+  );
+}
+
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, name);

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/history.js';
 import { REPORT_FILE, writeReport } from '../../src/report/index.js';
 import { resultsRecord, testRecord, writeStoreRecords } from '../store-records.js';
-import { launchChromium, screenshot, watchExternalRequests, watchPageErrors, writeEvents } from './browser.js';
+import {
+  canvasPixels,
+  launchChromium,
+  screenshot,
+  watchExternalRequests,
+  watchPageErrors,
+  writeEvents,
+} from './browser.js';
 
 let browser: Browser;
 let runDir: string;
@@ -92,35 +99,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Pixels of one colour (within a tolerance) on a canvas. */
-async function pixels(
-  page: import('playwright-core').Page,
-  selector: string,
-  rgb: [number, number, number],
-): Promise<number> {
-  return page.$eval(
-    selector,
-    (canvas, target) => {
-      const c = canvas as unknown as {
-        width: number;
-        height: number;
-        getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-      };
-      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4)
-        if (
-          Math.abs(data[i]! - target[0]) < 6 &&
-          Math.abs(data[i + 1]! - target[1]) < 6 &&
-          Math.abs(data[i + 2]! - target[2]) < 6
-        )
-          n++;
-      return n;
-    },
-    rgb,
-  );
-}
-
 describe('report of clock and membership faults', () => {
   it('plots the offsets read back from the nodes and draws each node’s membership as bands', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
@@ -133,8 +111,8 @@ describe('report of clock and membership faults', () => {
     // Series: one wall and one monotonic line per node that was read.
     expect(await page.$$eval('#clock-plot .u-legend .u-series', (s) => s.length)).toBe(1 + 3 * 2);
     // Voters in blue across five rows at the widest; n2's observer span in light blue.
-    expect(await pixels(page, '#membership-chart canvas', [0x4a, 0x78, 0xc2])).toBeGreaterThan(5000);
-    expect(await pixels(page, '#membership-chart canvas', [0xa8, 0xc4, 0xe0])).toBeGreaterThan(300);
+    expect(await canvasPixels(page, '#membership-chart canvas', [0x4a, 0x78, 0xc2])).toBeGreaterThan(5000);
+    expect(await canvasPixels(page, '#membership-chart canvas', [0xa8, 0xc4, 0xe0])).toBeGreaterThan(300);
     await screenshot(page, 'report-clocks-membership.png');
     expect(external).toEqual([]);
     expect(errors).toEqual([]);

@@ -11,7 +11,7 @@ import { ConsoleLogger } from '../../src/log.js';
 import type { CoordinationView } from '../../src/report/coordination.js';
 import { REPORT_FILE } from '../../src/report/index.js';
 import { leftovers, shortTestConfig } from '../integration/helpers.js';
-import { launchChromium, screenshot, watchExternalRequests, watchPageErrors } from './browser.js';
+import { canvasPixels, launchChromium, screenshot, watchExternalRequests, watchPageErrors } from './browser.js';
 
 let browser: Browser;
 let lockRun: string;
@@ -55,31 +55,6 @@ async function open(
   return { page, view, external, errors };
 }
 
-/** Canvas pixels of one colour (within a tolerance). */
-function pixels(page: Page, rgb: [number, number, number]): Promise<number> {
-  return page.$eval(
-    '#coordination-view canvas',
-    (canvas, target) => {
-      const c = canvas as unknown as {
-        width: number;
-        height: number;
-        getContext(t: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-      };
-      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4)
-        if (
-          Math.abs(data[i]! - target[0]) < 6 &&
-          Math.abs(data[i + 1]! - target[1]) < 6 &&
-          Math.abs(data[i + 2]! - target[2]) < 6
-        )
-          n++;
-      return n;
-    },
-    rgb,
-  );
-}
-
 describe('coordination view', () => {
   it('draws the lock holds of a real Curator run as bands per process', async () => {
     const { page, view, external, errors } = await open(lockRun);
@@ -89,7 +64,7 @@ describe('coordination view', () => {
     expect(await page.textContent('#coordination h2')).toBe('Lock holds');
     expect(await page.textContent('#coordination-caption')).toContain(`${view.bands.length} lock holds`);
     expect(await page.textContent('nav')).toContain('Holds');
-    expect(await pixels(page, [0x3b, 0x9a, 0x52])).toBeGreaterThan(50);
+    expect(await canvasPixels(page, '#coordination-view canvas', [0x3b, 0x9a, 0x52])).toBeGreaterThan(50);
     await screenshot(page, 'report-lock-holds.png');
     expect(external).toEqual([]);
     expect(errors).toEqual([]);
@@ -102,7 +77,7 @@ describe('coordination view', () => {
     expect(view.ticks.length).toBeGreaterThan(20);
     expect(await page.textContent('#coordination h2')).toBe('Watch notifications');
     // NodeDataChanged ticks (setData on d0/d1 is the commonest change).
-    expect(await pixels(page, [0x00, 0x89, 0x7b])).toBeGreaterThan(50);
+    expect(await canvasPixels(page, '#coordination-view canvas', [0x00, 0x89, 0x7b])).toBeGreaterThan(50);
     expect(await page.textContent('#coordination-legend')).toContain('NodeChildrenChanged');
     await screenshot(page, 'report-watch-ticks.png');
     expect(external).toEqual([]);
