@@ -122,6 +122,11 @@ export function registerGateCommand(program: Command): void {
         log.info(
           `  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`,
         );
+      if (!shard || shard.index === 1)
+        for (const e of planSuiteExplores(suite, { overrides, resultsDir: join(gateDir, 'explores') }))
+          log.info(
+            `  ${e.test} (explore): seed ${e.seed}, ${e.config.server}, budget ${e.spec.budget}${e.spec.trials !== undefined ? ` or ${e.spec.trials} trials` : ''}, ${e.spec.shrink === false ? 'no shrink' : `findings shrunk (${e.spec.replays ?? 3} replays per candidate)`}`,
+          );
       return;
     }
     const startedAt = new Date();
