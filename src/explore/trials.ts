@@ -40,8 +40,8 @@ export interface TrialPlan {
   nodes: 3 | 5;
 }
 
-/** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers). */
-export const DEFAULT_WORKLOADS = ['register', 'set', 'multi-register', 'queue', 'bank'];
+/** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers, ACLs). */
+export const DEFAULT_WORKLOADS = ['register', 'set', 'multi-register', 'queue', 'bank', 'acl'];
 
 /** The composed schedule: faults of every family overlapping, healed node by node, at the run's tempo. */
 export const COMPOSED_MIX: FaultMix = { name: 'composed', nemesis: ['composed'] };
