@@ -12,7 +12,7 @@
 //   acl-divergent   the nodes disagree on a path's ACL;
 //   acl-bypassed    a session without the znode's identity read it, its ACL, or changed its ACL (during the run
 //                   or in the unauthenticated recovery read);
-//   acl-refused     a session holding the znode's identity was refused a read (NOAUTH).
+//   acl-refused     a session holding the znode's identities was refused a read or a setACL (NOAUTH).
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
 import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
 import { finalReads, recoveryVerdict } from '../final-state.js';
@@ -152,8 +152,9 @@ export function checkAcl(history: readonly HistoryEvent[]): CheckerResult {
           description: `${path}: ${describeOp(op)} by a session without the znode's identity succeeded`,
         });
       }
-    } else if (op.f !== ACL_OPS.setAcl) {
-      if (op.type === 'ok') counts.authenticatedReads++;
+    } else {
+      // An insider holds every owner of the path, each with READ and ADMIN: neither reads nor setACL may be refused.
+      if (op.type === 'ok' && op.f !== ACL_OPS.setAcl) counts.authenticatedReads++;
       if (op.type === 'fail' && op.error === 'noauth') {
         counts.refusedWithAuth++;
         anomalies.push({

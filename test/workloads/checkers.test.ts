@@ -390,12 +390,14 @@ describe('acl: every ACL the last acknowledged one on every node, and reads with
   it('names a deleted znode back (delete-lost), an ACL no op wrote (acl-phantom), a refused insider (acl-refused)', () => {
     const { events, del } = churn({ n1: { acls: { '0': acl('x'), '1': D } } }, (h) => {
       h.op(4, 'read', null, 'fail', { auth: true }, { key: 0, error: 'noauth' });
+      h.op(4, 'set-acl', { acl: C }, 'fail', { acl: C, auth: true }, { key: 0, error: 'noauth' });
     });
     const result = checkAcl(events);
     expect(types(result).sort()).toEqual([
       'acl-divergent',
       'acl-divergent',
       'acl-phantom',
+      'acl-refused',
       'acl-refused',
       'delete-lost',
     ]);
