@@ -3,7 +3,7 @@
 import type { ClusterNode } from './cluster.js';
 import type { Completion } from './workload.js';
 import { CLIENT_PORT } from './zookeeper.js';
-import { isDefiniteFailure, ZkError, ZkClient } from './zk/client.js';
+import { isDefiniteFailure, ZkError, ZkClient, type AuthInfo } from './zk/client.js';
 
 export interface ClientOptions {
   /** Requested session timeout; ZooKeeper clamps it to [2, 20] × tickTime. */
@@ -19,13 +19,19 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
   opTimeoutMs: 5000,
 };
 
-export function connectToNode(node: ClusterNode, options: ClientOptions): Promise<ZkClient> {
+/** A session on `node`; `auth`: identities it adds before it is handed over (addAuth, in order). */
+export function connectToNode(
+  node: ClusterNode,
+  options: ClientOptions,
+  auth: readonly AuthInfo[] = [],
+): Promise<ZkClient> {
   return ZkClient.connect({
     host: node.ip,
     port: CLIENT_PORT,
     sessionTimeoutMs: options.sessionTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
     defaultOpTimeoutMs: options.opTimeoutMs,
+    ...(auth.length ? { auth } : {}),
   });
 }
 

@@ -294,7 +294,7 @@ export const RUN_SETTINGS = {
   workload: required({
     yaml: 'workload',
     flag: '--workload <name>',
-    help: 'workload: register, multi-register, set, queue, bank, session',
+    help: 'workload: register, multi-register, set, queue, bank, session, watch, acl, lock, lock-fenced, election, election-fenced',
     schema: z.string().min(1),
     default: 'register',
   }),

@@ -11,6 +11,7 @@ import { sessionWorkload } from './session.js';
 import { lockWorkload } from './lock.js';
 import { electionWorkload } from './election.js';
 import { watchWorkload } from './watch.js';
+import { aclWorkload } from './acl.js';
 import type { DriverConnect } from './recipes.js';
 
 export interface WorkloadOptions {
@@ -36,6 +37,7 @@ export const WORKLOADS: Record<string, (options: WorkloadOptions, client: Client
   bank: (_options, client) => bankWorkload(client),
   session: (_options, client) => sessionWorkload(client),
   watch: (_options, client) => watchWorkload(client),
+  acl: (_options, client) => aclWorkload(client),
   lock: (options, client) => lockWorkload(recipe(options, client, false)),
   'lock-fenced': (options, client) => lockWorkload(recipe(options, client, true)),
   election: (options, client) => electionWorkload(recipe(options, client, false)),

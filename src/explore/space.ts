@@ -10,6 +10,7 @@ import {
   type ExploreSpace,
   type FaultMix,
 } from './trials.js';
+import { WORKLOADS } from '../../workloads/index.js';
 
 /** The default fault mixes are the composed schedule at both tempos; the single-family random mixes may be chosen by name. */
 export function defaultMixes(): FaultMix[] {
@@ -23,7 +24,8 @@ export function defaultSpace(): ExploreSpace {
 /** A space from weight lists as `faultline explore` and suite explore entries write them (absent: the default). */
 export function spaceFrom(lists: { workloads?: string; mixes?: string; sizes?: string }): ExploreSpace {
   const space = defaultSpace();
-  if (lists.workloads) space.workloads = parseWeights(lists.workloads, 'workloads');
+  if (lists.workloads)
+    space.workloads = parseWeights(lists.workloads, 'workloads', (name) => Object.hasOwn(WORKLOADS, name));
   if (lists.mixes) {
     const byName = new Map([...defaultMixes(), ...FALLBACK_MIXES].map((m) => [m.name, m]));
     // A mix is a default mix's name, or a nemesis list joined by + (kill+partition).

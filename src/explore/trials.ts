@@ -41,7 +41,7 @@ export interface TrialPlan {
   nodes: 3 | 5;
 }
 
-/** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers). */
+/** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers, ACLs). */
 export const DEFAULT_WORKLOADS = ['register', 'set', 'multi-register', 'queue', 'bank'];
 
 /** The composed schedule: faults of every family overlapping, healed node by node, at the run's tempo. */

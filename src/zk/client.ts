@@ -11,10 +11,12 @@ import {
   encodeRequest,
   readChildren,
   readMultiResponse,
+  readGetAclResponse,
   readPath,
   readReplyHeader,
   readWatcherEvent,
   Xid,
+  type Acl,
   type AddWatchMode,
   type ConnectResponse,
   type WatcherEvent,
@@ -26,7 +28,8 @@ import {
 } from './protocol.js';
 
 export type { Stat } from './jute.js';
-export type { AddWatchMode, CreateMode, MultiOp, MultiOpResult, WatchEventType, WatchSet } from './protocol.js';
+export type { Acl, AddWatchMode, CreateMode, MultiOp, MultiOpResult, WatchEventType, WatchSet } from './protocol.js';
+export { digestId, OPEN_ACL_UNSAFE, Perms } from './protocol.js';
 export { ZkError, ZkMultiError, ZkErrorCode, zkErrorName, isDefiniteFailure, isIndeterminate } from './errors.js';
 
 export interface ZkConnectOptions {
@@ -44,6 +47,11 @@ export interface ZkConnectOptions {
   lastZxidSeen?: bigint;
   /** Resume this session (from an earlier connection) instead of creating one. */
   session?: { id: bigint; passwd: Buffer };
+  /**
+   * Identities to add right after the handshake, in order, before the watches are re-registered (as the Java
+   * client's primeConnection re-sends its auth info): connect resolves once the server has accepted them all.
+   */
+  auth?: readonly AuthInfo[];
   /** Watches to re-register right after the handshake (SetWatches); connect resolves once the server has them. */
   watches?: WatchSet;
   /** Called for every notification, in the order frames arrive. */
@@ -59,6 +67,17 @@ export interface OpOptions {
    * the same TCP chunk included): where a client registers the watch it set, as the Java client's SendThread does.
    */
   onReply?: (result: unknown) => void;
+}
+
+/** An identity a session holds: addAuth's scheme and auth bytes (digest: `user:password`). */
+export interface AuthInfo {
+  scheme: string;
+  auth: Uint8Array;
+}
+
+export interface CreateOptions extends OpOptions {
+  /** The new znode's ACL; world:anyone with every permission when absent. */
+  acl?: readonly Acl[];
 }
 
 /** Every op result carries the zxid of its reply header (the server's last zxid when it replied). */
@@ -274,16 +293,15 @@ export class ZkClient {
         );
         // Bytes after the ConnectResponse in the same chunk belong to the session.
         for (const frame of frames.slice(1)) client.onFrame(frame);
-        if (!opts.watches) {
-          resolve(client);
-          return;
-        }
-        // Re-register the session's watches before anything else is sent (as the Java client's primeConnection).
-        client.setWatches(opts.watches, opts.connectTimeoutMs).then(
-          (at) => {
-            client.resumedAt = at;
-            resolve(client);
-          },
+        // Re-send the identities, then re-register the watches, before anything else is sent (as the Java client's
+        // primeConnection): a watch on a znode only these identities may read needs them first.
+        const prime = async (): Promise<void> => {
+          for (const { scheme, auth } of opts.auth ?? [])
+            await client.addAuth(scheme, auth, { timeoutMs: opts.connectTimeoutMs });
+          if (opts.watches) client.resumedAt = await client.setWatches(opts.watches, opts.connectTimeoutMs);
+        };
+        prime().then(
+          () => resolve(client),
           (err: unknown) => {
             client.destroy();
             reject(err instanceof ZkError ? err : new ZkError(ZkErrorCode.CONNECTIONLOSS, String(err)));
@@ -321,9 +339,25 @@ export class ZkClient {
     }));
   }
 
-  /** Resolves with the created path, which for sequential modes has the server's 10-digit suffix. */
-  create(path: string, data: Uint8Array, mode: CreateMode, options?: OpOptions): Promise<{ path: string } & Zxid> {
-    return this.request({ op: 'create', path, data, mode }, path, options, (reader) => ({ path: readPath(reader) }));
+  /**
+   * Resolves with the created path, which for sequential modes has the server's 10-digit suffix. The znode gets
+   * `options.acl`, or world:anyone with every permission.
+   */
+  create(path: string, data: Uint8Array, mode: CreateMode, options?: CreateOptions): Promise<{ path: string } & Zxid> {
+    const acl = options?.acl;
+    return this.request({ op: 'create', path, data, mode, ...(acl ? { acl } : {}) }, path, options, (reader) => ({
+      path: readPath(reader),
+    }));
+  }
+
+  /** The znode's ACL and Stat (aversion: the ACL's version). Needs READ or ADMIN on it: NOAUTH otherwise. */
+  getACL(path: string, options?: OpOptions): Promise<{ acl: Acl[]; stat: Stat } & Zxid> {
+    return this.request({ op: 'getACL', path }, path, options, (reader) => readGetAclResponse(reader));
+  }
+
+  /** Replaces the znode's ACL if its ACL version is `version` (-1: any). Needs ADMIN on it: NOAUTH otherwise. */
+  setACL(path: string, acl: readonly Acl[], version: number, options?: OpOptions): Promise<{ stat: Stat } & Zxid> {
+    return this.request({ op: 'setACL', path, acl, version }, path, options, (reader) => ({ stat: reader.readStat() }));
   }
 
   /** version -1 matches any version. */

@@ -1,6 +1,7 @@
 // ZooKeeper's client protocol records (zookeeper.jute, module org.apache.zookeeper.proto), encoded and
 // decoded as pure functions so they can be unit-tested without a server.
 
+import { createHash } from 'node:crypto';
 import { JuteError, JuteReader, JuteWriter, type Stat } from './jute.js';
 
 export const OpCode = {
@@ -10,6 +11,8 @@ export const OpCode = {
   exists: 3,
   getData: 4,
   setData: 5,
+  getACL: 6,
+  setACL: 7,
   getChildren: 8,
   sync: 9,
   ping: 11,
@@ -80,7 +83,7 @@ export const createModeFlags: Readonly<Record<CreateMode, number>> = {
 };
 
 export type MultiOp =
-  | { type: 'create'; path: string; data: Uint8Array; mode: CreateMode }
+  | { type: 'create'; path: string; data: Uint8Array; mode: CreateMode; acl?: readonly Acl[] }
   | { type: 'setData'; path: string; data: Uint8Array; version: number }
   | { type: 'delete'; path: string; version: number }
   | { type: 'check'; path: string; version: number };
@@ -115,8 +118,40 @@ export interface ReplyHeader {
   err: number;
 }
 
-/** world:anyone with all permissions (ZooDefs.Ids.OPEN_ACL_UNSAFE): Faultline does not test ACLs. */
-const OPEN_ACL_UNSAFE = [{ perms: 31, scheme: 'world', id: 'anyone' }] as const;
+/** ZooDefs.Perms: what an ACL entry lets its id do, as bits. */
+export const Perms = { read: 1, write: 2, create: 4, delete: 8, admin: 16, all: 31 } as const;
+
+/** One ACL entry (org.apache.zookeeper.data.ACL {int perms; Id {ustring scheme; ustring id}}). */
+export interface Acl {
+  perms: number;
+  scheme: string;
+  id: string;
+}
+
+/** world:anyone with all permissions (ZooDefs.Ids.OPEN_ACL_UNSAFE): what create uses when given no ACL. */
+export const OPEN_ACL_UNSAFE: readonly Acl[] = [{ perms: Perms.all, scheme: 'world', id: 'anyone' }];
+
+/**
+ * The id a digest ACL entry names for `user` with `password`: `user:base64(sha1("user:password"))`, as
+ * DigestAuthenticationProvider.generateDigest computes it; addAuth('digest', "user:password") authenticates as it.
+ */
+export function digestId(user: string, password: string): string {
+  return `${user}:${createHash('sha1').update(`${user}:${password}`, 'utf8').digest('base64')}`;
+}
+
+export function writeAcl(writer: JuteWriter, acl: Acl): void {
+  writer.writeInt(acl.perms).writeUstring(acl.scheme).writeUstring(acl.id);
+}
+
+export function readAcl(reader: JuteReader): Acl {
+  const perms = reader.readInt();
+  return { perms, scheme: requireUstring(reader, 'ACL scheme'), id: requireUstring(reader, 'ACL id') };
+}
+
+/** GetACLResponse {vector<ACL> acl; Stat stat}. */
+export function readGetAclResponse(reader: JuteReader): { acl: Acl[]; stat: Stat } {
+  return { acl: reader.readVector(readAcl) ?? [], stat: reader.readStat() };
+}
 
 export function encodeConnectRequest(req: ConnectRequest): Buffer {
   return new JuteWriter(64)
@@ -139,18 +174,26 @@ export function decodeConnectResponse(payload: Buffer): ConnectResponse {
   return { protocolVersion, timeOutMs, sessionId, passwd, readOnly };
 }
 
-function writeCreateBody(writer: JuteWriter, path: string, data: Uint8Array, mode: CreateMode): void {
+function writeCreateBody(
+  writer: JuteWriter,
+  path: string,
+  data: Uint8Array,
+  mode: CreateMode,
+  acl: readonly Acl[] | undefined,
+): void {
   writer
     .writeUstring(path)
     .writeBuffer(data)
-    .writeVector(OPEN_ACL_UNSAFE, (w, acl) => w.writeInt(acl.perms).writeUstring(acl.scheme).writeUstring(acl.id))
+    .writeVector(acl ?? OPEN_ACL_UNSAFE, writeAcl)
     .writeInt(createModeFlags[mode]);
 }
 
 /** The request body of each op, after the RequestHeader. */
 export type RequestBody =
-  | { op: 'create'; path: string; data: Uint8Array; mode: CreateMode }
+  | { op: 'create'; path: string; data: Uint8Array; mode: CreateMode; acl?: readonly Acl[] }
   | { op: 'delete'; path: string; version: number }
+  | { op: 'getACL'; path: string }
+  | { op: 'setACL'; path: string; acl: readonly Acl[]; version: number }
   | { op: 'exists'; path: string; watch?: boolean }
   | { op: 'getData'; path: string; watch?: boolean }
   | { op: 'setData'; path: string; data: Uint8Array; version: number }
@@ -176,7 +219,7 @@ function writeMultiOp(writer: JuteWriter, op: MultiOp): void {
   writer.writeInt(multiOpCodes[op.type]).writeBoolean(false).writeInt(-1);
   switch (op.type) {
     case 'create':
-      writeCreateBody(writer, op.path, op.data, op.mode);
+      writeCreateBody(writer, op.path, op.data, op.mode, op.acl);
       break;
     case 'setData':
       writer.writeUstring(op.path).writeBuffer(op.data).writeInt(op.version);
@@ -194,7 +237,20 @@ export function encodeRequest(xid: number, body: RequestBody): Buffer {
   switch (body.op) {
     case 'create':
       writer.writeInt(xid).writeInt(OpCode.create);
-      writeCreateBody(writer, body.path, body.data, body.mode);
+      writeCreateBody(writer, body.path, body.data, body.mode, body.acl);
+      break;
+    case 'getACL':
+      // GetACLRequest {path}
+      writer.writeInt(xid).writeInt(OpCode.getACL).writeUstring(body.path);
+      break;
+    case 'setACL':
+      // SetACLRequest {path, acl, version}: version is the ACL's (Stat.aversion), -1 for any.
+      writer
+        .writeInt(xid)
+        .writeInt(OpCode.setACL)
+        .writeUstring(body.path)
+        .writeVector(body.acl, writeAcl)
+        .writeInt(body.version);
       break;
     case 'delete':
       writer.writeInt(xid).writeInt(OpCode.delete).writeUstring(body.path).writeInt(body.version);

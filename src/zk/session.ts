@@ -3,7 +3,15 @@
 // password and the last zxid it saw, and re-registers its watches there (SetWatches / SetWatches2), so the server
 // fires what changed meanwhile. ZkClient stays the one-connection client underneath: every connection is visible
 // (its index, server, the zxid it resumed from and at), which is what a watch checker needs.
-import { ZkClient, ZkError, ZkErrorCode, type AddWatchMode, type OpOptions, type ZkWatchEvent } from './client.js';
+import {
+  ZkClient,
+  ZkError,
+  ZkErrorCode,
+  type AddWatchMode,
+  type AuthInfo,
+  type OpOptions,
+  type ZkWatchEvent,
+} from './client.js';
 import type { Stat } from './jute.js';
 
 export interface ZkServer {
@@ -91,6 +99,8 @@ export class ZkSession {
   private resumeGate: Promise<void> | undefined;
   readonly connections: SessionConnection[] = [];
   readonly watches = new Watches();
+  /** The identities the server accepted (addAuth): re-sent first on every resumed connection. */
+  private readonly authInfo: AuthInfo[] = [];
 
   private constructor(
     first: ZkClient,
@@ -170,6 +180,7 @@ export class ZkSession {
             defaultOpTimeoutMs: this.options.opTimeoutMs,
             lastZxidSeen: relativeZxid,
             session: { id: previous.sessionId, passwd: previous.sessionPasswd },
+            auth: [...this.authInfo],
             watches: {
               relativeZxid,
               data: [...this.watches.data],
@@ -252,6 +263,22 @@ export class ZkSession {
   addWatch(path: string, mode: AddWatchMode, options: OpOptions = {}): Promise<{ at: ReplyPosition }> {
     const set = mode === 'persistent' ? this.watches.persistent : this.watches.persistentRecursive;
     return this.run((c) => c.addWatch(path, mode, { ...options, onReply: () => void set.add(path) }));
+  }
+
+  /**
+   * Adds an identity to the session (digest: `user:password`). Once the server accepted it, every resumed
+   * connection sends it again before anything else, as the Java client does: the server keeps identities per
+   * connection, not per session.
+   */
+  async addAuth(scheme: string, auth: Uint8Array, options: OpOptions = {}): Promise<{ at: ReplyPosition }> {
+    const result = await this.run((c) => c.addAuth(scheme, auth, options));
+    this.authInfo.push({ scheme, auth: Uint8Array.from(auth) });
+    return result;
+  }
+
+  /** The identities this session holds, in the order they were added. */
+  get auth(): readonly AuthInfo[] {
+    return this.authInfo;
   }
 
   /** Ends the session; resolves with the notifications that arrived after the server confirmed the close. */

@@ -72,6 +72,15 @@ describe('trial plans', () => {
     expect(spaceFrom({ mixes: 'composed-brisk' }).mixes[0]!.value).toEqual(COMPOSED_BRISK_MIX);
   });
 
+  it('draw any workload of the catalogue by name (acl included) and refuse names it does not have', () => {
+    expect(spaceFrom({ workloads: 'acl=2,set' }).workloads).toEqual([
+      { value: 'acl', weight: 2 },
+      { value: 'set', weight: 1 },
+    ]);
+    expect(defaultSpace().workloads.map((w) => w.value)).not.toContain('acl');
+    expect(() => spaceFrom({ workloads: 'acls' })).toThrow(/unknown workload "acls"/);
+  });
+
   it('refuse bad weights and durations with a usage error', () => {
     expect(() => parseWeights('register=0', 'workloads')).toThrow(UsageError);
     expect(() => parseWeights('', 'workloads')).toThrow(UsageError);

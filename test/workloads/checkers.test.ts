@@ -1,6 +1,7 @@
 // Every workload checker on hand-made histories whose verdicts are known, including the anomaly it must name.
 import { describe, expect, it } from 'vitest';
 import { describeCheckerResult, overallValidity, type CheckerResult } from '../../src/checker.js';
+import { checkAcl } from '../../src/checkers/acl.js';
 import { checkBank, explainedByUnknown, type Transfer } from '../../src/checkers/bank.js';
 import { checkConvergence, checkRecoveryTime } from '../../src/checkers/convergence.js';
 import { checkQueue } from '../../src/checkers/queue.js';
@@ -364,6 +365,125 @@ describe('recovery checkers', () => {
       '100000080': '52009012510',
       '200000080': '127276952613',
     });
+  });
+});
+
+describe('acl: every ACL the last acknowledged one on every node, and reads without the identity refused', () => {
+  const acl = (tag: string): Array<{ perms: number; scheme: string; id: string }> => [
+    { perms: 17, scheme: 'digest', id: 'p0-o1:hash' },
+    { perms: 1, scheme: 'digest', id: `tag-${tag}:hash` },
+  ];
+  const A = acl('a');
+  const B = acl('b');
+  const C = acl('c');
+  const D = acl('d');
+  const nodes = ['n1', 'n2', 'n3'];
+
+  /** Path 0: created A, re-ACLed B; outsiders refused. Path 1: created D, deleted. Then recovery reads. */
+  function churn(finals: Partial<Record<string, Record<string, unknown>>> = {}, extra?: (h: HistoryBuilder) => void) {
+    const h = new HistoryBuilder();
+    const create = h.op(0, 'create', { acl: A }, 'ok', { acl: A, auth: true }, { key: 0 });
+    h.op(1, 'read', null, 'fail', { auth: false }, { key: 0, error: 'noauth' });
+    h.op(2, 'read', null, 'ok', { auth: true, data: 'p0' }, { key: 0 });
+    const setAcl = h.op(0, 'set-acl', { acl: B }, 'ok', { acl: B, auth: true }, { key: 0 });
+    h.op(1, 'set-acl', { acl: C }, 'fail', { acl: C, auth: false }, { key: 0, error: 'noauth' });
+    h.op(2, 'read-acl', null, 'ok', { auth: true, acl: [...B].reverse() }, { key: 0 });
+    h.op(1, 'read-acl', null, 'fail', { auth: false }, { key: 0, error: 'noauth' });
+    h.op(0, 'create', { acl: D }, 'ok', { acl: D, auth: false }, { key: 1 });
+    const del = h.op(2, 'delete', null, 'ok', { auth: true }, { key: 1 });
+    extra?.(h);
+    h.heal();
+    const reads: Record<string, number> = {};
+    for (const node of nodes)
+      reads[node] = h.finalRead(node, {
+        acls: { '0': B, '1': null },
+        unauthenticated: { '0': 'refused', '1': 'absent' },
+        ...finals[node],
+      });
+    return { events: h.events, create, setAcl, del, reads };
+  }
+
+  it('is valid when every node holds the acknowledged ACLs and outsiders were refused', () => {
+    const result = checkAcl(churn().events);
+    expect(result.anomalies).toEqual([]);
+    expect(result).toMatchObject({
+      valid: true,
+      counts: {
+        creates: 2,
+        setAcls: 2,
+        deletes: 1,
+        acknowledgedWrites: 4,
+        authenticatedReads: 2,
+        unauthenticatedAttempts: 3,
+        unauthenticatedRefused: 3,
+        finalUnauthenticatedRefused: 3,
+      },
+    });
+  });
+
+  it('names an acknowledged setACL lost on one node (acl-lost), and the disagreement (acl-divergent)', () => {
+    const { events, create, setAcl, reads } = churn({ n3: { acls: { '0': A, '1': null } } });
+    const result = checkAcl(events);
+    expect(result.valid).toBe(false);
+    expect(result.anomalies).toEqual([
+      expect.objectContaining({ type: 'acl-lost', ops: [setAcl, create, reads.n3] }),
+      expect.objectContaining({ type: 'acl-divergent' }),
+    ]);
+    expect(result.anomalies![0]!.description).toMatch(/^n3: 0 shows \[17:digest:p0-o1:hash,1:digest:tag-a:hash\]/);
+  });
+
+  it('names a node that diverges on an ACL of unknown outcome (each state possible, the replicas not alike)', () => {
+    const { events } = churn({ n2: { acls: { '0': C, '1': null } } }, (h) => {
+      h.op(3, 'set-acl', { acl: C }, 'info', { acl: C, auth: true }, { key: 0, error: 'connectionloss' });
+    });
+    const result = checkAcl(events);
+    expect(result.valid).toBe(false);
+    expect(types(result)).toEqual(['acl-divergent']);
+    expect(result.anomalies![0]!.description).toContain('n1, n3 [');
+  });
+
+  it('names a read that succeeded without the identity (acl-bypassed), during the run and after recovery', () => {
+    const { events } = churn({ n2: { unauthenticated: { '0': 'read', '1': 'absent' } } }, (h) => {
+      h.op(4, 'read', null, 'ok', { auth: false, data: 'p0' }, { key: 0 });
+    });
+    const result = checkAcl(events);
+    expect(result.valid).toBe(false);
+    expect(types(result)).toEqual(['acl-bypassed', 'acl-bypassed']);
+    expect(result.counts).toMatchObject({ bypassed: 2 });
+  });
+
+  it('names a deleted znode back (delete-lost), an ACL no op wrote (acl-phantom), a refused insider (acl-refused)', () => {
+    const { events, del } = churn({ n1: { acls: { '0': acl('x'), '1': D } } }, (h) => {
+      h.op(4, 'read', null, 'fail', { auth: true }, { key: 0, error: 'noauth' });
+      h.op(4, 'set-acl', { acl: C }, 'fail', { acl: C, auth: true }, { key: 0, error: 'noauth' });
+    });
+    const result = checkAcl(events);
+    expect(types(result).sort()).toEqual([
+      'acl-divergent',
+      'acl-divergent',
+      'acl-phantom',
+      'acl-refused',
+      'acl-refused',
+      'delete-lost',
+    ]);
+    expect(result.anomalies!.find((a) => a.type === 'delete-lost')!.ops[0]).toBe(del);
+  });
+
+  it('marks a loss a forceSync=no power cut explains as documented', () => {
+    const { events } = churn({ n3: { acls: { '0': A, '1': null } } }, (h) => {
+      h.events.push({
+        index: h.events.length,
+        time: h.events.length * 1_000_000,
+        process: 'nemesis',
+        type: 'info',
+        f: 'start',
+        value: { fault: 'power-loss', powerLoss: { n3: { forceSync: false } } },
+      });
+    });
+    const result = checkAcl(events);
+    expect(types(result)).toEqual(['acl-lost', 'acl-divergent']);
+    expect(result.anomalies!.every((a) => a.documented === true && a.description.includes('documented'))).toBe(true);
+    expect(result.valid).toBe(true);
   });
 });
 

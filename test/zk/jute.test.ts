@@ -3,10 +3,16 @@ import fc from 'fast-check';
 import { JuteError, JuteReader, JuteWriter, type Stat } from '../../src/zk/jute.js';
 import {
   decodeConnectResponse,
+  digestId,
   encodeConnectRequest,
   encodeRequest,
+  OpCode,
+  readAcl,
+  readGetAclResponse,
   readMultiResponse,
   readReplyHeader,
+  writeAcl,
+  type Acl,
 } from '../../src/zk/protocol.js';
 import { ZkError, ZkErrorCode, isDefiniteFailure, isIndeterminate, zkErrorName } from '../../src/zk/errors.js';
 
@@ -208,6 +214,88 @@ describe('protocol records', () => {
       { type: 'setData', stat: sampleStat },
       { type: 'delete' },
       { type: 'error', code: -103 },
+    ]);
+  });
+});
+
+describe('ACL records', () => {
+  const acls: Acl[] = [
+    { perms: 17, scheme: 'digest', id: digestId('alice', 'secret') },
+    { perms: 1, scheme: 'ip', id: '10.0.0.1' },
+  ];
+  const readAcls = (r: JuteReader): Acl[] | null => r.readVector(readAcl);
+
+  it('encodes one ACL as {int perms; Id {ustring scheme; ustring id}}, byte for byte', () => {
+    const w = new JuteWriter();
+    writeAcl(w, { perms: 31, scheme: 'world', id: 'anyone' });
+    // perms 31; "world" (length 5); "anyone" (length 6)
+    expect(w.toBuffer()).toEqual(
+      Buffer.from([
+        0, 0, 0, 0x1f, 0, 0, 0, 5, 0x77, 0x6f, 0x72, 0x6c, 0x64, 0, 0, 0, 6, 0x61, 0x6e, 0x79, 0x6f, 0x6e, 0x65,
+      ]),
+    );
+    expect(readAcl(new JuteReader(w.toBuffer()))).toEqual({ perms: 31, scheme: 'world', id: 'anyone' });
+  });
+
+  it("computes digest ids as ZooKeeper does: user:base64(sha1('user:password'))", () => {
+    // echo -n 'alice:secret' | openssl sha1 -binary | base64
+    expect(digestId('alice', 'secret')).toBe('alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=');
+  });
+
+  it('round-trips a create with its own ACL (world:anyone when none is given)', () => {
+    const r = new JuteReader(
+      encodeRequest(4, { op: 'create', path: '/p', data: Buffer.from('x'), mode: 'persistent', acl: acls }),
+    );
+    expect(r.readInt()).toBe(r.remaining);
+    expect([r.readInt(), r.readInt(), r.readUstring(), r.readBuffer()?.toString()]).toEqual([4, 1, '/p', 'x']);
+    expect(readAcls(r)).toEqual(acls);
+    expect([r.readInt(), r.remaining]).toEqual([0, 0]);
+    const open = new JuteReader(
+      encodeRequest(4, { op: 'create', path: '/p', data: Buffer.alloc(0), mode: 'ephemeral' }),
+    );
+    open.readInt();
+    open.readInt();
+    open.readInt();
+    open.readUstring();
+    open.readBuffer();
+    expect(readAcls(open)).toEqual([{ perms: 31, scheme: 'world', id: 'anyone' }]);
+  });
+
+  it('round-trips GetACLRequest (opcode 6) and SetACLRequest (opcode 7, with the ACL version)', () => {
+    const get = new JuteReader(encodeRequest(9, { op: 'getACL', path: '/p' }));
+    expect([get.readInt(), get.readInt(), get.readInt(), get.readUstring(), get.remaining]).toEqual([
+      4 + 4 + 4 + 2,
+      9,
+      OpCode.getACL,
+      '/p',
+      0,
+    ]);
+    expect(OpCode.getACL).toBe(6);
+    const set = new JuteReader(encodeRequest(10, { op: 'setACL', path: '/p', acl: acls, version: 3 }));
+    set.readInt();
+    expect([set.readInt(), set.readInt(), set.readUstring()]).toEqual([10, 7, '/p']);
+    expect(readAcls(set)).toEqual(acls);
+    expect([set.readInt(), set.remaining]).toEqual([3, 0]);
+  });
+
+  it('decodes GetACLResponse {vector<ACL>; Stat} as written', () => {
+    const w = new JuteWriter().writeVector(acls, writeAcl).writeStat(sampleStat);
+    expect(readGetAclResponse(new JuteReader(w.toBuffer()))).toEqual({ acl: acls, stat: sampleStat });
+    expect(() => readGetAclResponse(new JuteReader(new JuteWriter().writeInt(1).writeInt(1).toBuffer()))).toThrow(
+      JuteError,
+    );
+  });
+
+  it('encodes addAuth as an AuthPacket under xid -4, opcode 100', () => {
+    const r = new JuteReader(encodeRequest(77, { op: 'auth', scheme: 'digest', auth: Buffer.from('alice:secret') }));
+    r.readInt();
+    expect([r.readInt(), r.readInt(), r.readInt(), r.readUstring(), r.readBuffer()?.toString(), r.remaining]).toEqual([
+      -4,
+      100,
+      0,
+      'digest',
+      'alice:secret',
+      0,
     ]);
   });
 });
