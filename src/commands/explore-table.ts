@@ -14,14 +14,17 @@ export function renderExploreTable(record: ExploreRecord, running: readonly Tria
     table.push([
       t.index,
       t.workload,
-      t.mix,
+      t.profile && t.profile !== 'default' ? `${t.mix} / ${t.profile}` : t.mix,
       t.nodes,
       t.seed,
       verdict(t.valid),
       `${Math.round(t.durationMs / 1000)} s`,
       t.anomalies.length || (t.error ? 'error' : ''),
     ]);
-  for (const p of running) table.push([p.index, p.workload, p.mix, p.nodes, p.seed, 'running', '', '']);
+  for (const p of running) {
+    const faults = p.profile && p.profile.name !== 'default' ? `${p.mix} / ${p.profile.name}` : p.mix;
+    table.push([p.index, p.workload, faults, p.nodes, p.seed, 'running', '', '']);
+  }
   const c = record.counts;
   const first =
     record.timeToFirstFailureMs === null ? 'none yet' : `${Math.round(record.timeToFirstFailureMs / 1000)} s`;

@@ -27,6 +27,7 @@ interface ExploreFlags {
   workloads?: string;
   mixes?: string;
   sizes?: string;
+  profiles?: string;
   shrink: boolean;
   replays: string;
   against?: string;
@@ -63,6 +64,10 @@ export function registerExploreCommand(program: Command): void {
       'fault mixes and weights: composed, composed-brisk (its own gap, hold and quiet ranges), kill+partition, pause+partition, kill+pause, crash+packet, kill+pause+partition+packet, or faults joined by + (default: composed and composed-brisk alike)',
     )
     .option('--sizes <list>', 'ensemble sizes and weights, e.g. 3=2,5=1 (default: 3 and 5 alike)')
+    .option(
+      '--profiles <list>',
+      "server settings profiles and weights: default (the run's settings), snapshot-heavy (snapCount 100), e.g. default,snapshot-heavy (default: the run's settings only)",
+    )
     .option('--no-shrink', 'do not shrink findings')
     .option('--replays <k>', 'shrink: replays per candidate, all of which must fail', '3')
     .option('--against <build>', 'shrink: also replay each minimal scenario on this build')

@@ -122,6 +122,7 @@ export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string
         }
       : {}),
     nodes: plan.nodes,
+    ...(plan.profile ? { zookeeper: { ...base.zookeeper, ...plan.profile.zookeeper } } : {}),
     resultsDir,
   };
 }
@@ -130,7 +131,14 @@ export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string
 export function realTrialRunner(base: RunConfig, exploreDir: string, log: Logger, abort: AbortSignal): TrialRunner {
   return async (plan) => {
     const started = Date.now();
-    const base2 = { index: plan.index, seed: plan.seed, workload: plan.workload, mix: plan.mix, nodes: plan.nodes };
+    const base2 = {
+      index: plan.index,
+      seed: plan.seed,
+      workload: plan.workload,
+      mix: plan.mix,
+      nodes: plan.nodes,
+      ...(plan.profile ? { profile: plan.profile.name } : {}),
+    };
     try {
       const { outcome, runDir } = await executeTest(trialConfig(base, plan, join(exploreDir, 'runs')), log, abort);
       return {

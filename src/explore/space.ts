@@ -6,6 +6,7 @@ import {
   DEFAULT_WORKLOADS,
   FALLBACK_MIXES,
   parseWeights,
+  SETTINGS_PROFILES,
   uniform,
   type ExploreSpace,
   type FaultMix,
@@ -22,7 +23,12 @@ export function defaultSpace(): ExploreSpace {
 }
 
 /** A space from weight lists as `faultline explore` and suite explore entries write them (absent: the default). */
-export function spaceFrom(lists: { workloads?: string; mixes?: string; sizes?: string }): ExploreSpace {
+export function spaceFrom(lists: {
+  workloads?: string;
+  mixes?: string;
+  sizes?: string;
+  profiles?: string;
+}): ExploreSpace {
   const space = defaultSpace();
   if (lists.workloads)
     space.workloads = parseWeights(lists.workloads, 'workloads', (name) => Object.hasOwn(WORKLOADS, name));
@@ -32,6 +38,13 @@ export function spaceFrom(lists: { workloads?: string; mixes?: string; sizes?: s
     space.mixes = parseWeights(lists.mixes, 'mixes').map((w) => ({
       weight: w.weight,
       value: byName.get(w.value) ?? { name: w.value, nemesis: w.value.split('+') },
+    }));
+  }
+  if (lists.profiles) {
+    const byName = new Map(SETTINGS_PROFILES.map((p) => [p.name, p]));
+    space.profiles = parseWeights(lists.profiles, 'profiles', (n) => byName.has(n)).map((w) => ({
+      weight: w.weight,
+      value: byName.get(w.value)!,
     }));
   }
   if (lists.sizes)

@@ -22,6 +22,7 @@ export interface SuiteExplore {
     workloads?: string;
     mixes?: string;
     sizes?: string;
+    profiles?: string;
     keepGoing?: boolean;
     shrink?: boolean;
     replays?: number;

@@ -25,10 +25,24 @@ export interface FaultMix {
   tempo?: ComposedTempo;
 }
 
+/** Server settings a trial runs with over the explore's own: `default` changes nothing. */
+export interface SettingsProfile {
+  name: string;
+  zookeeper: { snapCount?: number };
+}
+
+/** The named profiles: the run's settings, and snapshots all the time under load (snapCount 100). */
+export const SETTINGS_PROFILES: readonly SettingsProfile[] = [
+  { name: 'default', zookeeper: {} },
+  { name: 'snapshot-heavy', zookeeper: { snapCount: 100 } },
+];
+
 export interface ExploreSpace {
   workloads: Weighted<string>[];
   mixes: Weighted<FaultMix>[];
   nodes: Weighted<3 | 5>[];
+  /** Absent: the run's settings only. */
+  profiles?: Weighted<SettingsProfile>[];
 }
 
 export interface TrialPlan {
@@ -39,6 +53,8 @@ export interface TrialPlan {
   nemesis: string[];
   tempo?: ComposedTempo;
   nodes: 3 | 5;
+  /** Set when the space has profiles (drawn last, so adding them leaves the other draws as they were). */
+  profile?: SettingsProfile;
 }
 
 /** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers, ACLs). */
@@ -93,6 +109,7 @@ export function planTrial(exploreSeed: number, index: number, space: ExploreSpac
   const workload = pickWeighted(random, space.workloads);
   const mix = pickWeighted(random, space.mixes);
   const nodes = pickWeighted(random, space.nodes);
+  const profile = space.profiles ? pickWeighted(random, space.profiles) : undefined;
   return {
     index,
     seed,
@@ -101,6 +118,7 @@ export function planTrial(exploreSeed: number, index: number, space: ExploreSpac
     nemesis: mix.nemesis,
     ...(mix.tempo ? { tempo: mix.tempo } : {}),
     nodes,
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -125,7 +143,9 @@ export function parseWeights(flag: string, what: string, known?: (name: string) 
     if (known && !known(name))
       throw new UsageError(
         `--${what}: unknown ${what.replace(/s$/, '')} "${name}"`,
-        `Run \`faultline ${what === 'workloads' ? 'test --help' : 'nemesis list'}\` for the names.`,
+        what === 'profiles'
+          ? `Profiles: ${SETTINGS_PROFILES.map((p) => p.name).join(', ')}.`
+          : `Run \`faultline ${what === 'workloads' ? 'test --help' : 'nemesis list'}\` for the names.`,
       );
     return { value: name, weight };
   });

@@ -39,6 +39,7 @@ export const exploreSpecSchema = z.strictObject({
   workloads: z.string().optional(),
   mixes: z.string().optional(),
   sizes: z.string().optional(),
+  profiles: z.string().optional(),
   keepGoing: z.boolean().optional(),
   shrink: z.boolean().optional(),
   replays: whole(1, 20).optional(),

@@ -17,6 +17,8 @@ export const trialRecordSchema = z.object({
   workload: z.string(),
   mix: z.string(),
   nodes: z.number(),
+  /** The settings profile, when the explore drew from profiles. */
+  profile: z.string().optional(),
   valid: validitySchema,
   runDir: z.string().nullable(),
   durationMs: z.number(),

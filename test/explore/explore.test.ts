@@ -80,6 +80,21 @@ describe('trial plans', () => {
     expect(() => spaceFrom({ workloads: 'acls' })).toThrow(/unknown workload "acls"/);
   });
 
+  it('draw settings profiles when asked, last, so the other draws stay as they were', () => {
+    const withProfiles = spaceFrom({ profiles: 'default,snapshot-heavy' });
+    const plain = defaultSpace();
+    const a = Array.from({ length: 60 }, (_, i) => planTrial(5, i, withProfiles));
+    const b = Array.from({ length: 60 }, (_, i) => planTrial(5, i, plain));
+    expect(a.map(({ profile: _, ...rest }) => rest)).toEqual(b);
+    expect(b.every((t) => t.profile === undefined)).toBe(true);
+    const heavy = a.find((t) => t.profile?.name === 'snapshot-heavy')!;
+    expect(a.some((t) => t.profile?.name === 'default')).toBe(true);
+    const base = resolveRunConfig({ zookeeper: { tickTime: 700 } });
+    const config = trialConfig(base, heavy, '/tmp/runs');
+    expect(config.zookeeper).toEqual({ ...base.zookeeper, snapCount: 100 });
+    expect(() => spaceFrom({ profiles: 'snappy' })).toThrow(/unknown profile "snappy"/);
+  });
+
   it('refuse bad weights and durations with a usage error', () => {
     expect(() => parseWeights('register=0', 'workloads')).toThrow(UsageError);
     expect(() => parseWeights('', 'workloads')).toThrow(UsageError);
