@@ -280,12 +280,27 @@ export function tarballVersion(path: string): string {
   return /^apache-zookeeper-(.+?)-bin$/.exec(file)?.[1] ?? file;
 }
 
+/** Refuses, with the reason, a server tarball that is missing, unreadable, or not an Apache binary release. */
+export async function checkTarball(path: string): Promise<void> {
+  if (!existsSync(path))
+    throw new UsageError(
+      `server tarball not found: ${path}`,
+      'Give the path of an apache-zookeeper-X-bin.tar.gz on this machine.',
+    );
+  await tarballTopDir(path);
+}
+
 /** The single top-level directory of a tarball (apache-zookeeper-X-bin/). */
 async function tarballTopDir(path: string): Promise<string> {
   const listing = await execa('tar', ['-tzf', path], { reject: false, buffer: true, maxBuffer: 64 * 2 ** 20 });
   if (listing.exitCode !== 0)
     throw new UsageError(
-      `${path} is not a readable .tar.gz: ${listing.stderr.split('\n')[0]}`,
+      `${path} is not a readable .tar.gz: ${
+        listing.stderr
+          .split('\n')
+          .map((l) => l.trim())
+          .find(Boolean) ?? `tar -tzf exited with ${listing.exitCode}`
+      }`,
       'Give an apache-zookeeper-X-bin.tar.gz as released by Apache.',
     );
   const tops = new Set(
@@ -316,11 +331,7 @@ export async function ensureTarballImage(
   log: Logger,
   signal?: AbortSignal,
 ): Promise<ServerImage> {
-  if (!existsSync(path))
-    throw new UsageError(
-      `server tarball not found: ${path}`,
-      'Give the path of an apache-zookeeper-X-bin.tar.gz on this machine.',
-    );
+  await checkTarball(path);
   const hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
   const version = tarballVersion(path);
   const name = `faultline/zookeeper:tarball-${version.replace(/[^\w.-]/g, '_')}-${hash}`;

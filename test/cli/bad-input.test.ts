@@ -4,6 +4,8 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -71,6 +73,41 @@ describe('--rate', () => {
     const result = await faultline('test', '--rate', '0.000000001', '--time-limit', '10', '--dry-run');
     expect(result.exitCode, result.all).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ rate: 1e-9, timeLimitS: 10 });
+  });
+});
+
+describe('--server tarball', () => {
+  it.each([
+    ['random bytes', (path: string) => writeFileSync(path, randomBytes(3000)), 'not in gzip format'],
+    // GNU tar lists a gzip of plain text as an empty archive: refused for what it lacks.
+    ['a gzip that is not a tar', (path: string) => writeFileSync(path, gzipSync('just text\n')), 'bin/zkServer.sh'],
+    [
+      'a tar without bin/zkServer.sh',
+      (path: string) => {
+        const dir = join(scratch, 'not-zookeeper');
+        mkdirSync(join(dir, 'apache-zookeeper-9.9.9-bin'), { recursive: true });
+        writeFileSync(join(dir, 'apache-zookeeper-9.9.9-bin', 'README'), 'x');
+        execSync(`tar -czf ${path} -C ${dir} apache-zookeeper-9.9.9-bin`);
+      },
+      'bin/zkServer.sh',
+    ],
+  ])('refuses %s with the reason, before any engine is asked', async (what, make, why) => {
+    const path = join(scratch, `${what.replace(/\W+/g, '-')}.tar.gz`);
+    make(path);
+    const result = await faultline('test', '--server', path, '--time-limit', '5', '--results-dir', join(scratch, 'r'));
+    expectOneClearMessage(result, path, why);
+    expect(result.all).not.toContain('dockerd');
+  });
+
+  it('refuses a tarball that is not there', async () => {
+    const result = await faultline(
+      'test',
+      '--server',
+      '/nonexistent/apache-zookeeper-1-bin.tar.gz',
+      '--time-limit',
+      '5',
+    );
+    expectOneClearMessage(result, 'server tarball not found');
   });
 });
 
