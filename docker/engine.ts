@@ -63,6 +63,13 @@ export async function ensureEngine(log: Logger, signal?: AbortSignal): Promise<D
       'The engine is hung or overloaded: check `docker info` and its log, restart it if needed, and run again.',
     );
   }
+  // A dockerd started here listens on the default socket: it cannot be the engine DOCKER_HOST names elsewhere.
+  if (process.env.DOCKER_HOST && engineSocket() !== '/var/run/docker.sock') {
+    throw new HarnessError(
+      `no Docker engine answers at DOCKER_HOST=${process.env.DOCKER_HOST}.`,
+      'Start the engine there, or unset DOCKER_HOST to use (and if need be start) the local one.',
+    );
+  }
   if (!onDebianAsRoot()) {
     throw new HarnessError(
       `no Docker engine answers at ${where}.`,

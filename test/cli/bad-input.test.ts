@@ -111,4 +111,15 @@ describe('--server tarball', () => {
   });
 });
 
+describe('an engine named by DOCKER_HOST that does not answer', () => {
+  it('is named in one message, and no local dockerd is started in its place', async () => {
+    const result = await faultline('test', '--time-limit', '5', '--results-dir', join(scratch, 'r'));
+    expect(result.exitCode, result.all).toBe(3);
+    expect(result.all).toMatch(/^faultline: no Docker engine answers at DOCKER_HOST=unix:\/\/\/nonexistent/);
+    expect(result.all).toMatch(/\n {2}fix: /);
+    expect(result.all).not.toContain('starting dockerd');
+    expect(result.all).not.toMatch(/\n\s+at /);
+  });
+});
+
 afterAll(() => execSync(`rm -rf ${scratch}`));
