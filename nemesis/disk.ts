@@ -187,6 +187,20 @@ function diskFault(
   };
 }
 
+/**
+ * The nodes whose data a fault of this run destroyed on purpose (disk damage, a power cut), by the run's cluster.
+ * Only those may be wiped when they refuse to start: any other node that will not start is a finding (the restart
+ * oracle's node-did-not-recover), and wiping it would hide it.
+ */
+const destroyedByRun = new WeakMap<object, Set<string>>();
+
+/** Marks a node's data as destroyed on purpose by a fault of the run `context` belongs to. */
+export function markDataDestroyed(context: NemesisContext, node: string): void {
+  const set = destroyedByRun.get(context.cluster) ?? new Set<string>();
+  set.add(node);
+  destroyedByRun.set(context.cluster, set);
+}
+
 /** What became of a restarted server: it serves, its process exited (ZooKeeper refused the data), or neither yet. */
 export type RestartOutcome = 'serving' | 'exited' | 'not-serving';
 
@@ -213,6 +227,7 @@ async function damageNode(
   damage: (dataDir: string) => FaultRecord,
 ): Promise<FaultRecord> {
   const killed = await killNodes(context, [node]);
+  markDataDestroyed(context, node.name);
   const done = damage(join(node.hostDir, 'data'));
   try {
     await context.db.start(node);
@@ -224,9 +239,9 @@ async function damageNode(
 
 /**
  * The disk family's heal. Damage cannot be undone, but the node must serve again: a lost myid is rewritten
- * and stopped servers are started; a node that still refuses to start (ZooKeeper rejects some
- * damage on purpose) is repaired as an operator would, by wiping its data dir (keeping myid) so it resyncs
- * from the leader. The record says which nodes needed that and why.
+ * and stopped servers are started; a node whose data a fault of this run destroyed and that still refuses to
+ * start (ZooKeeper rejects some damage on purpose) is repaired as an operator would, by wiping its data dir
+ * (keeping myid) so it resyncs from the leader. The record says which nodes needed that and why.
  */
 async function healDisk(context: NemesisContext): Promise<FaultRecord> {
   const done = await Promise.all(context.cluster.nodes.map((node) => repairNode(context, node)));
@@ -264,6 +279,12 @@ async function repairNode(
   await context.db.start(node).catch(() => undefined);
   if ((await restartOutcome(context, node)) !== 'exited') return { node: node.name, restoredMyid, started: true };
   const repaired = lastServerError(node) ?? 'the server exited';
+  if (!destroyedByRun.get(context.cluster)?.has(node.name)) {
+    context.log.warn(
+      `${node.name} does not start (${repaired}) and no fault of this run destroyed its data: left as it is, for the restart oracle`,
+    );
+    return { node: node.name, restoredMyid, started: false };
+  }
   context.log.warn(`${node.name} does not start after disk damage (${repaired}); wiping its data dir so it resyncs`);
   wipeDataDir(join(node.hostDir, 'data'), true);
   await context.db.start(node);

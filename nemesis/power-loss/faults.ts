@@ -9,6 +9,7 @@ import { HarnessError } from '../../src/errors.js';
 import type { Fault, FaultRecord, FaultRequest, NemesisContext } from '../../src/nemesis.js';
 import type { Scenario } from '../../src/schedule.js';
 import { crashFaults, WHO } from '../process.js';
+import { markDataDestroyed } from '../disk.js';
 import { isPowerLossMounted, revertDataDir, type RevertRecord } from './fs.js';
 
 export const POWER_LOSS_PREFIX = 'power-loss-';
@@ -71,6 +72,8 @@ export function withPowerLossOption(fault: Fault): Fault {
       if (!cut) return record;
       const names = Array.isArray(record.nodes) ? (record.nodes as string[]) : [];
       const nodes = context.cluster.nodes.filter((n) => names.includes(n.name));
+      // A power cut destroys unsynced data on purpose: a node that then refuses to start may be repaired.
+      for (const n of nodes) markDataDestroyed(context, n.name);
       return { ...record, powerLoss: await cutPower(context, nodes) };
     },
   };

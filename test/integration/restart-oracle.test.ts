@@ -4,10 +4,13 @@
 // node's last log lines, the run invalid (not unknown), and the database-not-loaded finding of the log oracle.
 import { readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/log.js';
 import { executeTest } from '../../src/run/execute.js';
+import { REPORT_FILE } from '../../src/report/index.js';
 import { readResults } from '../../src/store/format.js';
+import { canvasPixels, launchChromium, watchPageErrors } from '../report/browser.js';
 import { leftovers, shortTestConfig } from './helpers.js';
 
 /** The run directory under a results dir, once the run has made one. */
@@ -77,5 +80,25 @@ describe('restart oracle on a real ensemble', () => {
     expect(anomaly.description).toMatch(/snapshot|load/i);
     expect(results.checkers['server-log']?.anomalies?.map((a) => a.type)).toContain('log-database-not-loaded');
     expect(await leftovers(runId)).toEqual([]);
+
+    // The report shows both: the finding in the log table and as a red line on the history graph, and the node
+    // that did not recover with its last words.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const errors = watchPageErrors(page);
+      await page.goto(pathToFileURL(join(runDir, REPORT_FILE)).href);
+      await page.waitForSelector('body[data-report-ready]', { timeout: 10_000 });
+      const rows = await page.$$eval('table.log-findings tr.finding', (trs) => trs.map((tr) => tr.textContent ?? ''));
+      expect(
+        rows.some((r) => r.includes('n2') && r.includes('database-not-loaded')),
+        rows.join('\n'),
+      ).toBe(true);
+      expect(await page.textContent('body')).toContain('node-did-not-recover');
+      expect(await canvasPixels(page, '#timeline canvas', [0xc0, 0x39, 0x2b])).toBeGreaterThan(20);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 240_000);
 });
