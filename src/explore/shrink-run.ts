@@ -20,6 +20,8 @@ export interface ShrinkRunOptions {
   rateReplays: number;
   against?: string;
   maxTests?: number;
+  /** Stop trying candidates after this time (ms since the epoch); the smallest failing one so far is kept. */
+  deadline?: number;
   log: Logger;
   abort: AbortSignal;
 }
@@ -46,6 +48,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   const result = await shrinkSchedule({ nodes: recorded.config.nodes, steps: recorded.steps }, fails, {
     ...(options.maxTests !== undefined ? { maxTests: options.maxTests } : {}),
     timeLimitS: recorded.config.timeLimitS,
+    ...(options.deadline !== undefined ? { outOfTime: () => Date.now() > options.deadline! } : {}),
     onTest: (phase, c, failed) =>
       options.log.info(
         `shrink ${phase}: ${c.steps.length} steps on ${c.nodes} nodes ${failed ? 'still fails' : 'passes'}`,
@@ -76,7 +79,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   const timeLimitS = result.candidate.timeLimitS ?? recorded.config.timeLimitS;
   const header = [
     `Shrunk from ${runDir} (${recorded.config.workload}, ${recorded.config.server}) by faultline shrink:`,
-    `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each.`,
+    `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each${result.cutShort ? ' (cut short by its time budget: smaller ones may fail too)' : ''}.`,
     `Reproduces in ${reproduction.failed} of ${reproduction.of} replays on ${reproduction.server}` +
       (against ? `; ${against.failed} of ${against.of} on ${against.server}.` : '.'),
     `Run it: faultline test --workload ${recorded.config.workload} --nodes ${result.candidate.nodes} --time-limit ${timeLimitS} --server ${recorded.config.server} --scenario ${SHRUNK_SCENARIO}`,
@@ -101,6 +104,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     phases: result.phases,
     reproduction,
     against,
+    ...(result.cutShort ? { cutShort: true } : {}),
   };
   writeJson(join(dir, SHRINK_JSON), record);
   // The failing run's report links to it.

@@ -114,6 +114,8 @@ export interface ShrinkOptions {
   timeLimitS?: number;
   /** How long a shorter run goes on after its last step, s (default 5). */
   runMarginS?: number;
+  /** True once shrinking must stop: no candidate is tried after, and the best so far is the result. */
+  outOfTime?: () => boolean;
   onTest?: (phase: string, candidate: ShrinkCandidate, failed: boolean) => void;
 }
 
@@ -122,6 +124,8 @@ export interface ShrinkResult {
   tests: number;
   /** Each phase and what it left: steps, total wait, nodes. */
   phases: { phase: string; steps: number; waitS: number; nodes: number }[];
+  /** Stopped by outOfTime before it was done: the candidate is the smallest failing one found by then. */
+  cutShort: boolean;
 }
 
 const totalWait = (steps: readonly TimedStep[]): number => Math.round(steps.reduce((s, x) => s + x.waitS, 0) * 10) / 10;
@@ -141,8 +145,10 @@ export async function shrinkSchedule(
   const minWaitS = options.minWaitS ?? 1;
   let tests = 0;
   const phases: ShrinkResult['phases'] = [];
+  let cutShort = false;
   const ask = async (phase: string, candidate: ShrinkCandidate): Promise<boolean> => {
-    if (tests >= maxTests) return false;
+    if (options.outOfTime?.()) cutShort = true;
+    if (tests >= maxTests || cutShort) return false;
     tests++;
     const failed = await fails(candidate);
     options.onTest?.(phase, candidate, failed);
@@ -203,5 +209,5 @@ export async function shrinkSchedule(
     if (fits && (await ask('fewer nodes', { ...best, nodes: 3 }))) best = { ...best, nodes: 3 };
     note('fewer nodes', best);
   }
-  return { candidate: best, tests: tests, phases };
+  return { candidate: best, tests: tests, phases, cutShort };
 }

@@ -26,6 +26,10 @@ export interface SuiteExplore {
     keepGoing?: boolean;
     shrink?: boolean;
     replays?: number;
+    /** How long each finding's shrink may take (default: half the budget). */
+    shrinkBudget?: string;
+    /** Replays of each minimal scenario for its reproduction rate (default 3). */
+    rateReplays?: number;
   };
 }
 
@@ -50,7 +54,20 @@ export async function runSuiteExplore(
     realTrialRunner(entry.config, dir, log, abort),
     spec.shrink === false
       ? null
-      : (trial) => shrinkRun(trial.runDir!, { replays: spec.replays ?? 3, rateReplays: 10, log, abort }),
+      : (trial) =>
+          shrinkRun(trial.runDir!, {
+            replays: spec.replays ?? 3,
+            rateReplays: spec.rateReplays ?? 3,
+            // A gate must end: each finding's shrink gets a time budget, after which its smallest failure so far stands.
+            deadline:
+              Date.now() +
+              1000 *
+                (spec.shrinkBudget
+                  ? parseDuration(spec.shrinkBudget, 'shrinkBudget')
+                  : parseDuration(spec.budget, 'budget') / 2),
+            log,
+            abort,
+          }),
   );
   writeJson(join(dir, EXPLORE_JSON), record);
   writeFileSync(join(dir, EXPLORE_HTML), renderExploreHtml(record, resolve(dir)));

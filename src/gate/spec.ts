@@ -43,6 +43,11 @@ export const exploreSpecSchema = z.strictObject({
   keepGoing: z.boolean().optional(),
   shrink: z.boolean().optional(),
   replays: whole(1, 20).optional(),
+  shrinkBudget: z
+    .string()
+    .regex(/^\d+(\.\d+)?(s|m|h)?$/, 'must be a duration such as 5m')
+    .optional(),
+  rateReplays: whole(1, 50).optional(),
 });
 export type ExploreSpec = z.output<typeof exploreSpecSchema>;
 

@@ -45,6 +45,8 @@ export const shrinkRecordSchema = z.object({
   phases: z.array(z.object({ phase: z.string(), steps: z.number(), waitS: z.number(), nodes: z.number() })),
   reproduction: replayRateSchema.nullable(),
   against: replayRateSchema.nullable(),
+  /** Set when its time budget stopped the shrink: smaller failing scenarios may exist. */
+  cutShort: z.boolean().optional(),
 });
 export type ShrinkRecord = z.infer<typeof shrinkRecordSchema>;
 

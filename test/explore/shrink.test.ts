@@ -158,6 +158,20 @@ describe('shrinkSchedule', () => {
     ).toBe(undefined);
   });
 
+  it('stops when out of time, keeping the smallest failing candidate found by then, and says it was cut short', async () => {
+    let calls = 0;
+    const counting = async (c: ShrinkCandidate): Promise<boolean> => {
+      calls++;
+      return fakeBug(c);
+    };
+    const { candidate, cutShort, tests } = await shrinkSchedule(recorded, counting, { outOfTime: () => calls >= 3 });
+    expect(cutShort).toBe(true);
+    expect(tests).toBe(3);
+    expect(await fakeBug(candidate)).toBe(true);
+    expect(candidate.steps.length).toBeLessThanOrEqual(recorded.steps.length);
+    expect((await shrinkSchedule(recorded, fakeBug, { maxTests: 200 })).cutShort).toBe(false);
+  });
+
   it('never returns a candidate the oracle passed', async () => {
     const flaky = async (c: ShrinkCandidate): Promise<boolean> => c.steps.length >= 4;
     const { candidate } = await shrinkSchedule(recorded, flaky);
