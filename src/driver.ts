@@ -121,6 +121,9 @@ const PREPARE_TIMEOUT_MS = 60_000;
 export class DriverPool {
   private readonly ready = new Map<string, DriverProcess[]>();
   private readonly waiting = new Map<string, ((process: DriverProcess) => void)[]>();
+  private readonly preparing = new Map<string, number>();
+  /** Spares to keep per connect string: as many as clients were started on it. */
+  private readonly spares = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -132,6 +135,7 @@ export class DriverPool {
 
   /** Connects one JVM per entry (one per client that opens at once); rejects when none could be made ready. */
   async start(connects: readonly string[]): Promise<void> {
+    for (const c of connects) this.spares.set(c, (this.spares.get(c) ?? 0) + 1);
     const results = await Promise.allSettled(connects.map((c) => this.prepare(c)));
     const failed = results.find((r) => r.status === 'rejected');
     if (results.every((r) => r.status === 'rejected')) throw (failed as PromiseRejectedResult).reason as Error;
@@ -141,10 +145,30 @@ export class DriverPool {
   /** A connected client for `connect` within `deadlineMs`; a replacement is prepared meanwhile. */
   async open(connect: string, deadlineMs: number): Promise<DriverProcess> {
     if (this.closed) throw new Error('driver pool closed');
-    void this.prepare(connect).catch((err: Error) => {
-      if (!this.closed) this.log.warn(`a Curator driver JVM did not start: ${err.message}`);
-    });
-    return this.take(connect, deadlineMs);
+    const taken = this.take(connect, deadlineMs);
+    this.replenish(connect);
+    return taken;
+  }
+
+  /** JVMs started and not yet connected, per connect string (for tests). */
+  preparingFor(connect: string): number {
+    return this.preparing.get(connect) ?? 0;
+  }
+
+  /**
+   * Starts JVMs until those ready and those starting cover the clients waiting plus the spares (one per client
+   * `start` was given for this connect string, at least one), and no more. A client that gives up waiting and opens
+   * again must not start another JVM each time: while a fault keeps JVMs from connecting, that piled up dozens of
+   * starting JVMs on a 2-core machine, which then starved the ensemble and every client of CPU.
+   */
+  private replenish(connect: string): void {
+    const wanted = (this.waiting.get(connect)?.length ?? 0) + Math.max(1, this.spares.get(connect) ?? 0);
+    const have = (): number =>
+      (this.ready.get(connect) ?? []).filter((p) => p.alive).length + this.preparingFor(connect);
+    while (!this.closed && have() < wanted)
+      void this.prepare(connect).catch((err: Error) => {
+        if (!this.closed) this.log.warn(`a Curator driver JVM did not start: ${err.message}`);
+      });
   }
 
   /** Stops preparing and ends the JVMs nobody took (their container goes with the cluster anyway). */
@@ -182,8 +206,19 @@ export class DriverPool {
     else this.ready.set(connect, [...(this.ready.get(connect) ?? []), process]);
   }
 
-  /** Starts a JVM and connects it to `connect`, then offers it. */
+  /** Starts a JVM and connects it to `connect`, then offers it. Counted in `preparing` until it is offered or fails. */
   private async prepare(connect: string): Promise<void> {
+    this.preparing.set(connect, this.preparingFor(connect) + 1);
+    let process: DriverProcess;
+    try {
+      process = await this.connectSpare(connect);
+    } finally {
+      this.preparing.set(connect, this.preparingFor(connect) - 1);
+    }
+    this.offer(connect, process);
+  }
+
+  private async connectSpare(connect: string): Promise<DriverProcess> {
     const spare = await this.spawn();
     const process = new DriverProcess(this.sidecar, spare.attached, spare.pid, this.log, spare.listen);
     const reply = await withTimeout(
@@ -204,7 +239,7 @@ export class DriverPool {
       ...(spare.line.curator ? { curator: spare.line.curator } : {}),
       ...(spare.line.zookeeper ? { zookeeper: spare.line.zookeeper } : {}),
     };
-    this.offer(connect, process);
+    return process;
   }
 
   private async spawn(): Promise<Spare> {
