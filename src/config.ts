@@ -806,6 +806,8 @@ export function reproduceArgs(config: RunConfig): string[] {
     const value = config[key];
     if (key === 'seed' || key === 'resultsDir' || s.flag === null || value === undefined || same(value, s.default))
       continue;
+    // An unnamed run is named after its workload: that name needs no flag.
+    if (key === 'name' && value === config.workload) continue;
     const text = flagText(s, value);
     args.push(s.flag.split(' ')[0]!, ...(text === null ? [] : [text]));
   }
