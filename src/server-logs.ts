@@ -180,6 +180,12 @@ const TEXT_CHARS = 400;
 // build's log4j/logback: `2026-11-22 04:30:00,123 [myid:1] - LEVEL [thread:Class@123] - message`.
 const ENTRY = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)[.,](\d{3})\b.*?\b(ERROR|WARN|INFO|DEBUG|TRACE|FATAL)\b/;
 
+/** A log line's timestamp (ms since the epoch; the log is in UTC) and level, or null for a continuation line. */
+export function logEntry(line: string): { wallMs: number; level: string } | null {
+  const entry = ENTRY.exec(line);
+  return entry ? { wallMs: Date.parse(`${entry[1]}T${entry[2]}.${entry[3]}Z`), level: entry[4]! } : null;
+}
+
 /** Scans one log's text with the patterns; times mapped onto the history by `historyStartMs` (the log is in UTC). */
 export function scanServerLog(text: string, patterns: readonly LogPattern[], historyStartMs: number): NodeLog {
   const lines = text.split('\n');
@@ -191,14 +197,13 @@ export function scanServerLog(text: string, patterns: readonly LogPattern[], his
   // An entry's continuation lines (stack traces) follow it until the next timestamped line.
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
-    const entry = ENTRY.exec(raw);
+    const entry = logEntry(raw);
     if (!entry) {
       if (current && current.detail.length < 3 && raw.trim()) current.detail.push(raw.trim().slice(0, TEXT_CHARS));
       continue;
     }
     current = undefined;
-    const level = entry[4]!;
-    const wall = Date.parse(`${entry[1]}T${entry[2]}.${entry[3]}Z`);
+    const { level, wallMs: wall } = entry;
     const found = (pattern: string): LogFinding => ({
       pattern,
       line: i + 1,

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { resolveRunConfig } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { realTrialRunner, runExplore } from '../explore/explore.js';
+import { DEFAULT_FEEDBACK_SHARE, guideFor, parseFeedbackShare } from '../explore/guide.js';
 import { renderExploreHtml } from '../explore/html.js';
 import { shrinkRun } from '../explore/shrink-run.js';
 import { spaceFrom } from '../explore/space.js';
@@ -28,6 +29,7 @@ interface ExploreFlags {
   mixes?: string;
   sizes?: string;
   profiles?: string;
+  feedback: string;
   shrink: boolean;
   replays: string;
   against?: string;
@@ -68,6 +70,11 @@ export function registerExploreCommand(program: Command): void {
       '--profiles <list>',
       "server settings profiles and weights: default (the run's settings), snapshot-heavy (snapCount 100), e.g. default,snapshot-heavy (default: the run's settings only)",
     )
+    .option(
+      '--feedback <share>',
+      "the share of trials that mutate the schedule of a trial whose servers reached new protocol states (DIFF, SNAP, TRUNC syncs, elections, from the servers' logs); 0: every trial a fresh draw",
+      String(DEFAULT_FEEDBACK_SHARE),
+    )
     .option('--no-shrink', 'do not shrink findings')
     .option('--replays <k>', 'shrink: replays per candidate, all of which must fail', '3')
     .option('--against <build>', 'shrink: also replay each minimal scenario on this build')
@@ -87,6 +94,7 @@ export function registerExploreCommand(program: Command): void {
       );
     const seed = flags.exploreSeed !== undefined ? Number(flags.exploreSeed) : randomBytes(4).readUInt32BE() >>> 1;
     const parallel = resolveParallel(flags.parallel, 1);
+    const share = parseFeedbackShare(flags.feedback, '--feedback');
     const dir = createRunDir(join(flags.resultsDir, 'explores'), 'explore');
     log.info(
       `Explore ${base.server}, seed ${seed}: ${budgetS ? `${budgetS} s` : ''}${budgetS && trials ? ' or ' : ''}${trials ? `${trials} trials` : ''}${!budgetS && !trials ? 'until the first invalid trial' : ''}, ${parallel} at a time; ${dir}`,
@@ -105,6 +113,7 @@ export function registerExploreCommand(program: Command): void {
           keepGoing: flags.keepGoing ?? false,
           parallel,
           abort: abort.signal,
+          ...guideFor(seed, space, share),
           onUpdate: (r, running) => table.update(renderExploreTable(r, running)),
         },
         realTrialRunner(base, dir, quiet, abort.signal),

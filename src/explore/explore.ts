@@ -1,14 +1,26 @@
 // `faultline explore`: trials back to back, each an ordinary run in the store with its own seed, until a budget of
 // time or trials, or the first invalid trial; each finding shrunk to a short scenario. The loop is pure over a
 // trial runner and a shrinker, so its bookkeeping is tested without servers.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { executeTest } from '../run/execute.js';
 import { STORE_FORMAT } from '../store/format.js';
-import type { ExploreRecord, Finding, ShrinkRecord, TrialRecord } from '../store/explore.js';
-import { anomaliesOf } from './replay.js';
+import type { ExploreRecord, FeedbackRecord, Finding, ShrinkRecord, TrialRecord } from '../store/explore.js';
+import { nodeLogPath } from '../store/server-logs.js';
+import { coverageFeatures, protocolEvents } from './coverage.js';
+import type { TrialObservation } from './guide.js';
+import { anomaliesOf, loadRecordedSchedule } from './replay.js';
+import { renderScenarioYaml } from './scenario.js';
 import { planTrial, type ExploreSpace, type TrialPlan } from './trials.js';
+
+/** Where trials come from when the explore uses feedback (src/explore/guide.ts's CoverageGuide). */
+export interface TrialGuide {
+  plan(index: number): TrialPlan;
+  observe(plan: TrialPlan, trial: TrialRecord): Promise<{ features: number; newFeatures: number }>;
+  record(): FeedbackRecord;
+}
 
 export interface ExploreOptions {
   seed: number;
@@ -19,6 +31,8 @@ export interface ExploreOptions {
   keepGoing: boolean;
   parallel: number;
   abort: AbortSignal;
+  /** Absent: every trial is planTrial's fresh draw. */
+  guide?: TrialGuide;
   /** Told after every trial (and every shrink), for the live table. */
   onUpdate?: (record: ExploreRecord, running: TrialPlan[]) => void;
   now?: () => number;
@@ -35,6 +49,7 @@ export function summarizeExplore(
   trials: readonly TrialRecord[],
   findings: readonly Finding[],
   firstFailureMs: number | null,
+  feedback?: FeedbackRecord,
 ): ExploreRecord {
   const count = (v: TrialRecord['valid']): number => trials.filter((t) => t.valid === v).length;
   return {
@@ -50,6 +65,7 @@ export function summarizeExplore(
     trialsPerHour: durationMs > 0 ? Math.round((trials.length / durationMs) * 3_600_000 * 10) / 10 : 0,
     trials: [...trials].sort((a, b) => a.index - b.index),
     findings: [...findings],
+    ...(feedback ? { feedback } : {}),
   };
 }
 
@@ -69,7 +85,7 @@ export async function runExplore(
   let next = 0;
   let stop = false;
   const summary = (): ExploreRecord =>
-    summarizeExplore(options, startedAt, now() - t0, trials, findings, firstFailureMs);
+    summarizeExplore(options, startedAt, now() - t0, trials, findings, firstFailureMs, options.guide?.record());
   const moreAllowed = (): boolean =>
     !stop &&
     !options.abort.aborted &&
@@ -77,10 +93,12 @@ export async function runExplore(
     (options.budgetS === undefined || now() - t0 < options.budgetS * 1000);
   const worker = async (): Promise<void> => {
     while (moreAllowed()) {
-      const plan = planTrial(options.seed, next++, options.space);
+      const index = next++;
+      const plan = options.guide ? options.guide.plan(index) : planTrial(options.seed, index, options.space);
       running.set(plan.index, plan);
       options.onUpdate?.(summary(), [...running.values()]);
-      const trial = await runTrial(plan);
+      let trial = await runTrial(plan);
+      if (options.guide) trial = { ...trial, ...(await options.guide.observe(plan, trial)) };
       running.delete(plan.index);
       trials.push(trial);
       if (trial.valid === false) {
@@ -105,10 +123,11 @@ export async function runExplore(
   return options.abort.aborted ? { ...record, aborted: String(options.abort.reason ?? 'aborted') } : record;
 }
 
-/** A trial's config: the explore's base settings with the trial's workload, faults, size and seed. */
-export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string): RunConfig {
+/** A trial's config: the explore's base settings with the trial's workload, faults, size and seed (and a mutant's scenario file). */
+export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string, scenario?: string): RunConfig {
   return {
     ...base,
+    ...(scenario ? { scenario } : {}),
     name: `explore-${plan.workload}`,
     seed: plan.seed,
     workload: plan.workload,
@@ -138,9 +157,12 @@ export function realTrialRunner(base: RunConfig, exploreDir: string, log: Logger
       mix: plan.mix,
       nodes: plan.nodes,
       ...(plan.profile ? { profile: plan.profile.name } : {}),
+      ...(plan.mutant ? { mutantOf: plan.mutant.of, mutations: plan.mutant.mutations } : {}),
     };
     try {
-      const { outcome, runDir } = await executeTest(trialConfig(base, plan, join(exploreDir, 'runs')), log, abort);
+      const scenario = plan.mutant ? writeMutantScenario(exploreDir, plan) : undefined;
+      const config = trialConfig(base, plan, join(exploreDir, 'runs'), scenario);
+      const { outcome, runDir } = await executeTest(config, log, abort);
       return {
         ...base2,
         valid: outcome.valid,
@@ -161,4 +183,37 @@ export function realTrialRunner(base: RunConfig, exploreDir: string, log: Logger
       };
     }
   };
+}
+
+/** A mutant's schedule as a scenario file in the explore's directory (mutants/trial-N.yaml). */
+function writeMutantScenario(exploreDir: string, plan: TrialPlan): string {
+  const dir = join(exploreDir, 'mutants');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `trial-${plan.index}.yaml`);
+  const mutant = plan.mutant!;
+  writeFileSync(
+    path,
+    renderScenarioYaml(mutant.steps, {
+      name: `trial-${plan.index}`,
+      description: `trial ${mutant.of}'s schedule, mutated (${mutant.mutations.join(', ')})`,
+    }),
+  );
+  return path;
+}
+
+/** What a finished trial's servers did (their logs' protocol features) and its schedule as run, from its run dir. */
+export async function observeTrialRun(trial: TrialRecord): Promise<TrialObservation> {
+  const logs: Record<string, string> = {};
+  for (let i = 1; i <= trial.nodes; i++) {
+    const path = nodeLogPath(trial.runDir!, `n${i}`);
+    if (existsSync(path)) logs[`n${i}`] = readFileSync(path, 'utf8');
+  }
+  const features = coverageFeatures(protocolEvents(logs));
+  try {
+    const recorded = await loadRecordedSchedule(trial.runDir!);
+    return { features, steps: recorded.steps, timeLimitS: recorded.config.timeLimitS };
+  } catch {
+    // A run without a readable history or test record still counts for coverage; it just cannot be mutated.
+    return { features, steps: null, timeLimitS: 0 };
+  }
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
 import { writeJson } from '../store/index.js';
 import { realTrialRunner, runExplore } from './explore.js';
+import { DEFAULT_FEEDBACK_SHARE, guideFor } from './guide.js';
 import { renderExploreHtml } from './html.js';
 import { shrinkRun } from './shrink-run.js';
 import { spaceFrom } from './space.js';
@@ -23,6 +24,8 @@ export interface SuiteExplore {
     mixes?: string;
     sizes?: string;
     profiles?: string;
+    /** The share of mutant trials (explore feedback; default DEFAULT_FEEDBACK_SHARE). */
+    feedback?: number;
     keepGoing?: boolean;
     shrink?: boolean;
     replays?: number;
@@ -40,16 +43,18 @@ export async function runSuiteExplore(
   abort: AbortSignal,
 ): Promise<{ test: string; dir: string; record: ExploreRecord }> {
   const { spec } = entry;
+  const space = spaceFrom(spec);
   const record = await runExplore(
     {
       seed: entry.seed,
       server: entry.config.server,
-      space: spaceFrom(spec),
+      space,
       budgetS: parseDuration(spec.budget, 'budget'),
       ...(spec.trials !== undefined ? { trials: spec.trials } : {}),
       keepGoing: spec.keepGoing ?? false,
       parallel: 1,
       abort,
+      ...guideFor(entry.seed, space, spec.feedback ?? DEFAULT_FEEDBACK_SHARE),
     },
     realTrialRunner(entry.config, dir, log, abort),
     spec.shrink === false

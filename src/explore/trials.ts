@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { Random } from '../random.js';
+import type { TimedStep } from './scenario.js';
 
 export interface Weighted<T> {
   value: T;
@@ -55,6 +56,8 @@ export interface TrialPlan {
   nodes: 3 | 5;
   /** Set when the space has profiles (drawn last, so adding them leaves the other draws as they were). */
   profile?: SettingsProfile;
+  /** Set when feedback made this trial a mutant of an earlier one: its schedule, run as a scenario. */
+  mutant?: { of: number; mutations: string[]; steps: TimedStep[] };
 }
 
 /** The usual workloads (the ones whose checkers judge data: registers, sets, queues, transfers, ACLs). */

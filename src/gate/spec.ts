@@ -40,6 +40,7 @@ export const exploreSpecSchema = z.strictObject({
   mixes: z.string().optional(),
   sizes: z.string().optional(),
   profiles: z.string().optional(),
+  feedback: z.number().min(0).max(1).optional(),
   keepGoing: z.boolean().optional(),
   shrink: z.boolean().optional(),
   replays: whole(1, 20).optional(),

@@ -25,6 +25,12 @@ export const trialRecordSchema = z.object({
   /** Non-documented anomalies, as "checker: type: description". */
   anomalies: z.array(z.string()),
   error: z.string().optional(),
+  /** A mutant (explore feedback): the trial whose schedule it mutated, and the mutations. */
+  mutantOf: z.number().optional(),
+  mutations: z.array(z.string()).optional(),
+  /** Protocol features its server logs showed, and how many no earlier trial had (explore feedback). */
+  features: z.number().optional(),
+  newFeatures: z.number().optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 
@@ -60,6 +66,20 @@ export const findingSchema = z.object({
 });
 export type Finding = z.infer<typeof findingSchema>;
 
+const feedbackCountsSchema = z.object({ trials: z.number(), newFeatures: z.number(), invalid: z.number() });
+
+/** Explore's feedback: features reached, the corpus, and fresh and mutant trials counted apart (what it buys). */
+export const feedbackRecordSchema = z.object({
+  share: z.number(),
+  features: z.number(),
+  corpus: z.number(),
+  fresh: feedbackCountsSchema,
+  mutant: feedbackCountsSchema,
+  /** Features reached so far after each trial, in the order trials ended. */
+  curve: z.array(z.object({ trial: z.number(), features: z.number() })),
+});
+export type FeedbackRecord = z.infer<typeof feedbackRecordSchema>;
+
 export const exploreRecordSchema = z.object({
   format: z.literal(STORE_FORMAT),
   seed: z.number(),
@@ -77,6 +97,8 @@ export const exploreRecordSchema = z.object({
   aborted: z.string().optional(),
   trials: z.array(trialRecordSchema),
   findings: z.array(findingSchema),
+  /** Absent when the explore ran without feedback. */
+  feedback: feedbackRecordSchema.optional(),
 });
 export type ExploreRecord = z.infer<typeof exploreRecordSchema>;
 
