@@ -49,6 +49,10 @@ export function registerShrinkCommand(program: Command): void {
           for (const p of record.phases)
             log.info(`  ${p.phase}: ${p.steps} steps, ${p.waitS} s of waits, ${p.nodes} nodes`);
           const r = record.reproduction;
+          if (record.recordedReproduces === false)
+            log.warn(
+              `The recorded schedule did not fail in each of ${record.replaysPerTest} replays, so it was not shrunk: the failure depends on timing the schedule does not fix. Its reproduction rate follows.`,
+            );
           log.info(
             `Minimal scenario: ${record.scenario} (${record.steps} steps on ${record.nodes} nodes, ${record.oracleTests} candidates tried)`,
           );

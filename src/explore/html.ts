@@ -13,7 +13,7 @@ export function renderFindings(findings: readonly Finding[], from: string): stri
     .map((f) => {
       const s = f.shrink;
       const shrunk = s
-        ? `<p>Shrunk: ${link(s.scenario, `${s.steps} steps on ${s.nodes} nodes`)}; reproduces ${s.reproduction ? `${s.reproduction.failed}/${s.reproduction.of} on ${esc(s.reproduction.server)}` : 'not measured'}${s.against ? `, ${s.against.failed}/${s.against.of} on ${esc(s.against.server)}` : ''}</p>`
+        ? `<p>Shrunk: ${link(s.scenario, s.recordedReproduces === false ? `not shrunk: did not fail on every replay (${s.steps} steps as recorded)` : `${s.steps} steps on ${s.nodes} nodes`)}; reproduces ${s.reproduction ? `${s.reproduction.failed}/${s.reproduction.of} on ${esc(s.reproduction.server)}` : 'not measured'}${s.against ? `, ${s.against.failed}/${s.against.of} on ${esc(s.against.server)}` : ''}</p>`
         : `<p>Not shrunk${f.shrinkError ? `: ${esc(f.shrinkError)}` : ''}.</p>`;
       return `<li><p>Trial ${f.trial}: ${f.runDir ? link(`${f.runDir}/report.html`, f.runDir) : 'no run dir'}</p><ul>${f.anomalies
         .slice(0, 10)

@@ -48,6 +48,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   const result = await shrinkSchedule({ nodes: recorded.config.nodes, steps: recorded.steps }, fails, {
     ...(options.maxTests !== undefined ? { maxTests: options.maxTests } : {}),
     timeLimitS: recorded.config.timeLimitS,
+    checkRecorded: true,
     ...(options.deadline !== undefined ? { outOfTime: () => Date.now() > options.deadline! } : {}),
     onTest: (phase, c, failed) =>
       options.log.info(
@@ -79,7 +80,9 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   const timeLimitS = result.candidate.timeLimitS ?? recorded.config.timeLimitS;
   const header = [
     `Shrunk from ${runDir} (${recorded.config.workload}, ${recorded.config.server}) by faultline shrink:`,
-    `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each${result.cutShort ? ' (cut short by its time budget: smaller ones may fail too)' : ''}.`,
+    result.reproducible
+      ? `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each${result.cutShort ? ' (cut short by its time budget: smaller ones may fail too)' : ''}.`
+      : `Not shrunk: the recorded schedule did not fail in each of ${options.replays} replays, so no smaller candidate could be judged; these are its ${result.candidate.steps.length} steps as recorded.`,
     `Reproduces in ${reproduction.failed} of ${reproduction.of} replays on ${reproduction.server}` +
       (against ? `; ${against.failed} of ${against.of} on ${against.server}.` : '.'),
     `Run it: faultline test --workload ${recorded.config.workload} --nodes ${result.candidate.nodes} --time-limit ${timeLimitS} --server ${recorded.config.server} --scenario ${SHRUNK_SCENARIO}`,
@@ -105,6 +108,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     reproduction,
     against,
     ...(result.cutShort ? { cutShort: true } : {}),
+    ...(result.reproducible ? {} : { recordedReproduces: false }),
   };
   writeJson(join(dir, SHRINK_JSON), record);
   // The failing run's report links to it.

@@ -114,6 +114,8 @@ export interface ShrinkOptions {
   timeLimitS?: number;
   /** How long a shorter run goes on after its last step, s (default 5). */
   runMarginS?: number;
+  /** Ask the oracle about the recorded schedule first, and stop if it passes (see ShrinkResult.reproducible). */
+  checkRecorded?: boolean;
   /** True once shrinking must stop: no candidate is tried after, and the best so far is the result. */
   outOfTime?: () => boolean;
   onTest?: (phase: string, candidate: ShrinkCandidate, failed: boolean) => void;
@@ -126,6 +128,11 @@ export interface ShrinkResult {
   phases: { phase: string; steps: number; waitS: number; nodes: number }[];
   /** Stopped by outOfTime before it was done: the candidate is the smallest failing one found by then. */
   cutShort: boolean;
+  /**
+   * False when the recorded schedule itself did not fail under the oracle (checkRecorded): a failure that does not
+   * come back on replay cannot be shrunk, and the candidate is the recorded schedule.
+   */
+  reproducible: boolean;
 }
 
 const totalWait = (steps: readonly TimedStep[]): number => Math.round(steps.reduce((s, x) => s + x.waitS, 0) * 10) / 10;
@@ -159,6 +166,10 @@ export async function shrinkSchedule(
   };
   let best: ShrinkCandidate = { nodes: original.nodes, steps: [...original.steps] };
   note('recorded', best);
+  // Every candidate below is judged against the oracle; one that the recorded schedule does not pass would spend
+  // the whole budget on candidates that pass by chance.
+  if (options.checkRecorded && !(await ask('recorded', best)))
+    return { candidate: best, tests, phases, cutShort, reproducible: false };
 
   // 1. Drop steps.
   const indices = best.steps.map((_, i) => i);
@@ -209,5 +220,5 @@ export async function shrinkSchedule(
     if (fits && (await ask('fewer nodes', { ...best, nodes: 3 }))) best = { ...best, nodes: 3 };
     note('fewer nodes', best);
   }
-  return { candidate: best, tests: tests, phases, cutShort };
+  return { candidate: best, tests: tests, phases, cutShort, reproducible: true };
 }

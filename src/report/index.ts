@@ -104,7 +104,11 @@ function shrunkLink(runDir: string): ShrunkLink | undefined {
       ? `, fails in ${r.reproduction.failed} of ${r.reproduction.of} replays on ${r.reproduction.server}`
       : '';
     const against = r.against ? `, ${r.against.failed} of ${r.against.of} on ${r.against.server}` : '';
-    return { href, summary: `${r.steps} steps on ${r.nodes} nodes${rate}${against}` };
+    const what =
+      r.recordedReproduces === false
+        ? `not shrunk (did not fail on every replay), ${r.steps} steps as recorded`
+        : `${r.steps} steps on ${r.nodes} nodes`;
+    return { href, summary: `${what}${rate}${against}` };
   } catch {
     return { href, summary: 'minimal failing scenario' };
   }

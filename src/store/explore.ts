@@ -53,6 +53,8 @@ export const shrinkRecordSchema = z.object({
   against: replayRateSchema.nullable(),
   /** Set when its time budget stopped the shrink: smaller failing scenarios may exist. */
   cutShort: z.boolean().optional(),
+  /** False when the recorded schedule did not fail in each of its first replays: not shrunk. */
+  recordedReproduces: z.boolean().optional(),
 });
 export type ShrinkRecord = z.infer<typeof shrinkRecordSchema>;
 

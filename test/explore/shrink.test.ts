@@ -172,6 +172,22 @@ describe('shrinkSchedule', () => {
     expect((await shrinkSchedule(recorded, fakeBug, { maxTests: 200 })).cutShort).toBe(false);
   });
 
+  it('with checkRecorded, asks about the recorded schedule first and stops when even that passes', async () => {
+    let calls = 0;
+    const flaky = async (): Promise<boolean> => {
+      calls++;
+      return Promise.resolve(false);
+    };
+    const result = await shrinkSchedule(recorded, flaky, { checkRecorded: true, maxTests: 200 });
+    expect(result.reproducible).toBe(false);
+    expect(calls).toBe(1);
+    expect(result.candidate.steps).toEqual(recorded.steps);
+    expect(result.phases.map((p) => p.phase)).toEqual(['recorded']);
+    const checked = await shrinkSchedule(recorded, fakeBug, { checkRecorded: true, maxTests: 200 });
+    expect(checked.reproducible).toBe(true);
+    expect(checked.candidate).toEqual((await shrinkSchedule(recorded, fakeBug, { maxTests: 200 })).candidate);
+  });
+
   it('never returns a candidate the oracle passed', async () => {
     const flaky = async (c: ShrinkCandidate): Promise<boolean> => c.steps.length >= 4;
     const { candidate } = await shrinkSchedule(recorded, flaky);
