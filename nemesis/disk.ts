@@ -277,14 +277,12 @@ async function repairNode(
   // Only stopped nodes: a paused one is the process family's to resume.
   if (await context.db.isRunning(node)) return { node: node.name, restoredMyid, started: false };
   await context.db.start(node).catch(() => undefined);
+  // Only a node whose data a fault destroyed may be repaired, so only then is it worth waiting to see whether it
+  // serves (up to 20 s: a killed node that is still cut off, as a crash leaves it until the process heal, never
+  // would). Any other node that refuses to start is left as it is, for the restart oracle.
+  if (!destroyedByRun.get(context.cluster)?.has(node.name)) return { node: node.name, restoredMyid, started: true };
   if ((await restartOutcome(context, node)) !== 'exited') return { node: node.name, restoredMyid, started: true };
   const repaired = lastServerError(node) ?? 'the server exited';
-  if (!destroyedByRun.get(context.cluster)?.has(node.name)) {
-    context.log.warn(
-      `${node.name} does not start (${repaired}) and no fault of this run destroyed its data: left as it is, for the restart oracle`,
-    );
-    return { node: node.name, restoredMyid, started: false };
-  }
   context.log.warn(`${node.name} does not start after disk damage (${repaired}); wiping its data dir so it resyncs`);
   wipeDataDir(join(node.hostDir, 'data'), true);
   await context.db.start(node);
