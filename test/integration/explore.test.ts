@@ -1,33 +1,37 @@
-// A short real explore: two trials on 3 nodes against real containers, each an ordinary run in the store; then the
-// first trial's recorded schedule replayed once. Checks the bookkeeping and that every trial left nothing behind.
+// A short real explore: two trials on 3 nodes against real containers, each an ordinary run in the store, with
+// feedback at share 1 so the second is a mutant of the first (whose real server logs gave protocol features); then
+// the first trial's recorded schedule replayed once. Checks the bookkeeping and that every trial left nothing behind.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { realTrialRunner, runExplore } from '../../src/explore/explore.js';
+import { observeTrialRun, realTrialRunner, runExplore } from '../../src/explore/explore.js';
+import { guideFor } from '../../src/explore/guide.js';
 import { loadRecordedSchedule, replayCandidate } from '../../src/explore/replay.js';
 import { FALLBACK_MIXES, uniform } from '../../src/explore/trials.js';
 import { MemoryLogger } from '../../src/log.js';
 import { readTestRecord } from '../../src/store/format.js';
-import { exploreRecordSchema } from '../../src/store/explore.js';
+import { exploreRecordSchema, type TrialRecord } from '../../src/store/explore.js';
 import { leftovers, shortTestConfig } from './helpers.js';
 
 describe('explore (real containers)', () => {
   it('runs two short trials as store runs, and replays the first one from its recorded actions', async () => {
     const base = shortTestConfig({ timeLimitS: 12, nemesisIntervalS: 3 });
     const abort = new AbortController().signal;
+    const space = {
+      workloads: uniform(['register', 'set']),
+      mixes: uniform(FALLBACK_MIXES.slice(0, 2)),
+      nodes: uniform([3] as const),
+    };
     const record = await runExplore(
       {
         seed: 5,
         server: base.server,
-        space: {
-          workloads: uniform(['register', 'set']),
-          mixes: uniform(FALLBACK_MIXES.slice(0, 2)),
-          nodes: uniform([3] as const),
-        },
+        space,
         trials: 2,
         keepGoing: true,
         parallel: 1,
         abort,
+        ...guideFor(5, space, 1),
       },
       realTrialRunner(base, base.resultsDir, new MemoryLogger(), abort),
       null,
@@ -40,7 +44,18 @@ describe('explore (real containers)', () => {
       expect(test.config.workload).toBe(t.workload);
       expect(await leftovers(test.runId)).toEqual([]);
     }
-    const recorded = await loadRecordedSchedule(record.trials[0]!.runDir!);
+    // Feedback: the servers' logs of trial 0 showed its start, its election and its learners' syncs.
+    const [first, second] = record.trials as [TrialRecord, TrialRecord];
+    const seen = await observeTrialRun(first);
+    expect(seen.features.has('lead(was start)')).toBe(true);
+    expect([...seen.features].some((f) => /^sync (DIFF|SNAP|TRUNC)\(/.test(f))).toBe(true);
+    expect(first.newFeatures).toBe(seen.features.size);
+    expect(second.mutantOf).toBe(0);
+    expect(second.mutations!.length).toBeGreaterThan(0);
+    expect(readTestRecord(second.runDir!).config.scenario).toMatch(/mutants\/trial-1\.yaml$/);
+    expect(record.feedback).toMatchObject({ share: 1, corpus: expect.any(Number) as number });
+    expect(record.feedback!.mutant.trials).toBe(1);
+    const recorded = await loadRecordedSchedule(first.runDir!);
     expect(recorded.steps.length).toBeGreaterThan(0);
     const { scenario, runs } = await replayCandidate(
       recorded.config,
