@@ -14,6 +14,8 @@ export const LABEL_RUN = 'faultline.run';
 export const LABEL_TEST = 'faultline.test';
 export const LABEL_PID = 'faultline.pid';
 export const LABEL_DIR = 'faultline.dir';
+/** The node a container runs (n1, n2...). */
+export const LABEL_NODE = 'faultline.node';
 export const LABEL_SIDECAR = 'faultline.sidecar';
 /** The run a sidecar belongs to (on a pooled ensemble, faultline.run names the ensemble, not the run). */
 export const LABEL_TRIAL = 'faultline.trial';
@@ -435,7 +437,7 @@ export async function createNodeContainer(
     Image: spec.image,
     // docker's init reaps the server when it is killed.
     Cmd: ['sleep', 'infinity'],
-    Labels: { ...spec.labels, 'faultline.node': spec.node },
+    Labels: { ...spec.labels, [LABEL_NODE]: spec.node },
     HostConfig: {
       Init: true,
       CapAdd: ['NET_ADMIN'],

@@ -61,15 +61,26 @@ export class ConsoleLogger implements Logger {
   }
 }
 
-/** Writes every line, debug included, with a timestamp to a file (the run's harness.log), and passes it on. */
+/**
+ * Writes every line, debug included, with a timestamp to a file (the run's harness.log), and passes it on. A write
+ * that fails (a full or read-only disk) stops the file, never the run: the lines still reach the terminal.
+ */
 export class FileLogger implements Logger {
+  /** The first error writing the file, if any. */
+  failure: Error | undefined;
+
   constructor(
     private readonly inner: Logger,
     private readonly path: string,
   ) {}
 
   private append(level: string, message: string): void {
-    appendFileSync(this.path, `${new Date().toISOString()} ${level} ${message}\n`);
+    if (this.failure) return;
+    try {
+      appendFileSync(this.path, `${new Date().toISOString()} ${level} ${message}\n`);
+    } catch (err) {
+      this.failure = err as Error;
+    }
   }
 
   info(message: string): void {

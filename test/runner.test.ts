@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NoTargetError } from '../src/errors.js';
 import { fakeRun } from '../src/fakes/memory.js';
 import { readHistory } from '../src/history.js';
-import { MemoryLogger } from '../src/log.js';
+import { FileLogger, MemoryLogger } from '../src/log.js';
 import type { Fault } from '../src/nemesis.js';
 import { runTest } from '../src/runner.js';
 import { randomSchedule } from '../src/schedule.js';
@@ -133,5 +133,14 @@ describe('runTest with in-memory parts', () => {
     const outcome = await runTest(test, new MemoryLogger(), never);
     expect(outcome.valid).toBe('unknown');
     expect(outcome.error).toMatch(/the disk is full \(ENOSPC/);
+  });
+
+  it('a harness.log that cannot be written stops the file, not the run: lines still reach the terminal', () => {
+    const terminal = new MemoryLogger();
+    const log = new FileLogger(terminal, '/dev/full');
+    log.info('one');
+    log.warn('two');
+    expect(log.failure?.message).toMatch(/ENOSPC/);
+    expect(terminal.lines).toEqual(['one', 'warning: two']);
   });
 });

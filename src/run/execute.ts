@@ -2,7 +2,7 @@
 // tests use. Names are resolved before anything starts, so a typo fails before a minute of image building; then
 // the environment, the run directory, the run itself, and the store files (test.json, results.json, report).
 import { randomBytes } from 'node:crypto';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareEnvironment, type Environment } from '../../docker/environment.js';
 import { composedFamilies, FAULT_CATALOGUE, FAULTS, familyHealers, resolveFaults } from '../../nemesis/index.js';
@@ -32,6 +32,8 @@ import { REUSE_FILE, REUSE_FORMAT, TIMINGS_FILE, type PhaseTimings, type ReuseRe
 import type { EnsemblePool } from './pool.js';
 import {
   createRunDir,
+  RESULTS_RESERVE,
+  RESULTS_RESERVE_BYTES,
   ensureResultsDir,
   HARNESS_LOG,
   HISTORY_FILE,
@@ -272,6 +274,10 @@ export async function executeTest(
   // Stopped while the environment was prepared: nothing of the run exists yet, so nothing to record or remove.
   if (abort.aborted) throw new AbortedError('preparing the environment');
   const runDir = createRunDir(config.resultsDir, config.name);
+  // Room kept for the verdict: when the disk fills up during the run (history, server data), this is given back
+  // just before results.json is written, so a full disk still ends in a verdict that names it.
+  const reserve = join(runDir, RESULTS_RESERVE);
+  writeFileSync(reserve, Buffer.alloc(RESULTS_RESERVE_BYTES));
   if (parts.scenarioPath) copyFileSync(parts.scenarioPath, join(runDir, 'scenario.yaml'));
   const log = new FileLogger(terminal, join(runDir, HARNESS_LOG));
   const runId = `${config.name
@@ -381,6 +387,7 @@ export async function executeTest(
     const reportStart = Date.now();
     // The version the servers report, not the one the build promised: recorded with the config too.
     const version = outcome.serverVersions ? summarizeVersions(outcome.serverVersions) : null;
+    rmSync(reserve, { force: true });
     writeJson(join(runDir, TEST_FILE), { ...record, serverVersion: version } satisfies TestRecord);
     const results: Results = {
       format: STORE_FORMAT,
@@ -405,6 +412,7 @@ export async function executeTest(
     phases.report = Date.now() - reportStart;
     return { outcome, runDir, runId, phases };
   } finally {
+    rmSync(reserve, { force: true });
     const teardownStart = Date.now();
     // Containers, network, and with them every iptables rule: gone whatever happened.
     await cluster

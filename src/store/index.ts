@@ -19,6 +19,9 @@ import { describeFailure, UsageError } from '../errors.js';
 
 export const HISTORY_FILE = 'history.jsonl';
 export const RESULTS_FILE = 'results.json';
+/** Space a run holds in its directory until it writes its verdict (given back then, or when it fails). */
+export const RESULTS_RESERVE = '.results-reserve';
+export const RESULTS_RESERVE_BYTES = 1 << 20;
 export const TEST_FILE = 'test.json';
 export const HARNESS_LOG = 'harness.log';
 export const LATEST_LINK = 'latest';
