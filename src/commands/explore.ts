@@ -56,7 +56,7 @@ export function registerExploreCommand(program: Command): void {
     .option('--budget <duration>', 'stop starting trials after this long (30m, 1h, 90s)')
     .option('--trials <n>', 'stop after this many trials')
     .option('--keep-going', 'go on after an invalid trial')
-    .option('--parallel <n>', 'trials at once (default: 1; at most what the machine holds unless given)')
+    .option('--parallel <n>', 'trials at once (default: what the machine holds: one per core, capped by free memory)')
     .option(
       '--workloads <list>',
       'workloads and weights, e.g. register=2,set=1 (default: register, set, multi-register, queue, bank alike)',
@@ -93,7 +93,8 @@ export function registerExploreCommand(program: Command): void {
         'For example --trials 10.',
       );
     const seed = flags.exploreSeed !== undefined ? Number(flags.exploreSeed) : randomBytes(4).readUInt32BE() >>> 1;
-    const parallel = resolveParallel(flags.parallel, 1);
+    // As gate does: a lone explore uses the machine (two trials at once here, on 2 cores).
+    const parallel = resolveParallel(flags.parallel, undefined);
     const share = parseFeedbackShare(flags.feedback, '--feedback');
     const dir = createRunDir(join(flags.resultsDir, 'explores'), 'explore');
     log.info(
