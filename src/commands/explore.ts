@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { prepareEnvironment } from '../../docker/environment.js';
 import { resolveRunConfig } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { realTrialRunner, runExplore } from '../explore/explore.js';
@@ -15,6 +16,7 @@ import { parseDuration } from '../explore/trials.js';
 import { ConsoleLogger, type Logger } from '../log.js';
 import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
 import { createRunDir, writeJson } from '../store/index.js';
+import { createEnsemblePool } from '../run/pool.js';
 import { resolveParallel } from './gate.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortOnSignals } from './signals.js';
@@ -103,7 +105,11 @@ export function registerExploreCommand(program: Command): void {
     const abort = abortOnSignals(log);
     const quiet: Logger = { info: () => {}, debug: () => {}, status: () => {}, warn: (m) => log.warn(m) };
     const table = new LiveTable();
+    // Engine and image checked once; containers reused between trials of one size (an idle ensemble per size and
+    // parallel trial), each reset and checked clean first.
+    const pool = createEnsemblePool({ keep: parallel * 2 });
     try {
+      const environment = await prepareEnvironment(base.server, log, abort.signal);
       const record = await runExplore(
         {
           seed,
@@ -117,7 +123,7 @@ export function registerExploreCommand(program: Command): void {
           ...guideFor(seed, space, share),
           onUpdate: (r, running) => table.update(renderExploreTable(r, running)),
         },
-        realTrialRunner(base, dir, quiet, abort.signal),
+        realTrialRunner(base, dir, quiet, abort.signal, { environment, pool }),
         flags.shrink
           ? (trial) =>
               shrinkRun(trial.runDir!, {
@@ -143,6 +149,7 @@ export function registerExploreCommand(program: Command): void {
       log.info(`Outputs: ${join(dir, EXPLORE_JSON)}, ${EXPLORE_HTML}`);
       process.exitCode = abort.signal.aborted ? 130 : exploreExitCode(record);
     } finally {
+      await pool.close();
       abort.dispose();
     }
   });

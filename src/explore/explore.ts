@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { executeTest } from '../run/execute.js';
+import { executeTest, type ExecuteOptions } from '../run/execute.js';
 import { STORE_FORMAT } from '../store/format.js';
 import type { ExploreRecord, FeedbackRecord, Finding, ShrinkRecord, TrialRecord } from '../store/explore.js';
 import { nodeLogPath } from '../store/server-logs.js';
@@ -146,8 +146,18 @@ export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string
   };
 }
 
-/** The real trial runner: one `faultline test` run in the explore's runs dir; a harness error is an unknown trial. */
-export function realTrialRunner(base: RunConfig, exploreDir: string, log: Logger, abort: AbortSignal): TrialRunner {
+/**
+ * The real trial runner: one `faultline test` run in the explore's runs dir; a harness error is an unknown trial.
+ * `shared` carries what trials may share: the environment (engine and image, checked once) and an ensemble pool
+ * (containers reset and checked clean between trials, src/run/pool.ts).
+ */
+export function realTrialRunner(
+  base: RunConfig,
+  exploreDir: string,
+  log: Logger,
+  abort: AbortSignal,
+  shared: ExecuteOptions = {},
+): TrialRunner {
   return async (plan) => {
     const started = Date.now();
     const base2 = {
@@ -162,7 +172,7 @@ export function realTrialRunner(base: RunConfig, exploreDir: string, log: Logger
     try {
       const scenario = plan.mutant ? writeMutantScenario(exploreDir, plan) : undefined;
       const config = trialConfig(base, plan, join(exploreDir, 'runs'), scenario);
-      const { outcome, runDir } = await executeTest(config, log, abort);
+      const { outcome, runDir } = await executeTest(config, log, abort, shared);
       return {
         ...base2,
         valid: outcome.valid,
