@@ -74,7 +74,7 @@ export function registerExploreCommand(program: Command): void {
     )
     .option(
       '--feedback <share>',
-      "the share of trials that mutate the schedule of a trial whose servers reached new protocol states (DIFF, SNAP, TRUNC syncs, elections, from the servers' logs); 0: every trial a fresh draw",
+      "the share of trials that mutate the schedule of a trial whose servers reached new protocol states (DIFF, SNAP, TRUNC syncs, elections, from the servers' logs); 0: every trial a fresh draw, coverage only recorded",
       String(DEFAULT_FEEDBACK_SHARE),
     )
     .option('--no-shrink', 'do not shrink findings')
