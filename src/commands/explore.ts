@@ -18,6 +18,8 @@ import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore
 import { createRunDir, writeJson } from '../store/index.js';
 import { createEnsemblePool } from '../run/pool.js';
 import { resolveParallel } from './gate.js';
+import { parseShard, planDigest, portableConfig } from '../gate/shard.js';
+import { harnessBuild } from '../harness-build.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortOnSignals } from './signals.js';
 import { renderExploreTable, LiveTable } from './explore-table.js';
@@ -36,6 +38,7 @@ interface ExploreFlags {
   replays: string;
   against?: string;
   exploreSeed?: string;
+  shard?: string;
   resultsDir: string;
 }
 
@@ -45,7 +48,8 @@ const EXPLORE_OWN = ['name', 'seed', 'resultsDir', 'workload', 'nemesis', 'nodes
 /** Exit codes as gate's: invalid 1, unknown-only 2, else 0. */
 export function exploreExitCode(record: ExploreRecord): number {
   if (record.counts.invalid > 0) return ExitCode.invalid;
-  if (record.counts.unknown > 0 || record.counts.trials === 0) return ExitCode.unknown;
+  if (record.counts.unknown > 0 || record.counts.trials === 0 || (record.merged?.missing.length ?? 0) > 0)
+    return ExitCode.unknown;
   return ExitCode.valid;
 }
 
@@ -81,6 +85,10 @@ export function registerExploreCommand(program: Command): void {
     .option('--replays <k>', 'shrink: replays per candidate, all of which must fail', '3')
     .option('--against <build>', 'shrink: also replay each minimal scenario on this build')
     .option('--explore-seed <n>', 'the seed every trial seed derives from (default: random)')
+    .option(
+      '--shard <I/N>',
+      'run shard I of N (trials I-1, I-1+N, ...; needs --explore-seed); `faultline merge` joins the shards',
+    )
     .option('--results-dir <dir>', 'where the explore and its runs are stored', 'results');
   addRunOptions(command, EXPLORE_OWN).action(async (flags: ExploreFlags) => {
     const log = new ConsoleLogger();
@@ -93,6 +101,12 @@ export function registerExploreCommand(program: Command): void {
       throw new UsageError(
         `--trials must be a whole number above 0, not "${flags.trials}"`,
         'For example --trials 10.',
+      );
+    const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
+    if (shard && flags.exploreSeed === undefined)
+      throw new UsageError(
+        '--shard needs --explore-seed: every shard must draw from the same sequence of trials',
+        `For example --explore-seed 42 --shard ${flags.shard} on every machine.`,
       );
     const seed = flags.exploreSeed !== undefined ? Number(flags.exploreSeed) : randomBytes(4).readUInt32BE() >>> 1;
     // As gate does: a lone explore uses the machine (two trials at once here, on 2 cores).
@@ -121,6 +135,7 @@ export function registerExploreCommand(program: Command): void {
           parallel,
           abort: abort.signal,
           ...guideFor(seed, space, share),
+          ...(shard ? { shard } : {}),
           onUpdate: (r, running) => table.update(renderExploreTable(r, running)),
         },
         realTrialRunner(base, dir, quiet, abort.signal, { environment, pool }),
@@ -135,6 +150,16 @@ export function registerExploreCommand(program: Command): void {
               })
           : null,
       );
+      if (shard)
+        record.shard = {
+          ...shard,
+          plan: planDigest([
+            { seed, space, budgetS, trials, keepGoing: flags.keepGoing ?? false, share },
+            portableConfig(base),
+          ]),
+          harness: harnessBuild(),
+          exploreDir: resolve(dir),
+        };
       table.done(renderExploreTable(record, []));
       writeJson(join(dir, EXPLORE_JSON), record);
       writeFileSync(join(dir, EXPLORE_HTML), renderExploreHtml(record, resolve(dir)));

@@ -9,34 +9,76 @@ import { createRunDir, writeJson } from '../store/index.js';
 import { GATE_JSON, readGate } from '../store/gate.js';
 import { mergeShards, missingShards, type FoundGate } from '../gate/merge.js';
 import { GATE_HTML, GATE_JUNIT, gateExitCode, renderGateHtml, renderJUnit } from '../gate/outputs.js';
+import { renderExploreHtml } from '../explore/html.js';
+import { mergeExploreShards, type FoundExplore } from '../explore/merge.js';
+import { EXPLORE_HTML, EXPLORE_JSON, readExploreRecord } from '../store/explore.js';
+import { exploreExitCode } from './explore.js';
 
-/** Gate directories under `dir` (or `dir` itself): a tree copied from several machines may hold many. */
-export function findGateDirs(dir: string): string[] {
+/**
+ * Directories under `dir` (or `dir` itself) holding `file` (gate.json or explore.json): a tree copied from several
+ * machines may hold many.
+ */
+export function findShardDirs(dir: string, file: string = GATE_JSON): string[] {
   if (!existsSync(dir))
-    throw new UsageError(`${dir} does not exist`, 'Give gate directories or results trees that hold shards.');
-  if (existsSync(join(dir, GATE_JSON))) return [dir];
+    throw new UsageError(
+      `${dir} does not exist`,
+      'Give gate or explore directories, or results trees that hold shards.',
+    );
+  if (existsSync(join(dir, file))) return [dir];
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    // A gate's runs/ holds run dirs, never another gate; `latest` links to a gate already found.
-    if (!entry.isDirectory() || entry.name === 'runs') continue;
-    found.push(...findGateDirs(join(dir, entry.name)));
+    // runs/ holds run dirs and mutants/ scenarios, never a gate or explore; `latest` links to one already found.
+    if (!entry.isDirectory() || entry.name === 'runs' || entry.name === 'mutants') continue;
+    found.push(...findShardDirs(join(dir, entry.name), file));
   }
   return found;
+}
+
+/** The shards of an explore as one explore.json and explore.html under results/explores/explore/. */
+function mergeExplores(dirs: readonly string[], resultsDir: string, log: ConsoleLogger): void {
+  const found: FoundExplore[] = [];
+  for (const d of dirs) {
+    const exploreDirs = findShardDirs(resolve(d), EXPLORE_JSON);
+    for (const dir of exploreDirs) {
+      const record = readExploreRecord(dir);
+      // In a results tree, whole explores and earlier merges lie beside the shards: only given by name do they count.
+      if (exploreDirs.length > 1 && record.shard === undefined) {
+        log.info(`Skipping ${dir}: ${record.merged ? 'a merged explore' : 'not a shard'}.`);
+        continue;
+      }
+      if (!found.some((f) => f.dir === dir)) found.push({ dir, record });
+    }
+  }
+  const record = mergeExploreShards(found);
+  const outDir = createRunDir(join(resultsDir, 'explores'), 'explore');
+  writeJson(join(outDir, EXPLORE_JSON), record);
+  writeFileSync(join(outDir, EXPLORE_HTML), renderExploreHtml(record, resolve(outDir)));
+  for (const i of record.merged!.missing)
+    log.warn(`shard ${i}/${record.merged!.count} is missing: its trials were not run or not given`);
+  const c = record.counts;
+  log.info(
+    `Explore merged from ${found.length} of ${record.merged!.count} shards: ${c.trials} trials, ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown${record.merged!.missing.length ? `; ${record.merged!.missing.length} shards missing` : ''}`,
+  );
+  log.info(`Outputs: ${join(outDir, EXPLORE_JSON)}, ${EXPLORE_HTML}`);
+  process.exitCode = exploreExitCode(record);
 }
 
 export function registerMergeCommand(program: Command): void {
   program
     .command('merge')
     .description(
-      'merge the shards of a gate (gate --shard I/N) into one gate; exit 0 all valid, 1 any invalid, 2 unknown or missing runs, 3 shards that do not belong together',
+      'merge the shards of a gate (gate --shard I/N) or of an explore (explore --shard I/N) into one; exit 0 all valid, 1 any invalid, 2 unknown or missing runs, 3 shards that do not belong together',
     )
-    .argument('<dirs...>', 'gate directories of the shards, or results trees that hold them')
+    .argument('<dirs...>', 'gate or explore directories of the shards, or results trees that hold them')
     .option('--results-dir <dir>', 'where the merged gate is written (under gates/<suite>/)', 'results')
     .action((dirs: string[], flags: { resultsDir: string }) => {
       const log = new ConsoleLogger();
+      const gates = dirs.flatMap((d) => findShardDirs(resolve(d)));
+      const explores = dirs.flatMap((d) => findShardDirs(resolve(d), EXPLORE_JSON));
+      if (gates.length === 0 && explores.length > 0) return mergeExplores(dirs, flags.resultsDir, log);
       const found: FoundGate[] = [];
       for (const d of dirs) {
-        const gateDirs = findGateDirs(resolve(d));
+        const gateDirs = findShardDirs(resolve(d));
         if (gateDirs.length === 0)
           throw new UsageError(`no gate.json under ${d}`, 'Give the directories that `faultline gate --shard` wrote.');
         for (const dir of gateDirs) {

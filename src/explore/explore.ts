@@ -33,6 +33,11 @@ export interface ExploreOptions {
   abort: AbortSignal;
   /** Absent: every trial is planTrial's fresh draw. */
   guide?: TrialGuide;
+  /**
+   * One shard of N (index from 1): this explore runs trials index-1, index-1+N, index-1+2N... of the seed's
+   * sequence, so N shards with `trials` T run between them exactly the T trials of one explore.
+   */
+  shard?: { index: number; count: number };
   /** Told after every trial (and every shrink), for the live table. */
   onUpdate?: (record: ExploreRecord, running: TrialPlan[]) => void;
   now?: () => number;
@@ -86,14 +91,15 @@ export async function runExplore(
   let stop = false;
   const summary = (): ExploreRecord =>
     summarizeExplore(options, startedAt, now() - t0, trials, findings, firstFailureMs, options.guide?.record());
+  const indexOf = (k: number): number => (options.shard ? options.shard.index - 1 + k * options.shard.count : k);
   const moreAllowed = (): boolean =>
     !stop &&
     !options.abort.aborted &&
-    (options.trials === undefined || next < options.trials) &&
+    (options.trials === undefined || indexOf(next) < options.trials) &&
     (options.budgetS === undefined || now() - t0 < options.budgetS * 1000);
   const worker = async (): Promise<void> => {
     while (moreAllowed()) {
-      const index = next++;
+      const index = indexOf(next++);
       const plan = options.guide ? options.guide.plan(index) : planTrial(options.seed, index, options.space);
       running.set(plan.index, plan);
       options.onUpdate?.(summary(), [...running.values()]);

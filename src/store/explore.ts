@@ -82,6 +82,33 @@ export const feedbackRecordSchema = z.object({
 });
 export type FeedbackRecord = z.infer<typeof feedbackRecordSchema>;
 
+/** What a shard of an explore is (`explore --shard I/N`), and what it must share with the others to be merged. */
+export const exploreShardSchema = z.object({
+  index: z.number(),
+  count: z.number(),
+  /** Digest of what decides the trials: seed, space, budget, feedback share and the base run settings. */
+  plan: z.string(),
+  harness: z.object({ version: z.string(), commit: z.string().nullable() }),
+  /** Where the explore was written, absolute: trial run dirs below it are found again after a copy. */
+  exploreDir: z.string(),
+});
+export type ExploreShard = z.infer<typeof exploreShardSchema>;
+
+/** What a merged explore was merged from; missing shards make the merge unknown, never a pass. */
+export const exploreMergeSchema = z.object({
+  count: z.number(),
+  shards: z.array(
+    z.object({
+      index: z.number(),
+      exploreDir: z.string().nullable(),
+      trials: z.number(),
+      durationMs: z.number().nullable(),
+    }),
+  ),
+  missing: z.array(z.number()),
+});
+export type ExploreMerge = z.infer<typeof exploreMergeSchema>;
+
 export const exploreRecordSchema = z.object({
   format: z.literal(STORE_FORMAT),
   seed: z.number(),
@@ -101,6 +128,10 @@ export const exploreRecordSchema = z.object({
   findings: z.array(findingSchema),
   /** Absent when the explore ran without feedback. */
   feedback: feedbackRecordSchema.optional(),
+  /** Set when this explore is one shard of several (`explore --shard I/N`). */
+  shard: exploreShardSchema.optional(),
+  /** Set when it was merged from shards (`faultline merge`). */
+  merged: exploreMergeSchema.optional(),
 });
 export type ExploreRecord = z.infer<typeof exploreRecordSchema>;
 

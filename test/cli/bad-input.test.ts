@@ -123,3 +123,15 @@ describe('an engine named by DOCKER_HOST that does not answer', () => {
 });
 
 afterAll(() => execSync(`rm -rf ${scratch}`));
+
+describe('explore --shard', () => {
+  it.each([
+    [['--shard', '1/2'], '--shard needs --explore-seed'],
+    [['--shard', '3/2', '--explore-seed', '1'], '--shard must be I/N'],
+    [['--feedback', 'half'], '--feedback must be a share from 0 to 1'],
+  ])('refuses %j before any engine is asked', async (flags, why) => {
+    const result = await faultline('explore', '--trials', '1', '--results-dir', join(scratch, 'r'), ...flags);
+    expectOneClearMessage(result, why);
+    expect(result.all).not.toContain('dockerd');
+  });
+});
