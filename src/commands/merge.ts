@@ -10,7 +10,7 @@ import { GATE_JSON, readGate } from '../store/gate.js';
 import { mergeShards, missingShards, type FoundGate } from '../gate/merge.js';
 import { GATE_HTML, GATE_JUNIT, gateExitCode, renderGateHtml, renderJUnit } from '../gate/outputs.js';
 import { renderExploreHtml } from '../explore/html.js';
-import { mergeExploreShards, type FoundExplore } from '../explore/merge.js';
+import { mergeExploreShards } from '../explore/merge.js';
 import { EXPLORE_HTML, EXPLORE_JSON, readExploreRecord } from '../store/explore.js';
 import { exploreExitCode } from './explore.js';
 
@@ -34,21 +34,46 @@ export function findShardDirs(dir: string, file: string = GATE_JSON): string[] {
   return found;
 }
 
-/** The shards of an explore as one explore.json and explore.html under results/explores/explore/. */
-function mergeExplores(dirs: readonly string[], resultsDir: string, log: ConsoleLogger): void {
-  const found: FoundExplore[] = [];
+interface Collected<T> {
+  found: T & { dir: string };
+  shard: boolean;
+  merged: boolean;
+}
+
+/**
+ * The gates or explores (by `file`) under the given dirs, once each. In a results tree, whole ones and earlier
+ * merges lie beside the shards: only given by name do they count (and the merge refuses them with a reason).
+ */
+function collectShards<T>(
+  dirs: readonly string[],
+  file: string,
+  kind: 'gate' | 'explore',
+  log: ConsoleLogger,
+  read: (dir: string) => Collected<T>,
+): (T & { dir: string })[] {
+  const found: (T & { dir: string })[] = [];
   for (const d of dirs) {
-    const exploreDirs = findShardDirs(resolve(d), EXPLORE_JSON);
-    for (const dir of exploreDirs) {
-      const record = readExploreRecord(dir);
-      // In a results tree, whole explores and earlier merges lie beside the shards: only given by name do they count.
-      if (exploreDirs.length > 1 && record.shard === undefined) {
-        log.info(`Skipping ${dir}: ${record.merged ? 'a merged explore' : 'not a shard'}.`);
+    const shardDirs = findShardDirs(resolve(d), file);
+    if (shardDirs.length === 0)
+      throw new UsageError(`no ${file} under ${d}`, `Give the directories that \`faultline ${kind} --shard\` wrote.`);
+    for (const dir of shardDirs) {
+      const one = read(dir);
+      if (shardDirs.length > 1 && !one.shard) {
+        log.info(`Skipping ${dir}: ${one.merged ? `a merged ${kind}` : 'not a shard'}.`);
         continue;
       }
-      if (!found.some((f) => f.dir === dir)) found.push({ dir, record });
+      if (!found.some((f) => f.dir === dir)) found.push(one.found);
     }
   }
+  return found;
+}
+
+/** The shards of an explore as one explore.json and explore.html under results/explores/explore/. */
+function mergeExplores(dirs: readonly string[], resultsDir: string, log: ConsoleLogger): void {
+  const found = collectShards(dirs, EXPLORE_JSON, 'explore', log, (dir) => {
+    const record = readExploreRecord(dir);
+    return { found: { dir, record }, shard: record.shard !== undefined, merged: record.merged !== undefined };
+  });
   const record = mergeExploreShards(found);
   const outDir = createRunDir(join(resultsDir, 'explores'), 'explore');
   writeJson(join(outDir, EXPLORE_JSON), record);
@@ -76,21 +101,10 @@ export function registerMergeCommand(program: Command): void {
       const gates = dirs.flatMap((d) => findShardDirs(resolve(d)));
       const explores = dirs.flatMap((d) => findShardDirs(resolve(d), EXPLORE_JSON));
       if (gates.length === 0 && explores.length > 0) return mergeExplores(dirs, flags.resultsDir, log);
-      const found: FoundGate[] = [];
-      for (const d of dirs) {
-        const gateDirs = findShardDirs(resolve(d));
-        if (gateDirs.length === 0)
-          throw new UsageError(`no gate.json under ${d}`, 'Give the directories that `faultline gate --shard` wrote.');
-        for (const dir of gateDirs) {
-          const gate = readGate(dir);
-          // In a results tree, whole gates and earlier merges lie beside the shards: only given by name do they count.
-          if (gateDirs.length > 1 && gate.shard === undefined) {
-            log.info(`Skipping ${dir}: ${gate.merged ? 'a merged gate' : 'not a shard'}.`);
-            continue;
-          }
-          if (!found.some((f) => f.dir === dir)) found.push({ dir, gate });
-        }
-      }
+      const found = collectShards(dirs, GATE_JSON, 'gate', log, (dir): Collected<FoundGate> => {
+        const gate = readGate(dir);
+        return { found: { dir, gate }, shard: gate.shard !== undefined, merged: gate.merged !== undefined };
+      });
       const gate = mergeShards(found);
       const outDir = createRunDir(join(flags.resultsDir, 'gates'), gate.suite);
       writeJson(join(outDir, GATE_JSON), gate);

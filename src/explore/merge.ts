@@ -1,9 +1,8 @@
 // Joining the shards of an explore (`explore --shard I/N` on N machines) into one explore.json: every trial of
 // every shard in index order, the findings, and the counts and rates of the whole. Shards of different plans
 // (seed, space, budget, settings) or Faultline builds are refused; a missing shard makes the whole unknown.
-import { join, relative, sep } from 'node:path';
 import { canonicalJson } from '../gate/shard.js';
-import { ShardMismatchError } from '../gate/merge.js';
+import { indexShards, relocateBelow, requireSameAcross, ShardMismatchError } from '../gate/merge.js';
 import type { ExploreRecord, ExploreShard, FeedbackRecord, TrialRecord } from '../store/explore.js';
 import { summarizeExplore } from './explore.js';
 
@@ -16,21 +15,12 @@ type Sharded = FoundExplore & { shard: ExploreShard };
 
 const describe = (s: Sharded): string => `shard ${s.shard.index}/${s.shard.count} (${s.dir})`;
 
-function requireSame(shards: Sharded[], what: string, value: (s: Sharded) => string, fix: string): void {
-  const groups = new Map<string, Sharded[]>();
-  for (const s of shards) groups.set(value(s), [...(groups.get(value(s)) ?? []), s]);
-  if (groups.size <= 1) return;
-  const lines = [...groups].map(([v, group]) => `  ${v}: ${group.map(describe).join(', ')}`);
-  throw new ShardMismatchError(`these shards are not of one explore: their ${what} differ\n${lines.join('\n')}`, fix);
-}
+const requireSame = (shards: Sharded[], what: string, value: (s: Sharded) => string, fix: string): void =>
+  requireSameAcross(shards, 'explore', what, value, describe, fix);
 
 /** A trial's run dir as found after the tree was copied: below the shard's explore dir wherever that is now. */
-function relocate(runDir: string | null, shard: ExploreShard, foundDir: string): string | null {
-  if (runDir === null) return null;
-  const rel = relative(shard.exploreDir, runDir);
-  if (rel.startsWith('..') || rel === '' || rel.startsWith(sep)) return runDir;
-  return join(foundDir, rel);
-}
+const relocate = (runDir: string | null, shard: ExploreShard, foundDir: string): string | null =>
+  relocateBelow(runDir, shard.exploreDir, foundDir);
 
 function sumFeedback(records: readonly FeedbackRecord[]): FeedbackRecord | undefined {
   if (records.length === 0) return undefined;
@@ -52,25 +42,10 @@ function sumFeedback(records: readonly FeedbackRecord[]): FeedbackRecord | undef
 
 /** One explore from the shards of one. */
 export function mergeExploreShards(found: readonly FoundExplore[]): ExploreRecord {
-  if (found.length === 0)
-    throw new ShardMismatchError(
-      'no shard to merge',
-      'Give the explore directories (or results trees) that `faultline explore --shard I/N` wrote.',
-    );
-  const whole = found.find((f) => f.record.shard === undefined);
-  if (whole)
-    throw new ShardMismatchError(
-      `${join(whole.dir, 'explore.json')} is ${whole.record.merged ? 'a merged explore' : 'a whole explore (run without --shard)'}, not a shard`,
-      'Merge only what `faultline explore --shard I/N` wrote; leave this one out.',
-    );
-  const shards: Sharded[] = found.map((f) => ({ ...f, shard: f.record.shard! }));
-  requireSame(shards, 'shard counts', (s) => String(s.shard.count), 'Run every shard with the same N in --shard I/N.');
-  requireSame(
-    shards,
-    'Faultline builds',
-    (s) => `${s.shard.harness.version} at ${s.shard.harness.commit ?? 'unknown commit'}`,
-    'Run every shard with the same Faultline (one commit, or one runner image), then merge.',
-  );
+  const { shards, byIndex } = indexShards(found, 'explore', (f) => ({
+    ...(f.record.shard ? { shard: f.record.shard } : {}),
+    merged: f.record.merged !== undefined,
+  }));
   requireSame(
     shards,
     'plans (explore seed, space, budget or run settings)',
@@ -78,16 +53,6 @@ export function mergeExploreShards(found: readonly FoundExplore[]): ExploreRecor
     'Run every shard with the same flags, --explore-seed included.',
   );
   const count = shards[0]!.shard.count;
-  const byIndex = new Map<number, Sharded>();
-  for (const s of shards) {
-    const twice = byIndex.get(s.shard.index);
-    if (twice)
-      throw new ShardMismatchError(
-        `shard ${s.shard.index}/${count} is given twice: ${twice.dir} and ${s.dir}`,
-        'Keep one of them (e.g. the retried one) and merge again.',
-      );
-    byIndex.set(s.shard.index, s);
-  }
   const trials: TrialRecord[] = [];
   for (const s of shards)
     for (const t of s.record.trials) {

@@ -27,22 +27,39 @@ function describe(found: Sharded): string {
   return `shard ${shardLabel(found.shard)} (${found.dir})`;
 }
 
-/** Refuses unless every shard has the same value of `what`; the message lists each value with its shards. */
-function requireSame(shards: Sharded[], what: string, value: (s: Sharded) => string, fix: string): void {
-  const groups = new Map<string, Sharded[]>();
+/**
+ * Refuses unless every shard has the same value of `what`; the message lists each value with its shards
+ * (`of`: what they would be shards of, a gate or an explore).
+ */
+export function requireSameAcross<T>(
+  shards: readonly T[],
+  of: string,
+  what: string,
+  value: (s: T) => string,
+  name: (s: T) => string,
+  fix: string,
+): void {
+  const groups = new Map<string, T[]>();
   for (const s of shards) groups.set(value(s), [...(groups.get(value(s)) ?? []), s]);
   if (groups.size <= 1) return;
-  const lines = [...groups].map(([v, group]) => `  ${v}: ${group.map(describe).join(', ')}`);
-  throw new ShardMismatchError(`these shards are not of one gate: their ${what} differ\n${lines.join('\n')}`, fix);
+  const lines = [...groups].map(([v, group]) => `  ${v}: ${group.map(name).join(', ')}`);
+  throw new ShardMismatchError(`these shards are not of one ${of}: their ${what} differ\n${lines.join('\n')}`, fix);
+}
+
+const requireSame = (shards: Sharded[], what: string, value: (s: Sharded) => string, fix: string): void =>
+  requireSameAcross(shards, 'gate', what, value, describe, fix);
+
+/** A path written below `writtenDir`, as found after the tree was copied: below `foundDir` (others as they are). */
+export function relocateBelow(path: string | null, writtenDir: string, foundDir: string): string | null {
+  if (path === null) return null;
+  const rel = relative(writtenDir, path);
+  if (rel.startsWith('..') || rel === '' || rel.startsWith(sep)) return path;
+  return join(foundDir, rel);
 }
 
 /** The run dir as found after the tree was copied: below the shard's gate dir wherever that dir is now. */
-function relocate(runDir: string | null, shard: GateShard, foundDir: string): string | null {
-  if (runDir === null) return null;
-  const rel = relative(shard.gateDir, runDir);
-  if (rel.startsWith('..') || rel === '' || rel.startsWith(sep)) return runDir;
-  return join(foundDir, rel);
-}
+const relocate = (runDir: string | null, shard: GateShard, foundDir: string): string | null =>
+  relocateBelow(runDir, shard.gateDir, foundDir);
 
 function missingRecord(ref: GateShard['planned'][number], count: number, why: string): RunRecord {
   return {
@@ -67,33 +84,72 @@ function missingRecord(ref: GateShard['planned'][number], count: number, why: st
  * One gate from the shards of one: every planned run in plan order, each record marked with its shard. The merged
  * gate starts when the first shard started and lasts until the last one ended.
  */
-export function mergeShards(found: readonly FoundGate[]): GateResult {
+/** What every kind of shard records: which of how many, and the Faultline that ran it. */
+interface ShardIdentity {
+  index: number;
+  count: number;
+  harness: { version: string; commit: string | null };
+}
+
+/**
+ * The checks every merge makes: something to merge, only shards, one shard count, one Faultline build, no shard
+ * twice. Returns the shards with their identity, and by index.
+ */
+export function indexShards<T extends { dir: string }, S extends ShardIdentity>(
+  found: readonly T[],
+  kind: 'gate' | 'explore',
+  identity: (f: T) => { shard?: S; merged: boolean },
+): { shards: (T & { shard: S })[]; byIndex: Map<number, T & { shard: S }> } {
+  const file = `${kind}.json`;
   if (found.length === 0)
     throw new ShardMismatchError(
       'no shard to merge',
-      'Give the gate directories (or results trees) that `faultline gate --shard I/N` wrote.',
+      `Give the ${kind} directories (or results trees) that \`faultline ${kind} --shard I/N\` wrote.`,
     );
-  const whole = found.find((f) => f.gate.shard === undefined);
+  const whole = found.find((f) => identity(f).shard === undefined);
   if (whole)
     throw new ShardMismatchError(
-      `${join(whole.dir, 'gate.json')} is ${whole.gate.merged ? 'a merged gate' : 'a whole gate (run without --shard)'}, not a shard`,
-      'Merge only what `faultline gate --shard I/N` wrote; leave this one out.',
+      `${join(whole.dir, file)} is ${identity(whole).merged ? `a merged ${kind}` : `a whole ${kind} (run without --shard)`}, not a shard`,
+      `Merge only what \`faultline ${kind} --shard I/N\` wrote; leave this one out.`,
     );
-  const shards: Sharded[] = found.map((f) => ({ ...f, shard: f.gate.shard! }));
-  const first = shards[0]!;
-  requireSame(shards, 'suites', (s) => s.gate.suite, 'Merge the shards of one suite at a time.');
-  requireSame(
+  const shards = found.map((f) => ({ ...f, shard: identity(f).shard! }));
+  const name = (s: T & { shard: S }): string => `shard ${shardLabel(s.shard)} (${s.dir})`;
+  requireSameAcross(
     shards,
+    kind,
     'shard counts',
     (s) => String(s.shard.count),
-    'Every shard of a gate must be run with the same N in --shard I/N.',
+    name,
+    `Every shard of a ${kind} must be run with the same N in --shard I/N.`,
   );
-  requireSame(
+  requireSameAcross(
     shards,
+    kind,
     'Faultline builds',
     (s) => `${s.shard.harness.version} at ${s.shard.harness.commit ?? 'unknown commit'}`,
+    name,
     'Run every shard with the same Faultline (one commit, or one runner image), then merge.',
   );
+  const byIndex = new Map<number, T & { shard: S }>();
+  for (const s of shards) {
+    const twice = byIndex.get(s.shard.index);
+    if (twice)
+      throw new ShardMismatchError(
+        `shard ${shardLabel(s.shard)} is given twice: ${twice.dir} and ${s.dir}`,
+        'Keep one of them (e.g. the retried one) and merge again.',
+      );
+    byIndex.set(s.shard.index, s);
+  }
+  return { shards, byIndex };
+}
+
+export function mergeShards(found: readonly FoundGate[]): GateResult {
+  const { shards, byIndex } = indexShards(found, 'gate', (f) => ({
+    ...(f.gate.shard ? { shard: f.gate.shard } : {}),
+    merged: f.gate.merged !== undefined,
+  }));
+  const first = shards[0]!;
+  requireSame(shards, 'suites', (s) => s.gate.suite, 'Merge the shards of one suite at a time.');
   requireSame(
     shards,
     'command-line settings',
@@ -107,16 +163,6 @@ export function mergeShards(found: readonly FoundGate[]): GateResult {
     'Run every shard from the same suite file and settings; `faultline gate SUITE --shard I/N --dry-run` lists each plan.',
   );
   const count = first.shard.count;
-  const byIndex = new Map<number, Sharded>();
-  for (const s of shards) {
-    const twice = byIndex.get(s.shard.index);
-    if (twice)
-      throw new ShardMismatchError(
-        `shard ${shardLabel(s.shard)} is given twice: ${twice.dir} and ${s.dir}`,
-        'Keep one of them (e.g. the retried one) and merge again.',
-      );
-    byIndex.set(s.shard.index, s);
-  }
   // One server build reports one version: shards that ran different builds under one name are no single gate.
   const versions = new Map<string, Map<string, Set<number>>>();
   for (const s of shards)
