@@ -76,6 +76,8 @@ export interface ReplayOptions {
   abort: AbortSignal;
   /** Stop at the first replay that does not fail (the shrink oracle needs every one to fail). */
   stopAtPass?: boolean;
+  /** Stop at the first replay that fails (enough to show a failure comes back). */
+  stopAtFail?: boolean;
   /** Which checkers count: a replay fails when one of these is invalid (empty: any invalid checker). */
   checkers?: readonly string[];
   header?: string[];
@@ -117,7 +119,7 @@ export async function replayCandidate(
     const run = { runDir, valid: outcome.valid, failed, anomalies: anomaliesOf(outcome) };
     runs.push(run);
     options.onRun?.(run, i);
-    if (options.stopAtPass && !failed) break;
+    if ((options.stopAtPass && !failed) || (options.stopAtFail && failed)) break;
   }
   return { scenario, runs };
 }

@@ -48,7 +48,17 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   const result = await shrinkSchedule({ nodes: recorded.config.nodes, steps: recorded.steps }, fails, {
     ...(options.maxTests !== undefined ? { maxTests: options.maxTests } : {}),
     timeLimitS: recorded.config.timeLimitS,
-    checkRecorded: true,
+    // A finding that comes back in one of k replays is worth shrinking (candidates must fail in all k); one that
+    // never comes back is not.
+    checkRecorded: async (candidate) =>
+      (
+        await replayCandidate(
+          recorded.config,
+          candidate,
+          { ...replay, times: options.replays, stopAtFail: true },
+          `recorded`,
+        )
+      ).runs.some((r) => r.failed),
     ...(options.deadline !== undefined ? { outOfTime: () => Date.now() > options.deadline! } : {}),
     onTest: (phase, c, failed) =>
       options.log.info(
@@ -82,7 +92,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     `Shrunk from ${runDir} (${recorded.config.workload}, ${recorded.config.server}) by faultline shrink:`,
     result.reproducible
       ? `${result.candidate.steps.length} steps on ${result.candidate.nodes} nodes after ${result.tests} candidates of ${options.replays} replays each${result.cutShort ? ' (cut short by its time budget: smaller ones may fail too)' : ''}.`
-      : `Not shrunk: the recorded schedule did not fail in each of ${options.replays} replays, so no smaller candidate could be judged; these are its ${result.candidate.steps.length} steps as recorded.`,
+      : `Not shrunk: the recorded schedule did not fail in any of ${options.replays} replays, so no smaller candidate could be judged; these are its ${result.candidate.steps.length} steps as recorded.`,
     `Reproduces in ${reproduction.failed} of ${reproduction.of} replays on ${reproduction.server}` +
       (against ? `; ${against.failed} of ${against.of} on ${against.server}.` : '.'),
     `Run it: faultline test --workload ${recorded.config.workload} --nodes ${result.candidate.nodes} --time-limit ${timeLimitS} --server ${recorded.config.server} --scenario ${SHRUNK_SCENARIO}`,

@@ -114,8 +114,11 @@ export interface ShrinkOptions {
   timeLimitS?: number;
   /** How long a shorter run goes on after its last step, s (default 5). */
   runMarginS?: number;
-  /** Ask the oracle about the recorded schedule first, and stop if it passes (see ShrinkResult.reproducible). */
-  checkRecorded?: boolean;
+  /**
+   * Asked about the recorded schedule first; when it says the schedule does not fail, shrinking stops (see
+   * ShrinkResult.reproducible). It may be looser than `fails` (one failure in k replays, where candidates need k).
+   */
+  checkRecorded?: FailsOracle<ShrinkCandidate>;
   /** True once shrinking must stop: no candidate is tried after, and the best so far is the result. */
   outOfTime?: () => boolean;
   onTest?: (phase: string, candidate: ShrinkCandidate, failed: boolean) => void;
@@ -168,8 +171,12 @@ export async function shrinkSchedule(
   note('recorded', best);
   // Every candidate below is judged against the oracle; one that the recorded schedule does not pass would spend
   // the whole budget on candidates that pass by chance.
-  if (options.checkRecorded && !(await ask('recorded', best)))
-    return { candidate: best, tests, phases, cutShort, reproducible: false };
+  if (options.checkRecorded) {
+    tests++;
+    const failed = await options.checkRecorded(best);
+    options.onTest?.('recorded', best, failed);
+    if (!failed) return { candidate: best, tests, phases, cutShort, reproducible: false };
+  }
 
   // 1. Drop steps.
   const indices = best.steps.map((_, i) => i);

@@ -172,18 +172,18 @@ describe('shrinkSchedule', () => {
     expect((await shrinkSchedule(recorded, fakeBug, { maxTests: 200 })).cutShort).toBe(false);
   });
 
-  it('with checkRecorded, asks about the recorded schedule first and stops when even that passes', async () => {
+  it('with checkRecorded, asks its own oracle about the recorded schedule first and stops when that passes', async () => {
     let calls = 0;
     const flaky = async (): Promise<boolean> => {
       calls++;
       return Promise.resolve(false);
     };
-    const result = await shrinkSchedule(recorded, flaky, { checkRecorded: true, maxTests: 200 });
+    const result = await shrinkSchedule(recorded, fakeBug, { checkRecorded: flaky, maxTests: 200 });
     expect(result.reproducible).toBe(false);
     expect(calls).toBe(1);
     expect(result.candidate.steps).toEqual(recorded.steps);
     expect(result.phases.map((p) => p.phase)).toEqual(['recorded']);
-    const checked = await shrinkSchedule(recorded, fakeBug, { checkRecorded: true, maxTests: 200 });
+    const checked = await shrinkSchedule(recorded, fakeBug, { checkRecorded: fakeBug, maxTests: 200 });
     expect(checked.reproducible).toBe(true);
     expect(checked.candidate).toEqual((await shrinkSchedule(recorded, fakeBug, { maxTests: 200 })).candidate);
   });
