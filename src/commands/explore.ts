@@ -6,15 +6,15 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { prepareEnvironment } from '../../docker/environment.js';
 import { resolveRunConfig } from '../config.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { realTrialRunner, runExplore } from '../explore/explore.js';
+import { UsageError } from '../errors.js';
+import { exploreExitCode, realTrialRunner, runExplore } from '../explore/explore.js';
 import { DEFAULT_FEEDBACK_SHARE, guideFor, parseFeedbackShare } from '../explore/guide.js';
 import { renderExploreHtml } from '../explore/html.js';
 import { shrinkRun } from '../explore/shrink-run.js';
 import { spaceFrom } from '../explore/space.js';
 import { parseDuration } from '../explore/trials.js';
 import { ConsoleLogger, type Logger } from '../log.js';
-import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
+import { EXPLORE_HTML, EXPLORE_JSON } from '../store/explore.js';
 import { createRunDir, writeJson } from '../store/index.js';
 import { createEnsemblePool } from '../run/pool.js';
 import { resolveParallel } from './gate.js';
@@ -44,14 +44,6 @@ interface ExploreFlags {
 
 /** Settings explore chooses per trial (or owns), so they are not flags here. */
 const EXPLORE_OWN = ['name', 'seed', 'resultsDir', 'workload', 'nemesis', 'nodes', 'scenario'];
-
-/** Exit codes as gate's: invalid 1, unknown-only 2, else 0. */
-export function exploreExitCode(record: ExploreRecord): number {
-  if (record.counts.invalid > 0) return ExitCode.invalid;
-  if (record.counts.unknown > 0 || record.counts.trials === 0 || (record.merged?.missing.length ?? 0) > 0)
-    return ExitCode.unknown;
-  return ExitCode.valid;
-}
 
 export function registerExploreCommand(program: Command): void {
   const command = program

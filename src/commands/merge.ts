@@ -10,9 +10,9 @@ import { GATE_JSON, readGate } from '../store/gate.js';
 import { mergeShards, missingShards, type FoundGate } from '../gate/merge.js';
 import { GATE_HTML, GATE_JUNIT, gateExitCode, renderGateHtml, renderJUnit } from '../gate/outputs.js';
 import { renderExploreHtml } from '../explore/html.js';
-import { mergeExploreShards } from '../explore/merge.js';
+import { mergeExploreShards } from '../gate/explore-merge.js';
 import { EXPLORE_HTML, EXPLORE_JSON, readExploreRecord } from '../store/explore.js';
-import { exploreExitCode } from './explore.js';
+import { exploreExitCode } from '../explore/explore.js';
 
 /**
  * Directories under `dir` (or `dir` itself) holding `file` (gate.json or explore.json): a tree copied from several

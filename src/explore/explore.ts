@@ -1,26 +1,18 @@
 // `faultline explore`: trials back to back, each an ordinary run in the store with its own seed, until a budget of
 // time or trials, or the first invalid trial; each finding shrunk to a short scenario. The loop is pure over a
 // trial runner and a shrinker, so its bookkeeping is tested without servers.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config.js';
+import { ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { executeTest, type ExecuteOptions } from '../run/execute.js';
 import { STORE_FORMAT } from '../store/format.js';
 import type { ExploreRecord, FeedbackRecord, Finding, ShrinkRecord, TrialRecord } from '../store/explore.js';
-import { nodeLogPath } from '../store/server-logs.js';
-import { coverageFeatures, protocolEvents } from './coverage.js';
-import type { TrialObservation } from './guide.js';
-import { anomaliesOf, loadRecordedSchedule } from './replay.js';
+import type { TrialGuide } from './guide.js';
+import { anomaliesOf } from './replay.js';
 import { renderScenarioYaml } from './scenario.js';
 import { planTrial, type ExploreSpace, type TrialPlan } from './trials.js';
-
-/** Where trials come from when the explore uses feedback (src/explore/guide.ts's CoverageGuide). */
-export interface TrialGuide {
-  plan(index: number): TrialPlan;
-  observe(plan: TrialPlan, trial: TrialRecord): Promise<{ features: number; newFeatures: number }>;
-  record(): FeedbackRecord;
-}
 
 export interface ExploreOptions {
   seed: number;
@@ -217,19 +209,10 @@ function writeMutantScenario(exploreDir: string, plan: TrialPlan): string {
   return path;
 }
 
-/** What a finished trial's servers did (their logs' protocol features) and its schedule as run, from its run dir. */
-export async function observeTrialRun(trial: TrialRecord): Promise<TrialObservation> {
-  const logs: Record<string, string> = {};
-  for (let i = 1; i <= trial.nodes; i++) {
-    const path = nodeLogPath(trial.runDir!, `n${i}`);
-    if (existsSync(path)) logs[`n${i}`] = readFileSync(path, 'utf8');
-  }
-  const features = coverageFeatures(protocolEvents(logs));
-  try {
-    const recorded = await loadRecordedSchedule(trial.runDir!);
-    return { features, steps: recorded.steps, timeLimitS: recorded.config.timeLimitS };
-  } catch {
-    // A run without a readable history or test record still counts for coverage; it just cannot be mutated.
-    return { features, steps: null, timeLimitS: 0 };
-  }
+/** Exit codes as gate's: invalid 1; unknown trials, no trial, or missing shards 2; else 0. */
+export function exploreExitCode(record: ExploreRecord): number {
+  if (record.counts.invalid > 0) return ExitCode.invalid;
+  if (record.counts.unknown > 0 || record.counts.trials === 0 || (record.merged?.missing.length ?? 0) > 0)
+    return ExitCode.unknown;
+  return ExitCode.valid;
 }

@@ -16,7 +16,10 @@ import { Random } from '../random.js';
 import type { FeedbackRecord, TrialRecord } from '../store/explore.js';
 import { mutateSchedule } from './mutate.js';
 import type { TimedStep } from './scenario.js';
-import { observeTrialRun, type TrialGuide } from './explore.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { nodeLogPath } from '../store/server-logs.js';
+import { coverageFeatures, protocolEvents } from './coverage.js';
+import { loadRecordedSchedule } from './replay.js';
 import { planTrial, type ExploreSpace, type TrialPlan } from './trials.js';
 
 /**
@@ -49,6 +52,13 @@ export interface TrialObservation {
 }
 
 export type TrialObserver = (trial: TrialRecord) => Promise<TrialObservation>;
+
+/** Where trials come from in an explore (ExploreOptions.guide): a plan per index, told of every finished trial. */
+export interface TrialGuide {
+  plan(index: number): TrialPlan;
+  observe(plan: TrialPlan, trial: TrialRecord): Promise<{ features: number; newFeatures: number }>;
+  record(): FeedbackRecord;
+}
 
 interface CorpusEntry {
   plan: TrialPlan;
@@ -140,5 +150,22 @@ export class CoverageGuide implements TrialGuide {
       mutant: { ...this.counts.mutant },
       curve: this.curve.map(([trial, features]) => ({ trial, features })),
     };
+  }
+}
+
+/** What a finished trial's servers did (their logs' protocol features) and its schedule as run, from its run dir. */
+export async function observeTrialRun(trial: TrialRecord): Promise<TrialObservation> {
+  const logs: Record<string, string> = {};
+  for (let i = 1; i <= trial.nodes; i++) {
+    const path = nodeLogPath(trial.runDir!, `n${i}`);
+    if (existsSync(path)) logs[`n${i}`] = readFileSync(path, 'utf8');
+  }
+  const features = coverageFeatures(protocolEvents(logs));
+  try {
+    const recorded = await loadRecordedSchedule(trial.runDir!);
+    return { features, steps: recorded.steps, timeLimitS: recorded.config.timeLimitS };
+  } catch {
+    // A run without a readable history or test record still counts for coverage; it just cannot be mutated.
+    return { features, steps: null, timeLimitS: 0 };
   }
 }

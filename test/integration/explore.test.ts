@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { observeTrialRun, realTrialRunner, runExplore } from '../../src/explore/explore.js';
-import { guideFor } from '../../src/explore/guide.js';
+import { realTrialRunner, runExplore } from '../../src/explore/explore.js';
+import { guideFor, observeTrialRun } from '../../src/explore/guide.js';
 import { loadRecordedSchedule, replayCandidate } from '../../src/explore/replay.js';
 import { FALLBACK_MIXES, uniform } from '../../src/explore/trials.js';
 import { MemoryLogger } from '../../src/log.js';

@@ -2,10 +2,10 @@
 // shards gives the unsharded explore's trials; missing, mixed, doubled or edited shards are refused or unknown.
 // Trials come from a FAKE runner.
 import { describe, expect, it } from 'vitest';
-import { exploreExitCode } from '../../src/commands/explore.js';
+import { exploreExitCode } from '../../src/explore/explore.js';
 import { ShardMismatchError } from '../../src/gate/merge.js';
 import { runExplore, type ExploreOptions } from '../../src/explore/explore.js';
-import { mergeExploreShards, type FoundExplore } from '../../src/explore/merge.js';
+import { mergeExploreShards, type FoundExplore } from '../../src/gate/explore-merge.js';
 import { FALLBACK_MIXES, uniform, type ExploreSpace, type TrialPlan } from '../../src/explore/trials.js';
 import { exploreRecordSchema, type ExploreRecord, type TrialRecord } from '../../src/store/explore.js';
 

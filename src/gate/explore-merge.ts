@@ -1,10 +1,10 @@
 // Joining the shards of an explore (`explore --shard I/N` on N machines) into one explore.json: every trial of
 // every shard in index order, the findings, and the counts and rates of the whole. Shards of different plans
 // (seed, space, budget, settings) or Faultline builds are refused; a missing shard makes the whole unknown.
-import { canonicalJson } from '../gate/shard.js';
-import { indexShards, relocateBelow, requireSameAcross, ShardMismatchError } from '../gate/merge.js';
+import { canonicalJson } from './shard.js';
+import { indexShards, relocateBelow, requireSameAcross, ShardMismatchError } from './merge.js';
 import type { ExploreRecord, ExploreShard, FeedbackRecord, TrialRecord } from '../store/explore.js';
-import { summarizeExplore } from './explore.js';
+import { summarizeExplore } from '../explore/explore.js';
 
 export interface FoundExplore {
   dir: string;
