@@ -1,4 +1,6 @@
 // Schedules: determinism of the seeded random schedule, scenario YAML validation with line numbers.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { loadScenario, parseScenario, planRandomSchedule, type PlannedFault } from '../../src/schedule.js';
@@ -61,6 +63,18 @@ const bad = (text: string): string => {
 };
 
 describe('scenario files', () => {
+  it('loads every shipped scenario', () => {
+    for (const file of readdirSync('nemesis/scenarios').filter((f) => f.endsWith('.yaml')))
+      expect(loadScenario(join('nemesis/scenarios', file), FAULT_CATALOGUE).steps.length).toBeGreaterThan(0);
+    const found = loadScenario('nemesis/scenarios/paused-leader-skips-txns.yaml', FAULT_CATALOGUE);
+    expect(found.steps.filter((s) => s.kind !== 'wait').map((s) => s.kind)).toEqual([
+      'fault',
+      'fault',
+      'heal',
+      'fault',
+    ]);
+  });
+
   it('loads the shipped example', () => {
     const scenario = loadScenario('nemesis/scenarios/lagging-follower.yaml', FAULT_CATALOGUE);
     expect(scenario.name).toBe('lagging-follower');
