@@ -96,7 +96,8 @@ export async function runExplore(
       running.set(plan.index, plan);
       options.onUpdate?.(summary(), [...running.values()]);
       let trial = await runTrial(plan);
-      if (options.guide) trial = { ...trial, ...(await options.guide.observe(plan, trial)) };
+      // Coverage is a measurement: a log that cannot be read costs the trial its counts, not the explore.
+      if (options.guide) trial = { ...trial, ...(await options.guide.observe(plan, trial).catch(() => ({}))) };
       running.delete(plan.index);
       trials.push(trial);
       if (trial.valid === false) {
@@ -146,8 +147,7 @@ export function trialConfig(base: RunConfig, plan: TrialPlan, resultsDir: string
 
 /**
  * The real trial runner: one `faultline test` run in the explore's runs dir; a harness error is an unknown trial.
- * `shared` carries what trials may share: the environment (engine and image, checked once) and an ensemble pool
- * (containers reset and checked clean between trials, src/run/pool.ts).
+ * `shared` carries what trials may share: the environment (engine and image, checked once), or an ensemble pool.
  */
 export function realTrialRunner(
   base: RunConfig,
