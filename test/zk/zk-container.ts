@@ -21,8 +21,15 @@ export interface ZkContainer {
 }
 
 async function docker(...args: string[]): Promise<string> {
-  const result = await execa('docker', args, { timeout: 120_000 });
-  return result.stdout.trim();
+  // The cgroup freezer behind `docker pause` can fail to freeze a busy container in time ("unable to freeze") on
+  // a loaded machine: a transient refusal, so a pause is tried again a few times before the test fails on it.
+  for (let attempt = 1; ; attempt++) {
+    const result = await execa('docker', args, { timeout: 120_000, reject: false });
+    if (result.exitCode === 0) return result.stdout.trim();
+    if (args[0] !== 'pause' || !/unable to freeze/.test(result.stderr) || attempt >= 5)
+      throw new Error(`docker ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** Sends a four-letter word (ruok, srvr, ...) and returns the answer, '' if the server is not up. */
