@@ -41,7 +41,9 @@ export function parseFeedbackShare(text: string | number, where: string): number
 
 /** ExploreOptions' guide for a share, observing real run directories (at share 0 it only records coverage). */
 export function guideFor(seed: number, space: ExploreSpace, share: number): { guide: TrialGuide } {
-  return { guide: new CoverageGuide(seed, space, share, observeTrialRun) };
+  // Without mutants no schedule is ever mutated, so a trial's history need not be read back for its steps.
+  const observe = share > 0 ? observeTrialRun : (trial: TrialRecord) => observeTrialRun(trial, false);
+  return { guide: new CoverageGuide(seed, space, share, observe) };
 }
 
 /** What a finished trial reached, and its schedule as run (null: no run directory, nothing to mutate). */
@@ -154,13 +156,14 @@ export class CoverageGuide implements TrialGuide {
 }
 
 /** What a finished trial's servers did (their logs' protocol features) and its schedule as run, from its run dir. */
-export async function observeTrialRun(trial: TrialRecord): Promise<TrialObservation> {
+export async function observeTrialRun(trial: TrialRecord, withSteps = true): Promise<TrialObservation> {
   const logs: Record<string, string> = {};
   for (let i = 1; i <= trial.nodes; i++) {
     const path = nodeLogPath(trial.runDir!, `n${i}`);
     if (existsSync(path)) logs[`n${i}`] = readFileSync(path, 'utf8');
   }
   const features = coverageFeatures(protocolEvents(logs));
+  if (!withSteps) return { features, steps: null, timeLimitS: 0 };
   try {
     const recorded = await loadRecordedSchedule(trial.runDir!);
     return { features, steps: recorded.steps, timeLimitS: recorded.config.timeLimitS };
