@@ -6,7 +6,7 @@
 // How many runs, and how many warm-up runs before them, is printed with each row (see runCase).
 // Run: npm run bench:checker [-- --only NAME].
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,12 @@ import { decideZxidRegister } from '../src/checkers/zxid-register.js';
 import { columnsToEvents, zookeeperRegisterColumns } from './zxid-history.js';
 import { parseEdnHistory, parseJepsenLog } from '../src/formats/index.js';
 import type { HistoryEvent } from '../src/history.js';
+import { resolveRunConfig } from '../src/config.js';
+import { MemoryLogger } from '../src/log.js';
+import { writeReport } from '../src/report/index.js';
+import { analyzeRun } from '../src/run/analyze.js';
+import { STORE_FORMAT, type TestRecord } from '../src/store/format.js';
+import { HISTORY_FILE, TEST_FILE, writeJson } from '../src/store/index.js';
 import {
   checkOperations,
   checkOperationsParallel,
@@ -315,6 +321,72 @@ function phantomReadHistory(count: number): HistoryEvent[] {
   return events;
 }
 
+const HOUR_RATE = 200;
+const HOUR_SECONDS = 3600;
+
+/**
+ * Fills DIR with a synthesised 1-hour register run at 200 ops/s (720k ops on 3 nodes, 5% unknown outcomes). Run
+ * in a process of its own (`--make-hour-run DIR`), so that the case's peak memory is not the generator's.
+ */
+function makeHourRun(dir: string): void {
+  const rate = HOUR_RATE;
+  const seconds = HOUR_SECONDS;
+  const count = rate * seconds;
+  const config = resolveRunConfig({
+    name: 'bench-hour',
+    workload: 'register',
+    nodes: 3,
+    rate,
+    timeLimitS: seconds,
+    concurrency: 10,
+    nemesis: ['none'],
+    seed: 1,
+  });
+  const record: TestRecord = {
+    format: STORE_FORMAT,
+    config,
+    runId: 'bench-hour',
+    image: { name: 'bench', server: config.server, recipeHash: 'bench' },
+    startedAt: new Date(0).toISOString(),
+    command: [],
+  };
+  writeJson(path.join(dir, TEST_FILE), record);
+  mkdirSync(path.join(dir, 'nodes'));
+  const events = columnsToEvents(zookeeperRegisterColumns(count, { concurrency: 10, unknown: 0.05 }));
+  const file = openSync(path.join(dir, HISTORY_FILE), 'w');
+  // Times spread evenly over the hour, in nanoseconds as the runner records them; each op on its worker's node.
+  const step = (seconds * 1e9) / events.length;
+  let chunk = '';
+  events.forEach((e, i) => {
+    chunk += JSON.stringify({ ...e, time: Math.round(i * step), node: `n${1 + ((e.process as number) % 3)}` }) + '\n';
+    if (chunk.length > 1 << 20) {
+      writeSync(file, chunk);
+      chunk = '';
+    }
+  });
+  writeSync(file, chunk);
+  closeSync(file);
+}
+
+/** What a 1-hour run costs once its main phase is over: `faultline analyze` (read, every checker) and the report. */
+function hourRunCase(): Case {
+  return {
+    name: '1-hour run at 200 ops/s: analyze and report',
+    prepare() {
+      const dir = scratch();
+      execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--make-hour-run', dir], { stdio: 'inherit' });
+      return {
+        ops: HOUR_RATE * HOUR_SECONDS,
+        async run() {
+          const { results } = await analyzeRun(dir, { timeoutMs: 120_000, log: new MemoryLogger() });
+          await writeReport(dir);
+          return String(results.valid);
+        },
+      };
+    },
+  };
+}
+
 const cases: Case[] = [
   historyCase('etcd: all 102 histories', etcdEvents, 'cas-register'),
   historyCase(
@@ -369,6 +441,7 @@ const cases: Case[] = [
   ),
   zxidColumnsCase('zxid checker: 10M ops (columns), 5% unknown', 10_000_000),
   zxidColumnsCase('zxid checker: 10M ops (columns), a read of a zxid nobody made', 10_000_000, true),
+  hourRunCase(),
   startupCase('start-up: node -e 0 (no Faultline)', () => ['-e', '0']),
   startupCase(
     'start-up: faultline check, empty file',
@@ -541,7 +614,9 @@ export async function runCheckerBench(options: { only?: string } = {}): Promise<
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const at = process.argv.indexOf('--case');
-  if (at >= 0) {
+  const hourRun = process.argv.indexOf('--make-hour-run');
+  if (hourRun >= 0) makeHourRun(process.argv[hourRun + 1] as string);
+  else if (at >= 0) {
     const name = process.argv[at + 1];
     const c = cases.find((k) => k.name === name);
     if (!c) throw new Error(`no bench case named ${name}`);

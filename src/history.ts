@@ -199,6 +199,18 @@ export interface Operation {
   completeIndex: number;
 }
 
+/** Items grouped by a key, each group in the items' order (linear: histories have millions of ops). */
+export function groupBy<T, K>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 /** Pairs each client invocation with the next completion of the same process. Nemesis events are skipped. */
 export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
   const open = new Map<number, HistoryEvent>();

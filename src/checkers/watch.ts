@@ -11,7 +11,7 @@
 // Servers before 3.9 put -1 in a notification's zxid (ZOOKEEPER-4655 added the change's zxid), so there events are
 // matched to changes by order and type instead of by zxid.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
-import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
+import { groupBy, pairOperations, type HistoryEvent, type Operation } from '../history.js';
 
 export interface RecordedEvent {
   type: string;
@@ -175,8 +175,7 @@ export function checkWatches(history: readonly HistoryEvent[]): CheckerResult {
     missedDocumented: 0,
     eventsAfterClose: 0,
   };
-  const byProcess = new Map<number, Operation[]>();
-  for (const op of ops) byProcess.set(op.process, [...(byProcess.get(op.process) ?? []), op]);
+  const byProcess = groupBy(ops, (op) => op.process);
 
   for (const [process, list] of byProcess) {
     counts.sessions++;

@@ -5,7 +5,7 @@
 // known for sync+read too (sync is not a quorum op: ZOOKEEPER-1675). It is named, so the linearizability
 // check's failure can be read as documented behaviour rather than a new bug.
 import type { Anomaly, Checker, CheckerResult } from '../checker.js';
-import { pairOperations, type HistoryEvent, type Operation } from '../history.js';
+import { groupBy, pairOperations, type HistoryEvent, type Operation } from '../history.js';
 import { checkLinearizable, type LinearizableModelName } from './linearizable.js';
 import { convertZxidHistory, decideZxidHistory, NotZxidHistory } from './zxid-history.js';
 import { finalReads, recoveryVerdict } from '../final-state.js';
@@ -45,11 +45,7 @@ export interface OrderAnalysis {
 /** Analyses a register history (events with zxid), key by key. */
 export function analyzeRegisterOrder(history: readonly HistoryEvent[], readMode: RegisterReadMode): OrderAnalysis {
   const ops = pairOperations(history).filter((op) => op.f === 'read' || op.f === 'write' || op.f === 'cas');
-  const byKey = new Map<string, Operation[]>();
-  for (const op of ops) {
-    const k = keyString(op.key);
-    byKey.set(k, [...(byKey.get(k) ?? []), op]);
-  }
+  const byKey = groupBy(ops, (op) => keyString(op.key));
   const anomalies: Anomaly[] = [];
   const counts = { reads: 0, writes: 0, staleReads: 0, keys: byKey.size };
   for (const keyOps of byKey.values()) {
@@ -84,9 +80,7 @@ export function analyzeRegisterOrder(history: readonly HistoryEvent[], readMode:
     }
 
     // Per session (process): never back in time, and always after its own writes.
-    const byProcess = new Map<number, Operation[]>();
-    for (const op of keyOps) byProcess.set(op.process, [...(byProcess.get(op.process) ?? []), op]);
-    for (const sessionOps of byProcess.values()) {
+    for (const sessionOps of groupBy(keyOps, (op) => op.process).values()) {
       let seen: { zxid: bigint; op: Operation } | undefined;
       for (const op of sessionOps) {
         if (op.zxid === undefined || !(isObservation(op) || (isWrite(op) && op.type === 'ok'))) continue;
