@@ -33,17 +33,24 @@ export async function measureRecovery(
   db: Database,
   since: number,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<RecoveryTimings> {
   const deadline = since + timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
-  await waitFor('a leader after the heal', left(), 100, () => db.leader());
+  await waitFor('a leader after the heal', left(), 100, () => db.leader(), signal);
   const leaderMs = Date.now() - since;
-  await waitFor('a successful write after the heal', left(), 250, async () => {
-    for (const node of cluster.nodes) if (await db.probeWrite(node)) return true;
-    return undefined;
-  });
+  await waitFor(
+    'a successful write after the heal',
+    left(),
+    250,
+    async () => {
+      for (const node of cluster.nodes) if (await db.probeWrite(node)) return true;
+      return undefined;
+    },
+    signal,
+  );
   const firstWriteMs = Date.now() - since;
-  await db.waitForQuorum(left(), { all: true });
+  await db.waitForQuorum(left(), { all: true, ...(signal ? { signal } : {}) });
   return { leaderMs, firstWriteMs, quorumMs: Date.now() - since };
 }
 
@@ -52,20 +59,27 @@ export interface RecoveryOptions {
   readTimeoutMs: number;
   /** How long the nodes' last zxids may take to agree (late session expiries still write). */
   settleTimeoutMs: number;
+  /** The run's abort: no retry or settle wait outlives it. */
+  signal?: AbortSignal;
 }
 
 /**
  * One node's final read, tried again after a failure (a connection lost while a just-healed node resyncs) until
  * the bound: a single refused connection must not leave the node unread and the verdict unknown.
  */
-async function readWithRetries<T>(read: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+async function readWithRetries<T>(
+  read: () => Promise<T>,
+  timeoutMs: number,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withTimeout(read(), Math.max(1, deadline - Date.now()), what);
+      return await withTimeout(read(), Math.max(1, deadline - Date.now()), what, signal);
     } catch (err) {
-      if (Date.now() + 500 >= deadline) throw err;
-      await sleep(Math.min(2000, 250 * attempt));
+      if (Date.now() + 500 >= deadline || signal?.aborted) throw err;
+      await sleep(Math.min(2000, 250 * attempt), signal);
     }
   }
 }
@@ -91,6 +105,7 @@ export async function recoveryPhase(
             () => finalRead(node),
             options.readTimeoutMs,
             `final read on ${node.name}`,
+            options.signal,
           );
           history.append({ process: 'final', type: 'ok', f: FINAL_READ, value: state, node: node.name });
         } catch (err) {
@@ -125,7 +140,7 @@ export async function recoveryPhase(
     settled = agreed && previous === zxids[0];
     previous = agreed ? (zxids[0] ?? '') : '';
     if (settled || Date.now() > deadline) break;
-    await sleep(500);
+    if (!(await sleep(500, options.signal))) break;
   }
   const value: FinalZxids = { nodes: last, settled };
   history.append({ process: 'final', type: 'ok', f: FINAL_ZXIDS, value });

@@ -145,7 +145,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     endPhase('dbStart');
     log.info('Waiting for every node to serve...');
     const initial = await withTimeout(
-      test.db.waitForQuorum(START_TIMEOUT_MS, { all: true }),
+      test.db.waitForQuorum(START_TIMEOUT_MS, { all: true, signal: abort }),
       START_TIMEOUT_MS + 5000,
       'the ensemble to serve',
       abort,
@@ -220,7 +220,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
       recovery = {
         healMs,
         ...(await withTimeout(
-          measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000),
+          measureRecovery(test.cluster, test.db, healStart, test.recoveryTimeoutS * 1000, abort),
           test.recoveryTimeoutS * 1000 + 5000,
           'recovery after the heal',
           abort,
@@ -245,6 +245,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
           recoveryPhase(recoveryNodes, test.db, test.workload, history, log, {
             readTimeoutMs: 60_000,
             settleTimeoutMs: 20_000,
+            signal: abort,
           }),
           90_000,
           'the recovery reads',

@@ -120,8 +120,8 @@ export interface Database {
   ensembleConfig(node: ClusterNode): Promise<NodeConfig | null>;
   /** The node that says it leads now, if exactly one does. */
   leader(): Promise<ClusterNode | undefined>;
-  /** Waits until a leader and enough followers to form a quorum serve; `all` waits for every node. */
-  waitForQuorum(timeoutMs: number, options?: { all?: boolean }): Promise<ServerStatus[]>;
+  /** Waits until a leader and enough followers to form a quorum serve; `all` waits for every node; `signal` stops it. */
+  waitForQuorum(timeoutMs: number, options?: { all?: boolean; signal?: AbortSignal }): Promise<ServerStatus[]>;
   /** How the server JVMs' clocks are faked (absent: they are not; clock faults need it). */
   readonly fakeClock?: FakeClockMode;
   /** Membership changes (reconfig-enabled ensembles only). */
@@ -486,20 +486,29 @@ export class ZooKeeperDb implements Database {
     return this.cluster.nodes.find((n) => n.name === leaders[0]!.node);
   }
 
-  async waitForQuorum(timeoutMs: number, options: { all?: boolean } = {}): Promise<ServerStatus[]> {
+  async waitForQuorum(
+    timeoutMs: number,
+    options: { all?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ServerStatus[]> {
     // Only voters count towards the quorum; with `all`, observers must serve too.
     const majority = Math.floor((this.cluster.nodes.length - (this.config.observers ?? 0)) / 2) + 1;
     let last: ServerStatus[] = [];
     try {
       // srvr over TCP is cheap for harness and server alike: a tight poll sees the quorum form sooner.
-      return await waitFor('a serving quorum', timeoutMs, 100, async () => {
-        last = await Promise.all(this.cluster.nodes.map((n) => this.status(n)));
-        const leaders = last.filter((s) => s.mode === 'leader').length;
-        const voting = last.filter((s) => s.mode === 'leader' || s.mode === 'follower').length;
-        const serving = voting + last.filter((s) => s.mode === 'observer').length;
-        const enough = options.all ? serving === this.cluster.nodes.length : voting >= majority;
-        return leaders === 1 && enough ? last : undefined;
-      });
+      return await waitFor(
+        'a serving quorum',
+        timeoutMs,
+        100,
+        async () => {
+          last = await Promise.all(this.cluster.nodes.map((n) => this.status(n)));
+          const leaders = last.filter((s) => s.mode === 'leader').length;
+          const voting = last.filter((s) => s.mode === 'leader' || s.mode === 'follower').length;
+          const serving = voting + last.filter((s) => s.mode === 'observer').length;
+          const enough = options.all ? serving === this.cluster.nodes.length : voting >= majority;
+          return leaders === 1 && enough ? last : undefined;
+        },
+        options.signal,
+      );
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       const seen = last.map((s) => `${s.node}: ${s.mode ?? 'not serving'}`).join(', ');

@@ -49,8 +49,11 @@ export function registerTestCommand(program: Command): void {
       try {
         const { outcome, runDir } = await executeTest(config, log, abort.signal, { command: process.argv.slice(2) });
         printVerdict(log, outcome, runDir);
-        process.exitCode = outcome.aborted
-          ? abortExitCode(outcome.aborted)
+        // A signal after the verdict (while the report is written or the containers go) still ends in 130, as in
+        // every other phase: the user asked to stop, and results.json keeps the verdict.
+        const stoppedBy = outcome.aborted ?? (abort.signal.aborted ? String(abort.signal.reason) : undefined);
+        process.exitCode = stoppedBy
+          ? abortExitCode(stoppedBy)
           : outcome.error
             ? ExitCode.harnessError
             : exitCodeForVerdict(outcome.valid);

@@ -107,3 +107,56 @@ describe('a recipe run (Curator driver sidecar)', () => {
     expect(await driverProcesses()).toBe(0);
   }, 300_000);
 });
+
+/**
+ * Ctrl-C in each phase of a run after the image (whose build has its own test): the moment is a line the harness
+ * prints as the phase begins. Each run must exit with 130 within 5 s of the signal and leave nothing behind.
+ */
+describe('Ctrl-C in each phase', () => {
+  const phases: [phase: string, marker: string][] = [
+    ['start-up, waiting for the ensemble to serve', 'Waiting for every node to serve'],
+    ['preparation (pre-heal, workload setup)', 'Ensemble serving'],
+    ['recovery after the final heal', 'Healed; waiting for the ensemble to recover'],
+    ['checking, report and teardown', 'Checking the history'],
+  ];
+  it.each(phases)(
+    '%s: exit 130 within 5 s, nothing left',
+    async (_phase, marker) => {
+      const { resultsDir } = shortTestConfig();
+      const child = execa(
+        'node',
+        [
+          BIN,
+          'test',
+          '--name',
+          'phase',
+          '--time-limit',
+          '8',
+          '--nemesis',
+          'kill-leader',
+          '--nemesis-interval',
+          '2',
+          '--results-dir',
+          resultsDir,
+        ],
+        { reject: false, all: true },
+      );
+      let signalledAt = 0;
+      child.all?.on('data', (chunk: Buffer) => {
+        if (signalledAt === 0 && chunk.toString().includes(marker)) {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        }
+      });
+      const result = await child;
+      const exitedAt = Date.now();
+      expect(signalledAt, `never printed "${marker}":\n${result.all}`).toBeGreaterThan(0);
+      expect(result.exitCode, result.all).toBe(130);
+      expect(exitedAt - signalledAt, result.all).toBeLessThan(5000);
+      const runId = (JSON.parse(readFileSync(join(resultsDir, 'latest', 'test.json'), 'utf8')) as { runId: string })
+        .runId;
+      expect(await leftovers(runId)).toEqual([]);
+    },
+    180_000,
+  );
+});
