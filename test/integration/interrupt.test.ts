@@ -9,26 +9,20 @@ import { leftovers, shortTestConfig } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'faultline.js');
 
+/** `faultline test` in a child process, in a fresh results dir. */
+function launch(name: string, timeLimitS: number, intervalS: number, extra: string[] = []) {
+  const { resultsDir } = shortTestConfig();
+  const args = ['--name', name, '--time-limit', String(timeLimitS), '--nemesis-interval', String(intervalS)];
+  const child = execa('node', [BIN, 'test', ...args, '--results-dir', resultsDir, ...extra], {
+    reject: false,
+    all: true,
+  });
+  return { child, resultsDir };
+}
+
 /** Starts `faultline test` in a child process and waits until its history holds at least `minLines` lines. */
 async function startRun(name: string, minLines: number, extra: string[] = []) {
-  const { resultsDir } = shortTestConfig();
-  const child = execa(
-    'node',
-    [
-      BIN,
-      'test',
-      '--name',
-      name,
-      '--time-limit',
-      '300',
-      '--nemesis-interval',
-      '3',
-      '--results-dir',
-      resultsDir,
-      ...extra,
-    ],
-    { reject: false, all: true },
-  );
+  const { child, resultsDir } = launch(name, 300, 3, extra);
   const latest = join(resultsDir, 'latest');
   let lines = 0;
   for (let i = 0; i < 360 && lines < minLines; i++) {
@@ -122,25 +116,7 @@ describe('Ctrl-C in each phase', () => {
   it.each(phases)(
     '%s: exit 130 within 5 s, nothing left',
     async (_phase, marker) => {
-      const { resultsDir } = shortTestConfig();
-      const child = execa(
-        'node',
-        [
-          BIN,
-          'test',
-          '--name',
-          'phase',
-          '--time-limit',
-          '8',
-          '--nemesis',
-          'kill-leader',
-          '--nemesis-interval',
-          '2',
-          '--results-dir',
-          resultsDir,
-        ],
-        { reject: false, all: true },
-      );
+      const { child, resultsDir } = launch('phase', 8, 2, ['--nemesis', 'kill-leader']);
       let signalledAt = 0;
       child.all?.on('data', (chunk: Buffer) => {
         if (signalledAt === 0 && chunk.toString().includes(marker)) {
