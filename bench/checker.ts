@@ -329,15 +329,12 @@ const HOUR_SECONDS = 3600;
  * in a process of its own (`--make-hour-run DIR`), so that the case's peak memory is not the generator's.
  */
 function makeHourRun(dir: string): void {
-  const rate = HOUR_RATE;
-  const seconds = HOUR_SECONDS;
-  const count = rate * seconds;
   const config = resolveRunConfig({
     name: 'bench-hour',
     workload: 'register',
     nodes: 3,
-    rate,
-    timeLimitS: seconds,
+    rate: HOUR_RATE,
+    timeLimitS: HOUR_SECONDS,
     concurrency: 10,
     nemesis: ['none'],
     seed: 1,
@@ -352,10 +349,12 @@ function makeHourRun(dir: string): void {
   };
   writeJson(path.join(dir, TEST_FILE), record);
   mkdirSync(path.join(dir, 'nodes'));
-  const events = columnsToEvents(zookeeperRegisterColumns(count, { concurrency: 10, unknown: 0.05 }));
+  const events = columnsToEvents(
+    zookeeperRegisterColumns(HOUR_RATE * HOUR_SECONDS, { concurrency: 10, unknown: 0.05 }),
+  );
   const file = openSync(path.join(dir, HISTORY_FILE), 'w');
   // Times spread evenly over the hour, in nanoseconds as the runner records them; each op on its worker's node.
-  const step = (seconds * 1e9) / events.length;
+  const step = (HOUR_SECONDS * 1e9) / events.length;
   let chunk = '';
   events.forEach((e, i) => {
     chunk += JSON.stringify({ ...e, time: Math.round(i * step), node: `n${1 + ((e.process as number) % 3)}` }) + '\n';
