@@ -420,8 +420,11 @@ async function runWorker(
   const node = test.cluster.nodes[worker % test.cluster.nodes.length]!;
   let process = worker;
   let client: WorkloadClient | undefined;
-  // Each process waits concurrency/rate seconds on average between ops, with jitter so they do not march in step.
+  // Each worker starts an op every concurrency/rate seconds on average, with jitter so they do not march in step.
+  // The gap runs from the previous op's start, not its end (as Jepsen's stagger), so the op's own latency does not
+  // slow the run below its rate; an op slower than its gap starts the next at once, with no burst to catch up.
   const meanDelayMs = (1000 * test.concurrency) / test.rate;
+  let nextStart = Date.now();
   while (!stop.aborted) {
     if (!client) {
       client = await openClient(test, node, log, stop);
@@ -464,7 +467,8 @@ async function runWorker(
       process += test.concurrency;
       void retired.close().catch(() => undefined);
     }
-    await sleep(random.float() * 2 * meanDelayMs, stop);
+    nextStart = Math.max(nextStart + random.float() * 2 * meanDelayMs, Date.now());
+    await sleep(nextStart - Date.now(), stop);
   }
   await client?.close().catch(() => undefined);
 }

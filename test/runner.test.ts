@@ -9,6 +9,7 @@ import { FileLogger, MemoryLogger } from '../src/log.js';
 import type { Fault } from '../src/nemesis.js';
 import { runTest } from '../src/runner.js';
 import { randomSchedule } from '../src/schedule.js';
+import { sleep } from '../src/time.js';
 import type { Checker } from '../src/checker.js';
 
 const never = new AbortController().signal;
@@ -126,6 +127,24 @@ describe('runTest with in-memory parts', () => {
     // One op per process at most (the first), and no fault: 3 million seconds did not fire after 1 ms.
     expect(outcome.stats.ok + outcome.stats.fail).toBeLessThanOrEqual(3);
     expect(outcome.nemesis.requested).toBe(0);
+  });
+
+  it('keeps its rate when each op takes most of its gap: the gap runs from one op start to the next', async () => {
+    // 3 processes at 150 ops/s: a 20 ms gap on average per process, each op taking 15 ms. Pacing from the end of
+    // each op would give 3 / 35 ms = 86 ops/s.
+    const { test } = fakeRun({ rate: 150, timeLimitS: 2, nemesisIntervalS: 1000 });
+    const fast = test.workload;
+    test.workload = {
+      ...fast,
+      openClient: async (node) => {
+        const client = await fast.openClient(node);
+        return { ...client, invoke: async (op) => (await sleep(15), client.invoke(op)) };
+      },
+    };
+    const outcome = await runTest(test, new MemoryLogger(), never);
+    const rate = (outcome.stats.ok + outcome.stats.fail + outcome.stats.info) / test.timeLimitS;
+    expect(rate).toBeGreaterThan(120);
+    expect(rate).toBeLessThan(170);
   });
 
   it('names a history that cannot be written (a full disk) and still returns a verdict', async () => {
