@@ -18,10 +18,10 @@ import {
   runCaseName,
   summarizeGate,
 } from '../gate/outputs.js';
-import { expectedRunSeconds, parseShard, shardGatePlan, shardLabel } from '../gate/shard.js';
+import { expectedExploreSeconds, expectedRunSeconds, parseShard, shardGatePlan, shardLabel } from '../gate/shard.js';
 import { harnessBuild } from '../harness-build.js';
 import { runSuiteExplore } from '../explore/suite.js';
-import { loadSuite, planSuite, planSuiteExplores } from '../gate/spec.js';
+import { loadSuite, planSuite, planSuiteExplores, type PlannedExplore, type PlannedRun } from '../gate/spec.js';
 import { planRun } from '../run/execute.js';
 import { addRunOptions, runLayerFromCommand } from './run-options.js';
 import { abortOnSignals } from './signals.js';
@@ -99,34 +99,39 @@ export function registerGateCommand(program: Command): void {
       ? join(flags.resultsDir, 'gates', suite.name, '<timestamp>')
       : createRunDir(join(flags.resultsDir, 'gates'), suite.name);
     const allRuns = planSuite(suite, { overrides, resultsDir: join(gateDir, 'runs') });
+    const allExplores = planSuiteExplores(suite, { overrides, resultsDir: join(gateDir, 'explores') });
     // Every shard plans the whole suite, then keeps its share: the partition is the same on every machine.
-    const sharding = shard ? shardGatePlan(allRuns, shard.count) : undefined;
-    const runs = sharding ? allRuns.filter((r) => sharding.shardOf(r) === shard!.index) : allRuns;
-    if (shard && shard.count > allRuns.length)
+    const sharding = shard ? shardGatePlan(allRuns, allExplores, shard.count) : undefined;
+    const mine = <T extends PlannedRun | PlannedExplore>(entries: T[]): T[] =>
+      sharding ? entries.filter((e) => sharding.shardOf(e) === shard!.index) : entries;
+    const runs = mine(allRuns);
+    const exploreEntries = mine(allExplores);
+    const entryCount = allRuns.length + allExplores.length;
+    if (shard && shard.count > entryCount)
       throw new UsageError(
-        `--shard ${shardLabel(shard)}: suite ${suite.name} has only ${allRuns.length} runs, so some shards would hold none`,
-        `Use at most ${allRuns.length} shards.`,
+        `--shard ${shardLabel(shard)}: suite ${suite.name} has only ${entryCount} runs and explores, so some shards would hold none`,
+        `Use at most ${entryCount} shards.`,
       );
     const parallel = resolveParallel(flags.parallel, suite.parallel);
     const planned = runs.reduce((s, r) => s + r.config.timeLimitS, 0);
     log.info(
-      `Gate ${suite.name}${shard ? ` shard ${shardLabel(shard)}` : ''}: ${runs.length}${shard ? ` of ${allRuns.length}` : ''} runs (${Math.round(planned / 60)} min of main phases), ${parallel} at a time; ${gateDir}`,
+      `Gate ${suite.name}${shard ? ` shard ${shardLabel(shard)}` : ''}: ${runs.length}${shard ? ` of ${allRuns.length}` : ''} runs (${Math.round(planned / 60)} min of main phases)${exploreEntries.length ? ` and ${exploreEntries.length} explore${exploreEntries.length === 1 ? '' : 's'}` : ''}, ${parallel} at a time; ${gateDir}`,
     );
     if (flags.dryRun) {
       if (sharding) {
         const expected = new Array<number>(shard!.count).fill(0);
         for (const r of allRuns) expected[sharding.shardOf(r) - 1]! += expectedRunSeconds(r.config);
+        for (const e of allExplores) expected[sharding.shardOf(e) - 1]! += expectedExploreSeconds(e.spec);
         log.info(`  expected seconds per shard: ${expected.map((e, i) => `${i + 1}: ${e}`).join(', ')}`);
       }
       for (const r of runs)
         log.info(
           `  ${r.test} #${r.repetition + 1}: seed ${r.seed}, ${r.config.server}, ${r.config.workload}, nemesis ${r.config.nemesis.join(',')}, ${r.config.timeLimitS} s`,
         );
-      if (!shard || shard.index === 1)
-        for (const e of planSuiteExplores(suite, { overrides, resultsDir: join(gateDir, 'explores') }))
-          log.info(
-            `  ${e.test} (explore): seed ${e.seed}, ${e.config.server}, budget ${e.spec.budget}${e.spec.trials !== undefined ? ` or ${e.spec.trials} trials` : ''}, ${e.spec.shrink === false ? 'no shrink' : `findings shrunk (${e.spec.replays ?? 3} replays per candidate)`}`,
-          );
+      for (const e of exploreEntries)
+        log.info(
+          `  ${e.test} (explore): seed ${e.seed}, ${e.config.server}, budget ${e.spec.budget}${e.spec.trials !== undefined ? ` or ${e.spec.trials} trials` : ''}, ${e.spec.shrink === false ? 'no shrink' : `findings shrunk (${e.spec.replays ?? 3} replays per candidate)`}`,
+        );
       return;
     }
     const startedAt = new Date();
@@ -142,13 +147,9 @@ export function registerGateCommand(program: Command): void {
           onDone: (record, done, total) => logRunDone(log, record, done, total),
         },
       );
-      // Explore entries after the tests, one at a time (each explore's trials run one at a time). A sharded gate
-      // runs them in its first shard only: an explore is one seeded search, not a list to split.
+      // Explore entries after the tests, one at a time. A sharded gate runs those dealt to its shard: an explore
+      // is one seeded search, never split between shards.
       const explores = [];
-      const exploreEntries =
-        !shard || shard.index === 1
-          ? planSuiteExplores(suite, { overrides, resultsDir: join(gateDir, 'explores') })
-          : [];
       for (const entry of exploreEntries) {
         if (abort.signal.aborted) break;
         log.info(`Explore ${entry.test}: budget ${entry.spec.budget}, seed ${entry.seed}`);
@@ -173,6 +174,7 @@ export function registerGateCommand(program: Command): void {
                 overrides: { ...overrides } as Record<string, unknown>,
                 harness: harnessBuild(),
                 planned: sharding.planned,
+                plannedExplores: sharding.plannedExplores,
                 gateDir: resolve(gateDir),
               },
             }

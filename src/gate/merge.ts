@@ -4,6 +4,7 @@
 import { join, relative, sep } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { GateMerge, GateResult, GateShard, RunRecord } from '../store/gate.js';
+import { STORE_FORMAT } from '../store/format.js';
 import { canonicalJson, shardLabel } from './shard.js';
 import { summarizeGate } from './outputs.js';
 
@@ -80,10 +81,35 @@ function missingRecord(ref: GateShard['planned'][number], count: number, why: st
   };
 }
 
-/**
- * One gate from the shards of one: every planned run in plan order, each record marked with its shard. The merged
- * gate starts when the first shard started and lasts until the last one ended.
- */
+/** An explore its shard did not deliver: no trial, so it counts as unknown, never as passed. */
+function missingExplore(
+  ref: GateShard['plannedExplores'][number],
+  count: number,
+  why: string,
+  startedAt: string,
+): GateResult['explores'][number] {
+  return {
+    test: ref.test,
+    dir: '',
+    shard: ref.shard,
+    record: {
+      format: STORE_FORMAT,
+      seed: ref.seed,
+      server: ref.server,
+      startedAt,
+      durationMs: 0,
+      budget: { seconds: null, trials: null, keepGoing: false },
+      parallel: 0,
+      counts: { trials: 0, valid: 0, invalid: 0, unknown: 0 },
+      timeToFirstFailureMs: null,
+      trialsPerHour: 0,
+      aborted: `shard ${ref.shard}/${count} ${why}`,
+      trials: [],
+      findings: [],
+    },
+  };
+}
+
 /** What every kind of shard records: which of how many, and the Faultline that ran it. */
 interface ShardIdentity {
   index: number;
@@ -143,6 +169,10 @@ export function indexShards<T extends { dir: string }, S extends ShardIdentity>(
   return { shards, byIndex };
 }
 
+/**
+ * One gate from the shards of one: every planned run and explore in plan order, each record marked with its shard. The merged
+ * gate starts when the first shard started and lasts until the last one ended.
+ */
 export function mergeShards(found: readonly FoundGate[]): GateResult {
   const { shards, byIndex } = indexShards(found, 'gate', (f) => ({
     ...(f.gate.shard ? { shard: f.gate.shard } : {}),
@@ -195,6 +225,20 @@ export function mergeShards(found: readonly FoundGate[]): GateResult {
         : missingRecord(ref, count, 'did not run it (stopped early or interrupted)'),
     );
   }
+  const explores: GateResult['explores'] = first.shard.plannedExplores.map((ref) => {
+    const s = byIndex.get(ref.shard);
+    const done = s?.gate.explores.find((e) => e.test === ref.test);
+    if (s && done) return { ...done, dir: relocate(done.dir, s.shard, s.dir)!, shard: ref.shard };
+    const why = s ? 'did not run it (stopped early or interrupted)' : 'is missing: its explore was not merged';
+    return missingExplore(ref, count, why, shards[0]!.gate.startedAt);
+  });
+  for (const s of shards)
+    for (const e of s.gate.explores)
+      if (!first.shard.plannedExplores.some((p) => p.test === e.test && p.shard === s.shard.index))
+        throw new ShardMismatchError(
+          `${describe(s)} holds explore ${e.test}, which its plan gives to another shard or does not list`,
+          'The gate.json was edited, mixed up or written by an older Faultline; rerun that shard.',
+        );
   const planned = new Set(first.shard.planned.map((r) => `${r.shard}:${r.group}#${r.repetition}`));
   for (const s of shards)
     for (const r of s.gate.runs)
@@ -214,7 +258,10 @@ export function mergeShards(found: readonly FoundGate[]): GateResult {
     harness: first.shard.harness,
     shards: Array.from({ length: count }, (_, i) => {
       const s = byIndex.get(i + 1);
-      const plannedHere = first.shard.planned.filter((r) => r.shard === i + 1).length;
+      // Runs and explores alike: a missing explore is work the shard did not deliver.
+      const plannedHere =
+        first.shard.planned.filter((r) => r.shard === i + 1).length +
+        first.shard.plannedExplores.filter((e) => e.shard === i + 1).length;
       return s
         ? {
             index: i + 1,
@@ -222,8 +269,8 @@ export function mergeShards(found: readonly FoundGate[]): GateResult {
             startedAt: s.gate.startedAt,
             durationMs: s.gate.durationMs,
             verdict: s.gate.verdict,
-            runs: s.gate.runs.length,
-            missing: plannedHere - s.gate.runs.length,
+            runs: s.gate.runs.length + s.gate.explores.length,
+            missing: plannedHere - s.gate.runs.length - s.gate.explores.length,
           }
         : {
             index: i + 1,
@@ -241,6 +288,7 @@ export function mergeShards(found: readonly FoundGate[]): GateResult {
     servers.size === 1 ? first.gate.server : null,
     new Date(startedAt),
     runs,
+    explores,
   );
   return { ...gate, durationMs: Math.max(...ends) - startedAt, merged };
 }

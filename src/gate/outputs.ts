@@ -89,15 +89,51 @@ export function renderJUnit(gate: GateResult): string {
     }
     return `    <testcase ${attrs}>${body}<system-out>${xmlText(props)}</system-out></testcase>`;
   });
+  // Each explore is a test case too, so a CI tool reading only junit.xml sees a failing explore fail the gate.
+  const exploreCases = gate.explores.map((e) => {
+    const c = e.record.counts;
+    const attrs = `name="${xmlText(`${e.test} (explore, seed ${e.record.seed})`)}" classname="${xmlText(`faultline.${gate.suite}.${e.test}`)}" time="${(e.record.durationMs / 1000).toFixed(3)}"`;
+    const props = [
+      `server=${e.record.server}`,
+      `trials=${c.trials} valid=${c.valid} invalid=${c.invalid} unknown=${c.unknown}`,
+      `explore=${e.dir || 'none'}`,
+      ...(e.shard !== undefined ? [`shard=${e.shard}/${gate.merged?.count ?? '?'}`] : []),
+    ].join('\n');
+    let body = '';
+    let kind: 'passed' | 'failure' | 'error' | 'skipped' = 'passed';
+    if (c.invalid > 0) {
+      kind = 'failure';
+      const text = e.record.findings
+        .map(
+          (f) =>
+            `trial ${f.trial + 1}: ${f.runDir ?? 'no run dir'}\n${f.anomalies.join('\n')}${f.shrink ? `\nshrunk to ${f.shrink.steps} steps: ${f.shrink.scenario}` : ''}`,
+        )
+        .join('\n\n');
+      body = `<failure message="${xmlText(`${c.invalid} invalid of ${c.trials} trials`)}" type="invalid">${xmlText(text)}</failure>`;
+    } else if (c.trials === 0 || e.record.aborted !== undefined) {
+      kind = 'error';
+      const why = e.record.aborted ?? 'no trial ran';
+      body = `<error message="${xmlText(why.split('\n')[0]!)}" type="harness">${xmlText(why)}</error>`;
+    } else if (c.unknown > 0) {
+      kind = 'skipped';
+      body = `<skipped message="${xmlText(`${c.unknown} of ${c.trials} trials undecided`)}"/>`;
+    }
+    return { kind, xml: `    <testcase ${attrs}>${body}<system-out>${xmlText(props)}</system-out></testcase>` };
+  });
   const c = gate.counts;
-  const errors = gate.runs.filter((r) => r.valid === 'unknown' && r.error !== undefined).length;
-  const skipped = c.unknown - errors;
+  const explored = (kind: string): number => exploreCases.filter((e) => e.kind === kind).length;
+  const runErrors = gate.runs.filter((r) => r.valid === 'unknown' && r.error !== undefined).length;
+  const tests = c.runs + exploreCases.length;
+  const failures = c.invalid + explored('failure');
+  const errors = runErrors + explored('error');
+  const skipped = c.unknown - runErrors + explored('skipped');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     // (The schema CI tools follow has no skipped count on <testsuites>: only on each <testsuite>.)
-    `<testsuites name="faultline" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" time="${(gate.durationMs / 1000).toFixed(3)}">`,
-    `  <testsuite name="${xmlText(gate.suite)}" tests="${c.runs}" failures="${c.invalid}" errors="${errors}" skipped="${skipped}" time="${(gate.durationMs / 1000).toFixed(3)}" timestamp="${gate.startedAt.replace(/\.\d+Z$/, '')}">`,
+    `<testsuites name="faultline" tests="${tests}" failures="${failures}" errors="${errors}" time="${(gate.durationMs / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xmlText(gate.suite)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(gate.durationMs / 1000).toFixed(3)}" timestamp="${gate.startedAt.replace(/\.\d+Z$/, '')}">`,
     ...cases,
+    ...exploreCases.map((e) => e.xml),
     '  </testsuite>',
     '</testsuites>',
     '',

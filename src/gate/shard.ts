@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import type { PlannedRunRef } from '../store/gate.js';
-import type { PlannedRun } from './spec.js';
+import { parseDuration } from '../explore/trials.js';
+import type { PlannedExploreRef, PlannedRunRef } from '../store/gate.js';
+import type { ExploreSpec, PlannedExplore, PlannedRun } from './spec.js';
 import { isTarballServer } from '../../docker/image.js';
 
 /** One shard of N: index counts from 1, as users and CI matrices write it (`--shard 2/4`). */
@@ -117,20 +118,43 @@ export function planDigest(entries: readonly unknown[]): string {
   return createHash('sha256').update(canonicalJson(entries)).digest('hex').slice(0, 16);
 }
 
-/** A gate's whole plan cut into `count` shards: the plan's digest, and every run with the shard it falls to. */
+/** Expected wall time of an explore entry, in seconds: its budget (a shrink after a finding comes on top). */
+export function expectedExploreSeconds(spec: Pick<ExploreSpec, 'budget'>): number {
+  return parseDuration(spec.budget, 'budget');
+}
+
+/** A gate's whole plan, its runs and explores, cut into shards. */
+export interface GateSharding {
+  /** Digest of the whole plan: shards of one gate carry the same. */
+  plan: string;
+  planned: PlannedRunRef[];
+  plannedExplores: PlannedExploreRef[];
+  shardOf: (entry: PlannedRun | PlannedExplore) => number;
+}
+
+/**
+ * A gate's whole plan cut into `count` shards: the plan's digest, and every run and explore entry with the shard it
+ * falls to. Explores are dealt with the runs, weighed by their budget: a 10-minute explore is a shard's worth.
+ */
 export function shardGatePlan(
   runs: readonly PlannedRun[],
+  explores: readonly PlannedExplore[],
   count: number,
-): { plan: string; planned: PlannedRunRef[]; shardOf: (run: PlannedRun) => number } {
+): GateSharding {
   const assigned = assignShards(
-    runs.map((r) => ({ key: `${r.test}#${r.repetition}`, weight: expectedRunSeconds(r.config) })),
+    [
+      ...runs.map((r) => ({ key: `${r.test}#${r.repetition}`, weight: expectedRunSeconds(r.config) })),
+      ...explores.map((e) => ({ key: `explore:${e.test}`, weight: expectedExploreSeconds(e.spec) })),
+    ],
     count,
   );
-  const byRun = new Map(runs.map((r, i) => [r, assigned[i]!]));
+  const entries: (PlannedRun | PlannedExplore)[] = [...runs, ...explores];
+  const byEntry = new Map(entries.map((e, i) => [e, assigned[i]!]));
   return {
-    plan: planDigest(
-      runs.map((r) => ({ test: r.test, repetition: r.repetition, seed: r.seed, config: portableConfig(r.config) })),
-    ),
+    plan: planDigest([
+      ...runs.map((r) => ({ test: r.test, repetition: r.repetition, seed: r.seed, config: portableConfig(r.config) })),
+      ...explores.map((e) => ({ explore: e.test, seed: e.seed, spec: e.spec, config: portableConfig(e.config) })),
+    ]),
     planned: runs.map((r, i) => ({
       group: r.test,
       repetition: r.repetition,
@@ -138,6 +162,12 @@ export function shardGatePlan(
       server: r.config.server,
       shard: assigned[i]!,
     })),
-    shardOf: (run) => byRun.get(run) ?? 0,
+    plannedExplores: explores.map((e, i) => ({
+      test: e.test,
+      seed: e.seed,
+      server: e.config.server,
+      shard: assigned[runs.length + i]!,
+    })),
+    shardOf: (entry) => byEntry.get(entry) ?? 0,
   };
 }

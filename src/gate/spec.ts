@@ -207,10 +207,18 @@ export function planSuite(suite: Suite, options: { overrides?: RunLayer; results
 }
 
 /** A suite's explore entries: each with its base config (the suite's layers, as a test's) and its explore seed. */
+/** One explore entry of a suite, planned: its seed and run settings, and what bounds it. */
+export interface PlannedExplore {
+  test: string;
+  seed: number;
+  config: RunConfig;
+  spec: ExploreSpec;
+}
+
 export function planSuiteExplores(
   suite: Suite,
   options: { overrides?: RunLayer; resultsDir: string },
-): { test: string; seed: number; config: RunConfig; spec: ExploreSpec }[] {
+): PlannedExplore[] {
   return suite.explores.map((e) => {
     const seed = e.seed ?? derivedSeed(suite.name, e.name, 'explore');
     const config = resolveRunConfig(suite.defaults, e.layer, options.overrides, {

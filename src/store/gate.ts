@@ -74,6 +74,15 @@ export const plannedRunSchema = z.object({
 });
 export type PlannedRunRef = z.infer<typeof plannedRunSchema>;
 
+/** One explore entry of a gate's whole plan, and the shard it falls to. */
+export const plannedExploreSchema = z.object({
+  test: z.string(),
+  seed: z.number(),
+  server: z.string(),
+  shard: z.number(),
+});
+export type PlannedExploreRef = z.infer<typeof plannedExploreSchema>;
+
 /** What a shard of a gate is, and what it must share with the other shards of its gate to be merged with them. */
 export const gateShardSchema = z.object({
   index: z.number(),
@@ -85,6 +94,8 @@ export const gateShardSchema = z.object({
   harness: z.object({ version: z.string(), commit: z.string().nullable() }),
   /** Every run of the whole plan with its shard, so a merge can name what a missing shard would have run. */
   planned: z.array(plannedRunSchema),
+  /** Every explore entry of the whole plan with its shard (absent in gates written before explores were dealt). */
+  plannedExplores: z.array(plannedExploreSchema).default([]),
   /** Where the gate was written, absolute: run dirs below it are found again after the tree is copied. */
   gateDir: z.string(),
 });
@@ -131,7 +142,17 @@ export const gateResultSchema = z.object({
   /** Set when the gate was merged from shards (`faultline merge`). */
   merged: gateMergeSchema.optional(),
   /** The suite's explore entries: each explore's record (its findings with their shrunk scenarios). */
-  explores: z.array(z.object({ test: z.string(), dir: z.string(), record: exploreRecordSchema })).default([]),
+  explores: z
+    .array(
+      z.object({
+        test: z.string(),
+        dir: z.string(),
+        record: exploreRecordSchema,
+        /** In a merged gate: the shard that ran this explore. */
+        shard: z.number().optional(),
+      }),
+    )
+    .default([]),
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 

@@ -19,12 +19,13 @@ import {
   shardGatePlan,
   type Shard,
 } from '../../src/gate/shard.js';
-import { loadSuite, planSuite, type PlannedRun } from '../../src/gate/spec.js';
+import { loadSuite, planSuite, planSuiteExplores, type PlannedExplore, type PlannedRun } from '../../src/gate/spec.js';
 import { listRuns } from '../../src/report/serve.js';
 import type { GateResult, RunRecord } from '../../src/store/gate.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SEVEN = join(ROOT, 'test', 'fixtures', 'suites', 'seven.yaml');
+const DEFAULT = join(ROOT, 'suites', 'default.yaml');
 const BIN = join(ROOT, 'bin', 'faultline.js');
 const XSD = readFileSync(join(ROOT, 'test', 'fixtures', 'junit', 'junit-10.xsd'), 'utf8');
 
@@ -90,19 +91,36 @@ describe('--shard I/N', () => {
     }
     // Two shards of the default suite: 7 runs of 40 s main phase, six of 52 s expected and one (5 nodes) of 56 s.
     // The best split is 160 s against 208 s: the 5-node run and two others, and four.
-    const { planned } = shardGatePlan(runs, 2);
+    const { planned } = shardGatePlan(runs, [], 2);
     expect(planned.filter((p) => p.shard === 1).map((p) => p.group)).toContain('register-five-nodes');
     expect(planned.filter((p) => p.shard === 1)).toHaveLength(3);
     expect(planned.filter((p) => p.shard === 2)).toHaveLength(4);
   });
 
+  it('deals explore entries with the runs, weighed by their budget, and never splits one', () => {
+    const suite = loadSuite(DEFAULT);
+    const runs = planSuite(suite, { resultsDir: '/r' });
+    const explores = planSuiteExplores(suite, { resultsDir: '/r' });
+    expect(explores.map((e) => e.spec.budget)).toEqual(['10m']);
+    const { plannedExplores, planned, plan } = shardGatePlan(runs, explores, 2);
+    // The 10-minute explore outweighs the nine runs' 580 s: it gets a shard of its own, the runs the other.
+    expect(plannedExplores).toEqual([
+      { test: 'explore', seed: explores[0]!.seed, server: 'debian:bookworm', shard: 1 },
+    ]);
+    expect(planned.every((p) => p.shard === 2)).toBe(true);
+    // The explore is part of the plan: another budget is another plan.
+    const longer = [{ ...explores[0]!, spec: { ...explores[0]!.spec, budget: '20m' } }];
+    expect(shardGatePlan(runs, longer, 2).plan).not.toBe(plan);
+    expect(shardGatePlan(runs, [], 2).plan).not.toBe(plan);
+  });
+
   it('plans the same digest wherever the results go, and another one when a setting changes', () => {
     const suite = loadSuite(SEVEN);
-    const a = shardGatePlan(planSuite(suite, { resultsDir: '/machine-a/results' }), 2);
-    const b = shardGatePlan(planSuite(suite, { resultsDir: '/elsewhere' }), 2);
+    const a = shardGatePlan(planSuite(suite, { resultsDir: '/machine-a/results' }), [], 2);
+    const b = shardGatePlan(planSuite(suite, { resultsDir: '/elsewhere' }), [], 2);
     expect(b.plan).toBe(a.plan);
     expect(b.planned).toEqual(a.planned);
-    const sid = shardGatePlan(planSuite(suite, { resultsDir: '/r', overrides: { server: 'debian:sid' } }), 2);
+    const sid = shardGatePlan(planSuite(suite, { resultsDir: '/r', overrides: { server: 'debian:sid' } }), [], 2);
     expect(sid.plan).not.toBe(a.plan);
   });
 });
@@ -111,9 +129,18 @@ describe('--shard I/N', () => {
 function shardGate(
   runs: PlannedRun[],
   shard: Shard,
-  over: { verdict?: (r: PlannedRun) => RunRecord['valid']; dir?: string; suite?: string; version?: string } = {},
+  over: {
+    verdict?: (r: PlannedRun) => RunRecord['valid'];
+    dir?: string;
+    suite?: string;
+    version?: string;
+    /** The suite's explores, and the invalid trials each found (none by default). */
+    explores?: PlannedExplore[];
+    invalidTrials?: (e: PlannedExplore) => number;
+  } = {},
 ): FoundGate {
-  const sharding = shardGatePlan(runs, shard.count);
+  const plannedExplores = over.explores ?? [];
+  const sharding = shardGatePlan(runs, plannedExplores, shard.count);
   const dir = over.dir ?? `/m${shard.index}/results/gates/default/T${shard.index}`;
   const records: RunRecord[] = runs
     .filter((r) => sharding.shardOf(r) === shard.index)
@@ -131,8 +158,37 @@ function shardGate(
       undecided: [],
       metrics: null,
     }));
+  const explores: GateResult['explores'] = plannedExplores
+    .filter((e) => sharding.shardOf(e) === shard.index)
+    .map((e) => {
+      const invalid = over.invalidTrials?.(e) ?? 0;
+      const exploreDir = `${dir}/explores/${e.test}/explore/20260102T000000Z`;
+      return {
+        test: e.test,
+        dir: exploreDir,
+        record: {
+          format: 2,
+          seed: e.seed,
+          server: e.config.server,
+          startedAt: '2026-01-02T00:10:00.000Z',
+          durationMs: 600_000,
+          budget: { seconds: 600, trials: null, keepGoing: false },
+          parallel: 2,
+          counts: { trials: 12, valid: 12 - invalid, invalid, unknown: 0 },
+          timeToFirstFailureMs: invalid ? 250_000 : null,
+          trialsPerHour: 72,
+          trials: [],
+          findings: Array.from({ length: invalid }, (_, i) => ({
+            trial: 4 + i,
+            runDir: `${exploreDir}/runs/explore-set/T${i}`,
+            anomalies: ['set: lost 166 acknowledged adds'],
+            shrink: null,
+          })),
+        },
+      };
+    });
   const gate: GateResult = {
-    ...summarizeGate(over.suite ?? 'default', null, new Date(Date.UTC(2026, 0, 2, 0, shard.index)), records),
+    ...summarizeGate(over.suite ?? 'default', null, new Date(Date.UTC(2026, 0, 2, 0, shard.index)), records, explores),
     durationMs: 300_000,
     shard: {
       ...shard,
@@ -140,6 +196,7 @@ function shardGate(
       overrides: {},
       harness: { version: '0.1.0', commit: 'abc' },
       planned: sharding.planned,
+      plannedExplores: sharding.plannedExplores,
       gateDir: dir,
     },
   };
@@ -199,6 +256,46 @@ describe('faultline merge', () => {
       merged.runs.filter((r) => r.error === 'shard 1/2 did not run it (stopped early or interrupted)'),
     ).toHaveLength(2);
     expect(missingShards(merged)).toEqual([`shard 1/2 recorded 1 of 3 runs (2 unknown): ${short.dir}`]);
+  });
+
+  it("keeps each shard's explores: an explore's finding fails the merged gate and its JUnit, a missing one is unknown", async () => {
+    const explores = planSuiteExplores(loadSuite(DEFAULT), { resultsDir: '/r' });
+    const one = shardGate(runs, { index: 1, count: 2 }, { explores, invalidTrials: () => 1 });
+    const two = shardGate(runs, { index: 2, count: 2 }, { explores });
+    const merged = mergeShards([two, one]);
+    const holder = merged.explores.map((e) => e.shard);
+    expect(merged.explores).toHaveLength(1);
+    expect(merged.explores[0]!.record.counts.invalid).toBe(1);
+    expect(merged.verdict).toBe(false);
+    expect(merged.explores[0]!.dir).toMatch(/^\/m\d\/results\/gates\/default\/T\d\/explores\/explore\//);
+    const xml = renderJUnit(merged);
+    expect(xml).toMatch(
+      /<testcase name="explore \(explore, seed \d+\)"[^>]*><failure message="1 invalid of 12 trials"/,
+    );
+    expect(xml).toContain(`shard=${holder[0]}/2`);
+    expect(xml).toMatch(/<testsuites name="faultline" tests="\d+" failures="1"/);
+    expect(await junitErrors(xml)).toEqual([]);
+    expect(renderGateHtml(merged, '/merged')).toContain('Explore findings');
+    // The shard that held the explore is missing: the explore is unknown, counted as missing, never a pass.
+    const without = mergeShards([one, two].filter((g) => g.gate.shard!.index !== holder[0]));
+    expect(without.verdict).toBe('unknown');
+    expect(without.explores[0]!.record.aborted).toBe(`shard ${holder[0]}/2 is missing: its explore was not merged`);
+    expect(missingShards(without)[0]).toMatch(new RegExp(`shard ${holder[0]}/2 is missing \\(1 runs unknown\\)`));
+    const withoutXml = renderJUnit(without);
+    expect(withoutXml).toMatch(/<error message="shard \d\/2 is missing: its explore was not merged"/);
+    expect(await junitErrors(withoutXml)).toEqual([]);
+    // The shard ran its runs but not its explore (stopped early): unknown too.
+    const holderGate = [one, two].find((g) => g.gate.shard!.index === holder[0])!;
+    const stopped = { ...holderGate, gate: { ...holderGate.gate, explores: [] } };
+    const short = mergeShards([stopped, ...[one, two].filter((g) => g !== holderGate)]);
+    expect(short.verdict).toBe('unknown');
+    expect(short.explores[0]!.record.aborted).toMatch(/did not run it/);
+    // An explore where the plan does not put it is refused.
+    const other = [one, two].find((g) => g !== holderGate)!;
+    const stray = { ...other, gate: { ...other.gate, explores: holderGate.gate.explores } };
+    expect(() => mergeShards([holderGate, stray])).toThrow(
+      /holds explore explore, which its plan gives to another shard/,
+    );
   });
 
   it('refuses shards of different suites, counts, settings, builds or Faultline commits, naming them', () => {
