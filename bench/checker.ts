@@ -266,8 +266,11 @@ function zxidColumnsCase(name: string, count: number, phantom = false): Case {
   };
 }
 
-/** One `faultline` process per run, start to exit, as a user runs it. */
-function startupCase(name: string, args: () => string[], vs?: string): Case {
+/**
+ * One process per run, start to exit, in this process's environment: `command` (node, or the `faultline`
+ * launcher as a user runs it) with the case's arguments.
+ */
+function startupCase(name: string, args: () => string[], vs?: string, command = process.execPath): Case {
   return {
     name,
     runs: 21,
@@ -277,7 +280,7 @@ function startupCase(name: string, args: () => string[], vs?: string): Case {
       return {
         ops: 0,
         async run() {
-          const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
+          const r = spawnSync(command, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
           return `exit ${r.status}`;
         },
       };
@@ -286,6 +289,8 @@ function startupCase(name: string, args: () => string[], vs?: string): Case {
 }
 
 const scratch = (): string => mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
+/** The `faultline` command as npm installs it (bin/faultline), and its Node entry, run as `node bin/faultline.js`. */
+const launcher = path.join(repoRoot, 'bin', 'faultline');
 const cli = path.join(repoRoot, 'bin', 'faultline.js');
 function smallHistory(): string {
   const file = path.join(scratch(), 'small.jsonl');
@@ -444,13 +449,21 @@ const cases: Case[] = [
   startupCase('start-up: node -e 0 (no Faultline)', () => ['-e', '0']),
   startupCase(
     'start-up: faultline check, empty file',
-    () => [cli, 'check', '--model', 'cas-register', emptyFile()],
+    () => ['check', '--model', 'cas-register', emptyFile()],
     'start-up: node -e 0 (no Faultline)',
+    launcher,
   ),
   startupCase(
     'start-up: faultline check, 2-op file',
-    () => [cli, 'check', '--model', 'cas-register', smallHistory()],
+    () => ['check', '--model', 'cas-register', smallHistory()],
     'start-up: node -e 0 (no Faultline)',
+    launcher,
+  ),
+  // The same through Node directly: it keeps NODE_EXTRA_CA_CERTS when the environment sets it (this machine's does).
+  startupCase(
+    'start-up: node bin/faultline.js check, 2-op file',
+    () => [cli, 'check', '--model', 'cas-register', smallHistory()],
+    'start-up: faultline check, 2-op file',
   ),
   startupCase(
     'start-up: the same, unbundled (dist/src/cli.js)',

@@ -74,7 +74,7 @@ export function runnerRecipe(staging: string, digest: string): ServerRecipe {
     hooks: [
       `mkdir -p "$1${RUNNER_HOME}"`,
       `sync-in ${staging} ${RUNNER_HOME}`,
-      `chroot "$1" sh -c 'ln -sf ${RUNNER_HOME}/bin/faultline.js /usr/local/bin/faultline && ln -sf ${RUNNER_HOME}/docker/runner/faultline-runner /usr/local/bin/faultline-runner && mkdir -p /work'`,
+      `chroot "$1" sh -c 'ln -sf ${RUNNER_HOME}/bin/faultline /usr/local/bin/faultline && ln -sf ${RUNNER_HOME}/docker/runner/faultline-runner /usr/local/bin/faultline-runner && mkdir -p /work'`,
       // Names the content in the recipe: a new digest is a new image name.
       `echo ${digest} > "$1${RUNNER_HOME}/BUILD-DIGEST"`,
     ],

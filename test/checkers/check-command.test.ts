@@ -170,3 +170,23 @@ describe('faultline import', () => {
     expect(noDir.exitCode).toBe(4);
   });
 });
+
+describe('the faultline launcher (bin/faultline, the command npm installs)', () => {
+  // Node parses every certificate NODE_EXTRA_CA_CERTS names before any code runs; check and import need none. A
+  // file that does not exist makes Node say so at start-up, which shows whether it was passed on.
+  const launch = (...args: string[]) =>
+    execa(path.join(repoRoot, 'bin', 'faultline'), args, {
+      reject: false,
+      env: { NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' },
+    });
+
+  it('starts check and import without NODE_EXTRA_CA_CERTS, and every other command with it', async () => {
+    const check = await launch('check', '--model', 'cas-register', path.join(dir, 'stale.jsonl'));
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toMatch(/not linearizable/i);
+    expect(check.stderr).not.toContain('extra certs');
+    const other = await launch('nemesis', 'list');
+    expect(other.exitCode).toBe(0);
+    expect(other.stderr).toContain('Ignoring extra certs from `/nonexistent/extra-ca.pem`');
+  });
+});
