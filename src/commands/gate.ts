@@ -13,6 +13,7 @@ import {
   GATE_JSON,
   GATE_JUNIT,
   gateExitCode,
+  gateSummaryLine,
   renderGateHtml,
   renderJUnit,
   runCaseName,
@@ -183,10 +184,7 @@ export function registerGateCommand(program: Command): void {
       writeJson(join(gateDir, GATE_JSON), gate);
       writeFileSync(join(gateDir, GATE_JUNIT), renderJUnit(gate));
       writeFileSync(join(gateDir, GATE_HTML), renderGateHtml(gate, resolve(gateDir)));
-      const c = gate.counts;
-      log.info(
-        `Gate ${suite.name}: ${gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED'}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs in ${(gate.durationMs / 60_000).toFixed(1)} min`,
-      );
+      log.info(`Gate ${suite.name}: ${gateSummaryLine(gate)}; ${(gate.durationMs / 60_000).toFixed(1)} min`);
       log.info(`Outputs: ${join(gateDir, GATE_JSON)}, ${GATE_JUNIT}, ${GATE_HTML}`);
       process.exitCode = abort.signal.aborted ? 130 : gateExitCode(gate);
     } finally {

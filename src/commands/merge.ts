@@ -8,7 +8,7 @@ import { ConsoleLogger } from '../log.js';
 import { createRunDir, writeJson } from '../store/index.js';
 import { GATE_JSON, readGate } from '../store/gate.js';
 import { mergeShards, missingShards, type FoundGate } from '../gate/merge.js';
-import { GATE_HTML, GATE_JUNIT, gateExitCode, renderGateHtml, renderJUnit } from '../gate/outputs.js';
+import { GATE_HTML, GATE_JUNIT, gateExitCode, gateSummaryLine, renderGateHtml, renderJUnit } from '../gate/outputs.js';
 import { renderExploreHtml } from '../explore/html.js';
 import { mergeExploreShards } from '../gate/explore-merge.js';
 import { EXPLORE_HTML, EXPLORE_JSON, readExploreRecord } from '../store/explore.js';
@@ -111,9 +111,8 @@ export function registerMergeCommand(program: Command): void {
       writeFileSync(join(outDir, GATE_JUNIT), renderJUnit(gate));
       writeFileSync(join(outDir, GATE_HTML), renderGateHtml(gate, resolve(outDir)));
       for (const line of missingShards(gate)) log.warn(line);
-      const c = gate.counts;
       log.info(
-        `Gate ${gate.suite} merged from ${found.length} of ${gate.merged!.count} shards: ${gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED'}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs`,
+        `Gate ${gate.suite} merged from ${found.length} of ${gate.merged!.count} shards: ${gateSummaryLine(gate)}`,
       );
       log.info(`Outputs: ${join(outDir, GATE_JSON)}, ${GATE_JUNIT}, ${GATE_HTML}`);
       process.exitCode = gateExitCode(gate);

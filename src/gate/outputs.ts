@@ -46,6 +46,20 @@ export function summarizeGate(
   };
 }
 
+/** A gate's verdict and counts in one line: PASS/FAIL/UNDECIDED, its runs, and each explore's trials. */
+export function gateSummaryLine(gate: GateResult): string {
+  const c = gate.counts;
+  const verdict = gate.verdict === true ? 'PASS' : gate.verdict === false ? 'FAIL' : 'UNDECIDED';
+  const explores = gate.explores.map((e) => {
+    const t = e.record.counts;
+    return `explore ${e.test}: ${t.invalid} invalid, ${t.unknown} unknown of ${t.trials} trials${e.record.aborted ? ` (${e.record.aborted})` : ''}`;
+  });
+  return [
+    `${verdict}: ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown of ${c.runs} runs`,
+    ...explores,
+  ].join('; ');
+}
+
 /** 0 when every run is valid, 1 when any is invalid, 2 when none is invalid but some are unknown. */
 export function gateExitCode(gate: Pick<GateResult, 'verdict'>): number {
   return gate.verdict === true ? ExitCode.valid : gate.verdict === false ? ExitCode.invalid : ExitCode.unknown;

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { mergeShards, missingShards, ShardMismatchError, type FoundGate } from '../../src/gate/merge.js';
-import { gateExitCode, renderGateHtml, renderJUnit, summarizeGate } from '../../src/gate/outputs.js';
+import { gateExitCode, gateSummaryLine, renderGateHtml, renderJUnit, summarizeGate } from '../../src/gate/outputs.js';
 import {
   assignShards,
   expectedRunSeconds,
@@ -276,6 +276,9 @@ describe('faultline merge', () => {
     expect(xml).toMatch(/<testsuites name="faultline" tests="\d+" failures="1"/);
     expect(await junitErrors(xml)).toEqual([]);
     expect(renderGateHtml(merged, '/merged')).toContain('Explore findings');
+    expect(gateSummaryLine(merged)).toMatch(
+      /^FAIL: \d+ valid, 0 invalid, 0 unknown of 7 runs; explore explore: 1 invalid, 0 unknown of 12 trials$/,
+    );
     // The shard that held the explore is missing: the explore is unknown, counted as missing, never a pass.
     const without = mergeShards([one, two].filter((g) => g.gate.shard!.index !== holder[0]));
     expect(without.verdict).toBe('unknown');
