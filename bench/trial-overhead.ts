@@ -1,8 +1,7 @@
 // Trial overhead (issue 13, item 6): everything in a trial but its main phase (containers, server start, quorum,
 // setup, heal and recovery, final reads, checking, report, teardown), per phase, for a fresh run as `faultline test`
-// makes it (its own environment check, containers and network created and removed) and for pooled trials (one
-// environment, containers reused through src/run/pool.ts; explore does not use the pool yet: an idle pooled
-// ensemble keeps its servers running). Trials per hour follow for a given main
+// makes it (its own environment check, containers and network created and removed) and for pooled trials as explore
+// runs them (one environment, containers reused through src/run/pool.ts). Trials per hour follow for a given main
 // phase length. The target is at most 10 s of overhead on 5 nodes.
 // Run: npm run bench:trial [-- --server debian:sid --nodes 3,5 --trials 3 --time-limit 5 --main 60
 //      --save FILE --baseline FILE]. `--save` writes the medians as JSON; `--baseline` prints ratios against such a

@@ -16,6 +16,7 @@ import { parseDuration } from '../explore/trials.js';
 import { ConsoleLogger, type Logger } from '../log.js';
 import { EXPLORE_HTML, EXPLORE_JSON } from '../store/explore.js';
 import { createRunDir, writeJson } from '../store/index.js';
+import { createEnsemblePool } from '../run/pool.js';
 import { resolveParallel } from './gate.js';
 import { parseShard, planDigest, portableConfig } from '../gate/shard.js';
 import { harnessBuild } from '../harness-build.js';
@@ -110,8 +111,9 @@ export function registerExploreCommand(program: Command): void {
     const abort = abortOnSignals(log);
     const quiet: Logger = { info: () => {}, debug: () => {}, status: () => {}, warn: (m) => log.warn(m) };
     const table = new LiveTable();
-    // Engine and image checked once. Not the ensemble pool (src/run/pool.ts) yet: an idle pooled ensemble keeps its
-    // servers running, writing into the finished trial's run dir until the next reset.
+    // Engine and image checked once; containers reused between trials of one size (an idle ensemble per size and
+    // parallel trial), stopped when a trial ends, reset and checked clean before the next.
+    const pool = createEnsemblePool({ keep: parallel * 2 });
     try {
       const environment = await prepareEnvironment(base.server, log, abort.signal);
       const record = await runExplore(
@@ -128,7 +130,7 @@ export function registerExploreCommand(program: Command): void {
           ...(shard ? { shard } : {}),
           onUpdate: (r, running) => table.update(renderExploreTable(r, running)),
         },
-        realTrialRunner(base, dir, quiet, abort.signal, { environment }),
+        realTrialRunner(base, dir, quiet, abort.signal, { environment, pool }),
         flags.shrink
           ? (trial) =>
               shrinkRun(trial.runDir!, {
@@ -164,6 +166,7 @@ export function registerExploreCommand(program: Command): void {
       log.info(`Outputs: ${join(dir, EXPLORE_JSON)}, ${EXPLORE_HTML}`);
       process.exitCode = abort.signal.aborted ? 130 : exploreExitCode(record);
     } finally {
+      await pool.close().catch((err: Error) => log.warn(err.message));
       abort.dispose();
     }
   });

@@ -45,7 +45,10 @@ export interface PoolLease {
   readonly ensemble: PooledEnsemble;
   /** What goes to the run's reuse.json. */
   readonly record: ReuseRecord;
-  /** Gives the ensemble back: kept for the next run when `reusable`, removed otherwise (or when the pool is full). */
+  /**
+   * Gives the ensemble back: reset (servers stopped, faults' leftovers removed) and kept for the next run when
+   * `reusable`, removed otherwise (or when the pool is full, or the reset fails).
+   */
   release(reusable: boolean): Promise<void>;
 }
 
@@ -283,8 +286,18 @@ export function createEnsemblePool(options: EnsemblePoolOptions = {}): EnsembleP
       async release(reusable) {
         if (released) return;
         released = true;
-        if (reusable && !closed && idle.length < keep && all.has(ensemble.id)) idle.push(ensemble);
-        else await destroy(docker, ensemble, log);
+        if (reusable && !closed && idle.length < keep && all.has(ensemble.id)) {
+          // Idle means stopped: left running, its servers would go on writing into the finished run's directory
+          // until the next acquire. An ensemble that cannot be reset is not kept.
+          const reset = await Promise.all(
+            ensemble.nodes.map((n) => execIn(docker, n.container, RESET_SCRIPT, n.keep).then(() => true)),
+          ).catch(() => false);
+          if (reset && !closed) {
+            idle.push(ensemble);
+            return;
+          }
+        }
+        await destroy(docker, ensemble, log);
       },
     };
   };
