@@ -17,7 +17,7 @@ import { ensureRecipeImage, imageExists, imageName, type ServerImage, type Serve
 /**
  * What of the checkout the runner needs: the built CLI, the report's assets, the sources of what is compiled on the
  * machine that runs (the driver's Java, the packet delayer's and the power-loss filesystem's C), suites, scenarios
- * and the entry. Tools a fault needs (a C compiler, fuse3) are installed at run time as on any Debian host.
+ * and the entry. The tools that compile them (a C compiler, libfuse3) are in the image's package list.
  */
 const SHIPPED = [
   'package.json',
@@ -66,8 +66,24 @@ export function runnerRecipe(staging: string, digest: string): ServerRecipe {
     id: 'runner',
     suite: 'trixie',
     expectedVersion: '',
-    // trixie's docker.io holds the daemon only; docker-cli is the client the entry script waits with.
-    packages: ['nodejs', 'docker.io', 'docker-cli', 'mmdebstrap', 'iptables', 'iproute2', 'procps', 'ca-certificates'],
+    // trixie's docker.io holds the daemon only; docker-cli is the client the entry script waits with. gcc, libc6-dev
+    // and libfuse3 build the packet delayer and the power-loss filesystem where the faults run (without them a
+    // shard's packet faults all failed: its runs were incomplete).
+    packages: [
+      'nodejs',
+      'docker.io',
+      'docker-cli',
+      'mmdebstrap',
+      'iptables',
+      'iproute2',
+      'procps',
+      'ca-certificates',
+      'gcc',
+      'libc6-dev',
+      'fuse3',
+      'libfuse3-dev',
+      'pkg-config',
+    ],
     aptOptions: [],
     repo: 'faultline/runner',
     kind: 'runner',

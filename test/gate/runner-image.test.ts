@@ -24,7 +24,9 @@ describe('the runner image recipe', () => {
     expect(imageName(recipe)).toBe(imageName(runnerRecipe(`/tmp/faultline-runner-${digest}`, digest)));
     expect(imageName(recipe)).toMatch(/^faultline\/runner:trixie-[0-9a-f]{12}$/);
     expect(imageName(runnerRecipe('/tmp/x', 'other'))).not.toBe(imageName(recipe));
-    expect(recipe.packages).toEqual(expect.arrayContaining(['nodejs', 'docker.io', 'docker-cli', 'mmdebstrap']));
+    expect(recipe.packages).toEqual(
+      expect.arrayContaining(['nodejs', 'docker.io', 'docker-cli', 'mmdebstrap', 'gcc', 'libc6-dev', 'libfuse3-dev']),
+    );
     expect(recipe.hooks).toContain(`sync-in /tmp/faultline-runner-${digest} ${RUNNER_HOME}`);
     expect(recipe.hooks!.join('\n')).toMatch(/faultline-runner \/usr\/local\/bin\/faultline-runner/);
   });
