@@ -47,6 +47,11 @@ export interface Fault {
   defaultTarget?: TargetSpec;
   /** The settings a scenario may give it (`params:`), checked before the run starts; absent: it takes none. */
   params?: Record<string, FaultParam>;
+  /**
+   * It acts on the workload's client processes (the Curator driver's JVMs in their sidecar), not on the servers: a
+   * run whose workload has no such processes refuses it before it starts.
+   */
+  targetsClients?: boolean;
   start(context: NemesisContext, request?: FaultRequest): Promise<FaultRecord>;
   /** Undoes everything this family may have done, on every node. Idempotent: safe before, during and after a run. */
   heal(context: NemesisContext): Promise<FaultRecord>;
