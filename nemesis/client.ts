@@ -52,7 +52,12 @@ async function signal(sidecar: Sidecar, name: 'STOP' | 'CONT', pid: number): Pro
   return result.exitCode === 0;
 }
 
-/** What a pause did: the sidecar, the JVM's pid and whom it served, how long it was stopped, whether it resumed. */
+/**
+ * What a pause did: the sidecar, the JVM's pid and whom it served, how long it was stopped, whether it resumed.
+ * pausedMs runs from the STOP's return to the CONT's, so the completion's time minus pausedMs is when the JVM
+ * stopped: the invoke comes earlier by the record's role probe and the exec of the STOP (up to a few hundred ms on a
+ * busy machine), time in which the client may still answer.
+ */
 export function pauseRecord(hit: ClientProcess, requestedMs: number, pausedMs: number, resumed: boolean): FaultRecord {
   return {
     signal: 'STOP',
