@@ -101,7 +101,8 @@ export const pauseClient: Fault = {
     if (!(await signal(hit.sidecar, 'STOP', hit.process.pid)))
       throw new NoTargetError(`driver JVM ${hit.process.pid} in ${hit.sidecar.name} is gone`);
     const stoppedAt = Date.now();
-    await sleep(requestedMs);
+    // Cut short when the main phase ends (time limit, Ctrl-C): the JVM resumes at once.
+    await sleep(requestedMs, context.signal);
     // A JVM that ended while stopped (killed by its client's close) has nothing left to resume.
     const resumed = await signal(hit.sidecar, 'CONT', hit.process.pid);
     return pauseRecord(hit, requestedMs, Date.now() - stoppedAt, resumed);

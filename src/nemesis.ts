@@ -19,6 +19,8 @@ export interface NemesisContext {
    * runs (then the record's roles come from a fast srvr probe).
    */
   currentRoles?: () => ReadonlyMap<string, NodeRole>;
+  /** Fires when the main phase ends (time limit or abort): a fault that waits (a client pause) stops waiting. */
+  signal?: AbortSignal;
 }
 
 /** What a fault or heal actually did, recorded as the value of the nemesis completion. */
