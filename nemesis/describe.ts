@@ -24,6 +24,8 @@ export function describeCatalogue(): string {
     "Clock faults move the server JVM's clock only (libfaketime; --fake-clock wall or all), params byMs, offsetMs,",
     'deltaMs, periodMs, rate. Membership faults reconfigure a reconfig-enabled ensemble (--reconfig yes, turned on',
     'for them); params count, during: kill-leader | cut-joiner. Both heal at the end, on Ctrl-C and at teardown.',
+    'pause-client stops a client, not a server: one Curator driver JVM of a lock or election workload, for durationMs',
+    '(past the session timeout, so another client may take what it held; give --op-timeout above it to keep its op).',
     `Scenario steps (--scenario FILE) may retarget a fault with target: ${TARGET_ROLES.join(', ')}, or node names (n1+n3);`,
     'heal: FAMILY with target: heals only those nodes, start: n2 starts one killed or crashed node.',
     '--nemesis composed overlaps single-node faults of several families on a seeded plan, healing them node by node',

@@ -3,6 +3,7 @@ import { UsageError } from '../src/errors.js';
 import type { Fault, TargetSpec } from '../src/nemesis.js';
 import type { ComposedFamily } from '../src/composed.js';
 import type { FaultCatalogue } from '../src/schedule.js';
+import { CLIENT_FAMILY, clientFaults } from './client.js';
 import { clockFaults } from './clock.js';
 import { diskFaults } from './disk.js';
 import { membershipFaults } from './membership.js';
@@ -25,6 +26,7 @@ export const CATALOGUE: readonly Fault[] = [
   ...packetFaults,
   ...clockFaults,
   ...membershipFaults,
+  ...clientFaults,
 ];
 
 export const FAULTS: Record<string, Fault> = Object.fromEntries(CATALOGUE.map((f) => [f.name, f]));
@@ -46,10 +48,12 @@ const FAMILY_PREFIXES = [
 /**
  * One fault of every family, in heal order: the network first (so restarted nodes can reach their peers), clocks
  * back to true time before any server restarts, disk before process (the disk heal repairs nodes that would
- * otherwise refuse to start), membership last (it needs a serving ensemble to reconfigure).
+ * otherwise refuse to start), membership last (it needs a serving ensemble to reconfigure). Clients resume after
+ * the servers, as a paused client would find the ensemble after a fault (the final heal comes after the clients
+ * closed anyway).
  */
 export function familyHealers(): Fault[] {
-  const order = ['partition', 'packet', 'clock', 'disk', 'process', 'membership'];
+  const order = ['partition', 'packet', 'clock', 'disk', 'process', CLIENT_FAMILY, 'membership'];
   const families = [...new Set(CATALOGUE.map((f) => f.family))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return families.map((family) => CATALOGUE.find((f) => f.family === family)!);
 }
@@ -95,7 +99,8 @@ export function resolveFaultEntry(entry: string): Fault[] {
     const fault = FAULTS[`${prefix}-${option}`] ?? FAULTS[`${prefix}-${option.replace(/^isolate-/, '')}`];
     if (fault) return [fault];
   } else if (FAMILY_PREFIXES.includes(entry)) {
-    const members = CATALOGUE.filter((f) => f.name.startsWith(`${entry}-`));
+    // The prefixes name server faults: `pause` is every server pause, not the client pause (asked for by name).
+    const members = CATALOGUE.filter((f) => f.name.startsWith(`${entry}-`) && !f.targetsClients);
     if (members.length > 0) return members;
   }
   throw new UsageError(

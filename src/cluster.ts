@@ -47,12 +47,43 @@ export interface AttachedProcess {
   detach(): void;
 }
 
+/** A process in a sidecar that serves a client, as its starter announced it (a Curator driver JVM). */
+export interface SidecarProcess {
+  /** Its pid inside the sidecar. */
+  readonly pid: number;
+  /** Whom it serves, in its starter's words (the driver: the node its client is bound to). */
+  readonly serves: string;
+}
+
+/**
+ * The processes of a sidecar that serve clients now, announced by whoever hands them out (the driver pool), so a
+ * client fault can aim at one and say whom it hit. Spares that serve nobody yet are not listed.
+ */
+export class SidecarRoster {
+  private readonly byPid = new Map<number, SidecarProcess>();
+
+  announce(process: SidecarProcess): void {
+    this.byPid.set(process.pid, process);
+  }
+
+  forget(pid: number): void {
+    this.byPid.delete(pid);
+  }
+
+  /** In pid order, so a seeded choice among them does not depend on the order they were announced in. */
+  list(): SidecarProcess[] {
+    return [...this.byPid.values()].sort((a, b) => a.pid - b.pid);
+  }
+}
+
 /** An extra container on the run's network (a client driver), labelled with the run, removed with the cluster. */
 export interface Sidecar {
   readonly name: string;
   readonly ip: string;
   exec(cmd: string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
   spawn(cmd: string[]): Promise<AttachedProcess>;
+  /** The processes in it that serve clients; absent where nobody announces them. */
+  readonly roster?: SidecarRoster;
 }
 
 /** Containers and network of one run. */
@@ -82,6 +113,8 @@ export interface Cluster {
   removeNode?(node: ClusterNode): Promise<void>;
   /** Starts a sidecar container from `image` on the run's network; teardown removes it with the nodes. */
   startSidecar?(name: string, image: string): Promise<Sidecar>;
+  /** The sidecars started and not yet torn down (client faults reach the driver's JVMs through them). */
+  sidecars?(): readonly Sidecar[];
   teardown(): Promise<void>;
   /** What is wrong with the cluster itself, if anything (a container stopped or removed from outside). */
   health?(): Promise<string | undefined>;
@@ -141,7 +174,7 @@ export class DockerCluster implements Cluster {
   private networkName: string;
   private readonly labels: Record<string, string>;
   private prefix = '';
-  private sidecars = 0;
+  private readonly started: Sidecar[] = [];
   /** The stem of container names and the faultline.run label: the run's id, or the pooled ensemble's. */
   private readonly owner: string;
 
@@ -290,7 +323,7 @@ export class DockerCluster implements Cluster {
   /** Sidecars take addresses from .200 up, clear of the nodes (.11 up). */
   async startSidecar(name: string, image: string): Promise<Sidecar> {
     if (!this.prefix) throw new HarnessError('startSidecar before setup', 'Call cluster.setup() first.');
-    const ip = `${this.prefix}.${200 + this.sidecars++}`;
+    const ip = `${this.prefix}.${200 + this.started.length}`;
     const containerName = `faultline-${this.owner}-${name}`;
     const container = await this.docker.createContainer({
       name: containerName,
@@ -308,9 +341,10 @@ export class DockerCluster implements Cluster {
       const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
       return withTimeout(collectExec(docker, exec), timeoutMs, `${name}: ${cmd.join(' ')}`);
     };
-    return {
+    const sidecar: Sidecar = {
       name,
       ip,
+      roster: new SidecarRoster(),
       exec: (cmd, options) => execIn(cmd, options?.timeoutMs),
       async spawn(cmd) {
         const exec = await container.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true });
@@ -337,6 +371,12 @@ export class DockerCluster implements Cluster {
         };
       },
     };
+    this.started.push(sidecar);
+    return sidecar;
+  }
+
+  sidecars(): readonly Sidecar[] {
+    return this.started;
   }
 
   async run(
@@ -354,6 +394,8 @@ export class DockerCluster implements Cluster {
   }
 
   async teardown(): Promise<void> {
+    // Gone with the containers below; a client fault healing after this finds nothing to resume.
+    this.started.splice(0);
     if (this.options.pooled) {
       // The pool owns the nodes and the network; this run's sidecars go now.
       await removeByLabel(this.docker, `${LABEL_TRIAL}=${this.runId}`, this.log);

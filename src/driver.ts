@@ -65,6 +65,7 @@ export class DriverProcess {
     });
     void attached.ended.then(() => {
       this.endedValue = true;
+      sidecar.roster?.forget(pid);
       // Requests in flight when the JVM ended: their outcome is unknown.
       for (const resolve of this.pending.values()) resolve({ type: 'info', error: 'driver process ended' });
       this.pending.clear();
@@ -87,6 +88,8 @@ export class DriverProcess {
 
   /** Closes the Curator client (its session ends, its ephemerals go), then the JVM; kill -9 if it lingers. */
   close(): Promise<void> {
+    // A closing client serves nobody: client faults no longer aim at it.
+    this.sidecar.roster?.forget(this.pid);
     this.closing ??= (async () => {
       if (!this.endedValue) {
         this.attached.stdin.write(JSON.stringify({ id: 0, op: 'close' }) + '\n');
@@ -142,12 +145,17 @@ export class DriverPool {
     if (failed) this.log.warn(`a Curator driver JVM did not start: ${(failed.reason as Error).message}`);
   }
 
-  /** A connected client for `connect` within `deadlineMs`; a replacement is prepared meanwhile. */
-  async open(connect: string, deadlineMs: number): Promise<DriverProcess> {
+  /**
+   * A connected client for `connect` within `deadlineMs`; a replacement is prepared meanwhile. The JVM handed out
+   * is announced in the sidecar's roster as serving `serves` until it ends or closes.
+   */
+  async open(connect: string, deadlineMs: number, serves: string = connect): Promise<DriverProcess> {
     if (this.closed) throw new Error('driver pool closed');
     const taken = this.take(connect, deadlineMs);
     this.replenish(connect);
-    return taken;
+    const process = await taken;
+    if (process.alive) this.sidecar.roster?.announce({ pid: process.pid, serves });
+    return process;
   }
 
   /** JVMs started and not yet connected, per connect string (for tests). */

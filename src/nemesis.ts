@@ -19,6 +19,8 @@ export interface NemesisContext {
    * runs (then the record's roles come from a fast srvr probe).
    */
   currentRoles?: () => ReadonlyMap<string, NodeRole>;
+  /** Fires when the main phase ends (time limit or abort): a fault that waits (a client pause) stops waiting. */
+  signal?: AbortSignal;
 }
 
 /** What a fault or heal actually did, recorded as the value of the nemesis completion. */
@@ -47,6 +49,11 @@ export interface Fault {
   defaultTarget?: TargetSpec;
   /** The settings a scenario may give it (`params:`), checked before the run starts; absent: it takes none. */
   params?: Record<string, FaultParam>;
+  /**
+   * It acts on the workload's client processes (the Curator driver's JVMs in their sidecar), not on the servers: a
+   * run whose workload has no such processes refuses it before it starts.
+   */
+  targetsClients?: boolean;
   start(context: NemesisContext, request?: FaultRequest): Promise<FaultRecord>;
   /** Undoes everything this family may have done, on every node. Idempotent: safe before, during and after a run. */
   heal(context: NemesisContext): Promise<FaultRecord>;

@@ -184,6 +184,7 @@ export async function runTest(test: Test, log: Logger, abort: AbortSignal): Prom
     const stopPhase = (): void => phase.abort();
     abort.addEventListener('abort', stopPhase);
     const timer = sleep(test.timeLimitS * 1000, phase.signal).then(stopPhase);
+    nemesisContext.signal = phase.signal;
     live.startedAt = Date.now();
     const status = setInterval(() => log.status(statusLine(live, test)), 500);
     log.info(

@@ -80,6 +80,7 @@ export class DriverSidecar {
     const process = await this.pool.open(
       this.connectString(node, options.connect),
       Math.max(500, options.client.opTimeoutMs - 500),
+      `a client of ${node.name}`,
     );
     if (!this.versions.curator) {
       this.versions = process.versions;

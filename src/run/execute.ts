@@ -163,6 +163,19 @@ function checkScenarioNodes(scenario: Scenario, nodes: readonly string[]): void 
   }
 }
 
+/** Client faults (pause-client) act on the Curator driver's JVMs: a workload without them cannot be given one. */
+function checkClientFaults(config: RunConfig, parts: RunParts): void {
+  const faults = parts.scenario
+    ? parts.scenario.steps.flatMap((s) => (s.kind === 'fault' ? [s.fault] : []))
+    : parts.faults;
+  const clientFaults = [...new Set(faults.filter((f) => f.targetsClients).map((f) => f.name))];
+  if (clientFaults.length && !DRIVER_WORKLOADS.has(config.workload))
+    throw new UsageError(
+      `${clientFaults.join(', ')} pauses a Curator driver JVM, and the ${config.workload} workload runs none`,
+      `Use it with a recipe workload (${[...DRIVER_WORKLOADS].join(', ')}), or leave it out.`,
+    );
+}
+
 /** The fault families a run's schedule uses. */
 function familiesOf(parts: RunParts): Set<string> {
   return new Set(
@@ -199,6 +212,7 @@ export function withFaultFamilySettings(config: RunConfig, parts: RunParts): Run
  */
 export function planRun(requested: RunConfig): { config: RunConfig; parts: RunParts } {
   const resolved = resolveRunParts(requested);
+  checkClientFaults(requested, resolved);
   const config = withFaultFamilySettings(requested, resolved);
   if (config.powerLossFs === 'off' && schedulesPowerLoss(resolved.faults, resolved.scenario))
     throw new UsageError(

@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import type { AttachedProcess, ExecResult, Sidecar } from '../../src/cluster.js';
+import { SidecarRoster, type AttachedProcess, type ExecResult, type Sidecar } from '../../src/cluster.js';
 import { DriverPool } from '../../src/driver.js';
 import { MemoryLogger } from '../../src/log.js';
 
@@ -13,6 +13,7 @@ import { MemoryLogger } from '../../src/log.js';
 class FakeSidecar implements Sidecar {
   readonly name = 'fake-driver';
   readonly ip = '10.0.0.200';
+  readonly roster = new SidecarRoster();
   spawned = 0;
   connecting = true;
   private readonly held: (() => void)[] = [];
@@ -83,6 +84,24 @@ describe('the Curator driver pool', () => {
     sidecar.heal();
     const [first, second] = await opened;
     expect(first.alive && second.alive).toBe(true);
+    pool.close();
+  });
+
+  it('announces the JVMs it hands out in the sidecar roster (not the spares) until they close', async () => {
+    const sidecar = new FakeSidecar();
+    const pool = new DriverPool(sidecar, ['driver'], new MemoryLogger(), OPTIONS);
+    await pool.start(['a', 'b']);
+    expect(sidecar.roster.list()).toEqual([]);
+    const a = await pool.open('a', 1000, 'a client of n1');
+    const b = await pool.open('b', 1000);
+    expect(sidecar.roster.list()).toEqual(
+      [
+        { pid: a.pid, serves: 'a client of n1' },
+        { pid: b.pid, serves: 'b' },
+      ].sort((x, y) => x.pid - y.pid),
+    );
+    await a.close();
+    expect(sidecar.roster.list()).toEqual([{ pid: b.pid, serves: 'b' }]);
     pool.close();
   });
 });
