@@ -316,6 +316,7 @@ describe('nemesis families on a real ensemble', () => {
       disk: { restoredMyid: [], started: [] },
       process: { resumed: [], started: [] },
       membership: {},
+      client: { resumed: [], nodes: [] },
     });
   }, 100_000);
 });
