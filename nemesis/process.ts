@@ -75,17 +75,19 @@ async function crashNodes(context: NemesisContext, nodes: readonly ClusterNode[]
   return killNodes(context, nodes);
 }
 
-/** Whether the node's server process is stopped by a signal (ps state T). */
-export async function isPaused(context: NemesisContext, node: ClusterNode): Promise<boolean> {
-  const script = `ps -eo stat=,args= | awk '$1 ~ /^T/ && /${SERVER_PATTERN}/ { found = 1 } END { exit !found }'`;
-  return (await context.cluster.exec(node, ['sh', '-c', script])).exitCode === 0;
-}
-
 /**
  * Matches the server's command line (its main class) but not a shell whose script names it: the script holds the
  * brackets, the server's command line does not.
  */
 const SERVER_PATTERN = '[Q]uorumPeerMain';
+
+/** Exits 0 when the server process is stopped by a signal (ps state T). */
+const SERVER_PAUSED = `ps -eo stat=,args= | awk '$1 ~ /^T/ && /${SERVER_PATTERN}/ { found = 1 } END { exit !found }'`;
+
+/** Whether the node's server process is stopped by a signal (ps state T). */
+export async function isPaused(context: NemesisContext, node: ClusterNode): Promise<boolean> {
+  return (await context.cluster.exec(node, ['sh', '-c', SERVER_PAUSED])).exitCode === 0;
+}
 
 /**
  * One node's heal in one exec (four before, per node: a heal of five nodes cost the run 1.8 s): resume the server
@@ -93,7 +95,7 @@ const SERVER_PATTERN = '[Q]uorumPeerMain';
  * server runs.
  */
 const HEAL_NODE_SCRIPT = [
-  `if ps -eo stat=,args= | awk '$1 ~ /^T/ && /${SERVER_PATTERN}/ { found = 1 } END { exit !found }'; then echo resumed; fi;`,
+  `if ${SERVER_PAUSED}; then echo resumed; fi;`,
   `pkill -CONT -f '${SERVER_PATTERN}';`,
   unsilenceScript,
   `if pgrep -f '${SERVER_PATTERN}' >/dev/null; then echo running; fi;`,

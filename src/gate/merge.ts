@@ -170,8 +170,8 @@ export function indexShards<T extends { dir: string }, S extends ShardIdentity>(
 }
 
 /**
- * One gate from the shards of one: every planned run and explore in plan order, each record marked with its shard. The merged
- * gate starts when the first shard started and lasts until the last one ended.
+ * One gate from the shards of one: every planned run and explore in plan order, each marked with its shard. The
+ * merged gate starts when the first shard started and lasts until the last one ended.
  */
 export function mergeShards(found: readonly FoundGate[]): GateResult {
   const { shards, byIndex } = indexShards(found, 'gate', (f) => ({
