@@ -27,8 +27,12 @@ export interface LogPattern {
 
 /** Faults that damage a node's files on purpose (the disk family). */
 const DAMAGE = /^disk-/;
-/** Faults that cut a node's connections or stop it: a critical thread may die of a broken socket. */
-const CONNECTION_LOSS = /^(partition|kill|crash|power-loss|pause|restart|packet|disk|clock|membership|join|leave)/;
+/**
+ * Faults that cut a node's connections or stop it: a critical thread may die of a broken socket. The stopped-copy
+ * backup stops a follower and starts it again; while it resyncs, 3.8.0 can hit ZOOKEEPER-4394 and ZOOKEEPER-4409.
+ */
+const CONNECTION_LOSS =
+  /^(partition|kill|crash|power-loss|pause|restart|packet|disk|clock|membership|join|leave|backup-stopped)/;
 /** Faults that stop a server mid-write: the log's last record may be torn (ZooKeeper then truncates it). */
 const TORN_WRITE = /^(kill|crash|power-loss|restart|disk)/;
 

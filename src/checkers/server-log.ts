@@ -8,9 +8,12 @@ import { DEFAULT_LOG_PATTERNS, type LogPattern, type ServerLogs } from '../serve
 
 /** When each fault started (its invoke), by name, from the history's nemesis events. */
 export function faultStarts(history: readonly HistoryEvent[]): { name: string; time: number; index: number }[] {
-  return history
-    .filter((e) => e.process === 'nemesis' && e.f === 'start' && typeof e.value === 'string')
-    .map((e) => ({ name: e.value as string, time: e.time, index: e.index }));
+  return (
+    history
+      // A disaster-recovery backup acts on the ensemble as faults do: the stopped copy stops a follower and starts it.
+      .filter((e) => e.process === 'nemesis' && (e.f === 'start' || e.f === 'backup') && typeof e.value === 'string')
+      .map((e) => ({ name: e.value as string, time: e.time, index: e.index }))
+  );
 }
 
 /** A pattern's first match on a node: what the report marks on the history graph. */

@@ -49,6 +49,20 @@ const BROKEN = [
   line(20.2, 'main', 'ERROR', 'util.ServiceUtils', 'Exiting JVM with code 1'),
 ].join('\n');
 
+/** A follower's sync thread dying as it resyncs after a restart (3.8.0, ZOOKEEPER-4394 then ZOOKEEPER-4409). */
+const SYNC_THREAD_DIED = [
+  line(16, 'QuorumPeer[myid=2]', 'WARN', 'quorum.Learner', 'Exception when following the leader'),
+  'java.lang.NullPointerException: Cannot read field "hdr" because "pif" is null',
+  line(
+    16,
+    'SyncThread:2',
+    'ERROR',
+    'ZooKeeperCriticalThread',
+    'Severe unrecoverable error, from thread : SyncThread:2',
+  ),
+  'java.lang.NullPointerException: Cannot invoke "java.net.Socket.isClosed()" because "this.learner.sock" is null',
+].join('\n');
+
 const logsOf = (texts: Record<string, string>): ServerLogs => ({
   historyStartMs: START,
   patterns: DEFAULT_LOG_PATTERNS.map((p) => p.name),
@@ -119,6 +133,19 @@ describe('the log oracle', () => {
     expect(before.anomalies!.every((a) => a.documented)).toBe(true);
     const later = judgeServerLogs(logsOf({ n2: BROKEN }), fault('disk-delete-snapshot', 25));
     expect(later.valid).toBe(false);
+  });
+
+  it('documents a critical thread that died after the stopped-copy backup restarted its node, not without it', () => {
+    const backup = (f: string, s: number): HistoryEvent[] => [
+      ev({ process: 'nemesis', type: 'info', f, value: 'backup-stopped', time: s * 1e9 }),
+    ];
+    const restarted = judgeServerLogs(logsOf({ n2: SYNC_THREAD_DIED }), backup('backup', 14));
+    expect(restarted.valid).toBe(true);
+    expect(restarted.anomalies!.map((a) => [a.type, a.documented])).toEqual([['log-critical-thread-died', true]]);
+    // Not explained by a restore event of that name, by nothing, or by a backup that came after the line.
+    expect(judgeServerLogs(logsOf({ n2: SYNC_THREAD_DIED }), backup('restore', 14)).valid).toBe(false);
+    expect(judgeServerLogs(logsOf({ n2: SYNC_THREAD_DIED }), []).valid).toBe(false);
+    expect(judgeServerLogs(logsOf({ n2: SYNC_THREAD_DIED }), backup('backup', 20)).valid).toBe(false);
   });
 
   it('is unknown when no log was read', () => {
