@@ -148,7 +148,7 @@ export function registerGateCommand(program: Command): void {
           onDone: (record, done, total) => logRunDone(log, record, done, total),
         },
       );
-      // Explore entries after the tests, one at a time. A sharded gate runs those dealt to its shard: an explore
+      // Explore entries after the tests, one at a time, each with the gate's parallel trials. A sharded gate runs those dealt to its shard: an explore
       // is one seeded search, never split between shards.
       const explores = [];
       for (const entry of exploreEntries) {
@@ -160,6 +160,7 @@ export function registerGateCommand(program: Command): void {
           dir,
           log,
           abort.signal,
+          parallel,
         );
         const c = done.record.counts;
         log.info(`Explore ${entry.test}: ${c.trials} trials, ${c.invalid} invalid, ${c.unknown} unknown`);

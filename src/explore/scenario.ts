@@ -116,6 +116,18 @@ export interface ScenarioText {
   header?: string[];
 }
 
+/**
+ * The steps with the notes of a run of them: a shrunk scenario's comments come from the original run, whose roles
+ * no longer hold once steps before them are gone. When `replayed` (the same scenario's recorded steps from a replay)
+ * did the same actions in the same order, its notes say what each step did there; otherwise the steps keep theirs.
+ */
+export function withNotesOf(steps: readonly TimedStep[], replayed: readonly TimedStep[]): TimedStep[] {
+  const same =
+    steps.length === replayed.length &&
+    steps.every((s, i) => JSON.stringify(s.action) === JSON.stringify(replayed[i]!.action));
+  return same ? steps.map((s, i) => ({ ...s, ...(replayed[i]!.note ? { note: replayed[i]!.note } : {}) })) : [...steps];
+}
+
 /** The steps as scenario YAML: `wait:` before each action that waited, each action commented with its note. */
 export function renderScenarioYaml(steps: readonly TimedStep[], text: ScenarioText): string {
   const items: Record<string, unknown>[] = [];

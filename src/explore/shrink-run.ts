@@ -1,6 +1,7 @@
 // Shrinking a failing run for real: the recorded schedule, the replay oracle (every one of k replays must fail on
 // a checker the run failed), then the minimal scenario's reproduction rate and its result on another build.
-// Writes shrink/shrunk.yaml (each step commented with what it did and the roles then) and shrink/shrink.json.
+// Writes shrink/shrunk.yaml (each step commented with what it did in a failing replay, and the roles then) and
+// shrink/shrink.json.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -10,7 +11,7 @@ import { STORE_FORMAT } from '../store/format.js';
 import { SHRINK_DIR, SHRINK_JSON, SHRUNK_SCENARIO, type ShrinkRecord } from '../store/explore.js';
 import { writeJson } from '../store/index.js';
 import { loadRecordedSchedule, replayCandidate } from './replay.js';
-import { renderScenarioYaml } from './scenario.js';
+import { renderScenarioYaml, withNotesOf } from './scenario.js';
 import { shrinkSchedule, type ShrinkCandidate } from './shrink.js';
 
 export interface ShrinkRunOptions {
@@ -86,6 +87,11 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
     );
     against = { server: options.against, failed: other.runs.filter((r) => r.failed).length, of: other.runs.length };
   }
+  // The comments say what each step did in a failing replay of the minimal scenario (its roles, not the original's).
+  const shown = rate.runs.find((r) => r.failed) ?? rate.runs[0];
+  const steps = shown
+    ? withNotesOf(result.candidate.steps, (await loadRecordedSchedule(shown.runDir)).steps)
+    : result.candidate.steps;
   const scenario = join(dir, SHRUNK_SCENARIO);
   const timeLimitS = result.candidate.timeLimitS ?? recorded.config.timeLimitS;
   const header = [
@@ -99,7 +105,7 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
   ];
   writeFileSync(
     scenario,
-    renderScenarioYaml(result.candidate.steps, {
+    renderScenarioYaml(steps, {
       name: 'shrunk',
       description: `minimal failing schedule of ${runDir}`,
       header,

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { createEnsemblePool, type EnsemblePool } from '../run/pool.js';
 import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
 import { writeJson } from '../store/index.js';
 import { realTrialRunner, runExplore } from './explore.js';
@@ -36,11 +37,32 @@ export interface SuiteExplore {
   };
 }
 
+/**
+ * Runs a suite's explore as `faultline explore` runs one: `parallel` trials at once (the gate's, since its runs are
+ * done by then), on ensembles from a pool that resets and checks each between trials.
+ */
 export async function runSuiteExplore(
   entry: SuiteExplore,
   dir: string,
   log: Logger,
   abort: AbortSignal,
+  parallel = 1,
+): Promise<{ test: string; dir: string; record: ExploreRecord }> {
+  const pool = createEnsemblePool({ keep: parallel * 2 });
+  try {
+    return await exploreWith(entry, dir, log, abort, parallel, pool);
+  } finally {
+    await pool.close().catch((err: Error) => log.warn(err.message));
+  }
+}
+
+async function exploreWith(
+  entry: SuiteExplore,
+  dir: string,
+  log: Logger,
+  abort: AbortSignal,
+  parallel: number,
+  pool: EnsemblePool,
 ): Promise<{ test: string; dir: string; record: ExploreRecord }> {
   const { spec } = entry;
   const space = spaceFrom(spec);
@@ -52,11 +74,11 @@ export async function runSuiteExplore(
       budgetS: parseDuration(spec.budget, 'budget'),
       ...(spec.trials !== undefined ? { trials: spec.trials } : {}),
       keepGoing: spec.keepGoing ?? false,
-      parallel: 1,
+      parallel,
       abort,
       ...guideFor(entry.seed, space, spec.feedback ?? DEFAULT_FEEDBACK_SHARE),
     },
-    realTrialRunner(entry.config, dir, log, abort),
+    realTrialRunner(entry.config, dir, log, abort, { pool }),
     spec.shrink === false
       ? null
       : (trial) =>

@@ -10,6 +10,7 @@ import {
   nodesNamed,
   renderScenarioYaml,
   stepsFromActions,
+  withNotesOf,
   type TimedStep,
 } from '../../src/explore/scenario.js';
 import type { HistoryEvent } from '../../src/history.js';
@@ -101,6 +102,27 @@ describe('recorded nemesis actions', () => {
     expect(steps[0]!.note).toBe('kill-leader on n1; roles: n1 leader, n2 follower, n3 follower');
     expect(needsPerNodeSteps(steps)).toBe(true);
     expect([...nodesNamed(steps)].sort()).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it("comments a shrunk scenario with a replay's roles when the replay did the same actions, else keeps its own", () => {
+    const kill = { kind: 'fault', fault: 'kill-one', target: 'n2' } as const;
+    const heal = { kind: 'heal', family: 'process', target: 'n2' } as const;
+    const shrunk: TimedStep[] = [
+      { waitS: 8, action: kill, note: 'kill-one on n2; roles: n1 follower, n2 down, n3 leader' },
+      { waitS: 3, action: heal, note: 'heal process of n2; roles: n1 leader, n2 down, n3 down' },
+    ];
+    const replayed: TimedStep[] = [
+      { waitS: 8.1, action: kill, note: 'kill-one on n2; roles: n1 follower, n2 follower, n3 leader' },
+      { waitS: 2.9, action: heal, note: 'heal process of n2; roles: n1 follower, n2 down, n3 leader' },
+    ];
+    const shown = withNotesOf(shrunk, replayed);
+    expect(shown.map((s) => s.note)).toEqual(replayed.map((s) => s.note));
+    // Waits and actions stay the shrunk scenario's own.
+    expect(shown.map((s) => s.waitS)).toEqual([8, 3]);
+    // A replay that did something else (a step failed, another node) lends no notes.
+    expect(withNotesOf(shrunk, replayed.slice(0, 1))).toEqual(shrunk);
+    const other = [{ ...replayed[0]!, action: { ...kill, target: 'n3' } }, replayed[1]!];
+    expect(withNotesOf(shrunk, other)).toEqual(shrunk);
   });
 
   it('writes YAML that parseScenario reads back to the same steps, each step commented', () => {
