@@ -93,8 +93,11 @@ export function selectTargets(
 
 /** Each node's role now, as `srvr` reports it (undefined: not serving). */
 export async function liveRoles(context: NemesisContext): Promise<Map<string, ServerMode | undefined>> {
-  const statuses: ServerStatus[] = await Promise.all(context.cluster.nodes.map((n) => context.db.status(n)));
-  return new Map(statuses.map((s) => [s.node, s.mode]));
+  return new Map((await liveStatuses(context)).map((s) => [s.node, s.mode]));
+}
+
+async function liveStatuses(context: NemesisContext): Promise<ServerStatus[]> {
+  return Promise.all(context.cluster.nodes.map((n) => context.db.status(n)));
 }
 
 /** What a fault record says about its targets: the spec, the nodes it resolved to, and the roles seen. */
@@ -108,13 +111,13 @@ export interface ResolvedTargets {
  * wait up to 15 s for an election to finish.
  */
 export async function resolveTargets(context: NemesisContext, spec: TargetSpec): Promise<ResolvedTargets> {
-  let roles = await liveRoles(context);
+  let statuses = await liveStatuses(context);
   if (spec === 'leader' || spec === 'follower') {
     try {
-      roles = await waitFor(`a ${spec} to target`, 15_000, 250, async () => {
-        const now = await liveRoles(context);
-        const wanted = [...now.values()].filter((m) => m === spec).length;
-        const leaders = [...now.values()].filter((m) => m === 'leader').length;
+      statuses = await waitFor(`a ${spec} to target`, 15_000, 250, async () => {
+        const now = await liveStatuses(context);
+        const wanted = now.filter((s) => s.mode === spec).length;
+        const leaders = now.filter((s) => s.mode === 'leader').length;
         return leaders === 1 && wanted >= 1 ? now : undefined;
       });
     } catch (err) {
@@ -123,8 +126,10 @@ export async function resolveTargets(context: NemesisContext, spec: TargetSpec):
       throw err;
     }
   }
+  const roles = new Map(statuses.map((s) => [s.node, s.mode]));
   const nodes = selectTargets(spec, context.cluster.nodes, roles, context.random);
+  // A node that answers but does not serve is electing (looking), not down.
   const roleRecord: Record<string, string> = {};
-  for (const [name, mode] of roles) roleRecord[name] = mode ?? 'down';
+  for (const s of statuses) roleRecord[s.node] = s.mode ?? (s.answered ? 'looking' : 'down');
   return { nodes, record: { target: describeTarget(spec), nodes: nodes.map((n) => n.name), roles: roleRecord } };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterNode } from '../../src/cluster.js';
 import { UsageError } from '../../src/errors.js';
 import { Random } from '../../src/random.js';
-import type { ServerMode } from '../../src/zookeeper.js';
+import type { ServerMode, ServerStatus } from '../../src/zookeeper.js';
 import { resolveFaults } from '../../nemesis/index.js';
 import {
   bridgeGrudge,
@@ -13,7 +13,8 @@ import {
   reconnectInCuts,
   rulesForCuts,
 } from '../../nemesis/partition.js';
-import { parseTarget, selectTargets } from '../../nemesis/targets.js';
+import { parseTarget, resolveTargets, selectTargets } from '../../nemesis/targets.js';
+import { fakeNemesisContext } from '../../src/fakes/memory.js';
 
 const nodes: ClusterNode[] = [1, 2, 3, 4, 5].map((id) => ({
   name: `n${id}`,
@@ -55,6 +56,21 @@ describe('selectTargets', () => {
     expect(() => selectTargets('leader', nodes, noLeader, new Random(1))).toThrow(/no single leader/);
     expect(() => selectTargets('follower', nodes, noLeader, new Random(1))).toThrow(/no follower/);
     expect(() => selectTargets({ nodes: ['n9'] }, nodes, roles, new Random(1))).toThrow(UsageError);
+  });
+});
+
+describe('resolveTargets', () => {
+  it('records a node that answers srvr but does not serve as looking, and one that does not answer as down', async () => {
+    const context = fakeNemesisContext();
+    const statusOf: Record<string, ServerStatus> = {
+      n1: { node: 'n1', answered: true, serving: false },
+      n2: { node: 'n2', answered: false, serving: false },
+      n3: { node: 'n3', answered: true, serving: true, mode: 'follower' },
+    };
+    const db = { ...context.db, status: async (n: ClusterNode) => statusOf[n.name]! };
+    const resolved = await resolveTargets({ ...context, db }, { nodes: ['n3'] });
+    expect(names(resolved.nodes)).toEqual(['n3']);
+    expect(resolved.record.roles).toEqual({ n1: 'looking', n2: 'down', n3: 'follower' });
   });
 });
 
