@@ -148,8 +148,8 @@ export function registerGateCommand(program: Command): void {
           onDone: (record, done, total) => logRunDone(log, record, done, total),
         },
       );
-      // Explore entries after the tests, one at a time, each with the gate's parallel trials. A sharded gate runs those dealt to its shard: an explore
-      // is one seeded search, never split between shards.
+      // Explore entries after the tests, one at a time, each with the gate's parallel trials. A sharded gate runs
+      // those dealt to its shard: an explore is one seeded search, never split between shards.
       const explores = [];
       for (const entry of exploreEntries) {
         if (abort.signal.aborted) break;

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { createEnsemblePool, type EnsemblePool } from '../run/pool.js';
+import { createEnsemblePool } from '../run/pool.js';
 import { EXPLORE_HTML, EXPLORE_JSON, type ExploreRecord } from '../store/explore.js';
 import { writeJson } from '../store/index.js';
 import { realTrialRunner, runExplore } from './explore.js';
@@ -48,24 +48,9 @@ export async function runSuiteExplore(
   abort: AbortSignal,
   parallel = 1,
 ): Promise<{ test: string; dir: string; record: ExploreRecord }> {
-  const pool = createEnsemblePool({ keep: parallel * 2 });
-  try {
-    return await exploreWith(entry, dir, log, abort, parallel, pool);
-  } finally {
-    await pool.close().catch((err: Error) => log.warn(err.message));
-  }
-}
-
-async function exploreWith(
-  entry: SuiteExplore,
-  dir: string,
-  log: Logger,
-  abort: AbortSignal,
-  parallel: number,
-  pool: EnsemblePool,
-): Promise<{ test: string; dir: string; record: ExploreRecord }> {
   const { spec } = entry;
   const space = spaceFrom(spec);
+  const pool = createEnsemblePool({ keep: parallel * 2 });
   const record = await runExplore(
     {
       seed: entry.seed,
@@ -95,7 +80,7 @@ async function exploreWith(
             log,
             abort,
           }),
-  );
+  ).finally(() => pool.close().catch((err: Error) => log.warn(err.message)));
   writeJson(join(dir, EXPLORE_JSON), record);
   writeFileSync(join(dir, EXPLORE_HTML), renderExploreHtml(record, resolve(dir)));
   return { test: entry.test, dir, record };
