@@ -91,11 +91,7 @@ export function selectTargets(
   }
 }
 
-/** Each node's role now, as `srvr` reports it (undefined: not serving). */
-export async function liveRoles(context: NemesisContext): Promise<Map<string, ServerMode | undefined>> {
-  return new Map((await liveStatuses(context)).map((s) => [s.node, s.mode]));
-}
-
+/** Each node's `srvr` answer now (its mode, when it serves). */
 async function liveStatuses(context: NemesisContext): Promise<ServerStatus[]> {
   return Promise.all(context.cluster.nodes.map((n) => context.db.status(n)));
 }

@@ -22,8 +22,7 @@ function findFile(dir: string, name: string): string | undefined {
 /** How long two runs ran at the same time, from each one's start (test.json) and duration. */
 function overlapMs(a: { runDir?: string | null; durationMs: number }, b: typeof a): number {
   const span = (r: typeof a): [number, number] => {
-    const test = JSON.parse(readFileSync(join(r.runDir!, 'test.json'), 'utf8')) as { startedAt: string };
-    const started = Date.parse(test.startedAt);
+    const started = Date.parse(readTestRecord(r.runDir!).startedAt);
     return [started, started + r.durationMs];
   };
   const [x, y] = [span(a), span(b)];
@@ -77,9 +76,9 @@ describe('faultline gate on a real engine', () => {
     // The explore, as `faultline explore` runs one: two trials at once, the third on containers the pool kept.
     const explore = JSON.parse(readFileSync(findFile(gateDir, 'explore.json')!, 'utf8')) as ExploreRecord;
     expect(explore.counts).toMatchObject({ trials: 3, invalid: 0 });
-    const [t0, t1, t2] = explore.trials.map((t) => ({ runDir: t.runDir!, durationMs: t.durationMs }));
+    const [t0, t1, t2] = explore.trials;
     expect(overlapMs(t0!, t1!)).toBeGreaterThan(5000);
-    const reuse = JSON.parse(readFileSync(join(t2!.runDir, REUSE_FILE), 'utf8')) as { reused: boolean };
+    const reuse = JSON.parse(readFileSync(join(t2!.runDir!, REUSE_FILE), 'utf8')) as { reused: boolean };
     expect(reuse.reused).toBe(true);
     for (const t of explore.trials) expect(await leftovers(readTestRecord(t.runDir!).runId)).toEqual([]);
   }, 300_000);
