@@ -50,6 +50,13 @@ export function describeCheckerResult(name: string, result: CheckerResult): stri
   );
 }
 
+/** The checkers that make a run not valid (advisory ones never do), each as describeCheckerResult words it. */
+export function failingCheckers(results: Record<string, CheckerResult>): string[] {
+  return Object.entries(results)
+    .filter(([, c]) => c.advisory !== true && c.valid !== true)
+    .map(([name, c]) => describeCheckerResult(name, c));
+}
+
 export interface CheckContext {
   /** Where the run's files are (for checkers that read node data). */
   runDir?: string;
