@@ -286,10 +286,17 @@ export async function checkHolds(
     if (coveredUntil < runEnd) gaps.push({ from: coveredUntil, to: runEnd, after: last });
     for (const gap of gaps) {
       const gapMs = (gap.to - gap.from) / 1e6;
-      const leaderless = leaderlessMs(roles, gap.from, gap.to);
-      const allowed = boundMs + leaderless;
-      if (gap.next) maxGapMs = Math.max(maxGapMs, gapMs - leaderless);
+      if (gap.next) maxGapMs = Math.max(maxGapMs, gapMs - leaderlessMs(roles, gap.from, gap.to));
+      // A new ZooKeeper leader gives every session a fresh timeout (SessionTrackerImpl tracks each anew from now), so
+      // a gone holder's session can expire only a timeout after the last leader change: the bound counts from there.
+      const from = lastLeaderStart(roles, gap.from, gap.to) ?? gap.from;
+      const leaderless = leaderlessMs(roles, from, gap.to);
+      const allowed = (from - gap.from) / 1e6 + boundMs + leaderless;
       if (gapMs <= allowed) continue;
+      const restarted =
+        from > gap.from
+          ? `, counted from ZooKeeper's last new leader ${((from - gap.from) / 1e9).toFixed(1)} s in`
+          : '';
       anomalies.push({
         type: 'no-leader',
         ops: [gap.after.index, ...(gap.next ? [gap.next.index] : [])],
@@ -297,7 +304,8 @@ export async function checkHolds(
           `no leader for ${(gapMs / 1000).toFixed(1)} s after term ${gap.after.token} ended (${gap.after.endedBy})` +
           `${gap.next ? `, until ${gap.next.token}` : ', until the run ended'}: over the bound of ` +
           `${(allowed / 1000).toFixed(1)} s (2 × session timeout ${t} ms for the old session to expire and a ` +
-          `candidate to reconnect, ${LIVENESS_SLACK_MS} ms slack, ${(leaderless / 1000).toFixed(1)} s with no ZooKeeper leader)`,
+          `candidate to reconnect, ${LIVENESS_SLACK_MS} ms slack, ${(leaderless / 1000).toFixed(1)} s with no ` +
+          `ZooKeeper leader${restarted})`,
       });
     }
   }
@@ -355,6 +363,19 @@ export function leaderlessMs(roles: readonly RoleChange[], from: number, to: num
   }
   if (leading.size === 0) without += to - cursor;
   return without / 1e6;
+}
+
+/** When a node last began to report leading within (from, to] (roles.jsonl), if one did. */
+export function lastLeaderStart(roles: readonly RoleChange[], from: number, to: number): number | undefined {
+  const leading = new Set<string>();
+  let last: number | undefined;
+  for (const c of roles) {
+    if (c.time > to) break;
+    if (c.role === 'leader' && !leading.has(c.node) && c.time > from) last = c.time;
+    if (c.role === 'leader') leading.add(c.node);
+    else leading.delete(c.node);
+  }
+  return last;
 }
 
 export function holdsChecker(options: HoldsCheckerOptions): Checker {

@@ -1,7 +1,14 @@
 // The lock and election checker on hand-made histories: each rule with and without its violation.
 import { describe, expect, it } from 'vitest';
 import type { CheckerResult } from '../../src/checker.js';
-import { checkHolds, ELECTION_OPS, holdsOf, leaderlessMs, LOCK_OPS } from '../../src/checkers/holds.js';
+import {
+  checkHolds,
+  ELECTION_OPS,
+  holdsOf,
+  lastLeaderStart,
+  leaderlessMs,
+  LOCK_OPS,
+} from '../../src/checkers/holds.js';
 import type { HistoryEvent } from '../../src/history.js';
 import type { RoleChange } from '../../src/role-changes.js';
 
@@ -56,6 +63,17 @@ function twoHolds(): Timeline {
   t.op(1, 'acquire', { token: 'b' }, 50, 150, 'ok', { node: '/l/m/lock-0000000001' });
   t.op(1, 'write', { token: 'b' }, 160, 170, 'ok', written('b', 1));
   t.op(1, 'release', { token: 'b' }, 200, 210);
+  return t;
+}
+
+/** Term a from 0 to 1 s, then term b from `next` ms: a leaderless gap of next - 1000 ms. */
+function termAThenB(next: number): Timeline {
+  const t = new Timeline();
+  t.op(0, 'campaign', { token: 'a' }, 0, 100, 'ok');
+  t.op(0, 'resign', { token: 'a' }, 1000, 1010);
+  t.op(1, 'campaign', { token: 'b' }, 10, next, 'ok');
+  t.op(1, 'resign', { token: 'b' }, next + 100, next + 110);
+  t.finalLog([], next + 200);
   return t;
 }
 
@@ -230,20 +248,15 @@ describe('election: one leader at a time, and a new one in time', () => {
   });
 
   it('names a leaderless gap over the bound, and not one within it', async () => {
-    const gap = (next: number): Timeline => {
-      const t = new Timeline();
-      t.op(0, 'campaign', { token: 'a' }, 0, 100, 'ok');
-      t.op(0, 'resign', { token: 'a' }, 1000, 1010);
-      t.op(1, 'campaign', { token: 'b' }, 10, next, 'ok');
-      t.op(1, 'resign', { token: 'b' }, next + 100, next + 110);
-      t.finalLog([], next + 200);
-      return t;
-    };
-    const late = await checkHolds(gap(7000).events, { ops: ELECTION_OPS, fenced: false, livenessSessionTimeoutMs: T });
+    const late = await checkHolds(termAThenB(7000).events, {
+      ops: ELECTION_OPS,
+      fenced: false,
+      livenessSessionTimeoutMs: T,
+    });
     expect(late.valid).toBe(false);
     expect(types(late)).toEqual(['no-leader']);
     expect(late.anomalies![0]!.description).toContain('no leader for 6.0 s after term a ended (released), until b');
-    const inTime = await checkHolds(gap(5500).events, {
+    const inTime = await checkHolds(termAThenB(5500).events, {
       ops: ELECTION_OPS,
       fenced: false,
       livenessSessionTimeoutMs: T,
@@ -258,10 +271,33 @@ describe('election: one leader at a time, and a new one in time', () => {
     ];
     expect(leaderlessMs(roles, 1000 * MS, 7000 * MS)).toBe(2000);
     const excused = await checkHolds(
-      gap(7000).events,
+      termAThenB(7000).events,
       { ops: ELECTION_OPS, fenced: false, livenessSessionTimeoutMs: T },
       roles,
     );
     expect(excused.valid).toBe(true);
+  });
+
+  it("counts the bound from ZooKeeper's last new leader in the gap: a new leader gives every session a fresh timeout", async () => {
+    // Leaders n1, then n2 (from 2 s), then n3 (from 6 s), each hand-over within 0.5 s.
+    const roles: RoleChange[] = [
+      { time: 0, node: 'n1', role: 'leader' },
+      { time: 1500 * MS, node: 'n1', role: 'down' },
+      { time: 2000 * MS, node: 'n2', role: 'leader' },
+      { time: 2200 * MS, node: 'n1', role: 'follower' },
+      { time: 5500 * MS, node: 'n2', role: 'down' },
+      { time: 6000 * MS, node: 'n3', role: 'leader' },
+    ];
+    expect(lastLeaderStart(roles, 1000 * MS, 12_000 * MS)).toBe(6000 * MS);
+    expect(lastLeaderStart(roles, 6000 * MS, 12_000 * MS)).toBeUndefined();
+    const options = { ops: ELECTION_OPS, fenced: false, livenessSessionTimeoutMs: T };
+    // 9.5 s after the term, 4.5 s after the last new leader: within the 5 s bound.
+    expect((await checkHolds(termAThenB(10_500).events, options, roles)).valid).toBe(true);
+    // Without the leader changes the same gap is over the bound.
+    expect(types(await checkHolds(termAThenB(10_500).events, options))).toEqual(['no-leader']);
+    // 6 s after the last new leader: over it, and the message says where the count began.
+    const late = await checkHolds(termAThenB(12_000).events, options, roles);
+    expect(types(late)).toEqual(['no-leader']);
+    expect(late.anomalies![0]!.description).toContain("counted from ZooKeeper's last new leader 5.0 s in");
   });
 });

@@ -1,20 +1,26 @@
-// Coordination workloads on a real 3-node ensemble under leader partitions, kills and pauses: watches on our own
-// client, and locks and leader election through Curator in the driver sidecar (fenced), all valid.
+// Coordination workloads on a real 3-node ensemble under leader partitions, kills and pauses, on 3.8.0 and 3.9.6:
+// watches on our own client, and locks and leader election through Curator in the driver sidecar (fenced), all valid.
 import { describe, expect, it } from 'vitest';
 import { executeTest } from '../../src/run/execute.js';
 import { MemoryLogger } from '../../src/log.js';
 import { leftovers, shortTestConfig } from '../integration/helpers.js';
 
 describe('coordination workloads on a real ensemble', () => {
-  it.each([
+  const workloads = [
     ['watch', { concurrency: 6, rate: 60 }],
     ['lock-fenced', { concurrency: 4, rate: 40 }],
     ['election-fenced', { concurrency: 4, rate: 40 }],
-  ] as const)(
-    '%s is valid under leader partitions, kills and pauses',
-    async (workload, load) => {
+  ] as const;
+  it.each(
+    (['debian:bookworm', 'debian:sid'] as const).flatMap((server) =>
+      workloads.map(([workload, load]) => [workload, server, load] as const),
+    ),
+  )(
+    '%s is valid under leader partitions, kills and pauses on %s',
+    async (workload, server, load) => {
       const config = shortTestConfig({
         name: `co-${workload}`,
+        server,
         workload,
         timeLimitS: 24,
         nemesis: ['partition-leader', 'kill-leader', 'pause-leader'],
