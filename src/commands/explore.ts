@@ -136,6 +136,8 @@ export function registerExploreCommand(program: Command): void {
               shrinkRun(trial.runDir!, {
                 replays: Number(flags.replays),
                 rateReplays: 10,
+                // The explore has stopped starting trials unless it keeps going: its slots are the shrink's.
+                parallel: flags.keepGoing ? 1 : parallel,
                 ...(flags.against ? { against: flags.against } : {}),
                 log: quiet,
                 abort: abort.signal,

@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { loadRecordedSchedule, replayCandidate } from '../explore/replay.js';
 import { ConsoleLogger, type Logger } from '../log.js';
 import { createRunDir } from '../store/index.js';
+import { resolveParallel } from './gate.js';
 import { abortOnSignals } from './signals.js';
 
 export function registerReplayCommand(program: Command): void {
@@ -15,7 +16,8 @@ export function registerReplayCommand(program: Command): void {
     .argument('<run-dir>', 'a run directory (results/<name>/<timestamp>)')
     .option('--times <k>', 'replays', '1')
     .option('--server <build>', "replay against another build (default: the run's)")
-    .action(async (runDir: string, flags: { times: string; server?: string }) => {
+    .option('--parallel <n>', 'replays at once (default: what the machine holds: one per core, capped by free memory)')
+    .action(async (runDir: string, flags: { times: string; server?: string; parallel?: string }) => {
       const times = Number(flags.times);
       if (!Number.isInteger(times) || times < 1 || times > 100)
         throw new UsageError(
@@ -35,6 +37,7 @@ export function registerReplayCommand(program: Command): void {
           { nodes: recorded.config.nodes, steps: recorded.steps },
           {
             times,
+            parallel: resolveParallel(flags.parallel, undefined),
             ...(flags.server ? { server: flags.server } : {}),
             dir,
             log: quiet,

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { shrinkRun } from '../explore/shrink-run.js';
 import { ConsoleLogger, type Logger } from '../log.js';
+import { resolveParallel } from './gate.js';
 import { abortOnSignals } from './signals.js';
 
 const whole = (text: string, flag: string, max: number): number => {
@@ -24,10 +25,11 @@ export function registerShrinkCommand(program: Command): void {
     .option('--rate-replays <n>', 'replays of the minimal scenario to measure how often it fails', '10')
     .option('--against <build>', 'also replay the minimal scenario on this build (e.g. debian:sid)')
     .option('--max-candidates <n>', 'candidates tried at most', '40')
+    .option('--parallel <n>', 'replays at once (default: what the machine holds: one per core, capped by free memory)')
     .action(
       async (
         runDir: string,
-        flags: { replays: string; rateReplays: string; against?: string; maxCandidates: string },
+        flags: { replays: string; rateReplays: string; against?: string; maxCandidates: string; parallel?: string },
       ) => {
         const log = new ConsoleLogger();
         const abort = abortOnSignals(log);
@@ -42,6 +44,7 @@ export function registerShrinkCommand(program: Command): void {
             replays: whole(flags.replays, '--replays', 20),
             rateReplays: whole(flags.rateReplays, '--rate-replays', 100),
             maxTests: whole(flags.maxCandidates, '--max-candidates', 1000),
+            parallel: resolveParallel(flags.parallel, undefined),
             ...(flags.against ? { against: flags.against } : {}),
             log: { ...quiet, info: (m) => log.info(m) },
             abort: abort.signal,

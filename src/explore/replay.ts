@@ -7,7 +7,7 @@ import { FAULT_CATALOGUE } from '../../nemesis/index.js';
 import type { RunConfig } from '../config.js';
 import { readHistory } from '../history.js';
 import type { Logger } from '../log.js';
-import { executeTest } from '../run/execute.js';
+import { executeTest, type ExecutedRun } from '../run/execute.js';
 import type { RunOutcome } from '../runner.js';
 import { readResults, readTestRecord } from '../store/format.js';
 import { HISTORY_FILE } from '../store/index.js';
@@ -74,6 +74,10 @@ export interface ReplayOptions {
   dir: string;
   log: Logger;
   abort: AbortSignal;
+  /** Replays at once (default 1). */
+  parallel?: number;
+  /** Runs one replay (default: executeTest; the tests of the parallel bookkeeping pass a FAKE). */
+  execute?: (config: RunConfig, log: Logger, abort: AbortSignal) => Promise<Pick<ExecutedRun, 'outcome' | 'runDir'>>;
   /** Stop at the first replay that does not fail (the shrink oracle needs every one to fail). */
   stopAtPass?: boolean;
   /** Stop at the first replay that fails (enough to show a failure comes back). */
@@ -101,25 +105,35 @@ export async function replayCandidate(
       ...(options.header ? { header: options.header } : {}),
     }),
   );
-  const runs: ReplayRun[] = [];
-  for (let i = 0; i < options.times && !options.abort.aborted; i++) {
-    const config: RunConfig = {
-      ...base,
-      name: `${name}`,
-      nodes: candidate.nodes as RunConfig['nodes'],
-      timeLimitS: candidate.timeLimitS ?? base.timeLimitS,
-      scenario,
-      server: options.server ?? base.server,
-      resultsDir: join(options.dir, 'runs'),
-    };
-    const { outcome, runDir } = await executeTest(config, options.log, options.abort);
-    const invalid = Object.entries(outcome.checkers).filter(([, r]) => r.valid === false && !r.advisory);
-    const failed =
-      outcome.valid === false && (!options.checkers?.length || invalid.some(([n]) => options.checkers!.includes(n)));
-    const run = { runDir, valid: outcome.valid, failed, anomalies: anomaliesOf(outcome) };
-    runs.push(run);
-    options.onRun?.(run, i);
-    if ((options.stopAtPass && !failed) || (options.stopAtFail && failed)) break;
-  }
+  // Replays run `parallel` at a time; once one meets a stop condition no more start (those running finish and
+  // count), so a parallel oracle judges at least the replays a sequential one would.
+  const execute = options.execute ?? executeTest;
+  const done: { i: number; run: ReplayRun }[] = [];
+  let next = 0;
+  let stopped = false;
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < options.times && !options.abort.aborted) {
+      const i = next++;
+      const config: RunConfig = {
+        ...base,
+        name: `${name}`,
+        nodes: candidate.nodes as RunConfig['nodes'],
+        timeLimitS: candidate.timeLimitS ?? base.timeLimitS,
+        scenario,
+        server: options.server ?? base.server,
+        resultsDir: join(options.dir, 'runs'),
+      };
+      const { outcome, runDir } = await execute(config, options.log, options.abort);
+      const invalid = Object.entries(outcome.checkers).filter(([, r]) => r.valid === false && !r.advisory);
+      const failed =
+        outcome.valid === false && (!options.checkers?.length || invalid.some(([n]) => options.checkers!.includes(n)));
+      const run = { runDir, valid: outcome.valid, failed, anomalies: anomaliesOf(outcome) };
+      done.push({ i, run });
+      options.onRun?.(run, i);
+      if ((options.stopAtPass && !failed) || (options.stopAtFail && failed)) stopped = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, options.times)) }, worker));
+  const runs = done.sort((a, b) => a.i - b.i).map((d) => d.run);
   return { scenario, runs };
 }

@@ -21,6 +21,8 @@ export interface ShrinkRunOptions {
   rateReplays: number;
   against?: string;
   maxTests?: number;
+  /** Replays at once (default 1): a candidate's k replays, and the rate replays, run side by side. */
+  parallel?: number;
   /** Stop trying candidates after this time (ms since the epoch); the smallest failing one so far is kept. */
   deadline?: number;
   log: Logger;
@@ -35,7 +37,13 @@ export async function shrinkRun(runDir: string, options: ShrinkRunOptions): Prom
       'Shrink a run whose schedule started faults.',
     );
   const dir = join(runDir, SHRINK_DIR);
-  const replay = { dir, log: options.log, abort: options.abort, checkers: recorded.invalidCheckers };
+  const replay = {
+    dir,
+    log: options.log,
+    abort: options.abort,
+    checkers: recorded.invalidCheckers,
+    parallel: options.parallel ?? 1,
+  };
   let n = 0;
   const fails = async (candidate: ShrinkCandidate): Promise<boolean> => {
     const { runs } = await replayCandidate(

@@ -70,6 +70,7 @@ export async function runSuiteExplore(
           shrinkRun(trial.runDir!, {
             replays: spec.replays ?? 3,
             rateReplays: spec.rateReplays ?? 3,
+            parallel: spec.keepGoing ? 1 : parallel,
             // A gate must end: each finding's shrink gets a time budget, after which its smallest failure so far stands.
             deadline:
               Date.now() +

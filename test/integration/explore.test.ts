@@ -1,7 +1,7 @@
 // A short real explore: two trials on 3 nodes against real containers, each an ordinary run in the store, with
 // feedback at share 1 so the second is a mutant of the first (whose real server logs gave protocol features); then
-// the first trial's recorded schedule replayed once. Checks the bookkeeping and that every trial left nothing behind.
-import { existsSync } from 'node:fs';
+// the first trial's recorded schedule replayed twice, side by side. Checks the bookkeeping and that every trial left nothing behind.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { realTrialRunner, runExplore } from '../../src/explore/explore.js';
@@ -11,6 +11,7 @@ import { FALLBACK_MIXES, uniform } from '../../src/explore/trials.js';
 import { MemoryLogger } from '../../src/log.js';
 import { readTestRecord } from '../../src/store/format.js';
 import { exploreRecordSchema, type TrialRecord } from '../../src/store/explore.js';
+import { phaseTimingsSchema, TIMINGS_FILE } from '../../src/store/reuse.js';
 import { leftovers, shortTestConfig } from './helpers.js';
 
 describe('explore (real containers)', () => {
@@ -57,13 +58,22 @@ describe('explore (real containers)', () => {
     expect(record.feedback!.mutant.trials).toBe(1);
     const recorded = await loadRecordedSchedule(first.runDir!);
     expect(recorded.steps.length).toBeGreaterThan(0);
+    // Two replays side by side (as shrink runs a candidate's replays): both ran, each in its own run dir, at once.
     const { scenario, runs } = await replayCandidate(
       recorded.config,
       { nodes: recorded.config.nodes, steps: recorded.steps },
-      { times: 1, dir: join(base.resultsDir, 'replay'), log: new MemoryLogger(), abort },
+      { times: 2, parallel: 2, dir: join(base.resultsDir, 'replay'), log: new MemoryLogger(), abort },
     );
     expect(existsSync(scenario)).toBe(true);
-    expect(runs).toHaveLength(1);
-    expect(readTestRecord(runs[0]!.runDir).config.scenario).toBe(scenario);
+    expect(runs).toHaveLength(2);
+    expect(new Set(runs.map((r) => r.runDir)).size).toBe(2);
+    const spans = runs.map((r) => {
+      expect(readTestRecord(r.runDir).config.scenario).toBe(scenario);
+      const start = Date.parse(readTestRecord(r.runDir).startedAt);
+      const phases = phaseTimingsSchema.parse(JSON.parse(readFileSync(join(r.runDir, TIMINGS_FILE), 'utf8')));
+      return [start, start + (phases.total ?? 0)] as const;
+    });
+    expect(spans[0]![0]).toBeLessThan(spans[1]![1]);
+    expect(spans[1]![0]).toBeLessThan(spans[0]![1]);
   }, 600_000);
 });
