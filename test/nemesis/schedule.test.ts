@@ -73,6 +73,13 @@ describe('scenario files', () => {
       'heal',
       'fault',
     ]);
+    const trixie = loadScenario('nemesis/scenarios/rejoined-follower-leads.yaml', FAULT_CATALOGUE);
+    expect(trixie.steps.filter((s) => s.kind !== 'wait').map((s) => s.kind)).toEqual([
+      'fault',
+      'fault',
+      'fault',
+      'start',
+    ]);
   });
 
   it('loads the shipped example', () => {
