@@ -7,6 +7,7 @@ import { FAULT_CATALOGUE } from '../../nemesis/index.js';
 import type { RunConfig } from '../config.js';
 import { readHistory } from '../history.js';
 import type { Logger } from '../log.js';
+import { forEachParallel } from '../parallel.js';
 import { executeTest, type ExecutedRun } from '../run/execute.js';
 import type { RunOutcome } from '../runner.js';
 import { readResults, readTestRecord } from '../store/format.js';
@@ -105,24 +106,23 @@ export async function replayCandidate(
       ...(options.header ? { header: options.header } : {}),
     }),
   );
-  // Replays run `parallel` at a time; once one meets a stop condition no more start (those running finish and
-  // count), so a parallel oracle judges at least the replays a sequential one would.
+  const config: RunConfig = {
+    ...base,
+    name: `${name}`,
+    nodes: candidate.nodes as RunConfig['nodes'],
+    timeLimitS: candidate.timeLimitS ?? base.timeLimitS,
+    scenario,
+    server: options.server ?? base.server,
+    resultsDir: join(options.dir, 'runs'),
+  };
   const execute = options.execute ?? executeTest;
   const done: { i: number; run: ReplayRun }[] = [];
-  let next = 0;
-  let stopped = false;
-  const worker = async (): Promise<void> => {
-    while (!stopped && next < options.times && !options.abort.aborted) {
-      const i = next++;
-      const config: RunConfig = {
-        ...base,
-        name: `${name}`,
-        nodes: candidate.nodes as RunConfig['nodes'],
-        timeLimitS: candidate.timeLimitS ?? base.timeLimitS,
-        scenario,
-        server: options.server ?? base.server,
-        resultsDir: join(options.dir, 'runs'),
-      };
+  // Once a replay meets a stop condition no more start; those running finish and count, so a parallel oracle
+  // judges at least the replays a sequential one would.
+  await forEachParallel(
+    options.times,
+    options.parallel ?? 1,
+    async (i) => {
       const { outcome, runDir } = await execute(config, options.log, options.abort);
       const invalid = Object.entries(outcome.checkers).filter(([, r]) => r.valid === false && !r.advisory);
       const failed =
@@ -130,10 +130,10 @@ export async function replayCandidate(
       const run = { runDir, valid: outcome.valid, failed, anomalies: anomaliesOf(outcome) };
       done.push({ i, run });
       options.onRun?.(run, i);
-      if ((options.stopAtPass && !failed) || (options.stopAtFail && failed)) stopped = true;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, options.times)) }, worker));
+      return (options.stopAtPass && !failed) || (options.stopAtFail && failed);
+    },
+    () => options.abort.aborted,
+  );
   const runs = done.sort((a, b) => a.i - b.i).map((d) => d.run);
   return { scenario, runs };
 }

@@ -13,6 +13,7 @@ import { readResults } from '../store/format.js';
 import type { RunMetrics, RunRecord } from '../store/gate.js';
 import { HISTORY_FILE } from '../store/index.js';
 import { computeRunMetrics } from './metrics.js';
+import { forEachParallel } from '../parallel.js';
 
 export interface BatchRun {
   /** Groups runs: a suite's test name, or a compare variant. */
@@ -132,27 +133,26 @@ export async function runBatch(runs: readonly BatchRun[], options: BatchOptions)
   for (const server of new Set(runs.map((r) => r.config.server)))
     environments.set(server, await prepareEnvironment(server, options.log));
   const records = new Array<RunRecord | undefined>(runs.length);
-  let next = 0;
   let done = 0;
-  let stop = false;
   const started = Date.now();
   const status = setInterval(
     () => options.log.status(`${done}/${runs.length} runs done, ${Math.round((Date.now() - started) / 1000)} s`),
     1000,
   );
-  const worker = async (): Promise<void> => {
-    while (!stop && !options.abort.aborted && next < runs.length) {
-      const index = next++;
-      const run = runs[index]!;
-      const record = await runOne(run, options.log, options.abort, environments.get(run.config.server)!);
-      records[index] = record;
-      done++;
-      if (record.valid === false && options.stopOnInvalid) stop = true;
-      options.onDone?.(record, done, runs.length);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, runs.length)) }, worker));
+    await forEachParallel(
+      runs.length,
+      options.parallel,
+      async (index) => {
+        const run = runs[index]!;
+        const record = await runOne(run, options.log, options.abort, environments.get(run.config.server)!);
+        records[index] = record;
+        done++;
+        options.onDone?.(record, done, runs.length);
+        return record.valid === false && options.stopOnInvalid === true;
+      },
+      () => options.abort.aborted,
+    );
   } finally {
     clearInterval(status);
     options.log.status(null);
