@@ -34,13 +34,15 @@ let syntheticRun: string;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  // Writes and compare-and-sets only: ZooKeeper promises their linearizability, where a sync+read may still be
-  // stale (ZOOKEEPER-1675) and make a run under leader partitions invalid now and then.
+  // A run ZooKeeper is expected to keep: writes and compare-and-sets only (a sync+read may still be stale,
+  // ZOOKEEPER-1675), and faults of followers only. Under leader kills and partitions 3.8.0 now and then really
+  // loses acknowledged writes (two clean-clone CI runs saw lost-write on every node; 53 runs here did not); that
+  // is a finding for the gate, not a run to test the report of a valid run with.
   const config = shortTestConfig({
     name: 'report-valid',
     readMode: 'none',
     timeLimitS: 20,
-    nemesis: ['partition-leader', 'kill-leader'],
+    nemesis: ['partition-follower', 'kill-follower'],
     nemesisIntervalS: 5,
   });
   resultsDir = config.resultsDir;
@@ -91,6 +93,18 @@ async function openReport(
 const OK_GREEN: [number, number, number] = [0x3b, 0x9a, 0x52];
 
 /** The width of a timeline's shown range, from its data-view attribute ("start,end" in ms). */
+/** Why a run meant to be valid is not, for the assertion's message: its failing checkers' first anomalies and
+ * what the servers' logs said, so a CI log alone tells a ZooKeeper loss from a harness fault. */
+function whyInvalid(runDir: string): string {
+  const { checkers } = readResults(runDir);
+  const lines = [runDir];
+  for (const [name, result] of Object.entries(checkers)) {
+    if (result.valid === true && name !== 'server-log') continue;
+    for (const anomaly of (result.anomalies ?? []).slice(0, 3)) lines.push(`${name}: ${anomaly.description}`);
+  }
+  return lines.join('\n');
+}
+
 function viewSpan(view: string | null): number {
   const [a, b] = (view ?? '').split(',').map(Number);
   expect(Number.isFinite(a) && Number.isFinite(b), `data-view "${view}"`).toBe(true);
@@ -141,7 +155,7 @@ const FAULT_TINT: [number, number, number] = [255, 239, 222];
 describe('report of a real valid run', () => {
   it('is written by faultline test and shows the verdict, the history graph and the fault bands', async () => {
     expect(existsSync(join(validRun, REPORT_FILE))).toBe(true);
-    expect(failingCheckers(readResults(validRun).checkers), validRun).toEqual([]);
+    expect(failingCheckers(readResults(validRun).checkers), whyInvalid(validRun)).toEqual([]);
     const { page, external, errors } = await openReport(validRun);
     expect(await page.textContent('#verdict')).toBe('VALID');
     expect(await page.textContent('#reproduce')).toContain('npx faultline');
