@@ -6,6 +6,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -394,10 +395,11 @@ export class ZooKeeperDb implements Database {
         ...(this.fakeClock ? faketimeEnv(this.fakeClock) : {}),
       },
     });
-    // Wait for the process, not for the quorum.
+    // Wait for the process, not for the quorum. A server that logged and is gone already started and exited (one
+    // that refuses its data dir does so in about a second): no need to wait out the timeout for it.
     try {
       await waitFor(`ZooKeeper process on ${node.name}`, 10_000, 100, async () =>
-        (await this.isRunning(node)) ? true : undefined,
+        (await this.isRunning(node)) || serverLoggedSince(logFile, logSizeBefore) ? true : undefined,
       );
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
@@ -558,4 +560,21 @@ export async function waitUntilStopped(db: Database, node: ClusterNode, timeoutM
 
 function fileSize(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
+}
+
+/**
+ * Whether the server's JVM wrote to its log after `offset`: a timestamped line, as every ZooKeeper log layout
+ * writes (zkServer.sh's own lines, which come first, carry none).
+ */
+export function serverLoggedSince(path: string, offset: number): boolean {
+  const size = fileSize(path);
+  if (size <= offset) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const tail = Buffer.alloc(Math.min(size - offset, 64 * 1024));
+    readSync(fd, tail, 0, tail.length, offset);
+    return /\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d/.test(tail.toString('utf8'));
+  } finally {
+    closeSync(fd);
+  }
 }

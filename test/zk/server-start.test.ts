@@ -1,5 +1,6 @@
 // ZooKeeperDb.start on a fake cluster (pure logic: no container): a server that exits before the first probe sees
-// it still counts as started when it wrote to its log, so a caller sees its exit as it sees a slower one's.
+// it still counts as started when it wrote to its log, so a caller sees its exit as it sees a slower one's; and
+// start returns as soon as it sees that, not after its timeout.
 import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,15 +11,21 @@ import { MemoryLogger } from '../../src/log.js';
 import { DEFAULT_ZOOKEEPER_CONFIG, ZooKeeperDb } from '../../src/zookeeper.js';
 
 /** A fake cluster of one node on which the server never runs; its start command may write a log line first. */
-function fakeCluster(startWritesLog: boolean): { cluster: Cluster; node: ClusterNode } {
+function fakeCluster(startWritesLog: boolean): { cluster: Cluster; node: ClusterNode; probes: () => number } {
+  let probes = 0;
   const hostDir = mkdtempSync(join(tmpdir(), 'faultline-start-'));
   mkdirSync(join(hostDir, 'logs'));
   const node: ClusterNode = { name: 'n1', id: 1, ip: '127.0.0.1', hostDir };
   const exec = (_node: ClusterNode, cmd: string[], options?: { detach?: boolean }): Promise<ExecResult> => {
     if (options?.detach && startWritesLog) {
-      appendFileSync(join(hostDir, 'logs', 'zookeeper.log'), 'ERROR No snapshot found, but there are log entries.\n');
+      // zkServer.sh's own line, then the JVM's (timestamped, as every ZooKeeper log layout writes).
+      appendFileSync(
+        join(hostDir, 'logs', 'zookeeper.log'),
+        'Using config: /faultline/conf/zoo.cfg\n2026-12-03T13:02:59.262 [main] ERROR org.apache.zookeeper.server.quorum.QuorumPeer - No snapshot found, but there are log entries.\n',
+      );
     }
     // pgrep finds no server process: it exited (or never ran).
+    if (cmd[0] === 'pgrep') probes++;
     return Promise.resolve({ exitCode: cmd[0] === 'pgrep' ? 1 : 0, stdout: '', stderr: '' });
   };
   const cluster: Cluster = {
@@ -30,15 +37,18 @@ function fakeCluster(startWritesLog: boolean): { cluster: Cluster; node: Cluster
     run: async (n, cmd) => (await exec(n, cmd)).stdout,
     teardown: () => Promise.resolve(),
   };
-  return { cluster, node };
+  return { cluster, node, probes: () => probes };
 }
 
 describe('ZooKeeperDb.start (fake cluster)', () => {
   it('returns for a server that wrote its log and exited before the first probe', async () => {
-    const { cluster, node } = fakeCluster(true);
+    const { cluster, node, probes } = fakeCluster(true);
     await expect(new ZooKeeperDb(cluster, DEFAULT_ZOOKEEPER_CONFIG, new MemoryLogger()).start(node)).resolves.toBe(
       undefined,
     );
+    // Decided at the first probe after the start (one before it, to see whether the server already ran), not after
+    // 10 s of probes every 100 ms.
+    expect(probes()).toBe(2);
   }, 20_000);
 
   it('says the server did not start when it wrote nothing at all', async () => {
