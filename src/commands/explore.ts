@@ -161,6 +161,7 @@ export function registerExploreCommand(program: Command): void {
       log.info(
         `Explore: ${c.trials} trials, ${c.valid} valid, ${c.invalid} invalid, ${c.unknown} unknown in ${(record.durationMs / 60_000).toFixed(1)} min (${record.trialsPerHour}/h); first failure: ${record.timeToFirstFailureMs === null ? 'none' : `${Math.round(record.timeToFirstFailureMs / 1000)} s`}`,
       );
+      if (record.aborted && !abort.signal.aborted) log.warn(`Explore stopped early: ${record.aborted}`);
       for (const f of record.findings)
         log.info(
           `  trial ${f.trial}: ${f.runDir}${f.shrink ? `; shrunk: ${f.shrink.scenario} (${f.shrink.steps} steps)` : ''}`,

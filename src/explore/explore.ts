@@ -66,7 +66,16 @@ export function summarizeExplore(
   };
 }
 
-/** Runs trials `parallel` at a time until the budget ends, a trial is invalid (unless keepGoing), or abort. */
+/**
+ * Trials in a row that could not run at all (no run dir: the engine gone, the image missing) before explore stops:
+ * more of them would fail the same way, in a loop as fast as they fail.
+ */
+export const MAX_UNRUNNABLE_TRIALS = 3;
+
+/**
+ * Runs trials `parallel` at a time until the budget ends, a trial is invalid (unless keepGoing), abort, or
+ * MAX_UNRUNNABLE_TRIALS in a row could not run.
+ */
 export async function runExplore(
   options: ExploreOptions,
   runTrial: TrialRunner,
@@ -81,6 +90,8 @@ export async function runExplore(
   let firstFailureMs: number | null = null;
   let next = 0;
   let stop = false;
+  let unrunnable = 0;
+  let halted: string | undefined;
   const summary = (): ExploreRecord =>
     summarizeExplore(options, startedAt, now() - t0, trials, findings, firstFailureMs, options.guide?.record());
   const indexOf = (k: number): number => (options.shard ? options.shard.index - 1 + k * options.shard.count : k);
@@ -100,6 +111,11 @@ export async function runExplore(
       if (options.guide) trial = { ...trial, ...(await options.guide.observe(plan, trial).catch(() => ({}))) };
       running.delete(plan.index);
       trials.push(trial);
+      unrunnable = trial.runDir === null ? unrunnable + 1 : 0;
+      if (unrunnable >= MAX_UNRUNNABLE_TRIALS && !halted) {
+        stop = true;
+        halted = `${MAX_UNRUNNABLE_TRIALS} trials in a row could not run; the last: ${trial.error ?? 'no reason given'}`;
+      }
       if (trial.valid === false) {
         firstFailureMs ??= now() - t0;
         if (!options.keepGoing) stop = true;
@@ -119,7 +135,8 @@ export async function runExplore(
   };
   await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, worker));
   const record = summary();
-  return options.abort.aborted ? { ...record, aborted: String(options.abort.reason ?? 'aborted') } : record;
+  if (options.abort.aborted) return { ...record, aborted: String(options.abort.reason ?? 'aborted') };
+  return halted ? { ...record, aborted: halted } : record;
 }
 
 /** A trial's config: the explore's base settings with the trial's workload, faults, size and seed (and a mutant's scenario file). */

@@ -148,7 +148,9 @@ export function parseWeights(flag: string, what: string, known?: (name: string) 
         `--${what}: unknown ${what.replace(/s$/, '')} "${name}"`,
         what === 'profiles'
           ? `Profiles: ${SETTINGS_PROFILES.map((p) => p.name).join(', ')}.`
-          : `Run \`faultline ${what === 'workloads' ? 'test --help' : 'nemesis list'}\` for the names.`,
+          : what === 'sizes'
+            ? 'Ensembles have 3 or 5 nodes: for example --sizes 3=2,5=1.'
+            : `Run \`faultline ${what === 'workloads' ? 'test --help' : 'nemesis list'}\` for the names.`,
       );
     return { value: name, weight };
   });

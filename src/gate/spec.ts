@@ -14,6 +14,7 @@ import {
   type RunLayer,
 } from '../config.js';
 import { UsageError } from '../errors.js';
+import { spaceFrom } from '../explore/space.js';
 import { parseYamlWith, readYaml } from '../yaml.js';
 
 const seedSchema = RUN_SETTINGS.seed.schema;
@@ -206,7 +207,6 @@ export function planSuite(suite: Suite, options: { overrides?: RunLayer; results
   return runs;
 }
 
-/** A suite's explore entries: each with its base config (the suite's layers, as a test's) and its explore seed. */
 /** One explore entry of a suite, planned: its seed and run settings, and what bounds it. */
 export interface PlannedExplore {
   test: string;
@@ -220,6 +220,13 @@ export function planSuiteExplores(
   options: { overrides?: RunLayer; resultsDir: string },
 ): PlannedExplore[] {
   return suite.explores.map((e) => {
+    // Its weights and mixes are checked now, not after the suite's tests have run.
+    try {
+      spaceFrom(e.spec);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      throw new UsageError(`suite entry ${e.name}, explore: ${err.message.replace(/^--/, '')}`, err.fix);
+    }
     const seed = e.seed ?? derivedSeed(suite.name, e.name, 'explore');
     const config = resolveRunConfig(suite.defaults, e.layer, options.overrides, {
       seed,

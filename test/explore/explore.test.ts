@@ -2,7 +2,13 @@
 // stop at the first invalid trial (with a FAKE trial runner and a FAKE shrinker), explore.json's schema.
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../../src/config.js';
-import { runExplore, trialConfig, type ExploreOptions } from '../../src/explore/explore.js';
+import {
+  exploreExitCode,
+  MAX_UNRUNNABLE_TRIALS,
+  runExplore,
+  trialConfig,
+  type ExploreOptions,
+} from '../../src/explore/explore.js';
 import { defaultSpace, spaceFrom } from '../../src/explore/space.js';
 import { renderExploreHtml } from '../../src/explore/html.js';
 import {
@@ -16,7 +22,7 @@ import {
 } from '../../src/explore/trials.js';
 import { exploreRecordSchema, type TrialRecord } from '../../src/store/explore.js';
 import { STORE_FORMAT } from '../../src/store/format.js';
-import { UsageError } from '../../src/errors.js';
+import { ExitCode, UsageError } from '../../src/errors.js';
 
 const space: ExploreSpace = {
   workloads: uniform(['register', 'set', 'multi-register', 'queue', 'bank']),
@@ -93,6 +99,24 @@ describe('trial plans', () => {
     const config = trialConfig(base, heavy, '/tmp/runs');
     expect(config.zookeeper).toEqual({ ...base.zookeeper, snapCount: 100 });
     expect(() => spaceFrom({ profiles: 'snappy' })).toThrow(/unknown profile "snappy"/);
+  });
+
+  it('check a mix of faults joined by + before any trial, and say what sizes there are', () => {
+    expect(spaceFrom({ mixes: 'power-loss+kill,kill-one@n2+partition' }).mixes.map((m) => m.value.nemesis)).toEqual([
+      ['power-loss', 'kill'],
+      ['kill-one@n2', 'partition'],
+    ]);
+    expect(() => spaceFrom({ mixes: 'composed,nope' })).toThrow(UsageError);
+    expect(() => spaceFrom({ mixes: 'kill+partiton' })).toThrow(/--mixes: "kill\+partiton" .*unknown fault "partiton"/);
+    const sizes = ((): string => {
+      try {
+        spaceFrom({ sizes: '4' });
+        return 'accepted';
+      } catch (err) {
+        return (err as UsageError).fix;
+      }
+    })();
+    expect(sizes).toContain('3 or 5 nodes');
   });
 
   it('refuse bad weights and durations with a usage error', () => {
@@ -172,6 +196,19 @@ describe('the explore loop (FAKE trial runner)', () => {
     expect(record.counts.trials).toBe(4);
     expect(record.trialsPerHour).toBe(1200);
     expect(record.timeToFirstFailureMs).toBeNull();
+  });
+
+  it('stops when trials in a row cannot run at all, and says why', async () => {
+    const record = await runExplore(
+      options({ keepGoing: true, parallel: 2 }),
+      async (plan) => ({ ...(await fakeTrials(new Set())(plan)), valid: 'unknown', runDir: null, error: 'no engine' }),
+      null,
+    );
+    // Two workers: the third failure stops them, and the other's trial in flight still counts.
+    expect(record.counts.trials).toBeGreaterThanOrEqual(MAX_UNRUNNABLE_TRIALS);
+    expect(record.counts.trials).toBeLessThanOrEqual(MAX_UNRUNNABLE_TRIALS + 1);
+    expect(record.aborted).toBe(`${MAX_UNRUNNABLE_TRIALS} trials in a row could not run; the last: no engine`);
+    expect(exploreExitCode(record)).toBe(ExitCode.unknown);
   });
 
   it('stops on abort and says so', async () => {

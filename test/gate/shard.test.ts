@@ -97,6 +97,15 @@ describe('--shard I/N', () => {
     expect(planned.filter((p) => p.shard === 2)).toHaveLength(4);
   });
 
+  it("checks an explore entry's mixes when the gate is planned, before any run", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-suite-'));
+    const path = join(dir, 'suite.yaml');
+    writeFileSync(path, 'name: typo\ntests:\n  - name: hunt\n    explore: { budget: 1m, mixes: kill+partiton }\n');
+    expect(() => planSuiteExplores(loadSuite(path), { resultsDir: '/r' })).toThrow(
+      /^suite entry hunt, explore: mixes: "kill\+partiton" .*unknown fault "partiton"/,
+    );
+  });
+
   it('deals explore entries with the runs, weighed by their budget, and never splits one', () => {
     const suite = loadSuite(DEFAULT);
     const runs = planSuite(suite, { resultsDir: '/r' });
