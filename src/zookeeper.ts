@@ -566,7 +566,7 @@ function fileSize(path: string): number {
  * Whether the server's JVM wrote to its log after `offset`: a timestamped line, as every ZooKeeper log layout
  * writes (zkServer.sh's own lines, which come first, carry none).
  */
-export function serverLoggedSince(path: string, offset: number): boolean {
+function serverLoggedSince(path: string, offset: number): boolean {
   const size = fileSize(path);
   if (size <= offset) return false;
   const fd = openSync(path, 'r');

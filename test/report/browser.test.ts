@@ -92,7 +92,6 @@ async function openReport(
 
 const OK_GREEN: [number, number, number] = [0x3b, 0x9a, 0x52];
 
-/** The width of a timeline's shown range, from its data-view attribute ("start,end" in ms). */
 /** Why a run meant to be valid is not, for the assertion's message: its failing checkers' first anomalies and
  * what the servers' logs said, so a CI log alone tells a ZooKeeper loss from a harness fault. */
 function whyInvalid(runDir: string): string {
@@ -105,6 +104,7 @@ function whyInvalid(runDir: string): string {
   return lines.join('\n');
 }
 
+/** The width of a timeline's shown range, from its data-view attribute ("start,end" in ms). */
 function viewSpan(view: string | null): number {
   const [a, b] = (view ?? '').split(',').map(Number);
   expect(Number.isFinite(a) && Number.isFinite(b), `data-view "${view}"`).toBe(true);
